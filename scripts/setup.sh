@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh Debian 12 machine (run as root for the apt step):
+# apt packages (libtorch-dev, redis-server), npm ci, the native addon build.
+# Quick when everything is already present.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_missing=()
+if [ -z "${LIBTORCH:-}" ] && [ ! -f /usr/include/ATen/ATen.h ]; then apt_missing+=(libtorch-dev); fi
+command -v redis-server >/dev/null 2>&1 || apt_missing+=(redis-server)
+command -v g++ >/dev/null 2>&1 || apt_missing+=(g++)
+command -v make >/dev/null 2>&1 || apt_missing+=(make)
+if [ ${#apt_missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: missing Debian packages: ${apt_missing[*]}" >&2
+    echo "setup: run as root, or: sudo apt-get install ${apt_missing[*]}" >&2
+    exit 1
+  fi
+  echo "setup: installing ${apt_missing[*]} (apt)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${apt_missing[@]}" >/dev/null
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund
+fi
+
+addon=build/Release/torch_addon.node
+stamp=build/.libtorch
+want="${LIBTORCH:-system}"
+if [ ! -f "$addon" ] || [ native/torch_addon.cc -nt "$addon" ] || [ binding.gyp -nt "$addon" ] \
+   || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: building the libtorch addon (libtorch: $want)"
+  npx --no-install node-gyp rebuild -j 2 >/tmp/cse-addon-build.log 2>&1 || {
+    tail -40 /tmp/cse-addon-build.log >&2
+    echo "setup: addon build failed (full log: /tmp/cse-addon-build.log)" >&2
+    exit 1
+  }
+  echo "$want" >"$stamp"
+fi

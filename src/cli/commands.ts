@@ -1,0 +1,10 @@
+import type { Command } from 'commander';
+
+/** Each CLI command lives in its own file and exports `register(program)`. Add one line here per command. */
+export type Registrar = (program: Command) => void;
+
+export async function loadCommands(): Promise<Registrar[]> {
+  const modules = await Promise.all([
+  ]);
+  return modules.map((m) => m.register);
+}
