@@ -177,6 +177,10 @@ c10::IValue toIValue(const Napi::Value& v, const c10::TypePtr& type, const std::
 }
 
 void pushTensor(std::vector<double>& out, const at::Tensor& t) {
+  if (!t.defined()) {  // e.g. a gradient that output_mask did not ask for
+    out.push_back(-3);
+    return;
+  }
   out.push_back(static_cast<double>(store(t)));
   out.push_back(toCode(t.scalar_type()));
   out.push_back(static_cast<double>(t.dim()));

@@ -1,0 +1,121 @@
+/**
+ * 2-D convolution and pooling on tfjs's NHWC tensors through ATen. An NHWC tensor is viewed
+ * as NCHW with channels-last strides (a permute, no copy), which is the layout oneDNN prefers;
+ * results are permuted back the same way. Asymmetric 'same' padding is applied explicitly.
+ */
+import { backend_util } from '@tensorflow/tfjs-core';
+import type { TensorInfo } from '@tensorflow/tfjs-core';
+import type { TorchBackend } from './backend_torch.js';
+import { nchw, nhwc } from './kernel_utils.js';
+import { aten, MemoryFormat, ScalarType } from './native.js';
+import type { NativeTensor } from './native.js';
+
+type PadInfo = { top: number; bottom: number; left: number; right: number };
+
+export function isSymmetric(p: PadInfo): boolean {
+  return p.top === p.bottom && p.left === p.right;
+}
+
+/** Input as NCHW (view), explicitly padded with `value` when the padding is asymmetric. */
+export function prepareInput(
+  b: TorchBackend,
+  x: NativeTensor,
+  channelsLast: boolean,
+  pad: PadInfo,
+  value = 0,
+): { t: NativeTensor; padding: [number, number] } {
+  let t = channelsLast ? nchw(b, x) : x;
+  if (isSymmetric(pad)) return { t, padding: [pad.top, pad.left] };
+  t = b.call(aten('constant_pad_nd'), t.id, [pad.left, pad.right, pad.top, pad.bottom], value);
+  return { t, padding: [0, 0] };
+}
+
+/** Removes explicit asymmetric padding from an NCHW gradient. */
+export function unpad(b: TorchBackend, g: NativeTensor, pad: PadInfo, h: number, w: number): NativeTensor {
+  if (isSymmetric(pad)) return g;
+  const rows = b.call(aten('slice', 'Tensor'), g.id, 2, pad.top, pad.top + h, 1);
+  return b.call(aten('slice', 'Tensor'), rows.id, 3, pad.left, pad.left + w, 1);
+}
+
+/** tfjs filter [fh, fw, in, out] (or depthwise [fh, fw, in, mult]) → ATen weight [out, in/groups, fh, fw]. */
+export function weightOf(b: TorchBackend, filter: NativeTensor, depthwise: boolean): NativeTensor {
+  if (!depthwise) return b.call(aten('permute'), filter.id, [3, 2, 0, 1]);
+  const [fh, fw, inC, mult] = filter.shape as [number, number, number, number];
+  const r = b.call(aten('reshape'), filter.id, [fh, fw, inC * mult, 1]);
+  return b.call(aten('permute'), r.id, [2, 3, 0, 1]);
+}
+
+/** ATen weight gradient [out, in/groups, fh, fw] → tfjs filter layout. */
+export function weightGradToTfjs(b: TorchBackend, g: NativeTensor, filterShape: number[], depthwise: boolean): NativeTensor {
+  if (!depthwise) return b.call(aten('permute'), g.id, [2, 3, 1, 0]);
+  const p = b.call(aten('permute'), g.id, [2, 3, 0, 1]); // [fh, fw, in*mult, 1]
+  return b.call(aten('reshape'), p.id, filterShape);
+}
+
+export interface ConvArgs {
+  x: TensorInfo;
+  filter: TensorInfo;
+  info: backend_util.Conv2DInfo;
+  depthwise: boolean;
+  bias?: TensorInfo;
+}
+
+/** Forward convolution; returns an NHWC (or NCHW when the info says channelsFirst) native tensor. */
+export function conv2d(b: TorchBackend, { x, filter, info, depthwise, bias }: ConvArgs): NativeTensor {
+  const channelsLast = info.dataFormat === 'channelsLast';
+  const { t, padding } = prepareInput(b, b.input(x), channelsLast, info.padInfo);
+  const w = weightOf(b, b.input(filter), depthwise);
+  const groups = depthwise ? info.inChannels : 1;
+  const biasOk = bias && bias.shape.length === 1 && bias.shape[0] === info.outChannels;
+  const y = b.call(
+    aten('convolution'), t.id, w.id, biasOk ? b.id(bias) : null,
+    [info.strideHeight, info.strideWidth], padding, [info.dilationHeight, info.dilationWidth], false, [0, 0], groups,
+  );
+  let out = channelsLast ? nhwc(b, y) : y;
+  if (bias && !biasOk) out = b.call(aten('add', 'Tensor'), out.id, b.id(bias));
+  return out;
+}
+
+function paddedNchwShape(info: backend_util.Conv2DInfo): number[] {
+  const p = info.padInfo;
+  const extraH = isSymmetric(p) ? 0 : p.top + p.bottom;
+  const extraW = isSymmetric(p) ? 0 : p.left + p.right;
+  return [info.batchSize, info.inChannels, info.inHeight + extraH, info.inWidth + extraW];
+}
+
+/** Gradient of the convolution with respect to its input (tfjs layout). */
+export function conv2dBackpropInput(b: TorchBackend, dy: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo, depthwise: boolean): NativeTensor {
+  const channelsLast = info.dataFormat === 'channelsLast';
+  const g = channelsLast ? nchw(b, b.input(dy)) : b.input(dy);
+  const w = weightOf(b, b.input(filter), depthwise);
+  const fmt = channelsLast ? MemoryFormat.channelsLast : MemoryFormat.contiguous;
+  const shape = paddedNchwShape(info);
+  const dummy = b.call(aten('empty', 'memory_format'), shape, ScalarType.float32, null, null, null, fmt);
+  const padding = isSymmetric(info.padInfo) ? [info.padInfo.top, info.padInfo.left] : [0, 0];
+  const [gx] = b.callAll(
+    aten('convolution_backward'), g.id, dummy.id, w.id, null,
+    [info.strideHeight, info.strideWidth], padding, [info.dilationHeight, info.dilationWidth], false, [0, 0],
+    depthwise ? info.inChannels : 1, [true, false, false],
+  );
+  if (!gx) throw new Error('convolution_backward returned no input gradient');
+  const un = unpad(b, gx, info.padInfo, info.inHeight, info.inWidth);
+  return channelsLast ? nhwc(b, un) : un;
+}
+
+/** Gradient of the convolution with respect to its filter (tfjs layout). */
+export function conv2dBackpropFilter(b: TorchBackend, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo, filterShape: number[], depthwise: boolean): NativeTensor {
+  const channelsLast = info.dataFormat === 'channelsLast';
+  const { t, padding } = prepareInput(b, b.input(x), channelsLast, info.padInfo);
+  const g = channelsLast ? nchw(b, b.input(dy)) : b.input(dy);
+  const [fh, fw, inC, last] = filterShape as [number, number, number, number];
+  const wShape = depthwise ? [inC * last, 1, fh, fw] : [last, inC, fh, fw];
+  const dummy = b.call(aten('empty', 'memory_format'), wShape, ScalarType.float32);
+  const outs = b.callAll(
+    aten('convolution_backward'), g.id, t.id, dummy.id, null,
+    [info.strideHeight, info.strideWidth], padding, [info.dilationHeight, info.dilationWidth], false, [0, 0],
+    depthwise ? info.inChannels : 1, [false, true, false],
+  );
+  const gw = outs.find((o) => o.shape.length === 4 && o.shape[0] === wShape[0] && o.shape[2] === fh);
+  if (!gw) throw new Error('convolution_backward returned no weight gradient');
+  return weightGradToTfjs(b, gw, filterShape, depthwise);
+}

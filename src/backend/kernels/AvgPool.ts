@@ -1,0 +1,15 @@
+import { AvgPool, backend_util, util } from '@tensorflow/tfjs-core';
+import type { AvgPoolAttrs } from '@tensorflow/tfjs-core';
+import { kernel, req } from '../kernel_utils.js';
+import { aten } from '../native.js';
+import { avgPool } from '../pool.js';
+
+export const avgPoolConfig = kernel(AvgPool, (b, inputs, attrs) => {
+  const x = req(inputs, 'x', AvgPool);
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as AvgPoolAttrs;
+  const info = backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  if (info.filterWidth === 1 && info.filterHeight === 1 && util.arraysEqual(info.inShape, info.outShape)) {
+    return b.output(b.call(aten('alias'), b.id(x)), x.dtype);
+  }
+  return b.output(avgPool(b, x, info), x.dtype);
+});

@@ -1,0 +1,13 @@
+import { Pack } from '@tensorflow/tfjs-core';
+import type { PackAttrs, TensorInfo } from '@tensorflow/tfjs-core';
+import { kernel } from '../kernel_utils.js';
+import { aten } from '../native.js';
+
+export const packConfig = kernel(Pack, (b, inputs, attrs) => {
+  const list = inputs as unknown as TensorInfo[];
+  const first = list[0];
+  if (!first) throw new Error('Pack: no inputs');
+  let { axis } = attrs as unknown as PackAttrs;
+  if (axis < 0) axis += first.shape.length + 1;
+  return b.output(b.call(aten('stack'), list.map((t) => b.id(t)), axis), first.dtype);
+});
