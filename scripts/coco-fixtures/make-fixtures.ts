@@ -6,7 +6,8 @@
  *   node --import tsx scripts/coco-fixtures/make-fixtures.ts [outDir]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Rng } from '../../src/util/rng.js';
 
 interface Gt {
@@ -59,7 +60,7 @@ interface CaseOptions {
 
 const r2 = (v: number): number => Math.round(v * 100) / 100;
 
-function makeCase(seed: number, o: CaseOptions): { gt: object; dt: Dt[] } {
+export function makeCase(seed: number, o: CaseOptions): { gt: object; dt: Dt[] } {
   const rng = new Rng(seed);
   const W = 640;
   const H = 480;
@@ -151,6 +152,7 @@ function makeCase(seed: number, o: CaseOptions): { gt: object; dt: Dt[] } {
   return { gt: { images, annotations, categories }, dt: dets };
 }
 
+export type { CaseOptions };
 export const CASES: Record<string, [number, CaseOptions]> = {
   basic: [11, { images: 25, catIds: [1, 3, 7], gtPerImage: 4, fpPerImage: 2 }],
   crowds: [12, { images: 30, catIds: [2, 5], gtPerImage: 5, fpPerImage: 2, crowdRate: 0.25 }],
@@ -196,4 +198,4 @@ function main(): void {
   }
 }
 
-main();
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
