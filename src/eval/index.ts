@@ -15,3 +15,4 @@ export {
   type PerClassResult,
 } from './cocoeval.js';
 export { validateGroundTruth, validateDetections, type DetectionCheck } from './validate.js';
+export { writePrPlots, prCurveSvg, precisionCurve, type PrCurve } from './plots.js';
