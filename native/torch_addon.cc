@@ -6,6 +6,7 @@
 #include <napi.h>
 
 #include <ATen/ATen.h>
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/stack.h>
@@ -353,6 +354,16 @@ Napi::Value SetDevice(const Napi::CallbackInfo& info) {
   });
 }
 
+// oneDNN (mkldnn) on or off for later operator calls; some shapes are rejected by oneDNN and
+// run fine on ATen's native kernels.
+Napi::Value SetMkldnn(const Napi::CallbackInfo& info) {
+  return guarded(info, [&](Napi::Env env) -> Napi::Value {
+    bool before = at::globalContext().userEnabledMkldnn();
+    at::globalContext().setUserEnabledMkldnn(info[0].ToBoolean().Value());
+    return Napi::Boolean::New(env, before);
+  });
+}
+
 Napi::Value HasCuda(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), at::hasCUDA());
 }
@@ -376,6 +387,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
   exports.Set("setDevice", Napi::Function::New(env, SetDevice));
   exports.Set("hasCuda", Napi::Function::New(env, HasCuda));
+  exports.Set("setMkldnn", Napi::Function::New(env, SetMkldnn));
   return exports;
 }
 

@@ -30,6 +30,12 @@ function tfDtypeOf(nd: NDType): DataType {
   }
 }
 
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export class TorchBackend extends KernelBackend {
   readonly n: NativeAddon;
   private data = new WeakMap<DataId, Entry>();
@@ -151,7 +157,7 @@ export class TorchBackend extends KernelBackend {
 
   /** The native id behind a tfjs tensor. */
   id(t: TensorInfo): number {
-    return this.entry(t.dataId).id;
+    return this.input(t).id;
   }
 
   /** Runs a kernel body, freeing every native temporary it made that did not become an output. */
@@ -172,6 +178,24 @@ export class TorchBackend extends KernelBackend {
     const outs = decodeTensors(op(...args));
     if (this.scratch) for (const t of outs) this.scratch.push(t.id);
     return outs;
+  }
+
+  /**
+   * Calls an operator; if oneDNN rejects the shapes ("could not create a descriptor"), runs it
+   * again on ATen's own kernels.
+   */
+  callAllWithFallback(op: AtenOp, ...args: unknown[]): NativeTensor[] {
+    try {
+      return this.callAll(op, ...args);
+    } catch (err) {
+      if (!/could not create a descriptor/.test((err as Error).message)) throw err;
+      const before = this.n.setMkldnn(false);
+      try {
+        return this.callAll(op, ...args);
+      } finally {
+        this.n.setMkldnn(before);
+      }
+    }
   }
 
   /** Calls an ATen operator with one tensor result (a temporary of the current kernel). */
@@ -216,6 +240,16 @@ export class TorchBackend extends KernelBackend {
   /** A tfjs input as a NativeTensor descriptor (not owned by the kernel). */
   input(t: TensorInfo): NativeTensor {
     const e = this.entry(t.dataId);
-    return { id: e.id, dtype: NDTYPE[e.dtype] as NDType, shape: e.shape };
+    const nd = NDTYPE[e.dtype] as NDType;
+    // Reshape and Identity share a dataId between tensors of different shapes (as tfjs's CPU
+    // backend does); such an input is viewed with its own shape here.
+    if (!sameShape(e.shape, t.shape)) return this.call(aten('reshape'), e.id, t.shape);
+    return { id: e.id, dtype: nd, shape: e.shape };
+  }
+
+  /** Output that shares the input's data (no native call): Identity and Reshape. */
+  share(t: TensorInfo, shape: number[]): TensorInfo {
+    this.incRef(t.dataId);
+    return { dataId: t.dataId, shape, dtype: t.dtype };
   }
 }

@@ -12,6 +12,22 @@ import type { NativeTensor } from './native.js';
 
 type PadInfo = { top: number; bottom: number; left: number; right: number };
 
+/**
+ * tfjs's padding, plus extra rows/columns at the bottom/right where tfjs's output size (e.g. with
+ * dimRoundingMode 'ceil' or 'round') needs more input than ATen's floor rule would use.
+ */
+export function padOf(info: backend_util.Conv2DInfo): PadInfo {
+  const p = info.padInfo;
+  const needH = (info.outHeight - 1) * info.strideHeight + info.effectiveFilterHeight;
+  const needW = (info.outWidth - 1) * info.strideWidth + info.effectiveFilterWidth;
+  return {
+    top: p.top,
+    left: p.left,
+    bottom: p.bottom + Math.max(0, needH - (info.inHeight + p.top + p.bottom)),
+    right: p.right + Math.max(0, needW - (info.inWidth + p.left + p.right)),
+  };
+}
+
 export function isSymmetric(p: PadInfo): boolean {
   return p.top === p.bottom && p.left === p.right;
 }
@@ -63,21 +79,22 @@ export interface ConvArgs {
 /** Forward convolution; returns an NHWC (or NCHW when the info says channelsFirst) native tensor. */
 export function conv2d(b: TorchBackend, { x, filter, info, depthwise, bias }: ConvArgs): NativeTensor {
   const channelsLast = info.dataFormat === 'channelsLast';
-  const { t, padding } = prepareInput(b, b.input(x), channelsLast, info.padInfo);
+  const { t, padding } = prepareInput(b, b.input(x), channelsLast, padOf(info));
   const w = weightOf(b, b.input(filter), depthwise);
   const groups = depthwise ? info.inChannels : 1;
   const biasOk = bias && bias.shape.length === 1 && bias.shape[0] === info.outChannels;
-  const y = b.call(
+  const [y] = b.callAllWithFallback(
     aten('convolution'), t.id, w.id, biasOk ? b.id(bias) : null,
     [info.strideHeight, info.strideWidth], padding, [info.dilationHeight, info.dilationWidth], false, [0, 0], groups,
   );
+  if (!y) throw new Error('convolution returned no tensor');
   let out = channelsLast ? nhwc(b, y) : y;
   if (bias && !biasOk) out = b.call(aten('add', 'Tensor'), out.id, b.id(bias));
   return out;
 }
 
 function paddedNchwShape(info: backend_util.Conv2DInfo): number[] {
-  const p = info.padInfo;
+  const p = padOf(info);
   const extraH = isSymmetric(p) ? 0 : p.top + p.bottom;
   const extraW = isSymmetric(p) ? 0 : p.left + p.right;
   return [info.batchSize, info.inChannels, info.inHeight + extraH, info.inWidth + extraW];
@@ -91,26 +108,27 @@ export function conv2dBackpropInput(b: TorchBackend, dy: TensorInfo, filter: Ten
   const fmt = channelsLast ? MemoryFormat.channelsLast : MemoryFormat.contiguous;
   const shape = paddedNchwShape(info);
   const dummy = b.call(aten('empty', 'memory_format'), shape, ScalarType.float32, null, null, null, fmt);
-  const padding = isSymmetric(info.padInfo) ? [info.padInfo.top, info.padInfo.left] : [0, 0];
-  const [gx] = b.callAll(
+  const pad = padOf(info);
+  const padding = isSymmetric(pad) ? [pad.top, pad.left] : [0, 0];
+  const [gx] = b.callAllWithFallback(
     aten('convolution_backward'), g.id, dummy.id, w.id, null,
     [info.strideHeight, info.strideWidth], padding, [info.dilationHeight, info.dilationWidth], false, [0, 0],
     depthwise ? info.inChannels : 1, [true, false, false],
   );
   if (!gx) throw new Error('convolution_backward returned no input gradient');
-  const un = unpad(b, gx, info.padInfo, info.inHeight, info.inWidth);
+  const un = unpad(b, gx, pad, info.inHeight, info.inWidth);
   return channelsLast ? nhwc(b, un) : un;
 }
 
 /** Gradient of the convolution with respect to its filter (tfjs layout). */
 export function conv2dBackpropFilter(b: TorchBackend, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo, filterShape: number[], depthwise: boolean): NativeTensor {
   const channelsLast = info.dataFormat === 'channelsLast';
-  const { t, padding } = prepareInput(b, b.input(x), channelsLast, info.padInfo);
+  const { t, padding } = prepareInput(b, b.input(x), channelsLast, padOf(info));
   const g = channelsLast ? nchw(b, b.input(dy)) : b.input(dy);
   const [fh, fw, inC, last] = filterShape as [number, number, number, number];
   const wShape = depthwise ? [inC * last, 1, fh, fw] : [last, inC, fh, fw];
   const dummy = b.call(aten('empty', 'memory_format'), wShape, ScalarType.float32);
-  const outs = b.callAll(
+  const outs = b.callAllWithFallback(
     aten('convolution_backward'), g.id, t.id, dummy.id, null,
     [info.strideHeight, info.strideWidth], padding, [info.dilationHeight, info.dilationWidth], false, [0, 0],
     depthwise ? info.inChannels : 1, [false, true, false],

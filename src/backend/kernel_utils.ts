@@ -28,7 +28,7 @@ export function req(inputs: NamedTensorInfoMap, name: string, kernelName: string
 }
 
 /** An elementwise unary kernel mapped onto one ATen operator. */
-export function unaryKernel(kernelName: string, atenName: string, extraArgs: unknown[] = [], outDtype?: 'bool'): KernelConfig {
+export function unaryKernel(kernelName: string, atenName: string, extraArgs: unknown[] = [], outDtype?: 'bool' | 'float32'): KernelConfig {
   return kernel(kernelName, (b, inputs) => {
     const x = req(inputs, 'x', kernelName);
     return b.output(b.call(aten(atenName), b.id(x), ...extraArgs), outDtype ?? x.dtype);
@@ -69,6 +69,7 @@ export function applyActivation(
   activation: string | undefined | null,
   preluWeights?: TensorInfo,
   leakyreluAlpha?: number,
+  channelsFirst = false,
 ): NativeTensor {
   switch (activation ?? 'linear') {
     case 'linear':
@@ -88,7 +89,10 @@ export function applyActivation(
       // prelu(x) = max(x, 0) + alpha * min(x, 0), alpha broadcast like tfjs.
       const pos = b.call(aten('relu'), x.id);
       const neg = b.call(aten('clamp_max'), x.id, 0);
-      const scaled = b.call(aten('mul', 'Tensor'), neg.id, b.id(preluWeights));
+      let alpha = b.input(preluWeights);
+      // In NCHW a per-channel weight vector broadcasts along axis 1.
+      if (channelsFirst && alpha.shape.length === 1) alpha = b.call(aten('reshape'), alpha.id, [alpha.shape[0], 1, 1]);
+      const scaled = b.call(aten('mul', 'Tensor'), neg.id, alpha.id);
       return b.call(aten('add', 'Tensor'), pos.id, scaled.id);
     }
     default:

@@ -5,6 +5,9 @@ import type { NativeTensor } from './native.js';
 
 /** Batched matmul with tfjs's transpose flags and batch broadcasting; int32 goes through float64. */
 export function matmul(b: TorchBackend, a: TensorInfo, c: TensorInfo, transposeA: boolean, transposeB: boolean): NativeTensor {
+  if (a.shape.length < 2 || c.shape.length < 2) {
+    throw new Error(`BatchMatMul: inputs must have rank >= 2, got ranks ${a.shape.length} and ${c.shape.length}`);
+  }
   let x = b.input(a);
   let y = b.input(c);
   if (transposeA) x = b.call(aten('transpose', 'int'), x.id, -1, -2);

@@ -35,6 +35,7 @@ export interface NativeAddon {
   getNumThreads(): number;
   setDevice(device: string): void;
   hasCuda(): boolean;
+  setMkldnn(enabled: boolean): boolean;
 }
 
 /** A native tensor as returned by an operator call. */

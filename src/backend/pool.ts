@@ -2,7 +2,7 @@
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { TorchBackend } from './backend_torch.js';
-import { isSymmetric, prepareInput, unpad } from './conv.js';
+import { isSymmetric, padOf, prepareInput, unpad } from './conv.js';
 import { nchw, nhwc } from './kernel_utils.js';
 import { aten } from './native.js';
 import type { NativeTensor } from './native.js';
@@ -11,20 +11,20 @@ type Info = backend_util.Conv2DInfo;
 
 /** ATen pools accept a symmetric padding of at most half the window; otherwise pad explicitly. */
 function nativePadOk(info: Info): boolean {
-  const p = info.padInfo;
+  const p = padOf(info);
   return isSymmetric(p) && p.top * 2 <= info.effectiveFilterHeight && p.left * 2 <= info.effectiveFilterWidth;
 }
 
 function paddedInput(b: TorchBackend, x: TensorInfo, info: Info, value: number) {
-  if (nativePadOk(info)) return { t: nchw(b, b.input(x)), padding: [info.padInfo.top, info.padInfo.left] as [number, number] };
-  const p = info.padInfo;
+  if (nativePadOk(info)) return { t: nchw(b, b.input(x)), padding: [padOf(info).top, padOf(info).left] as [number, number] };
+  const p = padOf(info);
   const t = b.call(aten('constant_pad_nd'), nchw(b, b.input(x)).id, [p.left, p.right, p.top, p.bottom], value);
   return { t, padding: [0, 0] as [number, number] };
 }
 
 function unpadded(b: TorchBackend, g: NativeTensor, info: Info): NativeTensor {
   if (nativePadOk(info)) return g;
-  const p = info.padInfo;
+  const p = padOf(info);
   const rows = b.call(aten('slice', 'Tensor'), g.id, 2, p.top, p.top + info.inHeight, 1);
   return b.call(aten('slice', 'Tensor'), rows.id, 3, p.left, p.left + info.inWidth, 1);
 }
@@ -53,7 +53,7 @@ export function maxPoolGrad(b: TorchBackend, dy: TensorInfo, x: TensorInfo, info
 export function avgPool(b: TorchBackend, x: TensorInfo, info: Info): NativeTensor {
   const [k, s] = windowArgs(info);
   if (nativePadOk(info)) {
-    const y = b.call(aten('avg_pool2d'), nchw(b, b.input(x)).id, k, s, [info.padInfo.top, info.padInfo.left], false, false, null);
+    const y = b.call(aten('avg_pool2d'), nchw(b, b.input(x)).id, k, s, [padOf(info).top, padOf(info).left], false, false, null);
     return nhwc(b, y);
   }
   const { t } = paddedInput(b, x, info, 0);
@@ -66,7 +66,7 @@ export function avgPoolGrad(b: TorchBackend, dy: TensorInfo, x: TensorInfo, info
   const [k, s] = windowArgs(info);
   const g = nchw(b, b.input(dy));
   if (nativePadOk(info)) {
-    const gx = b.call(aten('avg_pool2d_backward'), g.id, nchw(b, b.input(x)).id, k, s, [info.padInfo.top, info.padInfo.left], false, false, null);
+    const gx = b.call(aten('avg_pool2d_backward'), g.id, nchw(b, b.input(x)).id, k, s, [padOf(info).top, padOf(info).left], false, false, null);
     return nhwc(b, gx);
   }
   const { t } = paddedInput(b, x, info, 0);
@@ -77,7 +77,7 @@ export function avgPoolGrad(b: TorchBackend, dy: TensorInfo, x: TensorInfo, info
 
 /** Number of valid input elements in each output window: [1, 1, outH, outW]. */
 function windowCounts(b: TorchBackend, info: Info): NativeTensor {
-  const p = info.padInfo;
+  const p = padOf(info);
   const ones = b.call(aten('ones'), [1, 1, info.inHeight, info.inWidth], 6);
   const padded = b.call(aten('constant_pad_nd'), ones.id, [p.left, p.right, p.top, p.bottom], 0);
   const [k, s] = windowArgs(info);

@@ -6,7 +6,8 @@ import { aten, ScalarType } from './native.js';
 import type { NativeTensor } from './native.js';
 
 interface ReduceAttrs {
-  axis: number | number[];
+  axis?: number | number[];
+  reductionIndices?: number | number[]; // Max names its axis this way
   keepDims: boolean;
 }
 
@@ -29,8 +30,8 @@ export function reduceKernel(
 ): KernelConfig {
   return kernel(name, (b, inputs, attrs) => {
     const x = req(inputs, 'x', name);
-    const { axis, keepDims } = attrs as unknown as ReduceAttrs;
-    const dims = axesOf(axis, x.shape.length);
+    const { axis, reductionIndices, keepDims } = attrs as unknown as ReduceAttrs;
+    const dims = axesOf(axis ?? reductionIndices, x.shape.length);
     const dtype = outDtype(x.dtype);
     if (dims.length === 0) {
       // No axis to reduce: tfjs returns the input (cast to the output dtype).

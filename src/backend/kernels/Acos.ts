@@ -1,4 +1,4 @@
 import { Acos } from '@tensorflow/tfjs-core';
 import { unaryKernel } from '../kernel_utils.js';
 
-export const acosConfig = unaryKernel(Acos, 'acos');
+export const acosConfig = unaryKernel(Acos, 'acos', [], 'float32');

@@ -1,4 +1,4 @@
 import { Asin } from '@tensorflow/tfjs-core';
 import { unaryKernel } from '../kernel_utils.js';
 
-export const asinConfig = unaryKernel(Asin, 'asin');
+export const asinConfig = unaryKernel(Asin, 'asin', [], 'float32');

@@ -1,4 +1,4 @@
 import { Asinh } from '@tensorflow/tfjs-core';
 import { unaryKernel } from '../kernel_utils.js';
 
-export const asinhConfig = unaryKernel(Asinh, 'asinh');
+export const asinhConfig = unaryKernel(Asinh, 'asinh', [], 'float32');

@@ -1,4 +1,4 @@
 import { Erf } from '@tensorflow/tfjs-core';
 import { unaryKernel } from '../kernel_utils.js';
 
-export const erfConfig = unaryKernel(Erf, 'erf');
+export const erfConfig = unaryKernel(Erf, 'erf', [], 'float32');

@@ -13,5 +13,5 @@ export const fusedConv2DConfig = kernel(FusedConv2D, (b, inputs, attrs) => {
     strides, dilations, pad, dimRoundingMode, false, backend_util.convertConv2DDataFormat(dataFormat),
   );
   const y = conv2d(b, { x, filter, info, depthwise: false, ...(bias ? { bias } : {}) });
-  return b.output(applyActivation(b, y, activation, preluActivationWeights, leakyreluAlpha), x.dtype);
+  return b.output(applyActivation(b, y, activation, preluActivationWeights, leakyreluAlpha, info.dataFormat === 'channelsFirst'), x.dtype);
 });

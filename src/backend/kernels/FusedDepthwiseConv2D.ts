@@ -13,5 +13,5 @@ export const fusedDepthwiseConv2DConfig = kernel(FusedDepthwiseConv2D, (b, input
     strides, dilations ?? [1, 1], pad, dimRoundingMode, true, backend_util.convertConv2DDataFormat(dataFormat),
   );
   const y = conv2d(b, { x, filter, info, depthwise: true, ...(bias ? { bias } : {}) });
-  return b.output(applyActivation(b, y, activation, preluActivationWeights, leakyreluAlpha), x.dtype);
+  return b.output(applyActivation(b, y, activation, preluActivationWeights, leakyreluAlpha, info.dataFormat === 'channelsFirst'), x.dtype);
 });

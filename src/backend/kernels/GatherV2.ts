@@ -10,6 +10,12 @@ export const gatherV2Config = kernel(GatherV2, (b, inputs, attrs) => {
   const $axis = util.parseAxisParam(axis, x.shape)[0] as number;
   const info = backend_util.segment_util.collectGatherOpShapeInfo(x as Tensor, indices as Tensor, $axis, batchDims);
   // x as [batch, outer, dim, slice]; indices as [batch, n]; gather along dim 2.
+  // Out-of-range indices are an error naming the value (read back: indices are small).
+  const iv = b.readSync(indices.dataId) as Int32Array;
+  for (let i = 0; i < iv.length; i++) {
+    const v = iv[i] as number;
+    if (v < 0 || v >= info.dimSize) throw new Error(`GatherV2: the index value ${v} is not in [0, ${info.dimSize - 1}]`);
+  }
   const x4 = b.call(aten('reshape'), b.id(x), [info.batchSize, info.outerSize, info.dimSize, info.sliceSize]);
   const n = util.sizeFromShape(indices.shape) / info.batchSize;
   const idx = b.call(aten('reshape'), b.id(indices), [info.batchSize, 1, n, 1]);

@@ -9,5 +9,6 @@ export const leakyReluConfig = kernel(LeakyRelu, (b, inputs, attrs) => {
   const { alpha } = attrs as unknown as LeakyReluAttrs;
   const neg = b.call(aten('lt', 'Scalar'), b.id(x), 0);
   const scaled = b.call(aten('mul', 'Scalar'), b.id(x), alpha);
-  return b.output(b.call(aten('where', 'self'), neg.id, scaled.id, b.id(x)), x.dtype);
+  const xf = b.cast(b.input(x), 'float32');
+  return b.output(b.call(aten('where', 'self'), neg.id, scaled.id, xf.id), 'float32');
 });

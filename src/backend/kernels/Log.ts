@@ -1,4 +1,4 @@
 import { Log } from '@tensorflow/tfjs-core';
 import { unaryKernel } from '../kernel_utils.js';
 
-export const logConfig = unaryKernel(Log, 'log');
+export const logConfig = unaryKernel(Log, 'log', [], 'float32');

@@ -1,4 +1,4 @@
 import { Reciprocal } from '@tensorflow/tfjs-core';
 import { unaryKernel } from '../kernel_utils.js';
 
-export const reciprocalConfig = unaryKernel(Reciprocal, 'reciprocal');
+export const reciprocalConfig = unaryKernel(Reciprocal, 'reciprocal', [], 'float32');

@@ -1,4 +1,4 @@
 import { Sin } from '@tensorflow/tfjs-core';
 import { unaryKernel } from '../kernel_utils.js';
 
-export const sinConfig = unaryKernel(Sin, 'sin');
+export const sinConfig = unaryKernel(Sin, 'sin', [], 'float32');

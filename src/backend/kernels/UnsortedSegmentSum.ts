@@ -12,7 +12,11 @@ export const unsortedSegmentSumConfig = kernel(UnsortedSegmentSum, (b, inputs, a
   const rest = x.shape.slice(lead);
   const x2 = b.call(aten('reshape'), b.id(x), [n, util.sizeFromShape(rest)]);
   const ids = b.cast(b.call(aten('reshape'), b.id(segmentIds), [n]), 'int64');
-  const zeros = b.call(aten('zeros'), [numSegments, util.sizeFromShape(rest)], ScalarType[x.dtype as keyof typeof ScalarType]);
-  const out = b.call(aten('index_add'), zeros.id, 0, ids.id, x2.id);
+  // Negative ids are dropped (as tfjs): they go to one extra segment that is cut off.
+  const neg = b.call(aten('lt', 'Scalar'), ids.id, 0);
+  const routed = b.call(aten('masked_fill', 'Scalar'), ids.id, neg.id, numSegments);
+  const zeros = b.call(aten('zeros'), [numSegments + 1, util.sizeFromShape(rest)], ScalarType[x.dtype as keyof typeof ScalarType]);
+  const sums = b.call(aten('index_add'), zeros.id, 0, routed.id, x2.id);
+  const out = b.call(aten('slice', 'Tensor'), sums.id, 0, 0, numSegments, 1);
   return b.output(b.call(aten('reshape'), out.id, [numSegments, ...rest]), x.dtype);
 });
