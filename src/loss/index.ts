@@ -1,0 +1,32 @@
+/** The search space: loss expressions, their evaluators, checks and variation operators. */
+export type { Mode, Prim, UnaryPrim, BinaryPrim, PrimKind } from './primitives.js';
+export { PRIMITIVES, PRIM_BY_NAME, MODES, MODE_VARS, SEARCH_CONSTANTS, primitivesFor, EPS } from './primitives.js';
+export type { Expr, VarNode, ConstNode, OpNode, Shape, ExprProblem } from './expr.js';
+export {
+  MAX_NODES,
+  treeSize,
+  treeDepth,
+  exprEquals,
+  exprShape,
+  checkExpr,
+  variablesOf,
+  nodePaths,
+  getAt,
+  replaceAt,
+  couplesBatch,
+} from './expr.js';
+export { parseExpr, LossSyntaxError } from './parse.js';
+export { printOfficial, printInfix, printLatex, formatNumber } from './print.js';
+export { PRESETS, resolveLoss, LossModeError, type Preset, type ResolvedLoss } from './presets.js';
+export { compileFast, runFast, Workspace, finite32, type FastProgram, type FastRun } from './fast.js';
+export {
+  evalTfjs,
+  buildClsLoss,
+  buildBclsLoss,
+  buildRegLoss,
+  boxAreas,
+  type ClsLossInput,
+  type BclsLossInput,
+  type RegLossInput,
+} from './tfjs.js';
+export { convergenceChecks, CPV_PROPERTIES, cpvGridSizes, boxIUE, type CpvResult, type CpvDetails, type PropertyResult } from './cpv.js';
