@@ -62,7 +62,7 @@ function generate(seed: number) {
       const h = Math.min(H - 1, side * Math.exp(rng.normal(0, 0.4)));
       const b = [rng.uniform(0, W - w), rng.uniform(0, H - h), w, h];
       const cat = pickCat();
-      const crowd = rng.chance(0.01) ? 1 : 0;
+      const crowd: 0 | 1 = rng.chance(0.01) ? 1 : 0;
       annotations.push({ id: annId++, image_id: id, category_id: cat, bbox: b, area: w * h * rng.uniform(0.55, 0.8), iscrowd: crowd });
       gts.push({ cat, b });
     }

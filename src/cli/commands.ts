@@ -5,6 +5,7 @@ export type Registrar = (program: Command) => void;
 
 export async function loadCommands(): Promise<Registrar[]> {
   const modules = await Promise.all([
+    import('./data.js'),
     import('./eval.js'),
   ]);
   return modules.map((m) => m.register);
