@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCoco, makeDataset, SHAPE_CLASSES } from '../../src/data/index.js';
+import { evaluateCoco } from '../../src/eval/index.js';
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'gen-test-'));
@@ -64,6 +65,10 @@ test('shapes: six classes, imbalanced, wide scale range, occlusion bounded', asy
     assert.ok(counts[0]! > 3 * counts[5]!, `imbalance expected, counts ${counts}`);
     const sides = ds.annotations.map((x) => Math.max(x.bbox[2], x.bbox[3]));
     assert.ok(Math.min(...sides) <= 8 && Math.max(...sides) >= 64, `sides ${Math.min(...sides)}..${Math.max(...sides)}`);
+    // A CocoDataset is evaluation ground truth as it is: its own boxes score AP 1.
+    const perfect = ds.annotations.map((x) => ({ image_id: x.image_id, category_id: x.category_id, bbox: x.bbox, score: 1 }));
+    const m = evaluateCoco(ds, perfect).metrics;
+    assert.ok(Math.abs(m.AP - 1) < 1e-9 && Math.abs(m.AR100 - 1) < 1e-9, `AP ${m.AP}`);
     const doc = JSON.parse(readFileSync(join(dir, 'train', 'annotations.json'), 'utf8')) as { annotations: { visible_fraction: number }[] };
     const vis = doc.annotations.map((x) => x.visible_fraction);
     assert.ok(vis.every((v) => v >= 0.4 - 1e-9));
