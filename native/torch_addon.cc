@@ -158,6 +158,9 @@ c10::IValue toIValue(const Napi::Value& v, const c10::TypePtr& type, const std::
       return c10::IValue(v.ToBoolean().Value());
     case c10::TypeKind::NumberType: {  // Scalar
       if (v.IsBoolean()) return c10::IValue(at::Scalar(v.As<Napi::Boolean>().Value()));
+      if (v.IsObject()) {  // {d: x}: a floating-point scalar even when x is integral
+        return c10::IValue(at::Scalar(v.As<Napi::Object>().Get("d").As<Napi::Number>().DoubleValue()));
+      }
       double d = v.As<Napi::Number>().DoubleValue();
       // Integral JS numbers become integer scalars so that int tensors stay int.
       if (std::isfinite(d) && d == static_cast<double>(static_cast<int64_t>(d)) && std::abs(d) < 9.0e15) {

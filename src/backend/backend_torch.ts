@@ -39,6 +39,8 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 export class TorchBackend extends KernelBackend {
   readonly n: NativeAddon;
   private data = new WeakMap<DataId, Entry>();
+  /** Native tensors attached to a dataId and freed with it (max-pool argmax indices for the gradient). */
+  private sidecars = new WeakMap<DataId, number>();
   private count = 0;
   private bytes = 0;
   /** Native ids created while a kernel runs; freed when it returns unless handed out as outputs. */
@@ -102,6 +104,11 @@ export class TorchBackend extends KernelBackend {
     e.refCount--;
     if (!force && e.refCount > 0) return false;
     this.n.free(e.id);
+    const side = this.sidecars.get(dataId);
+    if (side !== undefined) {
+      this.n.free(side);
+      this.sidecars.delete(dataId);
+    }
     this.data.delete(dataId);
     this.count--;
     this.bytes -= util.sizeFromShape(e.shape) * (e.dtype === 'bool' ? 1 : 4);
@@ -235,6 +242,24 @@ export class TorchBackend extends KernelBackend {
     this.count++;
     this.bytes += util.sizeFromShape(out.shape) * (want === 'bool' ? 1 : 4);
     return { dataId, shape: out.shape, dtype: want };
+  }
+
+  /** Keeps a kernel temporary alive as long as `dataId` lives (it is freed with it). */
+  attach(dataId: DataId, t: NativeTensor): void {
+    const k = this.scratch ? this.scratch.lastIndexOf(t.id) : -1;
+    if (k < 0) throw new Error('torch backend: internal error, only a kernel temporary can be attached');
+    (this.scratch as number[])[k] = -1;
+    const old = this.sidecars.get(dataId);
+    if (old !== undefined) this.n.free(old);
+    this.sidecars.set(dataId, t.id);
+  }
+
+  /** The native tensor attached to `dataId`, if any. */
+  sidecar(dataId: DataId): NativeTensor | null {
+    const id = this.sidecars.get(dataId);
+    if (id === undefined) return null;
+    const info = this.n.info(id);
+    return { id, dtype: info[0] as NDType, shape: info.slice(1) };
   }
 
   /** A tfjs input as a NativeTensor descriptor (not owned by the kernel). */

@@ -79,6 +79,11 @@ export function native(): NativeAddon {
   return addon;
 }
 
+/** A floating-point Scalar argument even for an integral value (plain integral numbers become int scalars). */
+export function dbl(x: number): { d: number } {
+  return { d: x };
+}
+
 /** An ATen operator resolved once by schema name and overload, e.g. aten('add', 'Tensor'). */
 export interface AtenOp {
   (...args: unknown[]): number[];

@@ -33,19 +33,21 @@ function windowArgs(info: Info): [number[], number[]] {
   return [[info.filterHeight, info.filterWidth], [info.strideHeight, info.strideWidth]];
 }
 
-export function maxPool(b: TorchBackend, x: TensorInfo, info: Info): NativeTensor {
+/** Max pooling; returns the output and the argmax indices (kept for the gradient). */
+export function maxPool(b: TorchBackend, x: TensorInfo, info: Info): { y: NativeTensor; indices: NativeTensor } {
   const { t, padding } = paddedInput(b, x, info, -Infinity);
   const [k, s] = windowArgs(info);
-  const [y] = b.callAll(aten('max_pool2d_with_indices'), t.id, k, s, padding, [info.dilationHeight, info.dilationWidth], false);
-  return nhwc(b, y as NativeTensor);
+  const [y, indices] = b.callAll(aten('max_pool2d_with_indices'), t.id, k, s, padding, [info.dilationHeight, info.dilationWidth], false);
+  return { y: nhwc(b, y as NativeTensor), indices: indices as NativeTensor };
 }
 
-export function maxPoolGrad(b: TorchBackend, dy: TensorInfo, x: TensorInfo, info: Info): NativeTensor {
+/** Gradient of max pooling, reusing the forward pass's argmax indices when `indices` is given. */
+export function maxPoolGrad(b: TorchBackend, dy: TensorInfo, x: TensorInfo, info: Info, indices: NativeTensor | null): NativeTensor {
   const { t, padding } = paddedInput(b, x, info, -Infinity);
   const [k, s] = windowArgs(info);
   const dil = [info.dilationHeight, info.dilationWidth];
-  const [, indices] = b.callAll(aten('max_pool2d_with_indices'), t.id, k, s, padding, dil, false);
-  const g = b.call(aten('max_pool2d_with_indices_backward'), nchw(b, b.input(dy)).id, t.id, k, s, padding, dil, false, (indices as NativeTensor).id);
+  const idx = indices ?? (b.callAll(aten('max_pool2d_with_indices'), t.id, k, s, padding, dil, false)[1] as NativeTensor);
+  const g = b.call(aten('max_pool2d_with_indices_backward'), nchw(b, b.input(dy)).id, t.id, k, s, padding, dil, false, idx.id);
   return nhwc(b, unpadded(b, g, info));
 }
 

@@ -18,7 +18,6 @@ import { avgPoolConfig } from './kernels/AvgPool.js';
 import { avgPoolGradConfig } from './kernels/AvgPoolGrad.js';
 import { batchMatMulConfig } from './kernels/BatchMatMul.js';
 import { fusedBatchNormConfig } from './kernels/BatchNorm.js';
-import { broadcastToConfig } from './kernels/BroadcastTo.js';
 import { castConfig } from './kernels/Cast.js';
 import { ceilConfig } from './kernels/Ceil.js';
 import { clipByValueConfig } from './kernels/ClipByValue.js';
@@ -147,7 +146,6 @@ export const kernelConfigs: KernelConfig[] = [
   avgPoolGradConfig,
   batchMatMulConfig,
   fusedBatchNormConfig,
-  broadcastToConfig,
   castConfig,
   ceilConfig,
   clipByValueConfig,

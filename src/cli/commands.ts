@@ -5,8 +5,10 @@ export type Registrar = (program: Command) => void;
 
 export async function loadCommands(): Promise<Registrar[]> {
   const modules = await Promise.all([
+    import('./demo.js'),
     import('./data.js'),
     import('./eval.js'),
+    import('./loss.js'),
   ]);
   return modules.map((m) => m.register);
 }

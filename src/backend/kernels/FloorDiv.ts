@@ -5,5 +5,6 @@ import { aten } from '../native.js';
 export const floorDivConfig = kernel(FloorDiv, (b, inputs) => {
   const a = req(inputs, 'a', FloorDiv);
   const c = req(inputs, 'b', FloorDiv);
-  return b.output(b.call(aten('div', 'Tensor_mode'), b.id(a), b.id(c), 'floor'), a.dtype);
+  // tfjs's floorDiv is int32 whatever its inputs.
+  return b.output(b.call(aten('div', 'Tensor_mode'), b.id(a), b.id(c), 'floor'), 'int32');
 });

@@ -11,5 +11,8 @@ export const maxPoolConfig = kernel(MaxPool, (b, inputs, attrs) => {
   if (info.filterWidth === 1 && info.filterHeight === 1 && util.arraysEqual(info.inShape, info.outShape)) {
     return b.output(b.call(aten('alias'), b.id(x)), x.dtype);
   }
-  return b.output(maxPool(b, x, info), x.dtype);
+  const { y, indices } = maxPool(b, x, info);
+  const out = b.output(y, x.dtype);
+  b.attach(out.dataId, indices); // the gradient reuses the argmax instead of pooling again
+  return out;
 });

@@ -9,5 +9,7 @@ export const maxPoolGradConfig = kernel(MaxPoolGrad, (b, inputs, attrs) => {
   const { filterSize, strides, pad } = attrs as unknown as MaxPoolGradAttrs;
   const dimRoundingMode = (attrs as { dimRoundingMode?: 'floor' | 'round' | 'ceil' }).dimRoundingMode;
   const info = backend_util.computePool2DInfo(x.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
-  return b.output(maxPoolGrad(b, dy, x, info), x.dtype);
+  const y = inputs.output;
+  const indices = y ? b.sidecar(y.dataId) : null;
+  return b.output(maxPoolGrad(b, dy, x, info, indices), x.dtype);
 });
