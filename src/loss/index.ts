@@ -30,3 +30,21 @@ export {
   type RegLossInput,
 } from './tfjs.js';
 export { convergenceChecks, CPV_PROPERTIES, cpvGridSizes, boxIUE, type CpvResult, type CpvDetails, type PropertyResult } from './cpv.js';
+export {
+  randomTree,
+  randomTerminal,
+  RANDOM_TREE_DEFAULTS,
+  mutate,
+  mutateReplaceLeaf,
+  mutateInsertOp,
+  mutateDeleteOp,
+  mutateReplaceOp,
+  mutateSubtree,
+  crossover,
+  MUTATIONS,
+  type MutationName,
+  type RandomTreeOptions,
+  type VariationLimits,
+} from './random.js';
+export { fingerprint, simplify } from './simplify.js';
+export { printSvg } from './svg.js';

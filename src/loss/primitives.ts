@@ -6,7 +6,7 @@
  * Semantics follow the paper's public implementation (tools/search_space.py of the mmdetection
  * fork): see docs/SEARCH_SPACE.md and shared/spec/search-space.md.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../tf.js';
 
 export type Mode = 'cls' | 'bcls' | 'reg';
 export const MODES: readonly Mode[] = ['cls', 'bcls', 'reg'];

@@ -61,7 +61,8 @@ function infix(e: Expr): { s: string; prec: number } {
   const [a, b] = args as [{ s: string; prec: number }, { s: string; prec: number }];
   const left = a.prec >= st.prec ? a.s : `(${a.s})`;
   // Right operand: same precedence needs parentheses unless the operator is associative.
-  const right = b.prec > st.prec || (b.prec === st.prec && st.assoc && rightAssocOk(e, st.sym)) ? b.s : `(${b.s})`;
+  const right =
+    !b.s.startsWith('-') && (b.prec > st.prec || (b.prec === st.prec && st.assoc && rightAssocOk(e, st.sym))) ? b.s : `(${b.s})`;
   return { s: `${left} ${st.sym} ${right}`, prec: st.prec };
 }
 
@@ -99,6 +100,7 @@ function latex(e: Expr): { s: string; prec: number } {
   const [a, b] = args as [{ s: string; prec: number }, { s: string; prec: number }];
   if (e.op === 'Div') return { s: p.latex(a.s, b.s), prec: PREC_ATOM };
   const left = a.prec >= st.prec ? a.s : `\\left(${a.s}\\right)`;
-  const right = b.prec > st.prec || (b.prec === st.prec && st.assoc && rightAssocOk(e, st.sym)) ? b.s : `\\left(${b.s}\\right)`;
+  const right =
+    !b.s.startsWith('-') && (b.prec > st.prec || (b.prec === st.prec && st.assoc && rightAssocOk(e, st.sym))) ? b.s : `\\left(${b.s}\\right)`;
   return { s: p.latex(left, right), prec: st.prec };
 }

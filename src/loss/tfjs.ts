@@ -3,7 +3,7 @@
  * multi_cls_loss (cls), binary_cls_loss (bcls), reg_loss (reg). Written against
  * @tensorflow/tfjs-core only, differentiable by the tape, on any backend.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import { tf } from '../tf.js';
 import type { Expr } from './expr.js';
 import { checkExpr } from './expr.js';
 import { PRIM_BY_NAME, type Mode } from './primitives.js';
