@@ -7,6 +7,7 @@ import { tf } from '../tf.js';
 import { TorchBackend } from './backend_torch.js';
 import { kernelConfigs } from './register_all_kernels.js';
 import { native } from './native.js';
+import { registerGradientOverrides, torchReluGradConfig } from './gradients.js';
 
 export { TorchBackend } from './backend_torch.js';
 export const BACKEND_NAME = 'torch';
@@ -19,6 +20,8 @@ export function registerTorchBackend(priority = 3): void {
   registered = true;
   tf.registerBackend(BACKEND_NAME, () => new TorchBackend(), priority);
   for (const k of kernelConfigs) tf.registerKernel(k);
+  tf.registerKernel(torchReluGradConfig);
+  registerGradientOverrides();
 }
 
 /** Makes `torch` the active backend (throws a clear error when libtorch cannot be loaded). */
