@@ -246,13 +246,14 @@ function rewrite(mode: Mode, e: Expr & { kind: 'op' }): Expr {
       if (a.kind === 'op' && a.op === 'Neg' && b.kind === 'const' && Math.abs(b.value) >= 1e-4) return mk('Div', a.args[0]!, C(-b.value));
       if (b.kind === 'op' && b.op === 'Neg' && lowerBound(b.args[0]!) >= 1e-7) return mk('Neg', mk('Div', a, b.args[0]!));
       break;
+    // Abs(x) → x and Relu(x) → x only for x > 0 everywhere: at x = 0 their derivatives (0) differ from x's (1).
     case 'Abs':
       if (a.kind === 'op' && (a.op === 'Abs' || a.op === 'Neg')) return mk('Abs', a.args[0]!);
-      if (nonneg(a)) return a;
+      if (lowerBound(a) > 0 && total(a)) return a;
       break;
     case 'Relu':
       if (a.kind === 'op' && a.op === 'Relu') return a;
-      if (nonneg(a)) return a;
+      if (lowerBound(a) > 0 && total(a)) return a;
       break;
   }
   return e;
