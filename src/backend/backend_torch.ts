@@ -230,7 +230,7 @@ export class TorchBackend extends KernelBackend {
    * (or to `dtype` when given).
    */
   output(t: NativeTensor, dtype?: DataType): TensorInfo {
-    let want = dtype ?? tfDtypeOf(t.dtype);
+    const want = dtype ?? tfDtypeOf(t.dtype);
     if (want === 'complex64' || want === 'string') throw new Error(`torch backend: dtype '${want}' is not supported`);
     let out = t;
     if (NDTYPE[want] !== t.dtype) out = this.cast(t, want as keyof typeof ScalarType);
