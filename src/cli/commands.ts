@@ -9,6 +9,10 @@ export async function loadCommands(): Promise<Registrar[]> {
     import('./data.js'),
     import('./eval.js'),
     import('./loss.js'),
+    import('./search.js'),
+    import('./report.js'),
+    import('./compare.js'),
+    import('./export.js'),
   ]);
   return modules.map((m) => m.register);
 }

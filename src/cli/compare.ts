@@ -1,0 +1,22 @@
+import type { Command } from 'commander';
+import { UsageError } from './errors.js';
+import { JournalError } from '../search/journal.js';
+import { compareRuns, formatComparison } from '../search/compare.js';
+
+export function register(program: Command): void {
+  program
+    .command('compare')
+    .description('compare two search runs (e.g. cse vs vanilla): proxy evaluations and wall time to first reach the default loss fitness, and the ratio')
+    .argument('<run-a>', 'first run folder')
+    .argument('<run-b>', 'second run folder')
+    .option('--json', 'print the comparison as JSON')
+    .action((a: string, b: string, flags: { json?: boolean }) => {
+      try {
+        const c = compareRuns(a, b);
+        process.stdout.write((flags.json ? JSON.stringify(c, null, 1) : formatComparison(c)) + '\n');
+      } catch (e) {
+        if (e instanceof JournalError) throw new UsageError(e.message);
+        throw e;
+      }
+    });
+}

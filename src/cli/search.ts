@@ -1,0 +1,135 @@
+import type { Command } from 'commander';
+import { UsageError } from './errors.js';
+import { ConfigError, loadConfig, planPool, deepMerge, parseConfig, setPath, type SearchConfig } from '../search/config.js';
+import { runSearch, SearchError, SearchInterrupted } from '../search/evolution.js';
+import { Journal, JournalError, JournalFullError } from '../search/journal.js';
+import { Progress } from '../search/progress.js';
+import { writeReport } from '../search/report.js';
+import { runStage } from '../search/stages/index.js';
+import { InProcessTransport, type StageTransport } from '../search/transport/index.js';
+import { ProcessPool } from '../search/transport/pool.js';
+
+interface SearchFlags {
+  config?: string;
+  out: string;
+  resume?: boolean;
+  demo?: boolean;
+  mode?: string;
+  strategy?: string;
+  seed?: number;
+  generations?: number;
+  population?: number;
+  topK?: number;
+  seedPopulation?: string;
+  workers?: number;
+  threads?: number;
+  jsonLog?: boolean;
+  report?: boolean;
+}
+
+function int(name: string, min = 0) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${v}'`);
+    return n;
+  };
+}
+
+export function register(program: Command): void {
+  program
+    .command('search')
+    .description('search a loss function (CSE-Autoloss evolution: CPV → MOS → proxy task); journal, report and resume in --out')
+    .option('--config <file>', 'search config (YAML or JSON; see docs/SEARCH.md)')
+    .requiredOption('--out <dir>', 'run folder (journal.sqlite, report.json, report.html)')
+    .option('--resume', 'continue the run in --out (after a crash, Ctrl-C or kill -9), reusing every finished evaluation')
+    .option('--demo', 'the small preset (reg mode, simulated proxy) that finishes in minutes on 2 cores')
+    .option('--mode <mode>', 'cls | bcls | reg (config: mode)')
+    .option('--strategy <s>', 'cse | vanilla (config: strategy)')
+    .option('--seed <n>', 'random seed (config: seed)', int('seed'))
+    .option('--generations <n>', 'generations (config: evolution.generations)', int('generations', 1))
+    .option('--population <n>', 'candidates per generation (config: population.size)', int('population', 1))
+    .option('--top-k <n>', 'candidates per generation to the proxy task (config: proxy.topK)', int('top-k', 1))
+    .option('--seed-population <list>', 'comma-separated presets or expressions in the initial population (config: population.seedWith)')
+    .option('--workers <n>', 'worker processes, 0 = in-process (config: pool.workers)', int('workers'))
+    .option('--threads <n>', 'libtorch threads per worker (config: pool.threadsPerWorker)', int('threads', 1))
+    .option('--json-log', 'one JSON object per event on stdout instead of the progress display')
+    .option('--no-report', 'do not write report.json / report.html at the end')
+    .action(async (flags: SearchFlags) => {
+      await search(flags);
+    });
+}
+
+function overridesOf(f: SearchFlags): Record<string, unknown> {
+  return {
+    mode: f.mode,
+    strategy: f.strategy,
+    seed: f.seed,
+    'evolution.generations': f.generations,
+    'population.size': f.population,
+    'proxy.topK': f.topK,
+    'population.seedWith': f.seedPopulation?.split(',').map((s) => s.trim()).filter(Boolean),
+    'pool.workers': f.workers,
+    'pool.threadsPerWorker': f.threads,
+  };
+}
+
+function resolveConfig(f: SearchFlags): SearchConfig {
+  try {
+    if (f.resume && !f.config && !f.demo) {
+      // Resume with the journal's own config (flags still override, and are checked against it).
+      let stored: string | null = null;
+      if (Journal.exists(f.out)) {
+        const j = Journal.open(f.out, { readonly: true });
+        stored = j.getMeta('config');
+        j.close();
+      }
+      if (!stored) throw new UsageError(`--resume: ${f.out} has no journal to resume`);
+      const obj = deepMerge({}, JSON.parse(stored)) as Record<string, unknown>;
+      for (const [p, v] of Object.entries(overridesOf(f))) if (v !== undefined) setPath(obj, p, v);
+      return parseConfig(obj, 'config');
+    }
+    return loadConfig({ file: f.config, demo: f.demo, overrides: overridesOf(f) });
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof JournalError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+async function search(f: SearchFlags): Promise<void> {
+  const cfg = resolveConfig(f);
+  const plan = planPool(cfg);
+  const transport: StageTransport =
+    plan.workers === 0 ? new InProcessTransport(runStage) : new ProcessPool({ workers: plan.workers, threadsPerWorker: plan.threads });
+  const progress = new Progress({ json: !!f.jsonLog, generations: cfg.evolution.generations });
+  const ac = new AbortController();
+  const onSignal = () => {
+    if (ac.signal.aborted) process.exit(130);
+    ac.abort();
+    process.stderr.write('\ninterrupted: stopping (the journal keeps every finished evaluation; continue with --resume)\n');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await runSearch({ config: cfg, runDir: f.out, resume: f.resume, transport, onEvent: progress.onEvent, signal: ac.signal });
+    if (f.report !== false) {
+      const r = writeReport(f.out);
+      if (!f.jsonLog) process.stderr.write(`report: ${r.html}, ${r.json}\n`);
+    }
+  } catch (e) {
+    if (e instanceof SearchInterrupted) {
+      process.exitCode = 130;
+      return;
+    }
+    if (e instanceof JournalFullError) {
+      process.stderr.write(`error: ${e.message}\n`);
+      process.exitCode = 1;
+      return;
+    }
+    if (e instanceof SearchError || e instanceof JournalError) throw new UsageError(e.message);
+    throw e;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await transport.close();
+  }
+}

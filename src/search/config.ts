@@ -1,0 +1,330 @@
+/**
+ * The search configuration: one zod schema, every field documented with its default.
+ * Loaded from YAML (or JSON), then CLI overrides applied by path, then validated; each bad
+ * field is reported with its dotted path. docs/SEARCH.md lists the same fields.
+ */
+import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpus } from 'node:os';
+import { z } from 'zod';
+import YAML from 'yaml';
+
+const mode = z.enum(['cls', 'bcls', 'reg']);
+const prob = z.number().min(0).max(1);
+const posInt = z.number().int().positive();
+const nonNegInt = z.number().int().nonnegative();
+
+/** MOS level 1: optimise free logits (cls/bcls) or boxes (reg) with the candidate's gradient. */
+const mosLevel1 = z
+  .object({
+    /** Run MOS level 1. Default true. */
+    enabled: z.boolean().default(true),
+    /** Samples (rows of logits, or boxes). Default 64. */
+    samples: posInt.default(64),
+    /** Foreground classes for cls/bcls (cls adds a background column). Default 4. */
+    classes: posInt.default(4),
+    /** Gradient steps (Adam). Default 200. */
+    steps: posInt.default(200),
+    /** Adam learning rate. Default 0.05. */
+    lr: z.number().positive().default(0.05),
+    /** A candidate passes when its score ≥ threshold × the default loss's score. Default 0.9. */
+    threshold: z.number().min(0).default(0.9),
+  })
+  .strict()
+  .default({});
+
+/** Everything the proxy function needs, besides the loss (see stages/proxy.ts). */
+const proxyTask = z
+  .object({
+    /**
+     * 'simulated': a fast deterministic stand-in (a linear model trained with the candidate, held-out
+     * score as AP), for tests and demos without detectors. 'detector': the configured detector
+     * trained on `dataDir` (needs src/detect wired in stages/proxy.ts). Default 'simulated'.
+     */
+    kind: z.enum(['simulated', 'detector']).default('simulated'),
+    /** Detector name for kind 'detector' (e.g. 'retinanet', 'faster-rcnn'). Default 'retinanet'. */
+    detector: z.string().min(1).default('retinanet'),
+    /** Dataset folder for kind 'detector'. Default 'data/mnist-det'. */
+    dataDir: z.string().min(1).default('data/mnist-det'),
+    /** Training iterations. Default 300. */
+    iters: posInt.default(300),
+    /** Training images used (0: all). Default 0. */
+    trainSubset: nonNegInt.default(0),
+    /** Held-out images scored (0: all). Default 0. */
+    valSubset: nonNegInt.default(0),
+    /** Images per batch. Default 8. */
+    batch: posInt.default(8),
+    /** Learning rate (detector: SGD; simulated: Adam). Default 0.02. */
+    lr: z.number().positive().default(0.02),
+    /** Wall-clock limit per evaluation; a hung evaluation is killed and recorded failed. Default 600. */
+    timeoutSeconds: z.number().positive().default(600),
+  })
+  .strict();
+
+const config = z
+  .object({
+    /** Which loss is searched; the detector's other loss stays at its default. Default 'cls'. */
+    mode: mode.default('cls'),
+    /** 'cse': CPV and MOS filter before the proxy; 'vanilla': every candidate to the proxy. Default 'cse'. */
+    strategy: z.enum(['cse', 'vanilla']).default('cse'),
+    /** Seed of every random draw of the run. Default 0. */
+    seed: nonNegInt.default(0),
+    /** The default loss of the mode (preset name or expression); thresholds and comparisons are relative to it. Default: ce (cls), focal (bcls), giou (reg). */
+    defaultLoss: z.string().min(1).optional(),
+    population: z
+      .object({
+        /** Candidates per generation. Default 200. */
+        size: posInt.default(200),
+        /** Height bounds of random trees (ramped half-and-half). Defaults 2 and 6. */
+        minDepth: nonNegInt.default(2),
+        maxDepth: posInt.default(6),
+        /** Largest tree size (nodes) of random trees and offspring. Default 40. */
+        maxSize: posInt.default(40),
+        /** Largest height of offspring. Default 12. */
+        maxOffspringDepth: posInt.default(12),
+        /** Presets (or expressions) placed in the initial population. Default none: discovery is real. */
+        seedWith: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .default({}),
+    evolution: z
+      .object({
+        /** Generations. Default 10. */
+        generations: posInt.default(10),
+        /** Top-P candidates by fitness that become parents. Default 10. */
+        parents: posInt.default(10),
+        /** Best-ever candidates (hall of fame) added to the parents. Default 3. */
+        elites: nonNegInt.default(3),
+        /** Probability that an offspring comes from crossover (else from mutation). Default 0.5. */
+        crossoverProb: prob.default(0.5),
+        /** Probability that a crossover child is also mutated. Default 0.2. */
+        mutationAfterCrossoverProb: prob.default(0.2),
+        /** Relative weights of the mutation operators. */
+        mutationWeights: z
+          .object({
+            insert: z.number().min(0).default(1),
+            delete: z.number().min(0).default(1),
+            replaceOp: z.number().min(0).default(1),
+            replaceLeaf: z.number().min(0).default(1),
+            subtree: z.number().min(0).default(0.5),
+          })
+          .strict()
+          .default({}),
+        /** Fraction of each generation filled with fresh random trees (diversity). Default 0.1. */
+        randomFraction: prob.default(0.1),
+        /** Size of the hall of fame kept in the report. Default 10. */
+        hallOfFame: posInt.default(10),
+      })
+      .strict()
+      .default({}),
+    /** Convergence property verification (cse only). */
+    cpv: z.object({ enabled: z.boolean().default(true) }).strict().default({}),
+    mos: z
+      .object({
+        level1: mosLevel1,
+        /** MOS level 2: a short proxy-like training on a small verification subset. Default off. */
+        level2: z
+          .object({
+            enabled: z.boolean().default(false),
+            task: proxyTask.default({ iters: 50 }),
+            /** Pass when AP ≥ threshold × the default loss's AP. Default 0.5. */
+            threshold: z.number().min(0).default(0.5),
+          })
+          .strict()
+          .default({}),
+      })
+      .strict()
+      .default({}),
+    proxy: z
+      .object({
+        /** Candidates per generation sent to the proxy task (top-K by MOS score). Default 10. */
+        topK: posInt.default(10),
+        task: proxyTask.default({}),
+      })
+      .strict()
+      .default({}),
+    final: z
+      .object({
+        /** Retrain the best losses and the default with the full schedule after the search. Default true. */
+        enabled: z.boolean().default(true),
+        /** How many of the best losses. Default 3. */
+        top: posInt.default(3),
+        /** Seeds of the retraining. Default [0, 1, 2]. */
+        seeds: z.array(nonNegInt).min(1).default([0, 1, 2]),
+        /** The full-schedule task (evaluated on the val split). */
+        task: proxyTask.default({ iters: 1000 }),
+      })
+      .strict()
+      .default({}),
+    pool: z
+      .object({
+        /** Worker processes; 'auto' plans from the cores. 0 runs stages in-process. Default 'auto'. */
+        workers: z.union([z.literal('auto'), nonNegInt]).default('auto'),
+        /** libtorch threads per worker (env CSE_THREADS); 'auto': cores / workers. Default 'auto'. */
+        threadsPerWorker: z.union([z.literal('auto'), posInt]).default('auto'),
+        /** Limit for a MOS evaluation; a hung worker is killed and replaced. Default 60. */
+        mosTimeoutSeconds: z.number().positive().default(60),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.population.minDepth > c.population.maxDepth) {
+      ctx.addIssue({ code: 'custom', path: ['population', 'minDepth'], message: `must be ≤ population.maxDepth (${c.population.maxDepth})` });
+    }
+    const w = c.evolution.mutationWeights;
+    if (w.insert + w.delete + w.replaceOp + w.replaceLeaf + w.subtree <= 0) {
+      ctx.addIssue({ code: 'custom', path: ['evolution', 'mutationWeights'], message: 'at least one weight must be positive' });
+    }
+  });
+
+export type SearchConfig = z.infer<typeof config>;
+export type ProxyTaskConfig = z.infer<typeof proxyTask>;
+export type Mode = SearchConfig['mode'];
+export const searchConfigSchema = config;
+
+export const DEFAULT_LOSS: Record<Mode, string> = { cls: 'ce', bcls: 'focal', reg: 'giou' };
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    message: string,
+    readonly problems: string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+/** Validates a plain object; throws ConfigError listing every bad field with its path. */
+export function parseConfig(raw: unknown, source = 'config'): SearchConfig {
+  const r = config.safeParse(raw ?? {});
+  if (r.success) return r.data;
+  const problems = r.error.issues.map((i) => {
+    const path = i.path.length ? i.path.join('.') : '(top level)';
+    let msg = i.message;
+    if (i.code === 'unrecognized_keys') msg = `unknown field(s) ${i.keys.map((k) => `'${k}'`).join(', ')}`;
+    return `${path}: ${msg}`;
+  });
+  throw new ConfigError(`invalid ${source}:\n  ${problems.join('\n  ')}`, problems);
+}
+
+/** Reads YAML/JSON text into a plain object (no validation). */
+export function readConfigFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read config ${file}: ${(e as Error).message}`);
+  }
+  try {
+    return YAML.parse(text) ?? {};
+  } catch (e) {
+    throw new ConfigError(`config ${file} is not valid YAML: ${(e as Error).message}`);
+  }
+}
+
+/** Sets `value` at a dotted path of a plain object, creating objects on the way. */
+export function setPath(obj: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let o = obj;
+  for (const k of keys.slice(0, -1)) {
+    const next = o[k];
+    if (next === undefined || next === null || typeof next !== 'object' || Array.isArray(next)) o[k] = {};
+    o = o[k] as Record<string, unknown>;
+  }
+  o[keys[keys.length - 1]!] = value;
+}
+
+/** Deep merge (b wins; arrays replaced). */
+export function deepMerge(a: unknown, b: unknown): unknown {
+  if (b === undefined) return a;
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const out: Record<string, unknown> = { ...(a as Record<string, unknown>) };
+    for (const [k, v] of Object.entries(b as Record<string, unknown>)) out[k] = deepMerge(out[k], v);
+    return out;
+  }
+  return b;
+}
+
+/** The preset behind `--demo`: every stage for real, small enough for ~minutes on 2 cores. */
+export const DEMO_CONFIG = {
+  mode: 'reg',
+  seed: 0,
+  population: { size: 1000, maxSize: 30, minDepth: 2, maxDepth: 5 },
+  evolution: { generations: 10, parents: 10, elites: 3 },
+  mos: { level1: { samples: 64, steps: 200 } },
+  proxy: { topK: 8, task: { kind: 'simulated', iters: 300 } },
+  final: { top: 3, seeds: [0, 1, 2], task: { kind: 'simulated', iters: 600 } },
+};
+
+/** Loads file (optional) + overrides (dotted paths) → validated config. */
+export function loadConfig(opts: { file?: string; demo?: boolean; overrides?: Record<string, unknown> }): SearchConfig {
+  let raw: unknown = opts.demo ? structuredClone(DEMO_CONFIG) : {};
+  if (opts.file) raw = deepMerge(raw, readConfigFile(opts.file));
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`config ${opts.file}: the top level must be a mapping`);
+  const obj = structuredClone(raw) as Record<string, unknown>;
+  for (const [path, value] of Object.entries(opts.overrides ?? {})) if (value !== undefined) setPath(obj, path, value);
+  return parseConfig(obj, opts.file ? `config ${opts.file}` : 'config');
+}
+
+/** Fields that do not change any result (excluded from the resume check). */
+const RESULT_NEUTRAL = ['pool', 'proxy.task.timeoutSeconds', 'mos.level2.task.timeoutSeconds', 'final.task.timeoutSeconds'];
+
+function stripNeutral(c: SearchConfig): Record<string, unknown> {
+  const o = structuredClone(c) as unknown as Record<string, unknown>;
+  for (const p of RESULT_NEUTRAL) {
+    const keys = p.split('.');
+    let x: Record<string, unknown> | undefined = o;
+    for (const k of keys.slice(0, -1)) x = x?.[k] as Record<string, unknown> | undefined;
+    if (x) delete x[keys[keys.length - 1]!];
+  }
+  return o;
+}
+
+/** Stable JSON (sorted keys). */
+export function stableStringify(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
+  const keys = Object.keys(v as object).sort();
+  return `{${keys
+    .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+    .map((k) => `${JSON.stringify(k)}:${stableStringify((v as Record<string, unknown>)[k])}`)
+    .join(',')}}`;
+}
+
+export function hashOf(v: unknown): string {
+  return createHash('sha256').update(stableStringify(v)).digest('hex').slice(0, 16);
+}
+
+/** Hash of what determines the results (pool layout and timeouts excluded). */
+export function configHash(c: SearchConfig): string {
+  return hashOf(stripNeutral(c));
+}
+
+/** Differences in the result-determining fields, as 'path: old → new' lines. */
+export function configDiff(a: SearchConfig, b: SearchConfig): string[] {
+  const out: string[] = [];
+  const walk = (x: unknown, y: unknown, path: string) => {
+    const isObj = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+    if (isObj(x) && isObj(y)) {
+      const keys = new Set([...Object.keys(x as object), ...Object.keys(y as object)]);
+      for (const k of [...keys].sort()) walk((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], path ? `${path}.${k}` : k);
+      return;
+    }
+    if (stableStringify(x) !== stableStringify(y)) out.push(`${path}: ${JSON.stringify(x)} → ${JSON.stringify(y)}`);
+  };
+  walk(stripNeutral(a), stripNeutral(b), '');
+  return out;
+}
+
+export function defaultLossOf(c: SearchConfig): string {
+  return c.defaultLoss ?? DEFAULT_LOSS[c.mode];
+}
+
+/** Pool plan: workers and threads per worker from the machine's cores (or the config). */
+export function planPool(c: SearchConfig, cores = cpus().length): { workers: number; threads: number } {
+  const workers = c.pool.workers === 'auto' ? Math.max(1, cores) : c.pool.workers;
+  const threads = c.pool.threadsPerWorker === 'auto' ? Math.max(1, Math.floor(cores / Math.max(1, workers))) : c.pool.threadsPerWorker;
+  return { workers, threads };
+}

@@ -1,0 +1,552 @@
+/**
+ * The CSE-Autoloss evolution loop (the paper's Algorithm 1), resumable by replay:
+ *
+ *   baseline: the default loss through MOS and the proxy (its scores set the thresholds)
+ *   for each generation g:
+ *     population (g = 0: random trees and seeds; else offspring of the parents)
+ *     cse:     CPV → dedupe by fingerprint → MOS level 1 (→ level 2) → top-K new by MOS score → proxy
+ *     vanilla: dedupe → the first K new candidates → proxy
+ *     fitness = proxy AP (a fingerprint proxied before keeps its stored fitness)
+ *     parents = top-P of the generation by fitness + E elites from the hall of fame
+ *   final evaluation: the best losses and the default on the full task, several seeds
+ *
+ * Every stage result is a pure function of (fingerprint, stage config, seed) and is stored in
+ * the journal as it arrives; the random stream of generation g is derived from (seed, g). So a
+ * resumed run simply replays the algorithm from generation 0: stored results are reused, only
+ * missing ones are computed, and it ends with exactly the results of an uninterrupted run.
+ */
+import { printOfficial, resolveLoss, treeDepth, treeSize, type Expr, type Mode } from '../loss/index.js';
+import { Rng } from '../util/rng.js';
+import { configDiff, configHash, defaultLossOf, hashOf, type SearchConfig } from './config.js';
+import { fingerprint as fingerprintOf, FINGERPRINT_VERSION } from './fingerprint.js';
+import { Journal, JournalError } from './journal.js';
+import { runStage } from './stages/index.js';
+import { kendallTau, mean, median, mixSeed, std } from './stats.js';
+import type { StageTransport } from './transport/index.js';
+import type { Candidate, Fate, StageName, StageRecord, StageTask } from './types.js';
+import { initialPopulation, offspring, type Newborn, type Parent } from './variation.js';
+
+export class SearchError extends Error {
+  override name = 'SearchError';
+}
+export class SearchInterrupted extends Error {
+  override name = 'SearchInterrupted';
+}
+
+export type SearchEvent =
+  | { type: 'start'; runDir: string; resumed: boolean; reusedResults: number; config: SearchConfig }
+  | { type: 'baseline'; loss: string; mos1: number | null; mos2: number | null; fitness: number }
+  | { type: 'generation-start'; gen: number; population: number }
+  | { type: 'stage'; gen: number; stage: StageName; done: number; total: number; passed: number; reused: number }
+  | { type: 'generation-end'; gen: number; stats: GenerationStats; elapsedMs: number }
+  | { type: 'final-progress'; done: number; total: number }
+  | { type: 'finished'; summary: SearchSummary };
+
+export interface GenerationStats {
+  gen: number;
+  population: number;
+  cpvPass: number;
+  cpvFail: number;
+  /** CPV failures per property. */
+  cpvFailBy: Record<string, number>;
+  duplicates: number;
+  mosEvaluated: number;
+  mosPass: number;
+  mos2Evaluated: number;
+  mos2Pass: number;
+  proxyNew: number;
+  proxyReused: number;
+  proxyFailed: number;
+  /** Proxy evaluations so far, this generation's included. */
+  proxyTotal: number;
+  /** Indices of this generation's new proxy evaluations, in proxy order (top MOS first). */
+  proxyOrder: number[];
+  bestFitness: number | null;
+  medianFitness: number | null;
+  bestLoss: string | null;
+  bestEverFitness: number | null;
+  bestEverLoss: string | null;
+  /** Kendall tau-b between MOS score and proxy fitness over this generation's proxied candidates. */
+  kendallTau: number | null;
+  /** Seconds spent per stage on new evaluations (sum over evaluations, not wall time). */
+  stageSeconds: Record<string, number>;
+  /** Evaluations per stage that came from the journal (earlier generation or an earlier session). */
+  reused: Record<string, number>;
+}
+
+export interface HallOfFameEntry {
+  loss: string;
+  fingerprint: string;
+  fitness: number;
+  ap50: number | null;
+  mosScore: number | null;
+  size: number;
+  gen: number;
+  id: string;
+}
+
+export interface FinalRow {
+  loss: string;
+  label: string;
+  isDefault: boolean;
+  aps: number[];
+  mean: number;
+  std: number;
+  statuses: string[];
+}
+
+export interface SearchSummary {
+  mode: Mode;
+  strategy: 'cse' | 'vanilla';
+  defaultLoss: string;
+  defaultFitness: number;
+  defaultMos1: number | null;
+  generations: GenerationStats[];
+  hallOfFame: HallOfFameEntry[];
+  final: FinalRow[] | null;
+  /** The winner of the final evaluation against the default: 'beats' when its mean AP exceeds the default's by more than one standard deviation (the larger of the two). */
+  verdict: { winner: string; diff: number; sd: number; beats: boolean } | null;
+  elapsedMs: number;
+  proxyEvaluations: number;
+}
+
+export interface SearchOptions {
+  config: SearchConfig;
+  runDir: string;
+  resume?: boolean;
+  transport: StageTransport;
+  onEvent?: (ev: SearchEvent) => void;
+  signal?: AbortSignal;
+  /** Test hook: the journal's size limit in pages (simulates a full disk). */
+  maxJournalPages?: number;
+}
+
+interface Evaluated {
+  record: StageRecord;
+  reused: boolean;
+}
+
+/** The stage config part of a task (what the result key hashes). */
+function taskKey(task: StageTask): string {
+  const { loss: _loss, ...rest } = task;
+  void _loss;
+  return hashOf({ ...rest, fp: FINGERPRINT_VERSION });
+}
+
+export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
+  const cfg = opts.config;
+  const mode = cfg.mode;
+  const emit = opts.onEvent ?? (() => {});
+  const journal = openJournal(opts);
+  try {
+    return await new SearchRun(cfg, mode, journal, opts.transport, emit, opts.signal).run(opts.runDir, !!opts.resume);
+  } finally {
+    journal.close();
+  }
+}
+
+function openJournal(opts: SearchOptions): Journal {
+  const exists = Journal.exists(opts.runDir);
+  if (opts.resume) {
+    if (!exists) throw new SearchError(`--resume: ${opts.runDir} has no journal to resume`);
+    const j = Journal.open(opts.runDir);
+    const stored = j.getMeta('config');
+    if (!stored) {
+      j.close();
+      throw new JournalError(`journal in ${opts.runDir} has no config; it was not modified`);
+    }
+    const old = JSON.parse(stored) as SearchConfig;
+    if (configHash(old) !== configHash(opts.config)) {
+      const diff = configDiff(old, opts.config);
+      j.close();
+      throw new SearchError(`${opts.runDir} holds a run of another config; refusing to resume. Differences (journal → now):\n  ${diff.join('\n  ')}`);
+    }
+    if (opts.maxJournalPages) j.setMaxPages(opts.maxJournalPages);
+    return j;
+  }
+  if (exists) throw new SearchError(`${opts.runDir} already holds a run (journal.sqlite); use --resume to continue it, or another --out`);
+  const j = Journal.open(opts.runDir, { create: true });
+  j.setMeta('config', JSON.stringify(opts.config));
+  j.setMeta('config_hash', configHash(opts.config));
+  j.setMeta('created_at', new Date().toISOString());
+  j.setMeta('elapsed_ms', '0');
+  j.setMeta('status', 'running');
+  if (opts.maxJournalPages) j.setMaxPages(opts.maxJournalPages);
+  return j;
+}
+
+class SearchRun {
+  private cache = new Map<string, StageRecord>();
+  private evaluatedKeys = new Set<string>();
+  /** Evaluations taken from the journal instead of computed (resume). */
+  fromJournal = 0;
+  /** Fingerprints that went through the proxy in an earlier generation (or are the default). */
+  private proxiedFps = new Set<string>();
+  private sessionStart = performance.now();
+  private elapsedBase: number;
+  private proxyTotal = 0;
+  /** Best proxied candidate per fingerprint (first seen). */
+  private fame = new Map<string, HallOfFameEntry>();
+  private readonly mos1Task: Omit<Extract<StageTask, { stage: 'mos1' }>, 'loss'>;
+  private readonly proxySeed: number;
+
+  constructor(
+    private readonly cfg: SearchConfig,
+    private readonly mode: Mode,
+    private readonly journal: Journal,
+    private readonly transport: StageTransport,
+    private readonly emit: (ev: SearchEvent) => void,
+    private readonly signal: AbortSignal | undefined,
+  ) {
+    this.elapsedBase = Number(journal.getMeta('elapsed_ms') ?? '0');
+    const l1 = cfg.mos.level1;
+    this.mos1Task = { stage: 'mos1', mode, seed: mixSeed(cfg.seed, 'mos1'), config: { samples: l1.samples, classes: l1.classes, steps: l1.steps, lr: l1.lr } };
+    this.proxySeed = mixSeed(cfg.seed, 'proxy');
+  }
+
+  private elapsed(): number {
+    return this.elapsedBase + (performance.now() - this.sessionStart);
+  }
+
+  private checkAbort(): void {
+    if (this.signal?.aborted) throw new SearchInterrupted('search interrupted; resume with --resume');
+  }
+
+  private async evaluate(fp: string, task: StageTask, timeoutSeconds: number): Promise<Evaluated> {
+    const key = `${fp}|${task.stage}|${taskKey(task)}`;
+    // "reused" is relative to the run's own progress (an earlier generation evaluated it), so that a
+    // replayed run reports what an uninterrupted one does; the journal cache only saves the work.
+    const reused = this.evaluatedKeys.has(key);
+    this.evaluatedKeys.add(key);
+    const hit = this.cache.get(key);
+    if (hit) {
+      if (!reused) this.fromJournal++;
+      return { record: hit, reused };
+    }
+    this.checkAbort();
+    const record = task.stage === 'cpv' ? await runStage(task) : await this.transport.run(task, { timeoutSeconds });
+    this.checkAbort();
+    this.journal.putResult({ fingerprint: fp, stage: task.stage, key: taskKey(task), loss: task.loss, ...record });
+    this.cache.set(key, record);
+    return { record, reused };
+  }
+
+  async run(runDir: string, resumed: boolean): Promise<SearchSummary> {
+    const cfg = this.cfg;
+    for (const r of this.journal.allResults()) this.cache.set(`${r.fingerprint}|${r.stage}|${r.key}`, r);
+    this.emit({ type: 'start', runDir, resumed, reusedResults: this.cache.size, config: cfg });
+
+    // ---- baseline: the default loss sets the thresholds and the fitness to beat
+    const defaultLoss = defaultLossOf(cfg);
+    const defExpr = parseDefault(this.mode, defaultLoss);
+    const defText = printOfficial(defExpr);
+    const defFp = fingerprintOf(this.mode, defExpr);
+    let defMos1: number | null = null;
+    let defMos2: number | null = null;
+    if (cfg.strategy === 'cse' && cfg.mos.level1.enabled) {
+      const r = await this.evaluate(defFp, { ...this.mos1Task, loss: defText }, cfg.pool.mosTimeoutSeconds);
+      if (r.record.status !== 'ok') throw new SearchError(`the default loss ${defaultLoss} failed MOS level 1 (${r.record.status}: ${r.record.reason ?? ''})`);
+      defMos1 = r.record.score;
+    }
+    if (cfg.strategy === 'cse' && cfg.mos.level2.enabled) {
+      const t = cfg.mos.level2.task;
+      const r = await this.evaluate(defFp, { stage: 'mos2', mode: this.mode, loss: defText, seed: this.proxySeed, config: t }, t.timeoutSeconds);
+      if (r.record.status !== 'ok') throw new SearchError(`the default loss ${defaultLoss} failed MOS level 2 (${r.record.status}: ${r.record.reason ?? ''})`);
+      defMos2 = r.record.score;
+    }
+    const pt = cfg.proxy.task;
+    const defProxy = await this.evaluate(defFp, { stage: 'proxy', mode: this.mode, loss: defText, seed: this.proxySeed, config: pt }, pt.timeoutSeconds);
+    if (defProxy.record.status !== 'ok') {
+      throw new SearchError(`the default loss ${defaultLoss} failed the proxy task (${defProxy.record.status}: ${defProxy.record.reason ?? ''})`);
+    }
+    const defaultFitness = defProxy.record.score ?? 0;
+    this.proxiedFps.add(defFp);
+    this.journal.setMeta('default', JSON.stringify({ loss: defText, name: defaultLoss, fingerprint: defFp, mos1: defMos1, mos2: defMos2, fitness: defaultFitness }));
+    this.emit({ type: 'baseline', loss: defText, mos1: defMos1, mos2: defMos2, fitness: defaultFitness });
+
+    // ---- generations
+    const gens: GenerationStats[] = [];
+    let parents: Parent[] = [];
+    for (let g = 0; g < cfg.evolution.generations; g++) {
+      this.checkAbort();
+      const rng = new Rng(mixSeed(cfg.seed, 'generation', g));
+      const born = g === 0 ? initialPopulation(this.mode, rng, cfg) : offspring(this.mode, parents, rng, cfg);
+      const stats = await this.generation(g, born, { defMos1, defMos2 });
+      gens.push(stats.stats);
+      parents = stats.parents;
+    }
+
+    // ---- final evaluation
+    const hof = this.hallOfFame();
+    let final: FinalRow[] | null = null;
+    let verdict: SearchSummary['verdict'] = null;
+    if (cfg.final.enabled) {
+      const entries = [{ loss: defText, fp: defFp, label: `default (${defaultLoss})`, isDefault: true }].concat(
+        hof.slice(0, cfg.final.top).map((h, i) => ({ loss: h.loss, fp: h.fingerprint, label: `#${i + 1}`, isDefault: false })),
+      );
+      const total = entries.length * cfg.final.seeds.length;
+      let done = 0;
+      const ft = cfg.final.task;
+      final = await Promise.all(
+        entries.map(async (en) => {
+          const recs = await Promise.all(
+            cfg.final.seeds.map(async (s) => {
+              const r = await this.evaluate(en.fp, { stage: 'final', mode: this.mode, loss: en.loss, seed: s, config: ft }, ft.timeoutSeconds);
+              this.emit({ type: 'final-progress', done: ++done, total });
+              return r.record;
+            }),
+          );
+          const aps = recs.map((r) => (r.status === 'ok' ? (r.score ?? 0) : 0));
+          return { loss: en.loss, label: en.label, isDefault: en.isDefault, aps, mean: mean(aps), std: std(aps), statuses: recs.map((r) => r.status) };
+        }),
+      );
+      const def = final[0]!;
+      const found = final.slice(1).sort((a, b) => b.mean - a.mean);
+      if (found.length) {
+        const w = found[0]!;
+        const sd = Math.max(w.std, def.std);
+        verdict = { winner: w.loss, diff: w.mean - def.mean, sd, beats: w.mean - def.mean > sd };
+      }
+    }
+    const summary: SearchSummary = {
+      mode: this.mode,
+      strategy: cfg.strategy,
+      defaultLoss: defText,
+      defaultFitness,
+      defaultMos1: defMos1,
+      generations: gens,
+      hallOfFame: hof,
+      final,
+      verdict,
+      elapsedMs: this.elapsed(),
+      proxyEvaluations: this.proxyTotal,
+    };
+    this.journal.setMeta('elapsed_ms', String(summary.elapsedMs));
+    this.journal.setMeta('summary', JSON.stringify(summary));
+    this.journal.setMeta('status', 'finished');
+    this.emit({ type: 'finished', summary });
+    return summary;
+  }
+
+  private hallOfFame(): HallOfFameEntry[] {
+    return [...this.fame.values()].sort((a, b) => b.fitness - a.fitness || a.gen - b.gen || a.id.localeCompare(b.id)).slice(0, Math.max(this.cfg.evolution.hallOfFame, this.cfg.final.top, this.cfg.evolution.elites));
+  }
+
+  private async generation(g: number, born: Newborn[], base: { defMos1: number | null; defMos2: number | null }): Promise<{ stats: GenerationStats; parents: Parent[] }> {
+    const cfg = this.cfg;
+    const mode = this.mode;
+    const cands: (Candidate & { expr: Expr })[] = born.map((b, idx) => ({
+      gen: g,
+      idx,
+      loss: b.loss,
+      fingerprint: fingerprintOf(mode, b.expr),
+      parents: b.parents,
+      origin: b.origin,
+      op: b.op,
+      size: treeSize(b.expr),
+      depth: treeDepth(b.expr),
+      expr: b.expr,
+    }));
+    this.journal.putCandidates(cands);
+    this.emit({ type: 'generation-start', gen: g, population: cands.length });
+    const fates = new Map<number, { fate: Fate; mosScore: number | null; fitness: number | null }>();
+    const setFate = (idx: number, fate: Fate, mosScore: number | null = null, fitness: number | null = null) => fates.set(idx, { fate, mosScore, fitness });
+    const stageSeconds: Record<string, number> = { cpv: 0, mos1: 0, mos2: 0, proxy: 0 };
+    const reused: Record<string, number> = { cpv: 0, mos1: 0, mos2: 0, proxy: 0 };
+    const note = (stage: string, r: Evaluated) => {
+      if (r.reused) reused[stage]!++;
+      else stageSeconds[stage]! += r.record.seconds;
+    };
+
+    // CPV (cse only): in the coordinator, it is cheap.
+    let alive = cands;
+    const cpvFailBy: Record<string, number> = {};
+    let cpvFail = 0;
+    if (cfg.strategy === 'cse' && cfg.cpv.enabled) {
+      const pass: typeof cands = [];
+      let done = 0;
+      for (const c of cands) {
+        const r = await this.evaluate(c.fingerprint, { stage: 'cpv', mode, loss: c.loss, seed: 0 }, 60);
+        note('cpv', r);
+        if (r.record.status === 'ok' && r.record.pass) pass.push(c);
+        else {
+          cpvFail++;
+          const prop = (r.record.reason ?? r.record.status).split(':')[0]!;
+          cpvFailBy[prop] = (cpvFailBy[prop] ?? 0) + 1;
+          setFate(c.idx, 'cpv-fail');
+        }
+        if (++done % 200 === 0 || done === cands.length) this.emit({ type: 'stage', gen: g, stage: 'cpv', done, total: cands.length, passed: pass.length, reused: reused.cpv! });
+      }
+      alive = pass;
+    }
+
+    // Dedupe within the generation by fingerprint (first occurrence kept).
+    const seen = new Set<string>();
+    let duplicates = 0;
+    alive = alive.filter((c) => {
+      if (seen.has(c.fingerprint)) {
+        duplicates++;
+        setFate(c.idx, 'duplicate');
+        return false;
+      }
+      seen.add(c.fingerprint);
+      return true;
+    });
+
+    // MOS level 1 and 2 (cse only).
+    const mosScore = new Map<number, number>();
+    let mosEvaluated = 0;
+    let mosPass = 0;
+    let mos2Evaluated = 0;
+    let mos2Pass = 0;
+    if (cfg.strategy === 'cse' && cfg.mos.level1.enabled) {
+      const l1 = cfg.mos.level1;
+      const thr = l1.threshold * (base.defMos1 ?? 0);
+      let done = 0;
+      const results = await Promise.all(
+        alive.map(async (c) => {
+          const r = await this.evaluate(c.fingerprint, { ...this.mos1Task, loss: c.loss }, cfg.pool.mosTimeoutSeconds);
+          note('mos1', r);
+          const ok = r.record.status === 'ok' && (r.record.score ?? 0) >= thr;
+          if (ok) mosPass++;
+          this.emit({ type: 'stage', gen: g, stage: 'mos1', done: ++done, total: alive.length, passed: mosPass, reused: reused.mos1! });
+          return { c, r, ok };
+        }),
+      );
+      mosEvaluated = alive.length;
+      alive = [];
+      for (const { c, r, ok } of results) {
+        mosScore.set(c.idx, r.record.score ?? 0);
+        if (ok) alive.push(c);
+        else setFate(c.idx, 'mos-fail', r.record.score ?? null);
+      }
+    }
+    if (cfg.strategy === 'cse' && cfg.mos.level2.enabled) {
+      const l2 = cfg.mos.level2;
+      const thr = l2.threshold * (base.defMos2 ?? 0);
+      let done = 0;
+      let passed = 0;
+      const results = await Promise.all(
+        alive.map(async (c) => {
+          const r = await this.evaluate(c.fingerprint, { stage: 'mos2', mode, loss: c.loss, seed: this.proxySeed, config: l2.task }, l2.task.timeoutSeconds);
+          note('mos2', r);
+          const ok = r.record.status === 'ok' && (r.record.score ?? 0) >= thr;
+          if (ok) passed++;
+          this.emit({ type: 'stage', gen: g, stage: 'mos2', done: ++done, total: alive.length, passed, reused: reused.mos2! });
+          return { c, r, ok };
+        }),
+      );
+      mos2Evaluated = alive.length;
+      alive = [];
+      for (const { c, r, ok } of results) {
+        mosScore.set(c.idx, r.record.score ?? 0); // level 2 refines the ranking
+        if (ok) {
+          alive.push(c);
+          mos2Pass++;
+        } else setFate(c.idx, 'mos-fail', r.record.score ?? null);
+      }
+    }
+
+    // Proxy: candidates already proxied keep their fitness; the top-K new ones by MOS score are trained.
+    const pt = cfg.proxy.task;
+    const ranked = cfg.strategy === 'cse' ? [...alive].sort((a, b) => (mosScore.get(b.idx) ?? 0) - (mosScore.get(a.idx) ?? 0) || a.idx - b.idx) : alive;
+    const old = ranked.filter((c) => this.proxiedFps.has(c.fingerprint));
+    const fresh = ranked.filter((c) => !this.proxiedFps.has(c.fingerprint));
+    const chosen = fresh.slice(0, cfg.proxy.topK);
+    for (const c of fresh.slice(cfg.proxy.topK)) setFate(c.idx, 'not-top-k', mosScore.get(c.idx) ?? null);
+    const toProxy = [...old, ...chosen];
+    let done = 0;
+    let proxyFailed = 0;
+    const proxied = await Promise.all(
+      toProxy.map(async (c) => {
+        const r = await this.evaluate(c.fingerprint, { stage: 'proxy', mode, loss: c.loss, seed: this.proxySeed, config: pt }, pt.timeoutSeconds);
+        note('proxy', r);
+        this.emit({ type: 'stage', gen: g, stage: 'proxy', done: ++done, total: toProxy.length, passed: done, reused: reused.proxy! });
+        return { c, r };
+      }),
+    );
+    this.proxyTotal += chosen.length;
+    for (const c of chosen) this.proxiedFps.add(c.fingerprint);
+    const scored: { c: Candidate; fitness: number; ap50: number | null }[] = [];
+    for (const { c, r } of proxied) {
+      const ok = r.record.status === 'ok';
+      const fitness = ok ? (r.record.score ?? 0) : 0;
+      if (!ok) proxyFailed++;
+      setFate(c.idx, ok ? 'proxied' : 'proxy-failed', mosScore.get(c.idx) ?? null, fitness);
+      scored.push({ c, fitness, ap50: r.record.metrics.ap50 ?? null });
+      const id = `${c.gen}:${c.idx}`;
+      if (ok && !this.fame.has(c.fingerprint)) {
+        this.fame.set(c.fingerprint, { loss: c.loss, fingerprint: c.fingerprint, fitness, ap50: r.record.metrics.ap50 ?? null, mosScore: mosScore.get(c.idx) ?? null, size: c.size, gen: c.gen, id });
+      }
+    }
+    for (const c of cands) if (!fates.has(c.idx)) setFate(c.idx, 'not-top-k', mosScore.get(c.idx) ?? null);
+
+    // Selection: top-P of this generation + elites from the hall of fame.
+    scored.sort((a, b) => b.fitness - a.fitness || a.c.idx - b.c.idx);
+    const parents: Parent[] = scored
+      .filter((s) => fates.get(s.c.idx)!.fate === 'proxied')
+      .slice(0, cfg.evolution.parents)
+      .map((s) => ({ id: `${s.c.gen}:${s.c.idx}`, loss: s.c.loss }));
+    const parentFps = new Set(scored.slice(0, cfg.evolution.parents).map((s) => s.c.fingerprint));
+    for (const h of this.hallOfFame().slice(0, cfg.evolution.elites)) {
+      if (!parentFps.has(h.fingerprint)) parents.push({ id: h.id, loss: h.loss });
+    }
+
+    const fitnesses = scored.map((s) => s.fitness);
+    const best = scored[0];
+    const hofBest = this.hallOfFame()[0];
+    const tauPairs = scored.filter((s) => mosScore.has(s.c.idx));
+    const stats: GenerationStats = {
+      gen: g,
+      population: cands.length,
+      cpvPass: cands.length - cpvFail,
+      cpvFail,
+      cpvFailBy,
+      duplicates,
+      mosEvaluated,
+      mosPass,
+      mos2Evaluated,
+      mos2Pass,
+      proxyNew: chosen.length,
+      proxyReused: old.length,
+      proxyFailed,
+      proxyTotal: this.proxyTotal,
+      proxyOrder: chosen.map((c) => c.idx),
+      bestFitness: best ? best.fitness : null,
+      medianFitness: fitnesses.length ? median(fitnesses) : null,
+      bestLoss: best ? best.c.loss : null,
+      bestEverFitness: hofBest?.fitness ?? null,
+      bestEverLoss: hofBest?.loss ?? null,
+      kendallTau: cfg.strategy === 'cse' ? kendallTau(tauPairs.map((s) => mosScore.get(s.c.idx)!), tauPairs.map((s) => s.fitness)) : null,
+      stageSeconds,
+      reused,
+    };
+    const prev = this.journal.generation(g);
+    if (prev) {
+      // A replayed generation: the journal's record stands (its timings are the original ones).
+      this.emit({ type: 'generation-end', gen: g, stats: prev.stats as unknown as GenerationStats, elapsedMs: prev.elapsedMs });
+      return { stats: prev.stats as unknown as GenerationStats, parents };
+    }
+    const elapsedMs = this.elapsed();
+    this.journal.finishGeneration(
+      g,
+      [...fates.entries()].map(([idx, f]) => ({ idx, ...f })),
+      stats as unknown as Record<string, unknown>,
+      elapsedMs,
+    );
+    this.journal.setMeta('elapsed_ms', String(elapsedMs));
+    this.emit({ type: 'generation-end', gen: g, stats, elapsedMs });
+    return { stats, parents };
+  }
+}
+
+function parseDefault(mode: Mode, spec: string): Expr {
+  let r;
+  try {
+    r = resolveLoss(mode, spec);
+  } catch (e) {
+    throw new SearchError(`defaultLoss '${spec}': ${(e as Error).message}`);
+  }
+  if (!r.expr) throw new SearchError(`defaultLoss '${spec}' is a fixed baseline outside the expression language; choose an expression or preset of mode ${mode}`);
+  return r.expr;
+}

@@ -1,0 +1,100 @@
+/**
+ * Live output of a search: a human display on stderr (a status line rewritten in place on a
+ * terminal, one summary line per generation) or, with --json-log, one JSON object per event on
+ * stdout (machine-readable; fields as in SearchEvent plus `t`, seconds since the start).
+ */
+import type { SearchEvent } from './evolution.js';
+
+export interface ProgressOptions {
+  json: boolean;
+  /** Where the human display goes (default stderr). */
+  out?: NodeJS.WritableStream & { isTTY?: boolean };
+  jsonOut?: NodeJS.WritableStream;
+  generations: number;
+}
+
+function fmtTime(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+const pct = (a: number, b: number) => (b ? `${((100 * a) / b).toFixed(1)}%` : '-');
+const short = (s: string | null, n = 70) => (s === null ? '-' : s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+export class Progress {
+  private readonly t0 = performance.now();
+  private genStart = performance.now();
+  private genTimes: number[] = [];
+  private live = false;
+  private readonly out: NodeJS.WritableStream & { isTTY?: boolean };
+
+  constructor(private readonly opts: ProgressOptions) {
+    this.out = opts.out ?? process.stderr;
+  }
+
+  private line(text: string): void {
+    if (this.live) this.out.write('\r\x1b[2K');
+    this.live = false;
+    this.out.write(text + '\n');
+  }
+
+  private status(text: string): void {
+    if (!this.out.isTTY) return;
+    this.out.write('\r\x1b[2K' + text.slice(0, 160));
+    this.live = true;
+  }
+
+  readonly onEvent = (ev: SearchEvent): void => {
+    if (this.opts.json) {
+      const rec: Record<string, unknown> = { t: +((performance.now() - this.t0) / 1000).toFixed(3), ...ev };
+      (this.opts.jsonOut ?? process.stdout).write(JSON.stringify(rec) + '\n');
+      return;
+    }
+    switch (ev.type) {
+      case 'start':
+        this.line(
+          `search ${ev.config.mode} (${ev.config.strategy}) → ${ev.runDir}${ev.resumed ? `, resumed: ${ev.reusedResults} stored results` : ''}; ` +
+            `${ev.config.evolution.generations} generations of ${ev.config.population.size}, top-${ev.config.proxy.topK} to the proxy (${ev.config.proxy.task.kind})`,
+        );
+        break;
+      case 'baseline':
+        this.line(`default ${ev.loss}: MOS ${ev.mos1 === null ? '-' : ev.mos1.toFixed(3)}, proxy AP ${ev.fitness.toFixed(4)}`);
+        break;
+      case 'generation-start':
+        this.genStart = performance.now();
+        this.status(`gen ${ev.gen + 1}/${this.opts.generations}: ${ev.population} candidates`);
+        break;
+      case 'stage':
+        this.status(`gen ${ev.gen + 1}/${this.opts.generations} ${ev.stage} ${ev.done}/${ev.total} (passed ${ev.passed}, reused ${ev.reused})`);
+        break;
+      case 'generation-end': {
+        const s = ev.stats;
+        this.genTimes.push(performance.now() - this.genStart);
+        const avg = this.genTimes.reduce((a, b) => a + b, 0) / this.genTimes.length;
+        const eta = avg * (this.opts.generations - ev.gen - 1);
+        this.line(
+          `gen ${ev.gen + 1}/${this.opts.generations}  CPV ${s.cpvPass}/${s.population} (${pct(s.cpvPass, s.population)})  dup ${s.duplicates}  ` +
+            `MOS ${s.mosPass}/${s.mosEvaluated} (${pct(s.mosPass, s.mosEvaluated)})  proxy ${s.proxyNew} new + ${s.proxyReused} known` +
+            `${s.proxyFailed ? `, ${s.proxyFailed} failed` : ''}  tau ${s.kendallTau === null ? '-' : s.kendallTau.toFixed(2)}  ` +
+            `best ${s.bestEverFitness === null ? '-' : s.bestEverFitness.toFixed(4)} ${short(s.bestEverLoss)}  ` +
+            `elapsed ${fmtTime(ev.elapsedMs)}  ETA ${fmtTime(eta)}`,
+        );
+        break;
+      }
+      case 'final-progress':
+        this.status(`final evaluation ${ev.done}/${ev.total}`);
+        break;
+      case 'finished': {
+        const v = ev.summary.verdict;
+        this.line(
+          `done in ${fmtTime(ev.summary.elapsedMs)}: ${ev.summary.proxyEvaluations} proxy evaluations; best ${short(ev.summary.hallOfFame[0]?.loss ?? null)} ` +
+            `(${ev.summary.hallOfFame[0]?.fitness.toFixed(4) ?? '-'} vs default ${ev.summary.defaultFitness.toFixed(4)})` +
+            (v ? `; final: ${v.beats ? 'beats' : 'does not beat'} the default beyond one s.d. (Δ ${v.diff.toFixed(4)}, s.d. ${v.sd.toFixed(4)})` : ''),
+        );
+        break;
+      }
+    }
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * runStage: the one entry point of every stage, a function of a serialisable StageTask to a
+ * serialisable StageRecord. The same function runs in-process, in the local worker pool and
+ * (later) on queue workers. It never throws for a bad candidate: errors become status 'failed'.
+ */
+import { convergenceChecks, parseExpr } from '../../loss/index.js';
+import type { StageRecord, StageTask } from '../types.js';
+import { mos1 } from './mos.js';
+import { proxyTask } from './proxy.js';
+
+export async function runStage(task: StageTask): Promise<StageRecord> {
+  const t0 = performance.now();
+  const seconds = () => (performance.now() - t0) / 1000;
+  try {
+    switch (task.stage) {
+      case 'cpv': {
+        const e = parseExpr(task.mode, task.loss);
+        const r = convergenceChecks(task.mode, e);
+        const failed = r.details.properties.find((p) => !p.pass && p.fatal);
+        return {
+          status: 'ok',
+          pass: r.pass,
+          score: null,
+          metrics: {},
+          reason: r.pass ? null : `${r.failed}${failed?.where ? `: ${failed.where}` : ''}`,
+          seconds: seconds(),
+        };
+      }
+      case 'mos1': {
+        const e = parseExpr(task.mode, task.loss);
+        const r = mos1(task.mode, e, task.config, task.seed);
+        return { status: r.status, pass: null, score: r.score, metrics: { initial: r.initialScore }, reason: r.reason, seconds: seconds() };
+      }
+      case 'mos2':
+      case 'proxy':
+      case 'final': {
+        const r = await proxyTask({ mode: task.mode, loss: task.loss, config: task.config, seed: task.seed, split: task.stage === 'final' ? 'val' : 'proxy' });
+        return {
+          status: r.status,
+          pass: null,
+          score: r.status === 'ok' ? r.ap : 0,
+          metrics: { ap: r.ap, ap50: r.ap50 },
+          reason: r.error ?? null,
+          seconds: r.seconds || seconds(),
+        };
+      }
+    }
+  } catch (e) {
+    return { status: 'failed', pass: null, score: null, metrics: {}, reason: (e as Error).message, seconds: seconds() };
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The proxy task behind one function signature: train with a candidate loss, return AP.
+ *
+ *   proxyTask(input: ProxyInput): Promise<ProxyResult>
+ *
+ * `input.config` is the stage's part of the search config (kind, detector, dataDir, iters,
+ * trainSubset, valSubset, batch, lr, timeoutSeconds), `input.loss` the candidate in the paper's
+ * prefix format for `input.mode`; the detector's other loss stays at its default. The function
+ * must be deterministic for (loss, config, seed), must not throw for a bad loss (return status
+ * 'diverged' on NaN/inf training, 'failed' with `error` on another error of the candidate), and
+ * runs inside a pool worker (CSE_THREADS holds its libtorch thread count). It is used by MOS
+ * level 2 (a short task), the proxy stage and the final evaluation (split 'val').
+ *
+ * kind 'simulated' is implemented here (stages/simulated.ts). kind 'detector' is the hook for
+ * src/detect: replace `detectorProxy` below with a call of the detector training function
+ * (build the detector `config.detector`, read `config.dataDir`, train `config.iters` iterations
+ * on `trainSubset` images, evaluate COCO AP on `valSubset` held-out images (or the val split
+ * for split 'val')). Until then it returns status 'failed' with a clear error.
+ */
+import { parseExpr, type Mode } from '../../loss/index.js';
+import type { ProxyTaskConfig } from '../config.js';
+import { simulatedProxy } from './simulated.js';
+
+export interface ProxyInput {
+  mode: Mode;
+  /** The candidate loss, paper format. */
+  loss: string;
+  config: ProxyTaskConfig;
+  /** Training seed (initialisation, sampling order). */
+  seed: number;
+  /** 'proxy': the proxy task's held-out subset; 'val': the dataset's val split (final evaluation). */
+  split: 'proxy' | 'val';
+}
+
+export interface ProxyResult {
+  /** COCO AP .50:.95 in [0, 1] (0 when not 'ok'). */
+  ap: number;
+  ap50: number;
+  status: 'ok' | 'diverged' | 'failed';
+  seconds: number;
+  error?: string;
+}
+
+export type ProxyFunction = (input: ProxyInput) => Promise<ProxyResult>;
+
+/** The detector-backed proxy; to be wired to src/detect's training function. */
+export let detectorProxy: ProxyFunction = async () => ({
+  ap: 0,
+  ap50: 0,
+  status: 'failed',
+  seconds: 0,
+  error: "proxy kind 'detector' is not wired to src/detect yet (see src/search/stages/proxy.ts); use proxy.task.kind: simulated",
+});
+
+/** Replaces the detector proxy (for the code that wires src/detect in, and for tests). Returns the previous one. */
+export function setDetectorProxy(fn: ProxyFunction): ProxyFunction {
+  const prev = detectorProxy;
+  detectorProxy = fn;
+  return prev;
+}
+
+export async function proxyTask(input: ProxyInput): Promise<ProxyResult> {
+  const t0 = performance.now();
+  if (input.config.kind === 'detector') return detectorProxy(input);
+  try {
+    const e = parseExpr(input.mode, input.loss);
+    const r = simulatedProxy(input.mode, e, { ...input.config, split: input.split }, input.seed);
+    const seconds = (performance.now() - t0) / 1000;
+    return r.status === 'ok' ? { ap: r.ap, ap50: r.ap50, status: 'ok', seconds } : { ap: 0, ap50: 0, status: 'diverged', seconds, error: r.reason ?? undefined };
+  } catch (e) {
+    return { ap: 0, ap50: 0, status: 'failed', seconds: (performance.now() - t0) / 1000, error: (e as Error).message };
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * A pool worker process: receives {id, task} messages from the coordinator over IPC, runs the
+ * stage function (src/search/stages, or the module named by CSE_STAGE_MODULE, for tests) and
+ * replies {id, record}. One task at a time. Its libtorch thread count comes from CSE_THREADS.
+ */
+import type { StageRecord, StageTask } from '../types.js';
+
+interface Msg {
+  id: number;
+  task: StageTask;
+}
+
+const modUrl = process.env.CSE_STAGE_MODULE || new URL('../stages/index.js', import.meta.url).href;
+const mod = (await import(modUrl)) as { runStage: (t: StageTask) => Promise<StageRecord> };
+
+process.on('message', (m: Msg) => {
+  void (async () => {
+    const t0 = performance.now();
+    let record: StageRecord;
+    try {
+      record = await mod.runStage(m.task);
+    } catch (e) {
+      record = { status: 'failed', pass: null, score: null, metrics: {}, reason: (e as Error).message, seconds: (performance.now() - t0) / 1000 };
+    }
+    process.send!({ id: m.id, record });
+  })();
+});
+process.on('disconnect', () => process.exit(0));
+process.send!({ ready: true });

@@ -1,0 +1,56 @@
+/**
+ * Serialisable records that cross process (and later machine) boundaries: a stage task is a
+ * pure function input, a stage record its output. Nothing here holds functions or classes.
+ */
+import type { Mode, ProxyTaskConfig } from './config.js';
+
+export type StageName = 'cpv' | 'mos1' | 'mos2' | 'proxy' | 'final';
+
+export interface Mos1Config {
+  samples: number;
+  classes: number;
+  steps: number;
+  lr: number;
+}
+
+/** One stage evaluation: everything the stage needs, nothing else. */
+export type StageTask =
+  | { stage: 'cpv'; mode: Mode; loss: string; seed: number }
+  | { stage: 'mos1'; mode: Mode; loss: string; seed: number; config: Mos1Config }
+  | { stage: 'mos2' | 'proxy' | 'final'; mode: Mode; loss: string; seed: number; config: ProxyTaskConfig };
+
+/**
+ * What a stage returns. status: 'ok' (the stage ran; `pass` says whether the candidate passed
+ * when the stage decides it, `score` the measured quantity), 'diverged' (NaN/inf in training:
+ * score 0), 'failed' (an error in the candidate's evaluation), 'timeout' and 'crashed' (the
+ * worker was killed or died; set by the transport).
+ */
+export interface StageRecord {
+  status: 'ok' | 'diverged' | 'failed' | 'timeout' | 'crashed';
+  /** Verdict for stages that decide it themselves (cpv); null when the loop decides from the score. */
+  pass: boolean | null;
+  score: number | null;
+  /** Extra numbers (ap50, accuracy, ...). */
+  metrics: Record<string, number>;
+  /** Why it failed (property name, error message). */
+  reason: string | null;
+  seconds: number;
+}
+
+/** How a candidate was made. */
+export type Origin = 'random' | 'seed' | 'crossover' | 'mutation' | 'crossover+mutation' | 'default';
+
+export interface Candidate {
+  gen: number;
+  idx: number;
+  loss: string;
+  fingerprint: string;
+  parents: string[];
+  origin: Origin;
+  op: string | null;
+  size: number;
+  depth: number;
+}
+
+/** What happened to a candidate in its generation. */
+export type Fate = 'cpv-fail' | 'duplicate' | 'mos-fail' | 'not-top-k' | 'proxied' | 'proxy-failed' | 'invalid';
