@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, configDiff, configHash, loadConfig, parseConfig, planPool } from '../../src/search/config.js';
+
+test('defaults: an empty config is complete and documented values hold', () => {
+  const c = parseConfig({});
+  assert.equal(c.mode, 'cls');
+  assert.equal(c.strategy, 'cse');
+  assert.equal(c.population.size, 200);
+  assert.equal(c.evolution.generations, 10);
+  assert.equal(c.mos.level1.steps, 200);
+  assert.equal(c.mos.level1.threshold, 0.9);
+  assert.equal(c.mos.level2.enabled, false);
+  assert.equal(c.mos.level2.task.iters, 50);
+  assert.equal(c.proxy.task.kind, 'simulated');
+  assert.equal(c.final.task.iters, 1000);
+  assert.deepEqual(c.final.seeds, [0, 1, 2]);
+  assert.deepEqual(c.population.seedWith, []);
+});
+
+test('every bad field is named with its path', () => {
+  try {
+    parseConfig({ mode: 'box', population: { size: -3, maxDepth: 2, minDepth: 4 }, proxy: { task: { iters: 1.5, colour: 'red' } }, evolution: { crossoverProb: 2 } });
+    assert.fail('should throw');
+  } catch (e) {
+    assert.ok(e instanceof ConfigError);
+    const text = e.problems.join('\n');
+    for (const path of ['mode:', 'population.size:', 'proxy.task.iters:', 'proxy.task:', 'evolution.crossoverProb:']) assert.ok(text.includes(path), `${path} in\n${text}`);
+    assert.match(text, /unknown field\(s\) 'colour'/);
+  }
+  // Cross-field rule, reported at its path.
+  assert.throws(() => parseConfig({ population: { minDepth: 5, maxDepth: 3 } }), /population\.minDepth: must be ≤ population\.maxDepth/);
+});
+
+test('YAML file, then CLI overrides by path; the demo preset', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cse-cfg-'));
+  const f = join(dir, 's.yaml');
+  writeFileSync(f, 'mode: reg\npopulation:\n  size: 50\nproxy:\n  topK: 4\n');
+  const c = loadConfig({ file: f, overrides: { 'population.size': 70, seed: 9, 'proxy.task.iters': undefined } });
+  assert.equal(c.mode, 'reg');
+  assert.equal(c.population.size, 70);
+  assert.equal(c.proxy.topK, 4);
+  assert.equal(c.seed, 9);
+  writeFileSync(f, 'mode: [unclosed\n');
+  assert.throws(() => loadConfig({ file: f }), /not valid YAML/);
+  assert.throws(() => loadConfig({ file: join(dir, 'missing.yaml') }), /cannot read config/);
+  const d = loadConfig({ demo: true });
+  assert.equal(d.proxy.task.kind, 'simulated');
+});
+
+test('config hash ignores the pool layout and timeouts; the diff names changed paths', () => {
+  const a = parseConfig({});
+  const b = parseConfig({ pool: { workers: 7 }, proxy: { task: { timeoutSeconds: 5 } } });
+  assert.equal(configHash(a), configHash(b));
+  const c = parseConfig({ seed: 3, proxy: { topK: 2 } });
+  assert.notEqual(configHash(a), configHash(c));
+  assert.deepEqual(configDiff(a, c), ['proxy.topK: 10 → 2', 'seed: 0 → 3']);
+});
+
+test('pool plan from cores', () => {
+  assert.deepEqual(planPool(parseConfig({}), 8), { workers: 8, threads: 1 });
+  assert.deepEqual(planPool(parseConfig({ pool: { workers: 2 } }), 8), { workers: 2, threads: 4 });
+  assert.deepEqual(planPool(parseConfig({ pool: { workers: 0 } }), 8), { workers: 0, threads: 8 });
+});

@@ -1,0 +1,51 @@
+/** Shared by the search tests: a small config and a result snapshot of a run folder. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig, type SearchConfig } from '../../src/search/config.js';
+import { Journal } from '../../src/search/journal.js';
+
+export const tmpDir = (p = 'cse-search-') => mkdtempSync(join(tmpdir(), p));
+
+export const SMALL = {
+  mode: 'reg',
+  seed: 1,
+  population: { size: 250, maxSize: 25, minDepth: 2, maxDepth: 5 },
+  evolution: { generations: 3, parents: 5, elites: 2 },
+  mos: { level1: { samples: 32, steps: 60 } },
+  proxy: { topK: 4, task: { iters: 60 } },
+  final: { top: 2, seeds: [0, 1], task: { iters: 80 } },
+  pool: { workers: 0 },
+};
+
+export function smallConfig(over: Record<string, unknown> = {}): SearchConfig {
+  const merged = structuredClone(SMALL) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(over)) {
+    merged[k] = v && typeof v === 'object' && !Array.isArray(v) ? { ...(merged[k] as object), ...(v as object) } : v;
+  }
+  return parseConfig(merged);
+}
+
+/** Everything result-bearing in a run's journal (timings excluded). */
+export function snapshot(dir: string): unknown {
+  const j = Journal.open(dir, { readonly: true });
+  try {
+    const cands = j.candidates().map((c) => [c.gen, c.idx, c.loss, c.fingerprint, c.parents.join('+'), c.origin, c.op, c.fate, c.mosScore, c.fitness]);
+    const gens = j.generations().map((g) => {
+      const { stageSeconds: _s, ...rest } = g.stats as Record<string, unknown>;
+      return rest;
+    });
+    const results = j
+      .allResults()
+      .map((r) => [r.fingerprint, r.stage, r.key, r.status, r.pass, r.score, JSON.stringify(r.metrics)].join('|'))
+      .sort();
+    const summary = JSON.parse(j.getMeta('summary') ?? 'null') as Record<string, unknown> | null;
+    if (summary) {
+      delete summary.elapsedMs;
+      summary.generations = (summary.generations as Record<string, unknown>[]).map(({ stageSeconds: _s, ...rest }) => rest);
+    }
+    return { cands, gens, results, summary, default: j.getMeta('default'), status: j.getMeta('status') };
+  } finally {
+    j.close();
+  }
+}
