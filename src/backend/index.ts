@@ -8,8 +8,10 @@ import { TorchBackend } from './backend_torch.js';
 import { kernelConfigs } from './register_all_kernels.js';
 import { native } from './native.js';
 import { registerGradientOverrides, torchReluGradConfig } from './gradients.js';
+import { registerGroupNorm } from './ops/group_norm.js';
 
 export { TorchBackend } from './backend_torch.js';
+export { groupNorm, groupNormReference } from './ops/group_norm.js';
 export const BACKEND_NAME = 'torch';
 
 let registered = false;
@@ -22,6 +24,7 @@ export function registerTorchBackend(priority = 3): void {
   for (const k of kernelConfigs) tf.registerKernel(k);
   tf.registerKernel(torchReluGradConfig);
   registerGradientOverrides();
+  registerGroupNorm();
 }
 
 /** Makes `torch` the active backend (throws a clear error when libtorch cannot be loaded). */
