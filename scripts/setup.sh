@@ -39,3 +39,6 @@ if [ ! -f "$addon" ] || [ native/torch_addon.cc -nt "$addon" ] || [ binding.gyp 
   }
   echo "$want" >"$stamp"
 fi
+
+# Plain-JS build of src/ for the package exports (esbuild, under a second).
+node scripts/build.mjs >/dev/null
