@@ -28,6 +28,7 @@ export class Progress {
   private genStart = performance.now();
   private genTimes: number[] = [];
   private live = false;
+  private strategy: 'cse' | 'vanilla' = 'cse';
   private readonly out: NodeJS.WritableStream & { isTTY?: boolean };
 
   constructor(private readonly opts: ProgressOptions) {
@@ -54,6 +55,7 @@ export class Progress {
     }
     switch (ev.type) {
       case 'start':
+        this.strategy = ev.config.strategy;
         this.line(
           `search ${ev.config.mode} (${ev.config.strategy}) → ${ev.runDir}${ev.resumed ? `, resumed: ${ev.reusedResults} stored results` : ''}; ` +
             `${ev.config.evolution.generations} generations of ${ev.config.population.size}, top-${ev.config.proxy.topK} to the proxy (${ev.config.proxy.task.kind})`,
@@ -74,9 +76,12 @@ export class Progress {
         this.genTimes.push(performance.now() - this.genStart);
         const avg = this.genTimes.reduce((a, b) => a + b, 0) / this.genTimes.length;
         const eta = avg * (this.opts.generations - ev.gen - 1);
+        const filters =
+          this.strategy === 'cse'
+            ? `CPV ${s.cpvPass}/${s.population} (${pct(s.cpvPass, s.population)})  dup ${s.duplicates}  MOS ${s.mosPass}/${s.mosEvaluated} (${pct(s.mosPass, s.mosEvaluated)})`
+            : `${s.population} candidates, dup ${s.duplicates}`;
         this.line(
-          `gen ${ev.gen + 1}/${this.opts.generations}  CPV ${s.cpvPass}/${s.population} (${pct(s.cpvPass, s.population)})  dup ${s.duplicates}  ` +
-            `MOS ${s.mosPass}/${s.mosEvaluated} (${pct(s.mosPass, s.mosEvaluated)})  proxy ${s.proxyNew} new + ${s.proxyReused} known` +
+          `gen ${ev.gen + 1}/${this.opts.generations}  ${filters}  proxy ${s.proxyNew} new + ${s.proxyReused} known` +
             `${s.proxyFailed ? `, ${s.proxyFailed} failed` : ''}  tau ${s.kendallTau === null ? '-' : s.kendallTau.toFixed(2)}  ` +
             `best ${s.bestEverFitness === null ? '-' : s.bestEverFitness.toFixed(4)} ${short(s.bestEverLoss)}  ` +
             `elapsed ${fmtTime(ev.elapsedMs)}  ETA ${fmtTime(eta)}`,

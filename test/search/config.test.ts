@@ -65,3 +65,11 @@ test('pool plan from cores', () => {
   assert.deepEqual(planPool(parseConfig({ pool: { workers: 2 } }), 8), { workers: 2, threads: 4 });
   assert.deepEqual(planPool(parseConfig({ pool: { workers: 0 } }), 8), { workers: 0, threads: 8 });
 });
+
+test('configs/search.yaml spells out the defaults; the demo and vanilla files are valid', () => {
+  const root = new URL('../../configs/', import.meta.url);
+  const file = (n: string) => new URL(n, root).pathname;
+  assert.equal(configHash(loadConfig({ file: file('search.yaml') })), configHash(parseConfig({})));
+  assert.equal(configHash(loadConfig({ file: file('search-demo.yaml') })), configHash(loadConfig({ demo: true })));
+  assert.equal(loadConfig({ file: file('search-vanilla.yaml') }).strategy, 'vanilla');
+});

@@ -170,3 +170,25 @@ test('the local pool gives the in-process results; a worker crash in the proxy i
     j.close();
   }
 });
+
+test('MOS level 2: a short proxy-like task filters after level 1, its threshold relative to the default', async () => {
+  const dir = fresh();
+  const s = await runSearch({
+    config: smallConfig({ evolution: { generations: 2 }, mos: { level1: { samples: 32, steps: 60 }, level2: { enabled: true, task: { iters: 20 }, threshold: 0.9 } }, final: { enabled: false } }),
+    runDir: dir,
+    transport: inproc(),
+  });
+  const j = Journal.open(dir, { readonly: true });
+  try {
+    const def = JSON.parse(j.getMeta('default')!) as { mos2: number };
+    assert.ok(def.mos2 > 0);
+    const mos2 = new Map(j.allResults().filter((r) => r.stage === 'mos2').map((r) => [r.fingerprint, r.score!]));
+    assert.ok(mos2.size > 1);
+    for (const c of j.candidates()) {
+      if (c.fate === 'proxied') assert.ok(mos2.get(c.fingerprint)! >= 0.9 * def.mos2);
+    }
+    assert.ok(s.generations.every((g) => g.mos2Evaluated === g.mosPass && g.mos2Pass <= g.mos2Evaluated));
+  } finally {
+    j.close();
+  }
+});
