@@ -7,17 +7,19 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseExpr, printInfix, printLatex, type Mode } from '../loss/index.js';
+import { parseExpr, printInfix, printLatex, printSvg, simplify, type Mode } from '../loss/index.js';
 import type { SearchConfig } from './config.js';
 import type { FinalRow, GenerationStats, SearchSummary } from './evolution.js';
 import { Journal } from './journal.js';
 import { paretoFront } from './stats.js';
-import { esc, exprGraphSvg, plotSvg } from './svg.js';
+import { esc, plotSvg } from './svg.js';
 
 export interface ReportLoss {
   rank: number;
   loss: string;
   infix: string;
+  /** Infix of src/loss's simplification of the tree (same values). */
+  simplified: string;
   latex: string;
   fitness: number;
   mosScore: number | null;
@@ -65,6 +67,7 @@ export function buildReport(runDir: string): ReportData {
         rank: i + 1,
         loss: c.loss,
         infix: printInfix(e),
+        simplified: printInfix(simplify(config.mode, e)),
         latex: printLatex(e),
         fitness: c.fitness!,
         mosScore: c.mosScore,
@@ -192,7 +195,8 @@ export function renderHtml(r: ReportData): string {
       (h) =>
         `<div class="loss"><h3>#${h.rank}: AP ${f4(h.fitness)} <small>(generation ${h.gen + 1}, size ${h.size}, MOS ${f4(h.mosScore)})</small></h3>` +
         `<p><b>official</b> <code>${esc(h.loss)}</code></p><p><b>infix</b> <code>${esc(h.infix)}</code></p>` +
-        `<p><b>LaTeX</b> <code>${esc(h.latex)}</code></p>${h.rank <= 5 ? `<details><summary>computation graph</summary>${exprGraphSvg(parseExpr(r.mode, h.loss))}</details>` : ''}</div>`,
+        `<p><b>simplified</b> <code>${esc(h.simplified)}</code></p>` +
+        `<p><b>LaTeX</b> <code>${esc(h.latex)}</code></p>${h.rank <= 5 ? `<details><summary>computation graph</summary>${stripXmlDecl(printSvg(parseExpr(r.mode, h.loss)))}</details>` : ''}</div>`,
     )
     .join('\n');
   const finalTable = r.final
@@ -233,4 +237,9 @@ export function writeReport(runDir: string): { json: string; html: string; data:
   writeFileSync(json, JSON.stringify(data, null, 1) + '\n');
   writeFileSync(html, renderHtml(data));
   return { json, html, data };
+}
+
+/** An SVG document's text without its XML declaration, for inlining in HTML. */
+function stripXmlDecl(svg: string): string {
+  return svg.replace(/^<\?xml[^>]*\?>\s*/, '');
 }

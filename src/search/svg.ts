@@ -1,5 +1,4 @@
-/** Self-contained SVG plots for the report: line plots, scatter plots, computation graphs. */
-import type { Expr } from '../loss/index.js';
+/** Self-contained SVG plots for the report: line and scatter plots. */
 
 export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -82,51 +81,5 @@ export function plotSvg(o: PlotOptions): string {
     p.push(`<rect x="${W - R - 150}" y="${ly - 8}" width="10" height="10" fill="${c}"/><text x="${W - R - 136}" y="${ly + 1}">${esc(s.label)}</text>`);
   });
   p.push('</svg>');
-  return p.join('\n');
-}
-
-/** The expression as a computation graph (a tree, root on top). */
-export function exprGraphSvg(e: Expr): string {
-  interface N {
-    label: string;
-    kids: N[];
-    x: number;
-    depth: number;
-  }
-  let leafX = 0;
-  let maxDepth = 0;
-  const build = (x: Expr, depth: number): N => {
-    maxDepth = Math.max(maxDepth, depth);
-    if (x.kind !== 'op') {
-      const n: N = { label: x.kind === 'var' ? x.name : (x.text ?? String(x.value)), kids: [], x: leafX++, depth };
-      return n;
-    }
-    const kids = x.args.map((a) => build(a, depth + 1));
-    return { label: x.op, kids, x: kids.reduce((s, k) => s + k.x, 0) / kids.length, depth };
-  };
-  const root = build(e, 0);
-  const dx = 58;
-  const dy = 48;
-  const W = Math.max(1, leafX) * dx + 20;
-  const H = (maxDepth + 1) * dy + 20;
-  const p: string[] = [];
-  p.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="11">`);
-  const px = (n: N) => 10 + n.x * dx + dx / 2;
-  const py = (n: N) => 10 + n.depth * dy + 14;
-  const edges: string[] = [];
-  const nodes: string[] = [];
-  const walk = (n: N) => {
-    for (const k of n.kids) {
-      edges.push(`<line x1="${px(n)}" y1="${py(n)}" x2="${px(k)}" y2="${py(k)}" stroke="#888"/>`);
-      walk(k);
-    }
-    const leaf = n.kids.length === 0;
-    nodes.push(
-      `<rect x="${px(n) - 26}" y="${py(n) - 11}" width="52" height="22" rx="${leaf ? 11 : 3}" fill="${leaf ? '#e8f1fb' : '#fdf0e0'}" stroke="#555"/>` +
-        `<text x="${px(n)}" y="${py(n) + 4}" text-anchor="middle">${esc(n.label)}</text>`,
-    );
-  };
-  walk(root);
-  p.push(...edges, ...nodes, '</svg>');
   return p.join('\n');
 }

@@ -32,7 +32,8 @@ export function snapshot(dir: string): unknown {
   try {
     const cands = j.candidates().map((c) => [c.gen, c.idx, c.loss, c.fingerprint, c.parents.join('+'), c.origin, c.op, c.fate, c.mosScore, c.fitness]);
     const gens = j.generations().map((g) => {
-      const { stageSeconds: _s, ...rest } = g.stats as Record<string, unknown>;
+      const rest = { ...(g.stats as Record<string, unknown>) };
+      delete rest.stageSeconds;
       return rest;
     });
     const results = j
@@ -42,7 +43,11 @@ export function snapshot(dir: string): unknown {
     const summary = JSON.parse(j.getMeta('summary') ?? 'null') as Record<string, unknown> | null;
     if (summary) {
       delete summary.elapsedMs;
-      summary.generations = (summary.generations as Record<string, unknown>[]).map(({ stageSeconds: _s, ...rest }) => rest);
+      summary.generations = (summary.generations as Record<string, unknown>[]).map((g) => {
+        const rest = { ...g };
+        delete rest.stageSeconds;
+        return rest;
+      });
     }
     return { cands, gens, results, summary, default: j.getMeta('default'), status: j.getMeta('status') };
   } finally {
