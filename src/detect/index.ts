@@ -1,0 +1,26 @@
+/** Detectors (FCOS-style one-stage, Faster R-CNN-style two-stage), their training and evaluation. */
+export { trainDetector, testDetector, evaluateDetector, buildDetector, learningRate, type TrainResult, type TrainOptions, type TrainProgress, type EvalOutput } from './train.js';
+export {
+  trainConfigSchema,
+  resolveTrainConfig,
+  buildHeadLosses,
+  fcosPreset,
+  rcnnPreset,
+  DetectConfigError,
+  DETECTORS,
+  MODEL_PRESETS,
+  DEFAULT_LOSSES,
+  HEAD_NAMES,
+  type TrainConfigInput,
+  type ModelConfig,
+  type DetectorKind,
+  type ModelPreset,
+  type ScheduleConfig,
+} from './config.js';
+export { saveCheckpoint, readCheckpoint, loadWeightsInto, CheckpointError } from './checkpoint.js';
+export { nms, batchedNms, iouMatrix, iouPaired, encodeDeltas, decodeDeltas, type Detections } from './boxes.js';
+export { roiAlign, multiLevelRoiAlign, roiSampling } from './roi_align.js';
+export { buildFcos, fcosTargets, levelPoints, type FcosConfig } from './fcos.js';
+export { buildFasterRcnn, levelAnchors, maxIouAssign, randomSample, type FasterRcnnConfig } from './faster_rcnn.js';
+export { ParamStore } from './layers.js';
+export type { DetectorModel, TrainBatch, HeadLosses } from './model.js';

@@ -1,0 +1,479 @@
+/**
+ * Training and evaluation of a detector: SGD with momentum, linear warm-up, step decay, weight
+ * decay, gradient clipping by global norm; checkpoints and resume; a NaN/Inf loss stops the run
+ * with status 'diverged' (log and last finite metrics kept); COCO evaluation on the val split
+ * at the end, writing metrics.json, results.json (COCO detections) and SVG curves.
+ */
+import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { tf } from '../tf.js';
+import { BatchLoader, loadCoco, type Batch, type CocoDataset } from '../data/index.js';
+import { evaluateCoco, type CocoDetection, type CocoMetrics } from '../eval/index.js';
+import { Rng } from '../util/rng.js';
+import { loadWeightsInto, readCheckpoint, readOptimizerState, saveCheckpoint, CheckpointError } from './checkpoint.js';
+import { buildHeadLosses, resolveTrainConfig, DetectConfigError, type ModelConfig, type ResolvedTrainConfig, type ScheduleConfig, type TrainConfigInput } from './config.js';
+import { buildFasterRcnn } from './faster_rcnn.js';
+import { buildFcos } from './fcos.js';
+import { ParamStore } from './layers.js';
+import type { DetectorModel, TrainBatch } from './model.js';
+import { lineChartSvg } from './svg.js';
+
+export interface TrainProgress {
+  iter: number;
+  iters: number;
+  lr: number;
+  /** Smoothed (last logEvery iterations) loss terms. */
+  losses: Record<string, number>;
+  itPerSec: number;
+  etaSec: number;
+  phase: 'train' | 'eval';
+}
+
+export interface TrainResult {
+  status: 'ok' | 'diverged' | 'failed';
+  /** Final COCO metrics (status ok), or the last finite ones (diverged; null if none). */
+  metrics: CocoMetrics | null;
+  /** Wall time of the whole call. */
+  seconds: number;
+  trainSeconds: number;
+  evalSeconds: number;
+  /** Iterations completed. */
+  iters: number;
+  /** Last finite loss terms (averaged over the last logging window). */
+  lastLosses: Record<string, number> | null;
+  /** Why the run diverged or failed. */
+  reason?: string;
+  out?: string;
+}
+
+export interface TrainOptions {
+  onProgress?: (p: TrainProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** Builds a detector from its resolved model config (weights from the seed). */
+export function buildDetector(model: ModelConfig, seed: number): DetectorModel {
+  const ps = new ParamStore(new Rng(seed));
+  return model.detector === 'fcos' ? buildFcos(ps, model.fcos) : buildFasterRcnn(ps, model.rcnn);
+}
+
+/** Learning rate at an iteration (0-based): linear warm-up from lr·warmupRatio, then step decay. */
+export function learningRate(s: ScheduleConfig, iter: number): number {
+  let lr = s.lr;
+  for (const step of s.steps) if (iter >= step) lr *= s.gamma;
+  if (iter < s.warmupIters) {
+    const k = (1 - iter / s.warmupIters) * (1 - s.warmupRatio);
+    lr *= 1 - k;
+  }
+  return lr;
+}
+
+function subsetIds(ds: CocoDataset, subset: number | number[] | undefined): number[] | undefined {
+  if (subset === undefined) return undefined;
+  if (typeof subset === 'number') return ds.images.slice(0, subset).map((im) => im.id);
+  return subset;
+}
+
+/** Boxes in a batch smaller than this (input px) are dropped from the targets. */
+export const MIN_BOX_SIDE = 1;
+
+function toTrainBatch(b: Batch): TrainBatch {
+  const boxes: Float32Array[] = [];
+  const labels: Int32Array[] = [];
+  b.boxes.forEach((bx, i) => {
+    const keep: number[] = [];
+    for (let k = 0; k < bx.length / 4; k++) {
+      if (bx[4 * k + 2]! - bx[4 * k]! >= MIN_BOX_SIDE && bx[4 * k + 3]! - bx[4 * k + 1]! >= MIN_BOX_SIDE) keep.push(k);
+    }
+    const nb = new Float32Array(keep.length * 4);
+    const nl = new Int32Array(keep.length);
+    keep.forEach((k, j) => {
+      nb.set(bx.subarray(4 * k, 4 * k + 4), 4 * j);
+      nl[j] = b.labels[i]![k]!;
+    });
+    boxes.push(nb);
+    labels.push(nl);
+  });
+  return { images: b.images, boxes, labels, contentSizes: b.contentSizes };
+}
+
+export interface EvalOutput {
+  metrics: CocoMetrics;
+  detections: CocoDetection[];
+  images: number;
+}
+
+/** Runs the detector over a dataset (one pass) and scores it with COCO metrics. */
+export async function evaluateDetector(
+  model: DetectorModel,
+  ds: CocoDataset,
+  opts: { size: number; batch: number; subset?: number[]; readAhead?: number },
+): Promise<EvalOutput> {
+  const loader = new BatchLoader(ds, { batchSize: opts.batch, size: opts.size, shuffle: false, flip: false, seed: 0, readAhead: opts.readAhead ?? 2, subset: opts.subset });
+  const detections: CocoDetection[] = [];
+  let images = 0;
+  try {
+    for (;;) {
+      const b = await loader.next();
+      if (!b) break;
+      const dets = model.predict(b.images, b.contentSizes);
+      b.images.dispose();
+      dets.forEach((d, i) => {
+        const s = b.scales[i]!;
+        for (let k = 0; k < d.scores.length; k++) {
+          const x1 = d.boxes[4 * k]! / s, y1 = d.boxes[4 * k + 1]! / s;
+          const x2 = d.boxes[4 * k + 2]! / s, y2 = d.boxes[4 * k + 3]! / s;
+          detections.push({
+            image_id: b.imageIds[i]!,
+            category_id: ds.labelToCatId[d.labels[k]!]!,
+            bbox: [round3(x1), round3(y1), round3(x2 - x1), round3(y2 - y1)],
+            score: round5(d.scores[k]!),
+          });
+        }
+      });
+      images += b.imageIds.length;
+    }
+  } finally {
+    await loader.close();
+  }
+  const gt = opts.subset ? restrictGt(ds, opts.subset) : ds;
+  return { metrics: evaluateCoco(gt, detections).metrics, detections, images };
+}
+
+function restrictGt(ds: CocoDataset, ids: number[]) {
+  const set = new Set(ids);
+  return { images: ds.images.filter((im) => set.has(im.id)), annotations: ds.annotations.filter((a) => set.has(a.image_id)), categories: ds.categories };
+}
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+const round5 = (x: number) => Math.round(x * 100000) / 100000;
+
+/** Checks on the data that would make a run pointless, reported before training starts. */
+function checkData(train: CocoDataset, val: CocoDataset, trainIds: number[] | undefined): string[] {
+  const warnings: string[] = [];
+  const perClass = new Map<number, number>();
+  for (const a of train.annotations) if (!a.iscrowd) perClass.set(a.category_id, (perClass.get(a.category_id) ?? 0) + 1);
+  const empty = train.categories.filter((c) => !perClass.get(c.id));
+  if (train.annotations.length === 0) throw new DetectConfigError(`${train.dir}: the training split has no annotations at all`);
+  if (empty.length) {
+    throw new DetectConfigError(
+      `${train.dir}: no training annotations for ${empty.length} categor${empty.length === 1 ? 'y' : 'ies'}: ${empty
+        .slice(0, 10)
+        .map((c) => `${c.id} (${c.name})`)
+        .join(', ')}; remove the category or add annotations`,
+    );
+  }
+  const trainCats = train.categories.map((c) => c.id).join(',');
+  const valCats = val.categories.map((c) => c.id).join(',');
+  if (trainCats !== valCats) throw new DetectConfigError(`train and val splits have different categories ([${trainCats}] vs [${valCats}])`);
+  const pool = trainIds ? new Set(trainIds) : null;
+  const images = pool ? train.images.filter((im) => pool.has(im.id)) : train.images;
+  const noObj = images.filter((im) => !(train.annsByImage.get(im.id) ?? []).length).length;
+  if (noObj === images.length) throw new DetectConfigError(`${train.dir}: none of the ${images.length} training images has an object`);
+  if (noObj) warnings.push(`${noObj} of ${images.length} training images have no objects (trained as background only)`);
+  for (const w of train.warnings.slice(0, 5)) warnings.push(`${train.dir}: ${w.field ? `${w.field}: ` : ''}${w.message}`);
+  return warnings;
+}
+
+interface RunState {
+  iter: number;
+  lossCurve: { iter: number; losses: Record<string, number> }[];
+  apCurve: { iter: number; AP: number; AP50: number }[];
+  lastMetrics: CocoMetrics | null;
+}
+
+/**
+ * Trains a detector on `config.data`/train and scores it on `config.data`/val. Configuration and
+ * data problems throw (DetectConfigError, DataError, CheckpointError) before training starts;
+ * once training has started the outcome is a status.
+ */
+export async function trainDetector(config: TrainConfigInput, options: TrainOptions = {}): Promise<TrainResult> {
+  const t0 = Date.now();
+  const dataDir = (config as { data?: string }).data ?? '';
+  const trainDs = await loadCoco(join(dataDir, 'train'));
+  const valDs = await loadCoco(join(dataDir, 'val'));
+  const cfg = resolveTrainConfig(config, trainDs.categories.length);
+  const trainIds = subsetIds(trainDs, cfg.raw.trainSubset);
+  const valIds = subsetIds(valDs, cfg.raw.valSubset);
+  const warnings = checkData(trainDs, valDs, trainIds);
+  const out = cfg.raw.out;
+  const model = buildDetector(cfg.model, cfg.raw.seed);
+  model.setLosses(buildHeadLosses(cfg.raw.detector, cfg.clsLoss, cfg.regLoss, cfg.clsWeight, cfg.regWeight));
+  const state: RunState = { iter: 0, lossCurve: [], apCurve: [], lastMetrics: null };
+  const optimizer = tf.train.momentum(cfg.schedule.lr, cfg.schedule.momentum);
+  const trainable = model.ps.trainable();
+  try {
+    if (cfg.raw.initWeights) {
+      const ck = await readCheckpoint(cfg.raw.initWeights);
+      loadWeightsInto(model.ps, ck.weights, cfg.raw.initWeights, false);
+    }
+    if (out) {
+      await mkdir(out, { recursive: true });
+      const latest = join(out, 'checkpoints', 'latest');
+      if (cfg.raw.resume && existsSync(join(latest, 'model.json'))) {
+        const ck = await readCheckpoint(latest);
+        checkSameModel(ck.meta.modelConfig, cfg.model, latest);
+        loadWeightsInto(model.ps, ck.weights, latest, true);
+        const opt = await readOptimizerState(latest);
+        if (opt) await optimizer.setWeights(opt);
+        const tr = ck.meta.training as Partial<RunState>;
+        state.iter = tr.iter ?? 0;
+        state.lossCurve = tr.lossCurve ?? [];
+        state.apCurve = tr.apCurve ?? [];
+        state.lastMetrics = tr.lastMetrics ?? null;
+      } else if (!cfg.raw.resume) {
+        await writeFile(join(out, 'log.jsonl'), '');
+      }
+      await writeFile(join(out, 'config.json'), JSON.stringify({ ...cfg.raw, resolved: { model: cfg.model, schedule: cfg.schedule, clsLoss: cfg.clsLoss, regLoss: cfg.regLoss, regWeight: cfg.regWeight } }, null, 1));
+    }
+  } catch (e) {
+    optimizer.dispose();
+    model.ps.dispose();
+    throw e;
+  }
+  const log = async (rec: Record<string, unknown>) => {
+    if (out) await appendFile(join(out, 'log.jsonl'), `${JSON.stringify(rec)}\n`);
+  };
+  for (const w of warnings) await log({ warning: w });
+
+  const loader = new BatchLoader(trainDs, {
+    batchSize: cfg.schedule.batch,
+    size: cfg.model.inputSize,
+    flip: cfg.raw.flip,
+    shuffle: true,
+    seed: cfg.raw.seed + 1000 * state.iter, // a resumed run draws a fresh (but seeded) order
+    readAhead: cfg.raw.readAhead,
+    subset: trainIds,
+  });
+  const rng = new Rng(cfg.raw.seed ^ 0x5eed).fork();
+  for (let k = 0; k < state.iter; k++) rng.next();
+  let status: TrainResult['status'] = 'ok';
+  let reason: string | undefined;
+  let lastLosses: Record<string, number> | null = null;
+  const window: Record<string, number[]> = {};
+  const tTrain = Date.now();
+  let evalMs = 0;
+  const startIter = state.iter;
+  const { iters } = cfg.schedule;
+  const ckEvery = cfg.raw.checkpointEvery ?? Math.max(100, Math.ceil(iters / 10));
+  const saveLatest = async (final = false) => {
+    if (!out) return;
+    const optWeights = await optimizer.getWeights();
+    await saveCheckpoint(
+      join(out, 'checkpoints', 'latest'),
+      model.ps,
+      { modelConfig: cfg.model, training: { iter: state.iter, lossCurve: state.lossCurve, apCurve: state.apCurve, lastMetrics: state.lastMetrics, categories: trainDs.categories, final } },
+      optWeights,
+    );
+  };
+  const runEval = async () => {
+    const te = Date.now();
+    options.onProgress?.({ iter: state.iter, iters, lr: 0, losses: lastLosses ?? {}, itPerSec: 0, etaSec: 0, phase: 'eval' });
+    const r = await evaluateDetector(model, valDs, { size: cfg.model.inputSize, batch: cfg.schedule.batch, subset: valIds, readAhead: cfg.raw.readAhead });
+    evalMs += Date.now() - te;
+    return r;
+  };
+  try {
+    while (state.iter < iters) {
+      if (options.signal?.aborted) throw new Error('aborted');
+      const lr = learningRate(cfg.schedule, state.iter);
+      optimizer.setLearningRate(lr);
+      const raw = await loader.next();
+      if (!raw) throw new Error('the training loader ran dry');
+      const batch = toTrainBatch(raw);
+      const parts: Record<string, number> = {};
+      const { value, grads } = tf.variableGrads(() => {
+        const l = model.losses(batch, rng);
+        for (const [k, v] of Object.entries(l)) parts[k] = (v as tf.Scalar).dataSync()[0]!;
+        return l.total;
+      }, trainable.map(([, v]) => v));
+      raw.images.dispose();
+      value.dispose();
+      const bad = Object.entries(parts).filter(([, v]) => !Number.isFinite(v));
+      let gradNorm = NaN;
+      if (!bad.length) {
+        gradNorm = applyUpdate(optimizer, trainable, grads, cfg.schedule);
+      } else {
+        tf.dispose(Object.values(grads));
+      }
+      if (bad.length || !Number.isFinite(gradNorm)) {
+        status = 'diverged';
+        reason = bad.length
+          ? `non-finite loss at iteration ${state.iter + 1}: ${bad.map(([k, v]) => `${k}=${v}`).join(', ')}`
+          : `non-finite gradient norm at iteration ${state.iter + 1}`;
+        await log({ iter: state.iter + 1, diverged: reason, losses: parts });
+        break;
+      }
+      state.iter++;
+      for (const [k, v] of Object.entries(parts)) (window[k] ??= []).push(v);
+      const logEvery = cfg.raw.logEvery;
+      if (state.iter % logEvery === 0 || state.iter === iters) {
+        const avg: Record<string, number> = {};
+        for (const [k, arr] of Object.entries(window)) {
+          avg[k] = arr.reduce((a, b) => a + b, 0) / arr.length;
+          arr.length = 0;
+        }
+        lastLosses = avg;
+        state.lossCurve.push({ iter: state.iter, losses: avg });
+        const elapsed = (Date.now() - tTrain - evalMs) / 1000;
+        const itPerSec = (state.iter - startIter) / Math.max(1e-9, elapsed);
+        await log({ iter: state.iter, lr, losses: avg, gradNorm, itPerSec: round3(itPerSec), mem: tf.memory().numTensors });
+        options.onProgress?.({ iter: state.iter, iters, lr, losses: avg, itPerSec, etaSec: (iters - state.iter) / Math.max(1e-9, itPerSec), phase: 'train' });
+      }
+      if (cfg.raw.evalEvery > 0 && state.iter % cfg.raw.evalEvery === 0 && state.iter < iters) {
+        const r = await runEval();
+        state.lastMetrics = r.metrics;
+        state.apCurve.push({ iter: state.iter, AP: r.metrics.AP, AP50: r.metrics.AP50 });
+        await log({ iter: state.iter, eval: r.metrics });
+      }
+      if (out && state.iter % ckEvery === 0 && state.iter < iters) await saveLatest();
+    }
+  } catch (e) {
+    status = 'failed';
+    reason = (e as Error).message;
+    await log({ iter: state.iter, failed: reason });
+  } finally {
+    await loader.close();
+  }
+  const trainSeconds = (Date.now() - tTrain - evalMs) / 1000;
+  let metrics: CocoMetrics | null = state.lastMetrics;
+  try {
+    if (status === 'ok') {
+      const r = await runEval();
+      metrics = r.metrics;
+      state.lastMetrics = metrics;
+      state.apCurve.push({ iter: state.iter, AP: metrics.AP, AP50: metrics.AP50 });
+      if (out) await writeFile(join(out, 'results.json'), JSON.stringify(r.detections));
+      await log({ iter: state.iter, eval: metrics });
+    }
+    if (out) {
+      if (status === 'ok') await saveLatest(true);
+      const seconds = (Date.now() - t0) / 1000;
+      await writeFile(
+        join(out, 'metrics.json'),
+        JSON.stringify(
+          {
+            status,
+            reason,
+            detector: cfg.raw.detector,
+            preset: cfg.raw.preset,
+            clsLoss: cfg.clsLoss,
+            regLoss: cfg.regLoss,
+            seed: cfg.raw.seed,
+            iters: state.iter,
+            metrics,
+            timing: { seconds, trainSeconds, evalSeconds: evalMs / 1000, imagesPerSec: ((state.iter - startIter) * cfg.schedule.batch) / Math.max(1e-9, trainSeconds), backend: tf.getBackend() },
+            lastLosses,
+          },
+          null,
+          1,
+        ),
+      );
+      await writeCurves(out, state);
+    }
+  } catch (e) {
+    status = 'failed';
+    reason = (e as Error).message;
+  } finally {
+    optimizer.dispose();
+    model.ps.dispose();
+  }
+  return {
+    status,
+    metrics,
+    seconds: (Date.now() - t0) / 1000,
+    trainSeconds,
+    evalSeconds: evalMs / 1000,
+    iters: state.iter,
+    lastLosses,
+    ...(reason ? { reason } : {}),
+    ...(out ? { out } : {}),
+  };
+}
+
+/** Weight decay, clipping by global norm, one momentum step. Disposes the gradients; returns the (pre-clip) norm. */
+function applyUpdate(optimizer: tf.MomentumOptimizer, allTrainable: [string, tf.Variable][], grads: tf.NamedTensorMap, s: ScheduleConfig): number {
+  // a weight that did not reach the loss this step (e.g. no RoI on a level) gets a zero gradient
+  const trainable = allTrainable;
+  const list = trainable.map(([, v]) => grads[v.name] ?? tf.zerosLike(v));
+  const normSq = tf.tidy(() => tf.addN(list.map((g) => tf.sum(tf.square(g)))).dataSync()[0]!);
+  const norm = Math.sqrt(normSq);
+  if (!Number.isFinite(norm)) {
+    tf.dispose(list);
+    return norm;
+  }
+  const clip = s.gradClip !== null && norm > s.gradClip ? s.gradClip / (norm + 1e-6) : 1;
+  const named = tf.tidy(() =>
+    trainable.map(([, v], i) => {
+      let g = list[i]!;
+      if (clip !== 1) g = tf.mul(g, clip);
+      if (s.weightDecay > 0) g = tf.add(g, tf.mul(v, s.weightDecay));
+      return { name: v.name, tensor: g };
+    }),
+  );
+  tf.dispose(list);
+  optimizer.applyGradients(named);
+  tf.dispose(named.map((n) => n.tensor));
+  return norm;
+}
+
+function checkSameModel(saved: unknown, current: ModelConfig, where: string): void {
+  const a = JSON.stringify(saved);
+  const b = JSON.stringify(current);
+  if (a !== b) {
+    const s = saved as { detector?: string };
+    throw new CheckpointError(`checkpoint ${where} was saved for a different model (${s?.detector ?? '?'} vs ${current.detector}, or other settings); start a fresh run folder or drop --resume`);
+  }
+}
+
+async function writeCurves(out: string, state: RunState): Promise<void> {
+  const keys = new Set<string>();
+  for (const p of state.lossCurve) for (const k of Object.keys(p.losses)) keys.add(k);
+  const loss = lineChartSvg({
+    title: 'training losses',
+    xLabel: 'iteration',
+    yLabel: 'loss',
+    series: [...keys].map((k) => ({ name: k, points: state.lossCurve.filter((p) => k in p.losses).map((p) => [p.iter, p.losses[k]!] as [number, number]) })),
+  });
+  await writeFile(join(out, 'loss.svg'), loss);
+  const ap = lineChartSvg({
+    title: 'val AP',
+    xLabel: 'iteration',
+    yLabel: 'AP',
+    series: [
+      { name: 'AP', points: state.apCurve.map((p) => [p.iter, p.AP] as [number, number]) },
+      { name: 'AP50', points: state.apCurve.map((p) => [p.iter, p.AP50] as [number, number]) },
+    ],
+  });
+  await writeFile(join(out, 'ap.svg'), ap);
+}
+
+/** Loads a checkpoint folder and evaluates it on a COCO split folder. */
+export async function testDetector(opts: { checkpoint: string; data: string; batch?: number; subset?: number; out?: string }): Promise<EvalOutput & { modelConfig: ModelConfig }> {
+  const ck = await readCheckpoint(opts.checkpoint);
+  const mc = ck.meta.modelConfig as ModelConfig;
+  if (!mc || (mc.detector !== 'fcos' && mc.detector !== 'faster-rcnn')) {
+    tf.dispose(Object.values(ck.weights));
+    throw new CheckpointError(`${opts.checkpoint}: no detector model config in model.json`);
+  }
+  const split = existsSync(join(opts.data, 'annotations.json')) ? opts.data : join(opts.data, 'val');
+  const ds = await loadCoco(split);
+  const model = buildDetector(mc, 0);
+  try {
+    loadWeightsInto(model.ps, ck.weights, opts.checkpoint, true);
+    const nc = mc.detector === 'fcos' ? mc.fcos.numClasses : mc.rcnn.numClasses;
+    if (nc !== ds.categories.length) throw new CheckpointError(`the checkpoint has ${nc} classes, the dataset ${split} has ${ds.categories.length}`);
+    const r = await evaluateDetector(model, ds, { size: mc.inputSize, batch: opts.batch ?? 8, subset: subsetIds(ds, opts.subset) });
+    if (opts.out) {
+      await mkdir(opts.out, { recursive: true });
+      await writeFile(join(opts.out, 'results.json'), JSON.stringify(r.detections));
+      await writeFile(join(opts.out, 'metrics.json'), JSON.stringify({ checkpoint: opts.checkpoint, data: split, metrics: r.metrics, images: r.images }, null, 1));
+    }
+    return { ...r, modelConfig: mc };
+  } finally {
+    model.ps.dispose();
+  }
+}
+
+export type { ResolvedTrainConfig };
