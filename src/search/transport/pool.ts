@@ -62,7 +62,10 @@ export class ProcessPool implements StageTransport {
       OMP_NUM_THREADS: String(this.opts.threadsPerWorker),
     };
     if (this.opts.stageModule) env.CSE_STAGE_MODULE = this.opts.stageModule;
-    const proc = fork(file, [], { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
+    // Own process group: a terminal's Ctrl-C reaches only the coordinator, which stops cleanly
+    // (a worker killed by it would otherwise be recorded as a crashed evaluation). Workers
+    // exit when the coordinator goes away (IPC disconnect).
+    const proc = fork(file, [], { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced', detached: true });
     let markReady!: () => void;
     const w: Worker = { proc, ready: new Promise<void>((r) => (markReady = r)), job: null, timer: null, dead: false };
     proc.on('message', (m: { ready?: boolean; id?: number; record?: StageRecord }) => {
