@@ -13,6 +13,7 @@ export async function loadCommands(): Promise<Registrar[]> {
     import('./report.js'),
     import('./compare.js'),
     import('./export.js'),
+    import('./worker.js'),
   ]);
   return modules.map((m) => m.register);
 }
