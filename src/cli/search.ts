@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from './errors.js';
-import { ConfigError, loadConfig, planPool, deepMerge, parseConfig, setPath, type SearchConfig } from '../search/config.js';
+import { ConfigError, configHash, loadConfig, planPool, deepMerge, parseConfig, setPath, type SearchConfig } from '../search/config.js';
 import { runSearch, SearchError, SearchInterrupted } from '../search/evolution.js';
 import { Journal, JournalError, JournalFullError } from '../search/journal.js';
 import { Progress } from '../search/progress.js';
@@ -8,6 +8,7 @@ import { writeReport } from '../search/report.js';
 import { runStage } from '../search/stages/index.js';
 import { InProcessTransport, type StageTransport } from '../search/transport/index.js';
 import { ProcessPool } from '../search/transport/pool.js';
+import { openQueueForSearch } from './worker.js';
 
 interface SearchFlags {
   config?: string;
@@ -25,6 +26,7 @@ interface SearchFlags {
   threads?: number;
   jsonLog?: boolean;
   report?: boolean;
+  queue?: string;
 }
 
 function int(name: string, min = 0) {
@@ -52,6 +54,7 @@ export function register(program: Command): void {
     .option('--seed-population <list>', 'comma-separated presets or expressions in the initial population (config: population.seedWith)')
     .option('--workers <n>', 'worker processes, 0 = in-process (config: pool.workers)', int('workers'))
     .option('--threads <n>', 'libtorch threads per worker (config: pool.threadsPerWorker)', int('threads', 1))
+    .option('--queue <url>', 'run MOS and proxy evaluations on `cse-autoloss worker` processes via Redis: redis://HOST:PORT[/DB]')
     .option('--json-log', 'one JSON object per event on stdout instead of the progress display')
     .option('--no-report', 'do not write report.json / report.html at the end')
     .action(async (flags: SearchFlags) => {
@@ -98,8 +101,11 @@ function resolveConfig(f: SearchFlags): SearchConfig {
 async function search(f: SearchFlags): Promise<void> {
   const cfg = resolveConfig(f);
   const plan = planPool(cfg);
-  const transport: StageTransport =
-    plan.workers === 0 ? new InProcessTransport(runStage) : new ProcessPool({ workers: plan.workers, threadsPerWorker: plan.threads });
+  const transport: StageTransport = f.queue
+    ? await openQueueForSearch(f.queue, configHash(cfg))
+    : plan.workers === 0
+      ? new InProcessTransport(runStage)
+      : new ProcessPool({ workers: plan.workers, threadsPerWorker: plan.threads });
   const progress = new Progress({ json: !!f.jsonLog, generations: cfg.evolution.generations });
   const ac = new AbortController();
   const onSignal = () => {

@@ -2,7 +2,18 @@ import { cpus } from 'node:os';
 import type { Command } from 'commander';
 import { Queue } from 'bullmq';
 import { UsageError } from './errors.js';
-import { DEFAULT_QUEUE, KEY_PREFIX, probeRedis, redisOptions, QueueUrlError, QueueUnavailableError, QueueWorker, parseQueueUrl, queueStatus } from '../dist/index.js';
+import {
+  DEFAULT_QUEUE,
+  KEY_PREFIX,
+  probeRedis,
+  redisOptions,
+  QueueTransport,
+  QueueUrlError,
+  QueueUnavailableError,
+  QueueWorker,
+  parseQueueUrl,
+  queueStatus,
+} from '../dist/index.js';
 
 interface WorkerFlags {
   queue: string;
@@ -35,7 +46,11 @@ function seconds(name: string) {
 }
 
 /** Jobs at once and threads per job from the flags and the cores (as the local pool plans them). */
-export function planWorker(concurrency: number | undefined, threads: number | undefined, cores = cpus().length): { concurrency: number; threads: number } {
+export function planWorker(
+  concurrency: number | undefined,
+  threads: number | undefined,
+  cores = cpus().length,
+): { concurrency: number; threads: number } {
   if (concurrency !== undefined && threads !== undefined) return { concurrency, threads };
   if (concurrency !== undefined) return { concurrency, threads: Math.max(1, Math.floor(cores / concurrency)) };
   if (threads !== undefined) return { concurrency: Math.max(1, Math.floor(cores / threads)), threads };
@@ -45,12 +60,23 @@ export function planWorker(concurrency: number | undefined, threads: number | un
 export function register(program: Command): void {
   program
     .command('worker')
-    .description('run stage evaluations (MOS, proxy) from a search started with --queue; any number of workers on any machines (docs/DISTRIBUTED.md)')
+    .description(
+      'run stage evaluations (MOS, proxy) from a search started with --queue; any number of workers on any machines (docs/DISTRIBUTED.md)',
+    )
     .requiredOption('--queue <url>', 'Redis of the queue: redis://HOST:PORT[/DB]')
     .option('--concurrency <n>', 'jobs at once, one process each (default: cores / threads)', int('concurrency', 1))
     .option('--threads <n>', 'libtorch threads per job (default: cores / concurrency)', int('threads', 1))
-    .option('--lock-seconds <s>', 'a job whose worker is silent this long (killed, machine lost) goes to another worker', seconds('lock-seconds'), 30)
-    .option('--stalled-check-seconds <s>', 'how often to look for jobs whose worker was lost (default: lock / 2)', seconds('stalled-check-seconds'))
+    .option(
+      '--lock-seconds <s>',
+      'a job whose worker is silent this long (killed, machine lost) goes to another worker',
+      seconds('lock-seconds'),
+      30,
+    )
+    .option(
+      '--stalled-check-seconds <s>',
+      'how often to look for jobs whose worker was lost (default: lock / 2)',
+      seconds('stalled-check-seconds'),
+    )
     .option('--max-stalled <n>', 'times a job may lose its worker before it is recorded crashed', int('max-stalled', 0), 2)
     .option('--queue-name <name>', 'queue name (keys cse:NAME:*)', DEFAULT_QUEUE)
     .option('--status', 'print the job counts and the connected workers, then exit')
@@ -70,7 +96,8 @@ async function worker(f: WorkerFlags): Promise<void> {
     if (e instanceof QueueUrlError) throw new UsageError(e.message);
     throw e;
   }
-  if (f.queueName.includes(':') || f.queueName === '') throw new UsageError(`--queue-name '${f.queueName}' must be non-empty and without ':'`);
+  if (f.queueName.includes(':') || f.queueName === '')
+    throw new UsageError(`--queue-name '${f.queueName}' must be non-empty and without ':'`);
   if (f.status || f.drain) {
     await probeRedis(addr);
     const queue = new Queue(f.queueName, { connection: redisOptions(addr), prefix: KEY_PREFIX });
@@ -78,7 +105,9 @@ async function worker(f: WorkerFlags): Promise<void> {
       if (f.drain) {
         const before = await queue.getJobCounts('waiting', 'delayed', 'prioritized');
         await queue.drain(true);
-        process.stdout.write(`drained queue '${f.queueName}' at ${addr.display}: removed ${before.waiting + before.delayed + before.prioritized} waiting/delayed job(s); running jobs finish\n`);
+        process.stdout.write(
+          `drained queue '${f.queueName}' at ${addr.display}: removed ${before.waiting + before.delayed + before.prioritized} waiting/delayed job(s); running jobs finish\n`,
+        );
         return;
       }
       const s = await queueStatus(queue);
@@ -143,5 +172,28 @@ async function worker(f: WorkerFlags): Promise<void> {
   if (stop.reason === 'refused') {
     process.stderr.write(`error: ${stop.message}\n`);
     process.exitCode = 3;
+  }
+}
+
+/**
+ * The search command's `--queue URL`: a QueueTransport tagged with the run's config hash, its
+ * notices on stderr. Environment: CSE_QUEUE_NAME (default 'stages'), CSE_QUEUE_UNAVAILABLE_SECONDS
+ * (how long a lost Redis is waited for before the search stops, resumable; default 60).
+ */
+export async function openQueueForSearch(url: string, runTag: string): Promise<QueueTransport> {
+  const wait = process.env.CSE_QUEUE_UNAVAILABLE_SECONDS ? Number(process.env.CSE_QUEUE_UNAVAILABLE_SECONDS) : 60;
+  if (!Number.isFinite(wait) || wait <= 0)
+    throw new UsageError(`CSE_QUEUE_UNAVAILABLE_SECONDS must be a positive number, got '${process.env.CSE_QUEUE_UNAVAILABLE_SECONDS}'`);
+  try {
+    return await QueueTransport.open({
+      url,
+      queueName: process.env.CSE_QUEUE_NAME || DEFAULT_QUEUE,
+      runTag,
+      unavailableSeconds: wait,
+      onNotice: (m) => process.stderr.write(`queue: ${m}\n`),
+    });
+  } catch (e) {
+    if (e instanceof QueueUrlError || e instanceof QueueUnavailableError) throw new UsageError(`--queue: ${e.message}`);
+    throw e;
   }
 }

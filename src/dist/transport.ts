@@ -230,8 +230,9 @@ export class QueueTransport implements StageTransport {
       const job = await this.queue.getJob(p.id);
       p.submitting = false;
       if (!job) return; // removed meanwhile: the next reconcile adds it again
-      if (job.timestamp < t0 && !again) this.stats.adopted++;
-      else this.stats.submitted++;
+      if (job.timestamp < t0 && !again) {
+        if (this.stats.adopted++ === 0) this.notice('jobs of this run are already in the queue (a restarted coordinator): adopting them and their results instead of sending them again');
+      } else this.stats.submitted++;
       if (job.finishedOn) await this.settleFromJob(p.id, job as Job);
     } catch (e) {
       p.submitting = false;

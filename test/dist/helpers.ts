@@ -1,0 +1,180 @@
+/**
+ * Test helpers for the queue tests: a real redis-server on a free loopback port with its own
+ * temporary folder, queue worker processes (`cse-autoloss worker`) with the stand-in stage
+ * module, and a registry that kills every spawned process when the test file ends, pass or fail.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CLI = join(ROOT, 'bin', 'cse-autoloss.js');
+export const STAND_IN = pathToFileURL(join(ROOT, 'test', 'dist', 'fixtures', 'stand-in-stage.ts')).href;
+
+const children = new Set<ChildProcess>();
+const tempDirs: string[] = [];
+
+function killAllSync(): void {
+  for (const c of children) {
+    if (c.exitCode === null && c.signalCode === null) {
+      try {
+        c.kill('SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  }
+}
+process.on('exit', () => {
+  killAllSync();
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** Kills every process the helpers spawned and waits for them (call in after()). */
+export async function killAll(): Promise<void> {
+  const waits = [...children].map((c) => exited(c));
+  killAllSync();
+  await Promise.all(waits);
+  children.clear();
+}
+
+export function tempDir(tag: string): string {
+  const d = mkdtempSync(join(tmpdir(), `cse-dist-${tag}-`));
+  tempDirs.push(d);
+  return d;
+}
+
+export function exited(c: ChildProcess): Promise<number | null> {
+  if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve(c.exitCode);
+  return new Promise((r) => c.once('exit', (code) => r(code)));
+}
+
+export function track(c: ChildProcess): ChildProcess {
+  children.add(c);
+  c.once('exit', () => children.delete(c));
+  return c;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Polls until `fn` is truthy (or throws after `ms`). */
+export async function waitFor<T>(what: string, fn: () => T | Promise<T>, ms = 30_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+export function haveRedis(): boolean {
+  return spawnSync('redis-server', ['--version']).status === 0;
+}
+
+/** A redis-server on 127.0.0.1, no persistence (a restart loses everything, the harder case). */
+export class RedisServer {
+  private proc: ChildProcess | null = null;
+  private constructor(
+    readonly port: number,
+    readonly dir: string,
+  ) {}
+
+  static async start(): Promise<RedisServer> {
+    const r = new RedisServer(await freePort(), tempDir('redis'));
+    await r.launch();
+    return r;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}/0`;
+  }
+
+  private async launch(): Promise<void> {
+    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'];
+    this.proc = track(spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'] }));
+    await waitFor('redis-server to answer', async () => {
+      const c = new Redis({ host: '127.0.0.1', port: this.port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+      c.on('error', () => {});
+      try {
+        await c.connect();
+        return (await c.ping()) === 'PONG';
+      } catch {
+        return false;
+      } finally {
+        c.disconnect();
+      }
+    });
+  }
+
+  /** kill -9: everything in it is lost. */
+  async stop(): Promise<void> {
+    const p = this.proc;
+    this.proc = null;
+    if (!p) return;
+    const done = exited(p);
+    p.kill('SIGKILL');
+    await done;
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.launch();
+  }
+}
+
+export interface WorkerProc {
+  proc: ChildProcess;
+  output: () => string;
+}
+
+/** `cse-autoloss worker` with the stand-in stage module and short locks (a killed worker's job returns in ~2 s). */
+export function startWorker(url: string, opts: { env?: Record<string, string>; args?: string[]; cwd?: string } = {}): WorkerProc {
+  let out = '';
+  const proc = track(
+    spawn(process.execPath, [CLI, 'worker', '--queue', url, '--concurrency', '1', '--threads', '1', '--lock-seconds', '2', '--stalled-check-seconds', '0.5', ...(opts.args ?? [])], {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...process.env, CSE_STAGE_MODULE: STAND_IN, CSE_CODE_VERSION: 'test-version', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  return { proc, output: () => out };
+}
+
+/** Waits until a worker has announced itself (its heartbeat is in Redis). */
+export async function workerReady(w: WorkerProc): Promise<void> {
+  await waitFor('the worker to start', () => {
+    if (w.proc.exitCode !== null) throw new Error(`worker exited early:\n${w.output()}`);
+    return /^worker .*: queue /m.test(w.output());
+  });
+}
+
+/** Lines of an execution log written by the stand-in stage module. */
+export function execLog(file: string): { what: string; stage: string; loss: string; seed: string; ppid: number }[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [what, stage, loss, seed, ppid] = l.split(' ');
+      return { what: what!, stage: stage!, loss: loss!, seed: seed!, ppid: Number(ppid) };
+    });
+}
