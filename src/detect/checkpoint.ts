@@ -107,21 +107,25 @@ export async function readOptimizerState(dir: string): Promise<NamedTensor[] | n
  * Disposes the given tensors.
  */
 export function loadWeightsInto(ps: ParamStore, weights: tf.NamedTensorMap, source: string, strict: boolean): { loaded: number } {
-  const problems: string[] = [];
+  const missing: string[] = [];
+  const shapes: string[] = [];
+  const unexpected: string[] = [];
   for (const [name, v] of ps.vars) {
     const w = weights[name];
     if (!w) {
-      if (strict) problems.push(`${name}: missing from the checkpoint`);
+      if (strict) missing.push(`${name}: missing from the checkpoint`);
     } else if (!arraysEqual(w.shape, v.shape)) {
-      problems.push(`${name}: checkpoint shape [${w.shape.join(', ')}], model shape [${v.shape.join(', ')}]`);
+      shapes.push(`${name}: checkpoint shape [${w.shape.join(', ')}], model shape [${v.shape.join(', ')}]`);
     }
   }
-  if (strict) for (const name of Object.keys(weights)) if (!ps.vars.has(name)) problems.push(`${name}: not a weight of this model`);
-  if (problems.length) {
+  if (strict) for (const name of Object.keys(weights)) if (!ps.vars.has(name)) unexpected.push(`${name}: not a weight of this model`);
+  const total = missing.length + shapes.length + unexpected.length;
+  if (total) {
     tf.dispose(Object.values(weights));
-    const shown = problems.slice(0, 12).join('\n  ');
+    const show = (list: string[]) => list.slice(0, 6).concat(list.length > 6 ? [`... and ${list.length - 6} more like this`] : []);
+    const lines = [...show(shapes), ...show(missing), ...show(unexpected)].join('\n  ');
     throw new CheckpointError(
-      `checkpoint ${source} does not fit this model (${problems.length} mismatching weight${problems.length === 1 ? '' : 's'}; a checkpoint of another architecture?):\n  ${shown}${problems.length > 12 ? `\n  ... and ${problems.length - 12} more` : ''}`,
+      `checkpoint ${source} does not fit this model (${total} mismatching weight${total === 1 ? '' : 's'}; a checkpoint of another architecture?):\n  ${lines}`,
     );
   }
   let loaded = 0;

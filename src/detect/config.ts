@@ -244,7 +244,7 @@ export function rcnnPreset(p: ModelPreset, numClasses: number): FasterRcnnConfig
       rpnPostNmsTrain: 200,
       rpnPreNmsTest: 500,
       rpnPostNmsTest: 100,
-      roiBatch: 128,
+      roiBatch: 64,
       finestScale: 28,
       fcDim: 256,
     };

@@ -19,7 +19,7 @@ export {
 } from './config.js';
 export { saveCheckpoint, readCheckpoint, loadWeightsInto, CheckpointError } from './checkpoint.js';
 export { nms, batchedNms, iouMatrix, iouPaired, encodeDeltas, decodeDeltas, type Detections } from './boxes.js';
-export { roiAlign, multiLevelRoiAlign, roiSampling } from './roi_align.js';
+export { roiAlign, multiLevelRoiAlign, axisWeights, mapRoiLevels } from './roi_align.js';
 export { buildFcos, fcosTargets, levelPoints, type FcosConfig } from './fcos.js';
 export { buildFasterRcnn, levelAnchors, maxIouAssign, randomSample, type FasterRcnnConfig } from './faster_rcnn.js';
 export { ParamStore } from './layers.js';

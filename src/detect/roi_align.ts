@@ -1,9 +1,9 @@
 /**
  * Differentiable RoIAlign (Mask R-CNN; the `aligned=True` variant of torchvision/mmcv) on NHWC
- * feature maps. The sampling geometry (which feature cells, which bilinear weights) depends only
- * on the RoIs, which are constants (proposals carry no gradient in Faster R-CNN), so it is
- * computed in plain JS; the features enter through one gather and a weighted sum, whose
- * gradient the tape derives (a scatter-add of the weights).
+ * feature maps. The sampling geometry depends only on the RoIs, which are constants (proposals
+ * carry no gradient in Faster R-CNN), so it is computed in plain JS as two per-axis weight
+ * matrices per RoI; the features enter through batched matrix products, whose gradient the
+ * tape derives.
  */
 import { tf } from '../tf.js';
 
@@ -14,92 +14,66 @@ export interface RoiAlignOptions {
   aligned: boolean;
 }
 
-export interface RoiSampling {
-  /** [R·S·S·k] row of the flattened feature table for each (bin, sample, corner). */
-  index: Int32Array;
-  /** Matching weights (bilinear weight / samples per bin). */
-  weight: Float32Array;
-  /** Samples·corners per output cell (k). */
-  perCell: number;
+/**
+ * Per-axis RoIAlign weights: [S, size] where row p holds Σ over the `sr` samples of bin p of
+ * their (1/sr-scaled) linear-interpolation weights, torchvision's bilinear_interpolate along one
+ * axis (zero for a sample outside [-1, size], clamped at 0 and size − 1). Bilinear weights and
+ * the outside test are products of per-axis factors, so RoIAlign = Ay · F · Axᵀ exactly.
+ */
+export function axisWeights(start: number, extent: number, S: number, sr: number, size: number, out = new Float32Array(S * size)): Float32Array {
+  const bin = extent / S;
+  for (let p = 0; p < S; p++) {
+    for (let i = 0; i < sr; i++) {
+      let v = start + p * bin + ((i + 0.5) * bin) / sr;
+      if (v < -1 || v > size) continue;
+      if (v <= 0) v = 0;
+      let lo = Math.floor(v);
+      let hi: number;
+      if (lo >= size - 1) {
+        hi = lo = size - 1;
+        v = lo;
+      } else hi = lo + 1;
+      const l = v - lo;
+      out[p * size + lo]! += (1 - l) / sr;
+      out[p * size + hi]! += l / sr;
+    }
+  }
+  return out;
+}
+
+/** Start and extent (feature px) of a RoI along both axes. */
+function roiGeometry(rois: Float32Array, r: number, scale: number, aligned: boolean) {
+  const off = aligned ? 0.5 : 0;
+  const x1 = rois[4 * r]! * scale - off;
+  const y1 = rois[4 * r + 1]! * scale - off;
+  let rw = rois[4 * r + 2]! * scale - off - x1;
+  let rh = rois[4 * r + 3]! * scale - off - y1;
+  if (!aligned) {
+    rw = Math.max(rw, 1);
+    rh = Math.max(rh, 1);
+  }
+  return { x1, y1, rw, rh };
 }
 
 /**
- * Sampling plan for RoIs on one feature map of size [B, H, W] with `scale` = 1/stride. `rois`
- * is [R, 4] x1y1x2y2 in input px and `batchIndex` [R]; `rowOffset` is added to every row index
- * (the map's offset in a table that stacks several maps).
+ * RoIAlign of RoIs that all lie on one image's map f [H, W, C] → [n, S, S, C], as two matrix
+ * products per RoI (batched): out = Ay · f · Axᵀ.
  */
-export function roiSampling(
-  rois: Float32Array,
-  batchIndex: Int32Array,
-  H: number,
-  W: number,
-  scale: number,
-  opt: RoiAlignOptions,
-  rowOffset = 0,
-): RoiSampling {
-  const R = batchIndex.length;
+function alignOnMap(f: tf.Tensor3D, rois: Float32Array, idx: number[], scale: number, opt: RoiAlignOptions): tf.Tensor4D {
+  const [H, W, C] = f.shape;
   const S = opt.outputSize;
-  const sr = opt.samplingRatio;
-  const perCell = sr * sr * 4;
-  const index = new Int32Array(R * S * S * perCell);
-  const weight = new Float32Array(R * S * S * perCell);
-  const off = opt.aligned ? 0.5 : 0;
-  const count = sr * sr;
-  for (let r = 0; r < R; r++) {
-    const b = batchIndex[r]!;
-    const x1 = rois[4 * r]! * scale - off;
-    const y1 = rois[4 * r + 1]! * scale - off;
-    let rw = rois[4 * r + 2]! * scale - off - x1;
-    let rh = rois[4 * r + 3]! * scale - off - y1;
-    if (!opt.aligned) {
-      rw = Math.max(rw, 1);
-      rh = Math.max(rh, 1);
-    }
-    const bw = rw / S;
-    const bh = rh / S;
-    const base = rowOffset + b * H * W;
-    for (let py = 0; py < S; py++) {
-      for (let px = 0; px < S; px++) {
-        let slot = ((r * S + py) * S + px) * perCell;
-        for (let iy = 0; iy < sr; iy++) {
-          const y0 = y1 + py * bh + ((iy + 0.5) * bh) / sr;
-          for (let ix = 0; ix < sr; ix++) {
-            const x0 = x1 + px * bw + ((ix + 0.5) * bw) / sr;
-            // bilinear corners, torchvision's bilinear_interpolate (zero outside [-1, H] x [-1, W])
-            if (y0 < -1 || y0 > H || x0 < -1 || x0 > W) {
-              for (let k = 0; k < 4; k++) {
-                index[slot] = base;
-                weight[slot++] = 0;
-              }
-              continue;
-            }
-            let y = y0 <= 0 ? 0 : y0;
-            let x = x0 <= 0 ? 0 : x0;
-            let yl = Math.floor(y), xl = Math.floor(x);
-            let yh: number, xh: number;
-            if (yl >= H - 1) {
-              yh = yl = H - 1;
-              y = yl;
-            } else yh = yl + 1;
-            if (xl >= W - 1) {
-              xh = xl = W - 1;
-              x = xl;
-            } else xh = xl + 1;
-            const ly = y - yl, lx = x - xl, hy = 1 - ly, hx = 1 - lx;
-            index[slot] = base + yl * W + xl;
-            weight[slot++] = (hy * hx) / count;
-            index[slot] = base + yl * W + xh;
-            weight[slot++] = (hy * lx) / count;
-            index[slot] = base + yh * W + xl;
-            weight[slot++] = (ly * hx) / count;
-            index[slot] = base + yh * W + xh;
-            weight[slot++] = (ly * lx) / count;
-          }
-        }
-      }
-    }
-  }
-  return { index, weight, perCell };
+  const n = idx.length;
+  const ay = new Float32Array(n * S * H);
+  const ax = new Float32Array(n * S * W);
+  idx.forEach((r, k) => {
+    const g = roiGeometry(rois, r, scale, opt.aligned);
+    axisWeights(g.y1, g.rh, S, opt.samplingRatio, H, ay.subarray(k * S * H, (k + 1) * S * H));
+    axisWeights(g.x1, g.rw, S, opt.samplingRatio, W, ax.subarray(k * S * W, (k + 1) * S * W));
+  });
+  const t = tf.matMul(tf.tensor2d(ay, [n * S, H]), tf.reshape(f, [H, W * C])); // [n·S(py), W·C]
+  const tw = tf.reshape(tf.transpose(tf.reshape(t, [n, S, W, C]), [0, 2, 1, 3]), [n, W, S * C]); // [n, W, py·C]
+  const o = tf.matMul(tf.tensor3d(ax, [n, S, W]), tw); // [n, px, py·C]
+  return tf.transpose(tf.reshape(o, [n, S, S, C]), [0, 2, 1, 3]) as tf.Tensor4D; // [n, py, px, C]
 }
 
 /**
@@ -113,21 +87,7 @@ export function roiAlign(
   scale: number,
   opt: RoiAlignOptions,
 ): tf.Tensor4D {
-  const [B, H, W, C] = features.shape;
-  const plan = roiSampling(rois, batchIndex, H, W, scale, opt);
-  return tf.tidy(() => applySampling(tf.reshape(features, [B * H * W, C]) as tf.Tensor2D, plan, batchIndex.length, opt.outputSize));
-}
-
-/** Weighted gather from a feature table [T, C] by a sampling plan → [R, S, S, C]. */
-export function applySampling(table: tf.Tensor2D, plan: RoiSampling, R: number, S: number): tf.Tensor4D {
-  return tf.tidy(() => {
-    const C = table.shape[1];
-    if (R === 0) return tf.mul(tf.reshape(tf.slice(table, [0, 0], [0, C]), [0, S, S, C]), 1) as tf.Tensor4D;
-    const g = tf.gather(table, tf.tensor1d(plan.index, 'int32')); // [R·S·S·k, C]
-    const w = tf.tensor3d(plan.weight, [R * S * S, plan.perCell, 1]);
-    const cells = tf.sum(tf.mul(tf.reshape(g, [R * S * S, plan.perCell, C]), w), 1); // [R·S·S, C]
-    return tf.reshape(cells, [R, S, S, C]) as tf.Tensor4D;
-  });
+  return multiLevelRoiAlign([features], [1 / scale], rois, batchIndex, Infinity, opt);
 }
 
 /**
@@ -146,8 +106,8 @@ export function mapRoiLevels(rois: Float32Array, numLevels: number, finestScale:
 }
 
 /**
- * Multi-level RoIAlign: each RoI is pooled from its mapped level; one gather over the stacked
- * maps. features: per level [B, h, w, C]; result [R, S, S, C] in the RoIs' order.
+ * Multi-level RoIAlign: each RoI is pooled from its mapped level (with one level, from it).
+ * features: per level [B, h, w, C]; result [R, S, S, C] in the RoIs' order.
  */
 export function multiLevelRoiAlign(
   features: tf.Tensor4D[],
@@ -159,37 +119,27 @@ export function multiLevelRoiAlign(
 ): tf.Tensor4D {
   const R = batchIndex.length;
   const S = opt.outputSize;
-  const levels = mapRoiLevels(rois, features.length, finestScale);
-  const perCell = opt.samplingRatio * opt.samplingRatio * 4;
-  const index = new Int32Array(R * S * S * perCell);
-  const weight = new Float32Array(R * S * S * perCell);
-  const offsets: number[] = [];
-  let off = 0;
-  for (const f of features) {
-    offsets.push(off);
-    off += f.shape[0] * f.shape[1] * f.shape[2];
-  }
-  const block = S * S * perCell;
-  for (let l = 0; l < features.length; l++) {
-    const sel: number[] = [];
-    for (let r = 0; r < R; r++) if (levels[r] === l) sel.push(r);
-    if (!sel.length) continue;
-    const sub = new Float32Array(sel.length * 4);
-    const bi = new Int32Array(sel.length);
-    sel.forEach((r, i) => {
-      sub.set(rois.subarray(4 * r, 4 * r + 4), 4 * i);
-      bi[i] = batchIndex[r]!;
-    });
-    const [, H, W] = features[l]!.shape;
-    const plan = roiSampling(sub, bi, H, W, 1 / strides[l]!, opt, offsets[l]!);
-    sel.forEach((r, i) => {
-      index.set(plan.index.subarray(i * block, (i + 1) * block), r * block);
-      weight.set(plan.weight.subarray(i * block, (i + 1) * block), r * block);
-    });
-  }
+  const levels = features.length === 1 ? new Int32Array(R) : mapRoiLevels(rois, features.length, finestScale);
   return tf.tidy(() => {
     const C = features[0]!.shape[3];
-    const table = tf.concat(features.map((f) => tf.reshape(f, [-1, C])), 0) as tf.Tensor2D;
-    return applySampling(table, { index, weight, perCell }, R, S);
+    if (R === 0) return tf.zeros([0, S, S, C]) as tf.Tensor4D;
+    const parts: tf.Tensor4D[] = [];
+    const order: number[] = [];
+    features.forEach((f, l) => {
+      const [B, H, W] = f.shape;
+      for (let b = 0; b < B; b++) {
+        const idx: number[] = [];
+        for (let r = 0; r < R; r++) if (levels[r] === l && batchIndex[r] === b) idx.push(r);
+        if (!idx.length) continue;
+        const fb = tf.reshape(tf.slice(f, [b, 0, 0, 0], [1, H, W, C]), [H, W, C]) as tf.Tensor3D;
+        parts.push(alignOnMap(fb, rois, idx, 1 / strides[l]!, opt));
+        order.push(...idx);
+      }
+    });
+    const stacked = parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
+    const inverse = new Int32Array(R);
+    order.forEach((r, k) => (inverse[r] = k));
+    const isIdentity = order.every((r, k) => r === k);
+    return (isIdentity ? stacked : tf.gather(stacked, tf.tensor1d(inverse, 'int32'))) as tf.Tensor4D;
   });
 }

@@ -206,15 +206,16 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
   try {
     if (cfg.raw.initWeights) {
       const ck = await readCheckpoint(cfg.raw.initWeights);
-      loadWeightsInto(model.ps, ck.weights, cfg.raw.initWeights, false);
+      const { loaded } = loadWeightsInto(model.ps, ck.weights, cfg.raw.initWeights, false);
+      if (loaded === 0) throw new CheckpointError(`--init-weights ${cfg.raw.initWeights}: none of its weights belongs to this model`);
     }
     if (out) {
       await mkdir(out, { recursive: true });
       const latest = join(out, 'checkpoints', 'latest');
       if (cfg.raw.resume && existsSync(join(latest, 'model.json'))) {
         const ck = await readCheckpoint(latest);
-        checkSameModel(ck.meta.modelConfig, cfg.model, latest);
         loadWeightsInto(model.ps, ck.weights, latest, true);
+        checkSameModel(ck.meta.modelConfig, cfg.model, latest);
         const opt = await readOptimizerState(latest);
         if (opt) await optimizer.setWeights(opt);
         const tr = ck.meta.training as Partial<RunState>;

@@ -1,0 +1,155 @@
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { tf } from '../tf.js';
+import { getNumThreads, setNumThreads, useTorchBackend } from '../backend/index.js';
+import { DataError } from '../data/index.js';
+import { CheckpointError, DetectConfigError, DETECTORS, MODEL_PRESETS, trainDetector, type TrainProgress } from '../detect/index.js';
+import { formatDuration } from '../util/progress.js';
+import { UsageError } from './errors.js';
+
+function num(name: string, integer: boolean) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < 0) throw new UsageError(`--${name} must be a non-negative ${integer ? 'integer' : 'number'}, got '${v}'`);
+    return n;
+  };
+}
+
+/** Selects the tensor backend: 'torch' (default) or tfjs's 'cpu' (slow; for machines without the addon). */
+export async function selectBackend(name: string | undefined, threads?: number): Promise<void> {
+  if (!name || name === 'torch') {
+    await useTorchBackend();
+    if (threads) setNumThreads(threads);
+  } else if (name === 'cpu') {
+    await import('@tensorflow/tfjs-backend-cpu');
+    await tf.setBackend('cpu');
+  } else throw new UsageError(`--backend must be torch or cpu, got '${name}'`);
+}
+
+export function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read --config ${path}: ${(e as Error).message}`);
+  }
+  try {
+    const v = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('expected a mapping of settings');
+    return v as Record<string, unknown>;
+  } catch (e) {
+    throw new UsageError(`--config ${path}: ${(e as Error).message}`);
+  }
+}
+
+export function progressLine(p: TrainProgress): string {
+  if (p.phase === 'eval') return `eval on val (iteration ${p.iter})`;
+  const w = 24;
+  const filled = Math.min(w, Math.round((p.iter / p.iters) * w));
+  const losses = Object.entries(p.losses)
+    .map(([k, v]) => `${k} ${v.toFixed(3)}`)
+    .join(' ');
+  return `train [${'='.repeat(filled)}${' '.repeat(w - filled)}] ${p.iter}/${p.iters} ${p.itPerSec.toFixed(2)} it/s ETA ${formatDuration(p.etaSec)} lr ${p.lr.toPrecision(3)} | ${losses}`;
+}
+
+interface TrainFlags {
+  detector?: string;
+  data?: string;
+  out?: string;
+  config?: string;
+  preset?: string;
+  iters?: number;
+  batch?: number;
+  lr?: number;
+  seed?: number;
+  clsLoss?: string;
+  regLoss?: string;
+  clsWeight?: number;
+  regWeight?: number;
+  trainSubset?: number;
+  valSubset?: number;
+  evalEvery?: number;
+  checkpointEvery?: number;
+  initWeights?: string;
+  resume?: boolean;
+  backend?: string;
+  threads?: number;
+}
+
+export function register(program: Command): void {
+  program
+    .command('train')
+    .description('train a detector (FCOS-style or Faster R-CNN-style) with the given losses and score it on the val split (COCO metrics)')
+    .option('--detector <kind>', `detector: ${DETECTORS.join(' | ')}`)
+    .option('--data <dir>', 'dataset root with train/ and val/ (COCO folders, e.g. from `cse-autoloss data make`)')
+    .option('--out <dir>', 'run folder: log.jsonl, checkpoints/, metrics.json, results.json, loss.svg, ap.svg')
+    .option('--config <file>', 'YAML or JSON file of training settings (flags override it)')
+    .option('--preset <name>', `model and schedule preset: ${MODEL_PRESETS.join(' | ')} (default cpu-small)`)
+    .option('--iters <n>', 'training iterations', num('iters', true))
+    .option('--batch <n>', 'images per batch', num('batch', true))
+    .option('--lr <x>', 'base learning rate', num('lr', false))
+    .option('--seed <n>', 'random seed (weights, data order, sampling)', num('seed', true))
+    .option('--cls-loss <loss>', 'classification loss: a preset (ce, focal, bce, cse-a-cls, cse-b-cls) or an expression of the head\'s mode')
+    .option('--reg-loss <loss>', 'regression loss: a preset (l1, smooth-l1, iou, giou, cse-a-reg, cse-b-reg) or a reg expression')
+    .option('--cls-weight <x>', 'classification loss weight', num('cls-weight', false))
+    .option('--reg-weight <x>', 'regression loss weight (default 1; 10 for decoded-box losses in Faster R-CNN)', num('reg-weight', false))
+    .option('--train-subset <n>', 'train on the first N training images', num('train-subset', true))
+    .option('--val-subset <n>', 'evaluate on the first N val images', num('val-subset', true))
+    .option('--eval-every <n>', 'evaluate on val every N iterations (AP curve)', num('eval-every', true))
+    .option('--checkpoint-every <n>', 'save checkpoints/latest every N iterations', num('checkpoint-every', true))
+    .option('--init-weights <model.json>', 'initialise matching weights from a tfjs checkpoint')
+    .option('--resume', 'continue from the run folder\'s checkpoints/latest')
+    .option('--backend <name>', 'tensor backend: torch (default) or cpu')
+    .option('--threads <n>', 'libtorch threads (default: CSE_THREADS or all cores)', num('threads', true))
+    .action(async (f: TrainFlags) => {
+      const file = f.config ? readConfigFile(f.config) : {};
+      const flagValues: Record<string, unknown> = {
+        detector: f.detector,
+        data: f.data,
+        out: f.out,
+        preset: f.preset,
+        iters: f.iters,
+        batch: f.batch,
+        lr: f.lr,
+        seed: f.seed,
+        clsLoss: f.clsLoss,
+        regLoss: f.regLoss,
+        clsWeight: f.clsWeight,
+        regWeight: f.regWeight,
+        trainSubset: f.trainSubset,
+        valSubset: f.valSubset,
+        evalEvery: f.evalEvery,
+        checkpointEvery: f.checkpointEvery,
+        initWeights: f.initWeights,
+        resume: f.resume,
+      };
+      const config: Record<string, unknown> = { ...file };
+      for (const [k, v] of Object.entries(flagValues)) if (v !== undefined) config[k] = v;
+      if (!config.detector) throw new UsageError(`--detector is required (${DETECTORS.join(' | ')})`);
+      if (!config.data) throw new UsageError('--data is required');
+      await selectBackend(f.backend, f.threads);
+      const tty = Boolean(process.stderr.isTTY);
+      process.stderr.write(`backend ${tf.getBackend()}${tf.getBackend() === 'torch' ? `, ${getNumThreads()} threads` : ''}\n`);
+      let result;
+      try {
+        result = await trainDetector(config as never, {
+          onProgress: (p) => {
+            const line = progressLine(p);
+            process.stderr.write(tty ? `\r${line}\x1b[K${p.phase === 'eval' ? '\n' : ''}` : `${line}\n`);
+          },
+        });
+      } catch (e) {
+        if (e instanceof DetectConfigError || e instanceof DataError || e instanceof CheckpointError) throw new UsageError(e.message);
+        throw e;
+      }
+      if (tty) process.stderr.write('\n');
+      const m = result.metrics;
+      process.stdout.write(
+        `status ${result.status}${result.reason ? ` (${result.reason})` : ''}; ${result.iters} iterations, train ${formatDuration(result.trainSeconds)}, eval ${formatDuration(result.evalSeconds)}\n` +
+          (m ? `AP ${m.AP.toFixed(3)}  AP50 ${m.AP50.toFixed(3)}  AP75 ${m.AP75.toFixed(3)}  APs ${m.APs.toFixed(3)}  APm ${m.APm.toFixed(3)}  APl ${m.APl.toFixed(3)}  AR100 ${m.AR100.toFixed(3)}\n` : '') +
+          (result.out ? `wrote ${result.out}/metrics.json, results.json, loss.svg, ap.svg, checkpoints/latest\n` : ''),
+      );
+      if (result.status !== 'ok') process.exitCode = 1;
+    });
+}

@@ -1,0 +1,129 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tf } from '../../src/tf.js';
+import { useTorchBackend } from '../../src/backend/index.js';
+import { BatchLoader, loadCoco, makeDataset } from '../../src/data/index.js';
+import { Rng } from '../../src/util/rng.js';
+import {
+  buildDetector,
+  buildHeadLosses,
+  CheckpointError,
+  DetectConfigError,
+  learningRate,
+  readCheckpoint,
+  loadWeightsInto,
+  resolveTrainConfig,
+  testDetector,
+  trainDetector,
+  type DetectorKind,
+} from '../../src/detect/index.js';
+
+const root = mkdtempSync(join(tmpdir(), 'detect-'));
+const data = join(root, 'mnist');
+
+before(async () => {
+  await useTorchBackend();
+  await makeDataset('mnist-det', { images: 20, size: 64, seed: 3, out: data, valFraction: 0.2 });
+});
+
+for (const detector of ['fcos', 'faster-rcnn'] as DetectorKind[]) {
+  test(`${detector}: the loss decreases on a fixed batch and memory stays flat`, async () => {
+    const ds = await loadCoco(join(data, 'train'));
+    const cfg = resolveTrainConfig({ detector, data, preset: 'tiny' }, ds.categories.length);
+    const model = buildDetector(cfg.model, 1);
+    model.setLosses(buildHeadLosses(detector, cfg.clsLoss, cfg.regLoss, 1, cfg.regWeight));
+    const loader = new BatchLoader(ds, { batchSize: 2, size: 64, seed: 0, readAhead: 0 });
+    const b = (await loader.next())!;
+    await loader.close();
+    const batch = { images: b.images, boxes: b.boxes, labels: b.labels, contentSizes: b.contentSizes };
+    const opt = tf.train.momentum(0.02, 0.9);
+    const vars = model.ps.trainable().map(([, v]) => v);
+    const losses: number[] = [];
+    const live: number[] = [];
+    for (let i = 0; i < 16; i++) {
+      const { value, grads } = tf.variableGrads(() => model.losses(batch, new Rng(i)).total, vars);
+      losses.push(value.dataSync()[0]!);
+      opt.applyGradients(vars.map((v) => ({ name: v.name, tensor: grads[v.name] ?? tf.zerosLike(v) })));
+      tf.dispose([value, ...Object.values(grads)]);
+      live.push(tf.memory().numTensors);
+    }
+    assert.ok(losses.every(Number.isFinite), String(losses));
+    assert.ok(losses[15]! < losses[0]! * 0.8, `loss ${losses.join(' ')}`);
+    assert.equal(live[15], live[3], `live tensors ${live.join(',')}`);
+    const dets = model.predict(b.images, b.contentSizes);
+    assert.equal(dets.length, 2);
+    opt.dispose();
+    model.ps.dispose();
+    b.images.dispose();
+  });
+}
+
+test('trainDetector writes metrics, COCO results, curves and a checkpoint; resume continues; test re-scores', async () => {
+  const out = join(root, 'run-fcos');
+  const r = await trainDetector({ detector: 'fcos', data, out, preset: 'tiny', iters: 4, batch: 2, logEvery: 2, readAhead: 0 });
+  assert.equal(r.status, 'ok', r.reason);
+  assert.equal(r.iters, 4);
+  const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+  assert.deepEqual(Object.keys(m.metrics).sort(), ['AP', 'AP50', 'AP75', 'APl', 'APm', 'APs', 'AR1', 'AR10', 'AR100', 'ARl', 'ARm', 'ARs'].sort());
+  assert.ok(m.timing.seconds > 0);
+  const dets = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { image_id: number; category_id: number; bbox: number[]; score: number }[];
+  const val = await loadCoco(join(data, 'val'));
+  const ids = new Set(val.images.map((im) => im.id));
+  const cats = new Set(val.categories.map((c) => c.id));
+  for (const d of dets) {
+    assert.ok(ids.has(d.image_id) && cats.has(d.category_id) && d.bbox.length === 4 && d.bbox[2]! >= 0 && d.score > 0 && d.score <= 1);
+  }
+  assert.match(readFileSync(join(out, 'loss.svg'), 'utf8'), /^<svg[^]*polyline[^]*<\/svg>$/);
+  assert.ok(existsSync(join(out, 'ap.svg')));
+  const r2 = await trainDetector({ detector: 'fcos', data, out, preset: 'tiny', iters: 6, batch: 2, logEvery: 2, readAhead: 0, resume: true });
+  assert.equal(r2.status, 'ok');
+  assert.equal(r2.iters, 6);
+  const log = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(log.filter((l) => 'losses' in l && 'lr' in l).map((l) => l.iter), [2, 4, 6]);
+  const t = await testDetector({ checkpoint: join(out, 'checkpoints', 'latest'), data, batch: 2 });
+  assert.deepEqual(t.metrics, JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')).metrics);
+});
+
+test('a loss that yields NaN stops the run as diverged and keeps the log', async () => {
+  const out = join(root, 'run-nan');
+  const r = await trainDetector({ detector: 'faster-rcnn', data, out, preset: 'tiny', iters: 5, batch: 2, regLoss: 'Log(Neg(U))', readAhead: 0 });
+  assert.equal(r.status, 'diverged');
+  assert.match(r.reason!, /non-finite loss at iteration 1: .*reg=NaN/);
+  const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
+  assert.equal(m.status, 'diverged');
+  assert.match(readFileSync(join(out, 'log.jsonl'), 'utf8'), /diverged/);
+});
+
+test('clear errors before training: wrong-mode loss names head and mode; foreign checkpoint names weights', async () => {
+  assert.throws(() => resolveTrainConfig({ detector: 'faster-rcnn', data, clsLoss: 'focal' }, 10), (e: Error) => e instanceof DetectConfigError && /RoI head classification \(cls mode/.test(e.message) && /bcls/.test(e.message));
+  assert.throws(() => resolveTrainConfig({ detector: 'fcos', data, clsLoss: 'Neg(Dot(Y,Log(Softmax(X))))' }, 10), (e: Error) => e instanceof DetectConfigError && /FCOS head classification \(bcls mode/.test(e.message));
+  assert.throws(() => resolveTrainConfig({ detector: 'fcos', data, regLoss: 'ce' }, 10), (e: Error) => /box regression \(reg mode/.test(e.message));
+  assert.throws(() => resolveTrainConfig({ detector: 'fcos', data, iters: -1 }, 10), /iters/);
+  const ck = await readCheckpoint(join(root, 'run-fcos', 'checkpoints', 'latest'));
+  const cfg = resolveTrainConfig({ detector: 'faster-rcnn', data, preset: 'tiny' }, 10);
+  const model = buildDetector(cfg.model, 0);
+  assert.throws(
+    () => loadWeightsInto(model.ps, ck.weights, 'fcos checkpoint', true),
+    (e: Error) => e instanceof CheckpointError && /rpn_head\.rpn_conv\.weight: missing/.test(e.message) && /bbox_head\.cls_convs\.0\.conv\.weight: not a weight of this model/.test(e.message),
+  );
+  model.ps.dispose();
+  // the CLI turns it into exit code 2 with the message
+  const bin = fileURLToPath(new URL('../../bin/cse-autoloss.js', import.meta.url));
+  const cli = spawnSync(process.execPath, [bin, 'train', '--detector', 'fcos', '--data', data, '--cls-loss', 'ce'], { encoding: 'utf8' });
+  assert.equal(cli.status, 2, cli.stderr);
+  assert.match(cli.stderr, /clsLoss 'ce' cannot be used for the FCOS head classification \(bcls mode/);
+});
+
+test('learning rate: linear warm-up then step decay', () => {
+  const s = { iters: 120, batch: 1, lr: 0.1, momentum: 0.9, weightDecay: 0, warmupIters: 10, warmupRatio: 0.001, steps: [80, 110], gamma: 0.1, gradClip: null };
+  assert.ok(Math.abs(learningRate(s, 0) - 0.1 * 0.001) < 1e-12);
+  assert.ok(Math.abs(learningRate(s, 5) - 0.1 * (1 - 0.5 * 0.999)) < 1e-12);
+  assert.equal(learningRate(s, 10), 0.1);
+  assert.ok(Math.abs(learningRate(s, 80) - 0.01) < 1e-12);
+  assert.ok(Math.abs(learningRate(s, 119) - 0.001) < 1e-12);
+});
