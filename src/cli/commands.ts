@@ -14,6 +14,8 @@ export async function loadCommands(): Promise<Registrar[]> {
     import('./compare.js'),
     import('./export.js'),
     import('./worker.js'),
+    import('./train.js'),
+    import('./test.js'),
   ]);
   return modules.map((m) => m.register);
 }
