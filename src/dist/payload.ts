@@ -29,7 +29,8 @@ const taskSchema = z
     seed: z.number().int().nonnegative(),
     config: z.record(z.unknown()).optional(),
   })
-  .strict()
+  // Fields a later StageTask may add travel untouched (the job id covers them).
+  .passthrough()
   .superRefine((t, ctx) => {
     if (t.stage !== 'cpv' && t.config === undefined) ctx.addIssue({ code: 'custom', path: ['config'], message: `required for stage '${t.stage}'` });
   });
