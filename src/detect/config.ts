@@ -118,6 +118,8 @@ export const trainConfigSchema = z
     /** Train / val images: the first N of the split, or explicit image ids. */
     trainSubset: subset.optional(),
     valSubset: subset.optional(),
+    /** Split scored at the end: 'val', or held-out images of 'train' (valSubset then picks them, e.g. ids not in trainSubset). */
+    evalSplit: z.enum(['val', 'train']).default('val'),
     checkpointEvery: z.number().int().min(0).optional(),
     /** Evaluate on val every N iterations for the AP curve (0: only at the end). */
     evalEvery: z.number().int().min(0).default(0),

@@ -24,3 +24,4 @@ export { buildFcos, fcosTargets, levelPoints, type FcosConfig } from './fcos.js'
 export { buildFasterRcnn, levelAnchors, maxIouAssign, randomSample, type FasterRcnnConfig } from './faster_rcnn.js';
 export { ParamStore } from './layers.js';
 export type { DetectorModel, TrainBatch, HeadLosses } from './model.js';
+export { detectorProxyTask, type DetectorProxyInput, type DetectorProxyResult } from './proxy.js';

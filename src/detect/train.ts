@@ -192,8 +192,8 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
   const t0 = Date.now();
   const dataDir = (config as { data?: string }).data ?? '';
   const trainDs = await loadCoco(join(dataDir, 'train'));
-  const valDs = await loadCoco(join(dataDir, 'val'));
   const cfg = resolveTrainConfig(config, trainDs.categories.length);
+  const valDs = cfg.raw.evalSplit === 'train' ? trainDs : await loadCoco(join(dataDir, 'val'));
   const trainIds = subsetIds(trainDs, cfg.raw.trainSubset);
   const valIds = subsetIds(valDs, cfg.raw.valSubset);
   const warnings = checkData(trainDs, valDs, trainIds);

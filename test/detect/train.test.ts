@@ -127,3 +127,14 @@ test('learning rate: linear warm-up then step decay', () => {
   assert.ok(Math.abs(learningRate(s, 80) - 0.01) < 1e-12);
   assert.ok(Math.abs(learningRate(s, 119) - 0.001) < 1e-12);
 });
+
+test('proxy task: candidate loss in its half, held-out train images, failures as statuses', async () => {
+  const { detectorProxyTask } = await import('../../src/detect/index.js');
+  const config = { detector: 'fcos', dataDir: data, iters: 2, trainSubset: 8, valSubset: 4, batch: 2, lr: 0.01, timeoutSeconds: 0, preset: 'tiny' };
+  const ok = await detectorProxyTask({ mode: 'bcls', loss: 'cse-b-cls', config, seed: 1, split: 'proxy' });
+  assert.equal(ok.status, 'ok', ok.error);
+  assert.ok(ok.ap >= 0 && ok.ap <= 1);
+  const wrong = await detectorProxyTask({ mode: 'cls', loss: 'Neg(Dot(Y,Log(Softmax(X))))', config, seed: 1, split: 'proxy' });
+  assert.equal(wrong.status, 'failed');
+  assert.match(wrong.error!, /FCOS head classification \(bcls mode/);
+});

@@ -1,0 +1,63 @@
+/**
+ * The detector as the search's proxy task: a candidate loss of one mode replaces that half of
+ * the detector's default losses; a short training on `trainSubset` training images is scored on
+ * held-out training images (split 'proxy': the `valSubset` images that follow them in the train
+ * split, so the val split stays unseen by the search) or on the val split (split 'val').
+ * Never throws for a bad candidate: returns 'failed' with the error, 'diverged' on NaN/Inf.
+ */
+import { loadCoco } from '../data/index.js';
+import type { Mode } from '../loss/index.js';
+import { HEAD_NAMES, type DetectorKind } from './config.js';
+import { trainDetector } from './train.js';
+import { join } from 'node:path';
+
+export interface DetectorProxyInput {
+  mode: Mode;
+  loss: string;
+  config: { detector: string; dataDir: string; iters: number; trainSubset: number; valSubset: number; batch: number; lr: number; timeoutSeconds: number; preset?: string };
+  seed: number;
+  split: 'proxy' | 'val';
+}
+
+export interface DetectorProxyResult {
+  ap: number;
+  ap50: number;
+  status: 'ok' | 'diverged' | 'failed';
+  seconds: number;
+  error?: string;
+}
+
+export async function detectorProxyTask(input: DetectorProxyInput): Promise<DetectorProxyResult> {
+  const t0 = performance.now();
+  const seconds = () => (performance.now() - t0) / 1000;
+  const c = input.config;
+  try {
+    const detector = c.detector as DetectorKind;
+    if (!(detector in HEAD_NAMES)) throw new Error(`unknown detector '${c.detector}'`);
+    const lossField = input.mode === 'reg' ? { regLoss: input.loss } : { clsLoss: input.loss };
+    let split: { trainSubset: number[] | number; valSubset?: number[] | number; evalSplit: 'val' | 'train' };
+    if (input.split === 'proxy') {
+      const train = await loadCoco(join(c.dataDir, 'train'), { checkImages: false });
+      const ids = train.images.map((im) => im.id);
+      if (ids.length < c.trainSubset + 1) throw new Error(`the train split has ${ids.length} images, the proxy task needs more than trainSubset=${c.trainSubset}`);
+      split = { trainSubset: ids.slice(0, c.trainSubset), valSubset: ids.slice(c.trainSubset, c.trainSubset + c.valSubset), evalSplit: 'train' };
+    } else {
+      split = { trainSubset: c.trainSubset, evalSplit: 'val' };
+    }
+    const ac = new AbortController();
+    const timer = c.timeoutSeconds > 0 ? setTimeout(() => ac.abort(), c.timeoutSeconds * 1000) : null;
+    try {
+      const r = await trainDetector(
+        { detector, data: c.dataDir, preset: (c.preset as never) ?? 'cpu-small', iters: c.iters, batch: c.batch, lr: c.lr, seed: input.seed, ...lossField, ...split, readAhead: 1 },
+        { signal: ac.signal },
+      );
+      const m = r.metrics;
+      if (r.status === 'ok' && m) return { ap: Math.max(0, m.AP), ap50: Math.max(0, m.AP50), status: 'ok', seconds: seconds() };
+      return { ap: 0, ap50: 0, status: r.status === 'ok' ? 'failed' : r.status, seconds: seconds(), error: ac.signal.aborted ? `timed out after ${c.timeoutSeconds} s` : r.reason };
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  } catch (e) {
+    return { ap: 0, ap50: 0, status: 'failed', seconds: seconds(), error: (e as Error).message };
+  }
+}
