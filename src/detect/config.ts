@@ -331,8 +331,8 @@ export function resolveTrainConfig(input: unknown, numClasses: number): Resolved
   }
   const m = model.detector === 'fcos' ? model.fcos : model.rcnn;
   if (m.maxLevel < m.minLevel) throw new DetectConfigError(`model.maxLevel (${m.maxLevel}) is below model.minLevel (${m.minLevel})`);
-  if (inputSize % 2 ** Math.max(5, m.maxLevel) !== 0) {
-    throw new DetectConfigError(`inputSize ${inputSize} must be a multiple of ${2 ** Math.max(5, m.maxLevel)} (the coarsest stride)`);
+  if (inputSize % 32 !== 0) {
+    throw new DetectConfigError(`inputSize ${inputSize} must be a multiple of 32 (the backbone's output stride)`);
   }
   const iters = raw.iters ?? sp.iters;
   const schedule: ScheduleConfig = {

@@ -394,7 +394,7 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
 }
 
 /** Weight decay, clipping by global norm, one momentum step. Disposes the gradients; returns the (pre-clip) norm. */
-function applyUpdate(optimizer: tf.MomentumOptimizer, allTrainable: [string, tf.Variable][], grads: tf.NamedTensorMap, s: ScheduleConfig): number {
+export function applyUpdate(optimizer: tf.MomentumOptimizer, allTrainable: [string, tf.Variable][], grads: tf.NamedTensorMap, s: ScheduleConfig): number {
   // a weight that did not reach the loss this step (e.g. no RoI on a level) gets a zero gradient
   const trainable = allTrainable;
   const list = trainable.map(([, v]) => grads[v.name] ?? tf.zerosLike(v));

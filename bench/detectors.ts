@@ -1,0 +1,115 @@
+/**
+ * npm run bench:detectors — training-iteration time of the cpu-small detectors (batch 8, 128 px,
+ * 10 classes, synthetic batches) on the `torch` backend against the identical model in PyTorch
+ * eager (bench/detectors.py, Debian python3-torch), same threads, rounds alternating between the
+ * two. Prints images/s of each and the ratio of iteration times (target ≤ 1.25).
+ *
+ * Options: --detectors fcos[,faster-rcnn] --rounds N (5) --steps N per round (10) --threads N --batch N
+ * (the PyTorch twin exists for FCOS only so far; faster-rcnn is then timed on its own).
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tf } from '../src/tf.js';
+import { getNumThreads, setNumThreads, useTorchBackend } from '../src/backend/index.js';
+import { applyUpdate, buildDetector, buildHeadLosses, resolveTrainConfig, type DetectorKind, type TrainBatch } from '../src/detect/index.js';
+import { Rng } from '../src/util/rng.js';
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : def;
+}
+const median = (xs: number[]) => {
+  const s = xs.slice().sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+};
+const rounds = Number(arg('rounds', '5'));
+const steps = Number(arg('steps', '10'));
+const batch = Number(arg('batch', '8'));
+const size = 128;
+const classes = 10;
+await useTorchBackend();
+const threads = Number(arg('threads', String(getNumThreads())));
+setNumThreads(threads);
+const here = dirname(fileURLToPath(import.meta.url));
+
+function syntheticBatch(rng: Rng): TrainBatch {
+  const images = tf.tensor4d(Float32Array.from({ length: batch * size * size * 3 }, () => rng.normal()), [batch, size, size, 3]);
+  const boxes: Float32Array[] = [];
+  const labels: Int32Array[] = [];
+  for (let b = 0; b < batch; b++) {
+    const n = rng.int(1, 5);
+    const bx = new Float32Array(n * 4);
+    const lb = new Int32Array(n);
+    for (let k = 0; k < n; k++) {
+      const x = rng.uniform(0, size - 64), y = rng.uniform(0, size - 64);
+      bx.set([x, y, x + rng.uniform(12, 64), y + rng.uniform(12, 64)], 4 * k);
+      lb[k] = rng.int(0, classes - 1);
+    }
+    boxes.push(bx);
+    labels.push(lb);
+  }
+  return { images, boxes, labels, contentSizes: Array.from({ length: batch }, () => [size, size] as [number, number]) };
+}
+
+async function pythonTwin(detector: DetectorKind) {
+  const py = spawn('/usr/bin/python3', [join(here, 'detectors.py'), JSON.stringify({ threads, detector, classes, batch, size })], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: py.stdout! })[Symbol.asyncIterator]();
+  const first = await lines.next();
+  if (first.done) return null;
+  return {
+    async run(n: number): Promise<number[]> {
+      py.stdin!.write(`${n}\n`);
+      const l = await lines.next();
+      return (JSON.parse(l.value as string) as { times: number[] }).times;
+    },
+    close() {
+      py.stdin!.end();
+    },
+  };
+}
+
+for (const detector of arg('detectors', 'fcos,faster-rcnn').split(',') as DetectorKind[]) {
+  const cfg = resolveTrainConfig({ detector, data: '-', preset: 'cpu-small', batch }, classes);
+  const model = buildDetector(cfg.model, 0);
+  model.setLosses(buildHeadLosses(detector, cfg.clsLoss, cfg.regLoss, 1, cfg.regWeight));
+  const rng = new Rng(1);
+  const batches = Array.from({ length: 4 }, () => syntheticBatch(rng));
+  const opt = tf.train.momentum(0.01, 0.9);
+  const trainable = model.ps.trainable();
+  let k = 0;
+  const runTs = (n: number): number[] => {
+    const times: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      const { value, grads } = tf.variableGrads(() => model.losses(batches[k++ % batches.length]!, rng).total, trainable.map(([, v]) => v));
+      value.dataSync();
+      value.dispose();
+      applyUpdate(opt, trainable, grads, cfg.schedule);
+      times.push(performance.now() - t0);
+    }
+    return times;
+  };
+  const py = await pythonTwin(detector).catch(() => null);
+  runTs(2); // warm-up
+  if (py) await py.run(2);
+  const ts: number[] = [];
+  const pt: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    ts.push(...runTs(steps));
+    if (py) pt.push(...(await py.run(steps).catch(() => [])));
+  }
+  py?.close();
+  const mts = median(ts);
+  const line = `${detector}: torch backend ${mts.toFixed(0)} ms/it (${((1000 * batch) / mts).toFixed(1)} img/s)`;
+  if (pt.length) {
+    const mpt = median(pt);
+    console.log(`${line}; PyTorch eager ${mpt.toFixed(0)} ms/it (${((1000 * batch) / mpt).toFixed(1)} img/s); ratio ${(mts / mpt).toFixed(2)} (target <= 1.25); ${threads} threads, batch ${batch}, ${size} px`);
+  } else {
+    console.log(`${line}; no PyTorch twin for this detector; ${threads} threads, batch ${batch}, ${size} px`);
+  }
+  opt.dispose();
+  model.ps.dispose();
+  tf.dispose(batches.map((b) => b.images));
+}
