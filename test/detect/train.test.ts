@@ -55,6 +55,11 @@ for (const detector of ['fcos', 'faster-rcnn'] as DetectorKind[]) {
     assert.ok(losses.every(Number.isFinite), String(losses));
     assert.ok(losses[15]! < losses[0]! * 0.8, `loss ${losses.join(' ')}`);
     assert.equal(live[15], live[3], `live tensors ${live.join(',')}`);
+    // images without objects train as background only: every term finite, no positives needed
+    const empty = { ...batch, boxes: [new Float32Array(0), new Float32Array(0)], labels: [new Int32Array(0), new Int32Array(0)] };
+    const e = tf.tidy(() => Object.fromEntries(Object.entries(model.losses(empty, new Rng(0))).map(([k, v]) => [k, v.dataSync()[0]!])));
+    assert.ok(Object.values(e).every(Number.isFinite), JSON.stringify(e));
+    assert.equal(e.reg, 0);
     const dets = model.predict(b.images, b.contentSizes);
     assert.equal(dets.length, 2);
     opt.dispose();
