@@ -67,6 +67,12 @@ export function native(): NativeAddon {
         '(it installs Debian libtorch-dev when needed and builds the addon; set LIBTORCH=/path/to/libtorch to use another libtorch).',
     );
   }
+  // libgomp's worker threads spin while they wait for work by default. When more runnable threads
+  // than cores exist (a search pool, other processes), spinning threads starve the ones doing the
+  // work and a training step gets 10x slower or worse. Passive waiting costs little when the
+  // machine is idle, so it is the default; set OMP_WAIT_POLICY yourself to choose otherwise.
+  // (libgomp reads it when libtorch loads it, i.e. on the require below.)
+  process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
   try {
     addon = createRequire(import.meta.url)(file) as NativeAddon;
   } catch (err) {

@@ -11,11 +11,10 @@
  * runs inside a pool worker (CSE_THREADS holds its libtorch thread count). It is used by MOS
  * level 2 (a short task), the proxy stage and the final evaluation (split 'val').
  *
- * kind 'simulated' is implemented here (stages/simulated.ts). kind 'detector' is the hook for
- * src/detect: replace `detectorProxy` below with a call of the detector training function
- * (build the detector `config.detector`, read `config.dataDir`, train `config.iters` iterations
- * on `trainSubset` images, evaluate COCO AP on `valSubset` held-out images (or the val split
- * for split 'val')). Until then it returns status 'failed' with a clear error.
+ * kind 'simulated' is implemented here (stages/simulated.ts); kind 'detector' trains the
+ * configured detector of src/detect (build `config.detector`, read `config.dataDir`, train
+ * `config.iters` iterations on `trainSubset` images, evaluate COCO AP on the `valSubset`
+ * held-out images after them in the train split, or on the val split for split 'val').
  */
 import { parseExpr, type Mode } from '../../loss/index.js';
 import type { ProxyTaskConfig } from '../config.js';
@@ -43,14 +42,16 @@ export interface ProxyResult {
 
 export type ProxyFunction = (input: ProxyInput) => Promise<ProxyResult>;
 
-/** The detector-backed proxy; to be wired to src/detect's training function. */
-export let detectorProxy: ProxyFunction = async () => ({
-  ap: 0,
-  ap50: 0,
-  status: 'failed',
-  seconds: 0,
-  error: "proxy kind 'detector' is not wired to src/detect yet (see src/search/stages/proxy.ts); use proxy.task.kind: simulated",
-});
+/**
+ * The detector-backed proxy: src/detect's proxy adapter (train on `trainSubset` train images,
+ * score on the held-out train images after them, or on the val split for split 'val'), run on
+ * the torch backend. Loaded lazily so that simulated runs never load libtorch.
+ */
+export let detectorProxy: ProxyFunction = async (input) => {
+  const [{ useTorchBackend }, { detectorProxyTask }] = await Promise.all([import('../../backend/index.js'), import('../../detect/index.js')]);
+  await useTorchBackend();
+  return detectorProxyTask(input);
+};
 
 /** Replaces the detector proxy (for the code that wires src/detect in, and for tests). Returns the previous one. */
 export function setDetectorProxy(fn: ProxyFunction): ProxyFunction {
