@@ -42,8 +42,10 @@ const proxyTask = z
      * trained on `dataDir` (needs src/detect wired in stages/proxy.ts). Default 'simulated'.
      */
     kind: z.enum(['simulated', 'detector']).default('simulated'),
-    /** Detector name for kind 'detector' (e.g. 'retinanet', 'faster-rcnn'). Default 'retinanet'. */
-    detector: z.string().min(1).default('retinanet'),
+    /** Detector for kind 'detector': 'fcos' (one-stage; bcls and reg losses) or 'faster-rcnn' (two-stage; cls and reg). Default 'fcos'. */
+    detector: z.enum(['fcos', 'faster-rcnn']).default('fcos'),
+    /** Detector size preset (docs/DETECTORS.md): 'tiny', 'cpu-small' or 'r50-paper'. Default 'cpu-small'. */
+    preset: z.enum(['tiny', 'cpu-small', 'r50-paper']).default('cpu-small'),
     /** Dataset folder for kind 'detector'. Default 'data/mnist-det'. */
     dataDir: z.string().min(1).default('data/mnist-det'),
     /** Training iterations. Default 300. */
@@ -247,16 +249,24 @@ export function deepMerge(a: unknown, b: unknown): unknown {
   return b;
 }
 
-/** The preset behind `--demo`: every stage for real, small enough for ~minutes on 2 cores. */
+/**
+ * The preset behind `--demo`: every stage for real on a generated mnist-det dataset (64 px, 500
+ * images; the CLI writes it into RUN_DIR/data when missing): random regression losses, CPV, MOS
+ * level 1, and a tiny FCOS trained on 300 images as the proxy task, then the final retraining of
+ * the best losses and the default. About 10 minutes on 2 cores.
+ */
 export const DEMO_CONFIG = {
   mode: 'reg',
   seed: 0,
-  population: { size: 1000, maxSize: 30, minDepth: 2, maxDepth: 5 },
-  evolution: { generations: 10, parents: 10, elites: 3 },
+  population: { size: 600, maxSize: 24, minDepth: 2, maxDepth: 5 },
+  evolution: { generations: 3, parents: 4, elites: 2 },
   mos: { level1: { samples: 64, steps: 200 } },
-  proxy: { topK: 8, task: { kind: 'simulated', iters: 300 } },
-  final: { top: 3, seeds: [0, 1, 2], task: { kind: 'simulated', iters: 600 } },
+  proxy: { topK: 3, task: { kind: 'detector', detector: 'fcos', preset: 'tiny', iters: 200, trainSubset: 300, valSubset: 100, batch: 8, lr: 0.02, timeoutSeconds: 600 } },
+  final: { top: 1, seeds: [0, 1], task: { kind: 'detector', detector: 'fcos', preset: 'tiny', iters: 300, trainSubset: 400, valSubset: 0, batch: 8, lr: 0.02, timeoutSeconds: 900 } },
 };
+
+/** Dataset the demo generates when its dataDir is missing. */
+export const DEMO_DATASET = { kind: 'mnist-det' as const, images: 500, size: 64, seed: 0 };
 
 /** Loads file (optional) + overrides (dotted paths) → validated config. */
 export function loadConfig(opts: { file?: string; demo?: boolean; overrides?: Record<string, unknown> }): SearchConfig {

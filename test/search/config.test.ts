@@ -48,7 +48,8 @@ test('YAML file, then CLI overrides by path; the demo preset', () => {
   assert.throws(() => loadConfig({ file: f }), /not valid YAML/);
   assert.throws(() => loadConfig({ file: join(dir, 'missing.yaml') }), /cannot read config/);
   const d = loadConfig({ demo: true });
-  assert.equal(d.proxy.task.kind, 'simulated');
+  assert.equal(d.proxy.task.kind, 'detector');
+  assert.equal(d.proxy.task.detector, 'fcos');
 });
 
 test('config hash ignores the pool layout and timeouts; the diff names changed paths', () => {
@@ -70,6 +71,10 @@ test('configs/search.yaml spells out the defaults; the demo and vanilla files ar
   const root = new URL('../../configs/', import.meta.url);
   const file = (n: string) => new URL(n, root).pathname;
   assert.equal(configHash(loadConfig({ file: file('search.yaml') })), configHash(parseConfig({})));
-  assert.equal(configHash(loadConfig({ file: file('search-demo.yaml') })), configHash(loadConfig({ demo: true })));
+  const demoFile = loadConfig({ file: file('search-demo.yaml') });
+  const demo = loadConfig({ demo: true });
+  // The file's dataDir is the default one; --demo points it into the run folder.
+  for (const c of [demoFile, demo]) for (const t of [c.proxy.task, c.final.task, c.mos.level2.task]) t.dataDir = 'x';
+  assert.equal(configHash(demoFile), configHash(demo));
   assert.equal(loadConfig({ file: file('search-vanilla.yaml') }).strategy, 'vanilla');
 });
