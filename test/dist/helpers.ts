@@ -33,6 +33,13 @@ process.on('exit', () => {
   killAllSync();
   for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
 });
+// Interrupted (Ctrl-C, a test runner's timeout): still no redis-server or worker left behind.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    killAllSync();
+    process.exit(sig === 'SIGINT' ? 130 : 143);
+  });
+}
 
 /** Kills every process the helpers spawned and waits for them (call in after()). */
 export async function killAll(): Promise<void> {

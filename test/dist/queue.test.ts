@@ -99,6 +99,27 @@ describe('queue transport and worker', { skip: haveRedis() ? false : 'redis-serv
     assert.match(survivor.output(), /its worker was lost; put back in the queue/);
   });
 
+  test('a job whose workers keep dying is recorded crashed once the stalled limit is reached, not retried forever', async () => {
+    const log = join(dir, 'stalled.log');
+    const q = 'stalled';
+    const args = ['--queue-name', q, '--max-stalled', '0'];
+    const first = startWorker(redis.url, { args, env: { CSE_TEST_EXEC_LOG: log } });
+    await workerReady(first);
+    const { t } = await open(redis.url, q);
+    transports.push(t);
+    const run = t.run(sleepTask(3000, 7), { timeoutSeconds: 30 });
+    await waitFor('the job to start', () => execLog(log).some((l) => l.what === 'start'));
+    first.proc.kill('SIGKILL');
+    const checker = startWorker(redis.url, { args, env: { CSE_TEST_EXEC_LOG: log } });
+    const r = await run;
+    assert.equal(r.status, 'crashed');
+    assert.match(r.reason ?? '', /workers running this job were lost .*stalled more than allowable limit/);
+    assert.equal(execLog(log).filter((l) => l.what === 'start').length, 1, 'not run again past the limit');
+    assert.equal(t.stats.failed, 1);
+    checker.proc.kill('SIGTERM');
+    await exited(checker.proc);
+  });
+
   test('bounded attempts: a crashing stage is recorded crashed after 2 attempts; a transient crash is retried once', async () => {
     const log = join(dir, 'crash.log');
     const q = 'crash';
