@@ -327,7 +327,7 @@ export class QueueTransport implements StageTransport {
       this.fail(
         new QueueUnavailableError(
           `Redis at ${this.address.display} has been unreachable for ${limit} s${this.lastError ? ` (last error: ${this.lastError})` : ''}; stopped. ` +
-            `Every finished evaluation is in the journal and the queued jobs stay in Redis: run again with --resume once Redis is back.`,
+            `Every finished evaluation is in the journal: run again with --resume once Redis is back (it adopts the jobs still queued and sends again those Redis lost).`,
         ),
       );
     }
