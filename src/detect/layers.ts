@@ -5,6 +5,7 @@
  */
 import { tf } from '../tf.js';
 import type { Rng } from '../util/rng.js';
+import { groupNorm as groupNormOp } from '../backend/ops/group_norm.js';
 
 export type Init =
   | { kind: 'kaiming-normal-fan-out' }
@@ -118,14 +119,8 @@ export function groupNorm(ps: ParamStore, name: string, channels: number, groups
   const g = groupCount(channels, groups);
   const gamma = ps.add(`${name}.weight`, [channels], { kind: 'constant', value: 1 }, 1, 1);
   const beta = ps.add(`${name}.bias`, [channels], { kind: 'constant', value: 0 }, 1, 1);
-  return (x) =>
-    tf.tidy(() => {
-      const [b, h, w, c] = x.shape;
-      const xg = tf.reshape(x, [b, h * w, g, c / g]);
-      const { mean, variance } = tf.moments(xg, [1, 3], true);
-      const xn = tf.mul(tf.sub(xg, mean), tf.rsqrt(tf.add(variance, 1e-5)));
-      return tf.add(tf.mul(tf.reshape(xn, [b, h, w, c]), gamma), beta) as tf.Tensor4D;
-    });
+  // One fused ATen kernel forward and backward on the torch backend; tfjs ops elsewhere.
+  return (x) => groupNormOp(x as tf.Tensor4D, gamma as unknown as tf.Tensor1D, beta as unknown as tf.Tensor1D, g, 1e-5);
 }
 
 /** Frozen BatchNorm: a fixed per-channel affine from stored statistics (none trained). */
