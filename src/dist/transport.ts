@@ -19,7 +19,6 @@
  *
  * Closing leaves queued jobs in Redis: they are the work a --resume adopts.
  */
-import { hostname } from 'node:os';
 import { Queue, QueueEvents, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { failedRecord, type RunOptions, type StageTransport } from '../search/transport/index.js';
@@ -367,12 +366,8 @@ export function failureRecord(job: Job): StageRecord {
   const reason = job.failedReason ?? 'unknown failure';
   const seconds = job.finishedOn && job.processedOn ? Math.max(0, (job.finishedOn - job.processedOn) / 1000) : 0;
   if (/stalled more than allowable limit/i.test(reason)) {
-    return failedRecord('crashed', `the workers running this job were lost ${job.stalledCounter ?? ''} time(s) (killed or machine lost); gave up: ${reason}`.replace('  ', ' '), seconds);
+    const times = typeof job.stalledCounter === 'number' ? `${job.stalledCounter} time(s)` : 'repeatedly';
+    return failedRecord('crashed', `the workers running this job were lost ${times} (killed or machine lost); gave up: ${reason}`, seconds);
   }
   return failedRecord('failed', reason, seconds);
-}
-
-/** A short id for this process (host:pid), used in worker heartbeats and messages. */
-export function processId(): string {
-  return `${hostname()}:${process.pid}`;
 }
