@@ -35,14 +35,17 @@ export async function detectorProxyTask(input: DetectorProxyInput): Promise<Dete
     const detector = c.detector as DetectorKind;
     if (!(detector in HEAD_NAMES)) throw new Error(`unknown detector '${c.detector}'`);
     const lossField = input.mode === 'reg' ? { regLoss: input.loss } : { clsLoss: input.loss };
-    let split: { trainSubset: number[] | number; valSubset?: number[] | number; evalSplit: 'val' | 'train' };
+    let split: { trainSubset?: number[] | number; valSubset?: number[] | number; evalSplit: 'val' | 'train' };
     if (input.split === 'proxy') {
       const train = await loadCoco(join(c.dataDir, 'train'), { checkImages: false });
       const ids = train.images.map((im) => im.id);
-      if (ids.length < c.trainSubset + 1) throw new Error(`the train split has ${ids.length} images, the proxy task needs more than trainSubset=${c.trainSubset}`);
-      split = { trainSubset: ids.slice(0, c.trainSubset), valSubset: ids.slice(c.trainSubset, c.trainSubset + c.valSubset), evalSplit: 'train' };
+      // 0 means "all": hold out valSubset images (a fifth of the split when that is 0 too).
+      const nVal = c.valSubset > 0 ? c.valSubset : Math.max(1, Math.floor(ids.length / 5));
+      const nTrain = c.trainSubset > 0 ? c.trainSubset : ids.length - nVal;
+      if (nTrain < 1 || ids.length < nTrain + 1) throw new Error(`the train split has ${ids.length} images, the proxy task needs more than trainSubset=${nTrain}`);
+      split = { trainSubset: ids.slice(0, nTrain), valSubset: ids.slice(nTrain, nTrain + nVal), evalSplit: 'train' };
     } else {
-      split = { trainSubset: c.trainSubset, evalSplit: 'val' };
+      split = c.trainSubset > 0 ? { trainSubset: c.trainSubset, evalSplit: 'val' } : { evalSplit: 'val' };
     }
     const ac = new AbortController();
     const timer = c.timeoutSeconds > 0 ? setTimeout(() => ac.abort(), c.timeoutSeconds * 1000) : null;
