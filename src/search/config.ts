@@ -261,8 +261,8 @@ export const DEMO_CONFIG = {
   population: { size: 600, maxSize: 24, minDepth: 2, maxDepth: 5 },
   evolution: { generations: 3, parents: 4, elites: 2 },
   mos: { level1: { samples: 64, steps: 200 } },
-  proxy: { topK: 3, task: { kind: 'detector', detector: 'fcos', preset: 'tiny', iters: 200, trainSubset: 300, valSubset: 100, batch: 8, lr: 0.02, timeoutSeconds: 600 } },
-  final: { top: 1, seeds: [0, 1], task: { kind: 'detector', detector: 'fcos', preset: 'tiny', iters: 300, trainSubset: 400, valSubset: 0, batch: 8, lr: 0.02, timeoutSeconds: 900 } },
+  proxy: { topK: 3, task: { kind: 'detector', detector: 'fcos', preset: 'tiny', iters: 400, trainSubset: 300, valSubset: 100, batch: 8, lr: 0.02, timeoutSeconds: 600 } },
+  final: { top: 1, seeds: [0, 1], task: { kind: 'detector', detector: 'fcos', preset: 'tiny', iters: 600, trainSubset: 400, valSubset: 0, batch: 8, lr: 0.02, timeoutSeconds: 900 } },
 };
 
 /** Dataset the demo generates when its dataDir is missing. */
