@@ -22,8 +22,10 @@ export function lineChartSvg(opts: { title: string; xLabel: string; yLabel: stri
   const H = opts.height ?? 400;
   const m = { l: 60, r: 130, t: 30, b: 45 };
   const pts = opts.series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
-  let [x0, x1] = pts.length ? [Math.min(...pts.map((p) => p[0])), Math.max(...pts.map((p) => p[0]))] : [0, 1];
-  let [y0, y1] = pts.length ? [Math.min(0, ...pts.map((p) => p[1])), Math.max(...pts.map((p) => p[1]))] : [0, 1];
+  const x0 = pts.length ? Math.min(...pts.map((p) => p[0])) : 0;
+  let x1 = pts.length ? Math.max(...pts.map((p) => p[0])) : 1;
+  const y0 = pts.length ? Math.min(0, ...pts.map((p) => p[1])) : 0;
+  let y1 = pts.length ? Math.max(...pts.map((p) => p[1])) : 1;
   if (x1 === x0) x1 = x0 + 1;
   if (y1 === y0) y1 = y0 + 1;
   const sx = (x: number) => m.l + ((x - x0) / (x1 - x0)) * (W - m.l - m.r);
