@@ -272,8 +272,11 @@ export function boxIUE(p: Box | Float64Array, t: Box | Float64Array, eps = 1e-7)
   return { I, U: ap + ag - I + eps, E: ew * eh + eps };
 }
 
-/** d(U, I, E)/d(pred x1, y1, x2, y2), combined with upstream gradients gU, gI, gE. */
-function boxGrad(p: Float64Array, t: Float64Array, gU: number, gI: number, gE: number, out: number[]): void {
+/**
+ * d(U, I, E)/d(pred x1, y1, x2, y2) (the box areas of boxIUE), combined with upstream gradients
+ * gU, gI, gE into out[0..3]. Clamps pass the gradient where their input is ≥ 0, as torch's do.
+ */
+export function boxIUEGrad(p: ArrayLike<number>, t: ArrayLike<number>, gU: number, gI: number, gE: number, out: { [j: number]: number }): void {
   const [px1, py1, px2, py2] = [p[0]!, p[1]!, p[2]!, p[3]!];
   const [tx1, ty1, tx2, ty2] = [t[0]!, t[1]!, t[2]!, t[3]!];
   const iw = Math.min(px2, tx2) - Math.max(px1, tx1);
@@ -620,7 +623,7 @@ function regChecks(prog: FastProgram, coupled: boolean, n: number): Record<strin
   const coord = new Float64Array(n * 4);
   const tmp = [0, 0, 0, 0];
   for (let r = 0; r < n; r++) {
-    boxGrad(grid.pred.subarray(r * 4, r * 4 + 4), grid.target.subarray(r * 4, r * 4 + 4), gU[r]!, gI[r]!, gE[r]!, tmp);
+    boxIUEGrad(grid.pred.subarray(r * 4, r * 4 + 4), grid.target.subarray(r * 4, r * 4 + 4), gU[r]!, gI[r]!, gE[r]!, tmp);
     coord.set(tmp, r * 4);
   }
   return {

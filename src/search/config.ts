@@ -201,7 +201,18 @@ export class ConfigError extends Error {
 /** Validates a plain object; throws ConfigError listing every bad field with its path. */
 export function parseConfig(raw: unknown, source = 'config'): SearchConfig {
   const r = config.safeParse(raw ?? {});
-  if (r.success) return r.data;
+  if (r.success) {
+    // The searched loss must fit the detector's head: FCOS classifies with sigmoids (bcls),
+    // Faster R-CNN's RoI head with a softmax (cls).
+    const wrong: string[] = [];
+    for (const [path, t] of [['proxy.task', r.data.proxy.task], ['final.task', r.data.final.task], ['mos.level2.task', r.data.mos.level2.task]] as const) {
+      if (t.kind !== 'detector') continue;
+      if (r.data.mode === 'cls' && t.detector === 'fcos') wrong.push(`${path}.detector: fcos has a sigmoid (bcls) classification head; mode cls needs faster-rcnn`);
+      if (r.data.mode === 'bcls' && t.detector === 'faster-rcnn') wrong.push(`${path}.detector: faster-rcnn has a softmax (cls) classification head; mode bcls needs fcos`);
+    }
+    if (wrong.length) throw new ConfigError(`invalid ${source}:\n  ${wrong.join('\n  ')}`, wrong);
+    return r.data;
+  }
   const problems = r.error.issues.map((i) => {
     const path = i.path.length ? i.path.join('.') : '(top level)';
     let msg = i.message;

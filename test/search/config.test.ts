@@ -78,3 +78,10 @@ test('configs/search.yaml spells out the defaults; the demo and vanilla files ar
   assert.equal(configHash(demoFile), configHash(demo));
   assert.equal(loadConfig({ file: file('search-vanilla.yaml') }).strategy, 'vanilla');
 });
+
+test('a searched classification loss must fit the detector head', () => {
+  assert.throws(() => parseConfig({ mode: 'cls', proxy: { task: { kind: 'detector', detector: 'fcos' } } }), /proxy\.task\.detector: fcos .* mode cls needs faster-rcnn/);
+  assert.throws(() => parseConfig({ mode: 'bcls', proxy: { task: { kind: 'detector', detector: 'faster-rcnn' } } }), /mode bcls needs fcos/);
+  assert.equal(parseConfig({ mode: 'cls', proxy: { task: { kind: 'detector', detector: 'faster-rcnn' } } }).mode, 'cls');
+});
+

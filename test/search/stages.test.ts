@@ -89,10 +89,11 @@ test('proxy: the simulated task ranks the default above its negation; NaN traini
   assert.equal(again.ap, good.ap);
   const nan = await proxyTask({ mode: 'reg', loss: 'Sqrt(Sub(I,U))', config: task, seed: 1, split: 'proxy' });
   assert.equal(nan.status, 'diverged');
-  const det = { ...task, kind: 'detector' as const };
-  const unwired = await proxyTask({ mode: 'cls', loss: 'Neg(Dot(Y,Log(Softmax(X))))', config: det, seed: 1, split: 'proxy' });
-  assert.equal(unwired.status, 'failed');
-  assert.match(unwired.error!, /not wired/);
+  const det = { ...task, kind: 'detector' as const, dataDir: '/nonexistent/mnist-det' };
+  // The real detector proxy reports a missing dataset as a failed evaluation naming it.
+  const missing = await proxyTask({ mode: 'cls', loss: 'Neg(Dot(Y,Log(Softmax(X))))', config: det, seed: 1, split: 'proxy' });
+  assert.equal(missing.status, 'failed');
+  assert.match(missing.error!, /\/nonexistent\/mnist-det/);
   const prev = setDetectorProxy(async (i) => ({ ap: i.config.iters / 1000, ap50: 0.5, status: 'ok', seconds: 0 }));
   try {
     const rec = await runStage({ stage: 'proxy', mode: 'cls', loss: 'ce', seed: 0, config: det });

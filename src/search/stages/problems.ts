@@ -6,7 +6,7 @@
  *   chain rule to the free parameters, a normalised gradient step (step / rms(gradient)), so a
  *   loss and the same loss times a positive constant follow the same path.
  */
-import { compileFast, runFast, Workspace, type Expr, type FastProgram, type Mode } from '../../loss/index.js';
+import { boxIUEGrad, compileFast, runFast, Workspace, type Expr, type FastProgram, type Mode } from '../../loss/index.js';
 
 export interface ClsData {
   n: number;
@@ -164,20 +164,7 @@ export class RegObjective {
     if (!Number.isFinite(loss) || !isFiniteArray(gI) || !isFiniteArray(gU) || !isFiniteArray(gE)) throw new Diverged('non-finite loss or gradient');
     for (let i = 0; i < n; i++) {
       const o = i * 4;
-      const [px1, py1, px2, py2] = [pred[o]!, pred[o + 1]!, pred[o + 2]!, pred[o + 3]!];
-      const [tx1, ty1, tx2, ty2] = [t[o]!, t[o + 1]!, t[o + 2]!, t[o + 3]!];
-      const iw = Math.min(px2, tx2) - Math.max(px1, tx1);
-      const ih = Math.min(py2, ty2) - Math.max(py1, ty1);
-      const dIw = iw >= 0 ? Math.max(ih, 0) : 0;
-      const dIh = ih >= 0 ? Math.max(iw, 0) : 0;
-      const dI = [px1 > tx1 ? -dIw : 0, py1 > ty1 ? -dIh : 0, px2 < tx2 ? dIw : 0, py2 < ty2 ? dIh : 0];
-      const pw = px2 - px1;
-      const ph = py2 - py1;
-      const dAp = [-ph, -pw, ph, pw];
-      const ew = Math.max(px2, tx2) - Math.min(px1, tx1);
-      const eh = Math.max(py2, ty2) - Math.min(py1, ty1);
-      const dE = [px1 < tx1 ? -eh : 0, py1 < ty1 ? -ew : 0, px2 > tx2 ? eh : 0, py2 > ty2 ? ew : 0];
-      for (let j = 0; j < 4; j++) g[o + j] = gU[i]! * (dAp[j]! - dI[j]!) + gI[i]! * dI[j]! + gE[i]! * dE[j]!;
+      boxIUEGrad(pred.subarray(o, o + 4), t.subarray(o, o + 4), gU[i]!, gI[i]!, gE[i]!, g.subarray(o, o + 4));
     }
     return loss;
   }
