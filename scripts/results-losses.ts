@@ -132,6 +132,9 @@ if (bad.length) {
   for (const r of bad) lines.push(`- ${r.dataset} ${r.detector} ${r.variant} seed ${r.seed}: ${r.status}`);
 }
 lines.push('', 'Every run: `' + join(root, 'results-losses.json') + '`.', '');
-writeFileSync(outFile, lines.join('\n'));
+// Sections written by other tools (e.g. the search comparison) follow the table: keep them.
+const keepFrom = existsSync(outFile) ? readFileSync(outFile, 'utf8').indexOf('\n## Search: ') : -1;
+const kept = keepFrom >= 0 ? readFileSync(outFile, 'utf8').slice(keepFrom) : '';
+writeFileSync(outFile, lines.join('\n') + kept);
 writeFileSync(join(root, 'results-losses.json'), JSON.stringify(rows, null, 1));
 console.log(`wrote ${outFile} (${rows.length} runs, ${((Date.now() - t0) / 60000).toFixed(1)} min)`);
