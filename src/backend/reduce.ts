@@ -41,3 +41,21 @@ export function reduceKernel(
     return b.output(reducer(b, input, dims, keepDims), dtype);
   });
 }
+
+/**
+ * ArgMax / ArgMin along one axis, as tfjs computes them: NaN is ignored (it never wins) and bool
+ * compares as 0/1. Returns int32 indices.
+ */
+export function argReduceKernel(name: string, which: 'argmax' | 'argmin'): KernelConfig {
+  return kernel(name, (b, inputs, attrs) => {
+    const x = req(inputs, 'x', name);
+    const { axis } = attrs as unknown as { axis: number | number[] };
+    const ax = Array.isArray(axis) ? (axis[0] as number) : axis;
+    let t = x.dtype === 'bool' ? b.cast(b.input(x), 'int32') : b.input(x);
+    if (x.dtype === 'float32') {
+      const nan = b.call(aten('isnan'), t.id);
+      t = b.call(aten('masked_fill', 'Scalar'), t.id, nan.id, which === 'argmax' ? -Infinity : Infinity);
+    }
+    return b.output(b.call(aten(which), t.id, ax, false), 'int32');
+  });
+}

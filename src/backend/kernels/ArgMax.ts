@@ -1,17 +1,4 @@
 import { ArgMax } from '@tensorflow/tfjs-core';
-import type { ArgMaxAttrs } from '@tensorflow/tfjs-core';
-import { kernel, req } from '../kernel_utils.js';
-import { aten } from '../native.js';
+import { argReduceKernel } from '../reduce.js';
 
-export const argMaxConfig = kernel(ArgMax, (b, inputs, attrs) => {
-  const x = req(inputs, 'x', ArgMax);
-  const { axis } = attrs as unknown as ArgMaxAttrs;
-  const ax = Array.isArray(axis) ? (axis[0] as number) : axis;
-  // tfjs ignores NaN; bool is compared as 0/1.
-  let t = x.dtype === 'bool' ? b.cast(b.input(x), 'int32') : b.input(x);
-  if (x.dtype === 'float32') {
-    const nan = b.call(aten('isnan'), t.id);
-    t = b.call(aten('masked_fill', 'Scalar'), t.id, nan.id, -Infinity);
-  }
-  return b.output(b.call(aten('argmax'), t.id, ax, false), 'int32');
-});
+export const argMaxConfig = argReduceKernel(ArgMax, 'argmax');
