@@ -155,21 +155,7 @@ export function evaluateCoco(
 
   // ---- ground truth grouped by (category, image), CSR layout, input order kept in a group.
   const anns = gt.annotations;
-  const gtKey = new Int32Array(anns.length);
-  const gtStart = new Int32Array(nGroups + 1);
-  for (let j = 0; j < anns.length; j++) {
-    const a = anns[j]!;
-    const i = imgIndex.get(a.image_id);
-    const k = catIndex.get(a.category_id);
-    if (i === undefined || k === undefined) {
-      gtKey[j] = -1;
-      continue;
-    }
-    const key = k * I + i;
-    gtKey[j] = key;
-    gtStart[key + 1]!++;
-  }
-  for (let g = 0; g < nGroups; g++) gtStart[g + 1]! += gtStart[g]!;
+  const { start: gtStart, order: gtOrder } = groupByCategoryImage(anns, imgIndex, catIndex, I, nGroups);
   const nGt = gtStart[nGroups]!;
   const gtX = new Float64Array(nGt);
   const gtY = new Float64Array(nGt);
@@ -178,48 +164,20 @@ export function evaluateCoco(
   const gtArea = new Float64Array(nGt);
   const gtCrowd = new Uint8Array(nGt);
   const gtIdNonZero = new Uint8Array(nGt);
-  {
-    const fill = gtStart.slice(0, nGroups);
-    for (let j = 0; j < anns.length; j++) {
-      const key = gtKey[j]!;
-      if (key < 0) continue;
-      const p = fill[key]!++;
-      const a = anns[j]!;
-      gtX[p] = a.bbox[0]!;
-      gtY[p] = a.bbox[1]!;
-      gtW[p] = a.bbox[2]!;
-      gtH[p] = a.bbox[3]!;
-      gtArea[p] = a.area;
-      gtCrowd[p] = a.iscrowd ? 1 : 0;
-      gtIdNonZero[p] = a.id !== 0 ? 1 : 0;
-    }
+  for (let p = 0; p < nGt; p++) {
+    const a = anns[gtOrder[p]!]!;
+    gtX[p] = a.bbox[0]!;
+    gtY[p] = a.bbox[1]!;
+    gtW[p] = a.bbox[2]!;
+    gtH[p] = a.bbox[3]!;
+    gtArea[p] = a.area;
+    gtCrowd[p] = a.iscrowd ? 1 : 0;
+    gtIdNonZero[p] = a.id !== 0 ? 1 : 0;
   }
 
   // ---- detections grouped the same way, then sorted by score (stable) inside each group.
-  const dtKey = new Int32Array(dets.length);
-  const dtStart = new Int32Array(nGroups + 1);
-  for (let j = 0; j < dets.length; j++) {
-    const d = dets[j]!;
-    const i = imgIndex.get(d.image_id);
-    const k = catIndex.get(d.category_id);
-    if (i === undefined || k === undefined) {
-      dtKey[j] = -1;
-      continue;
-    }
-    const key = k * I + i;
-    dtKey[j] = key;
-    dtStart[key + 1]!++;
-  }
-  for (let g = 0; g < nGroups; g++) dtStart[g + 1]! += dtStart[g]!;
+  const { start: dtStart, order: dtOrder } = groupByCategoryImage(dets, imgIndex, catIndex, I, nGroups); // dtOrder: input index of each detection, by group
   const nDtAll = dtStart[nGroups]!;
-  const dtOrder = new Int32Array(nDtAll); // input index of each detection, by group
-  {
-    const fill = dtStart.slice(0, nGroups);
-    for (let j = 0; j < dets.length; j++) {
-      const key = dtKey[j]!;
-      if (key >= 0) dtOrder[fill[key]!++] = j;
-    }
-  }
   const scoreOf = new Float64Array(dets.length);
   for (let j = 0; j < dets.length; j++) scoreOf[j] = dets[j]!.score;
   const byScoreDesc = (a: number, b: number): number => scoreOf[b]! - scoreOf[a]! || a - b;
@@ -546,4 +504,38 @@ export function formatFixed3(x: number): string {
     return (even / 1000).toFixed(3);
   }
   return x.toFixed(3);
+}
+
+/**
+ * Groups items by (category, image) in CSR layout: group k·I + i holds the input indices
+ * order[start[g] .. start[g+1]) in input order; items of unknown images or categories are left out.
+ */
+function groupByCategoryImage(
+  items: readonly { image_id: number; category_id: number }[],
+  imgIndex: Map<number, number>,
+  catIndex: Map<number, number>,
+  I: number,
+  nGroups: number,
+): { start: Int32Array; order: Int32Array } {
+  const key = new Int32Array(items.length);
+  const start = new Int32Array(nGroups + 1);
+  for (let j = 0; j < items.length; j++) {
+    const it = items[j]!;
+    const i = imgIndex.get(it.image_id);
+    const k = catIndex.get(it.category_id);
+    if (i === undefined || k === undefined) {
+      key[j] = -1;
+      continue;
+    }
+    key[j] = k * I + i;
+    start[key[j]! + 1]!++;
+  }
+  for (let g = 0; g < nGroups; g++) start[g + 1]! += start[g]!;
+  const order = new Int32Array(start[nGroups]!);
+  const fill = start.slice(0, nGroups);
+  for (let j = 0; j < items.length; j++) {
+    const g = key[j]!;
+    if (g >= 0) order[fill[g]!++] = j;
+  }
+  return { start, order };
 }
