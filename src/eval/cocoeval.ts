@@ -177,7 +177,6 @@ export function evaluateCoco(
 
   // ---- detections grouped the same way, then sorted by score (stable) inside each group.
   const { start: dtStart, order: dtOrder } = groupByCategoryImage(dets, imgIndex, catIndex, I, nGroups); // dtOrder: input index of each detection, by group
-  const nDtAll = dtStart[nGroups]!;
   const scoreOf = new Float64Array(dets.length);
   for (let j = 0; j < dets.length; j++) scoreOf[j] = dets[j]!.score;
   const byScoreDesc = (a: number, b: number): number => scoreOf[b]! - scoreOf[a]! || a - b;
