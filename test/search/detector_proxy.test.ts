@@ -1,0 +1,52 @@
+/**
+ * End to end: `cse-autoloss search` with the real detector proxy (tiny FCOS on a generated
+ * mnist-det), as the demo runs it, but a few iterations only: the proxy stage trains in a pool
+ * worker on the torch backend, the journal and report record real AP values.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'cse-autoloss.js');
+
+test('search with the detector proxy trains FCOS in a pool worker and reports real AP', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cse-detproxy-'));
+  try {
+    const data = join(dir, 'data');
+    const make = spawnSync(process.execPath, [cli, 'data', 'make', '--kind', 'mnist-det', '--images', '48', '--size', '64', '--seed', '3', '--out', data], { encoding: 'utf8' });
+    assert.equal(make.status, 0, make.stderr);
+    const task = `{ kind: detector, detector: fcos, preset: tiny, dataDir: ${data}, iters: 3, trainSubset: 24, valSubset: 8, batch: 4, lr: 0.01, timeoutSeconds: 300 }`;
+    writeFileSync(
+      join(dir, 'search.yaml'),
+      [
+        'mode: reg',
+        'seed: 0',
+        'population: { size: 150, maxSize: 16, minDepth: 2, maxDepth: 4 }',
+        'evolution: { generations: 1, parents: 2, elites: 1 }',
+        `proxy: { topK: 1, task: ${task} }`,
+        `final: { top: 1, seeds: [0], task: ${task.replace('trainSubset: 24, valSubset: 8', 'trainSubset: 24, valSubset: 0')} }`,
+        'pool: { workers: 1, threadsPerWorker: 1 }',
+      ].join('\n'),
+    );
+    const out = join(dir, 'run');
+    const r = spawnSync(process.execPath, [cli, 'search', '--config', join(dir, 'search.yaml'), '--out', out, '--json-log'], { encoding: 'utf8', timeout: 600_000 });
+    assert.equal(r.status, 0, `${r.stderr.slice(-2000)}\n${r.stdout.slice(-2000)}`);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
+      status: string;
+      proxyEvaluations: number;
+      final: { isDefault: boolean; statuses: string[]; aps: number[] }[];
+    };
+    assert.equal(report.status, 'finished');
+    assert.ok(report.proxyEvaluations >= 1);
+    const def = report.final.find((f) => f.isDefault);
+    assert.ok(def, 'the final evaluation includes the default loss');
+    assert.deepEqual(def.statuses, ['ok']);
+    assert.ok(def.aps[0]! >= 0 && def.aps[0]! <= 1);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
