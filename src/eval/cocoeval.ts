@@ -405,10 +405,12 @@ function uniqueSorted(ids: number[]): number[] {
   return u;
 }
 
-/** Mean of precision[t, :, k, a, m] over values > -1; t null = all thresholds, k null = all classes. */
-function meanPrecision(p: Float64Array, K: number, k: number | null, t: number | null, a: number, m: number): number {
+/**
+ * Mean of x[t, r, k, a, m] over values > -1 (x row-major [T, R, K, A, M]); t null = all
+ * thresholds, k null = all classes. Precision has R = 101 recall thresholds, recall R = 1.
+ */
+function meanOver(x: Float64Array, R: number, K: number, k: number | null, t: number | null, a: number, m: number): number {
   const T = IOU_THRESHOLDS.length;
-  const R = RECALL_THRESHOLDS.length;
   const A = AREA_RANGES.length;
   const M = MAX_DETS.length;
   let sum = 0;
@@ -418,7 +420,7 @@ function meanPrecision(p: Float64Array, K: number, k: number | null, t: number |
     for (let ri = 0; ri < R; ri++) {
       for (let ki = 0; ki < K; ki++) {
         if (k !== null && ki !== k) continue;
-        const v = p[(((ti * R + ri) * K + ki) * A + a) * M + m]!;
+        const v = x[(((ti * R + ri) * K + ki) * A + a) * M + m]!;
         if (v > -1) {
           sum += v;
           n++;
@@ -429,24 +431,12 @@ function meanPrecision(p: Float64Array, K: number, k: number | null, t: number |
   return n === 0 ? -1 : sum / n;
 }
 
+function meanPrecision(p: Float64Array, K: number, k: number | null, t: number | null, a: number, m: number): number {
+  return meanOver(p, RECALL_THRESHOLDS.length, K, k, t, a, m);
+}
+
 function meanRecall(rec: Float64Array, K: number, k: number | null, t: number | null, a: number, m: number): number {
-  const T = IOU_THRESHOLDS.length;
-  const A = AREA_RANGES.length;
-  const M = MAX_DETS.length;
-  let sum = 0;
-  let n = 0;
-  for (let ti = 0; ti < T; ti++) {
-    if (t !== null && ti !== t) continue;
-    for (let ki = 0; ki < K; ki++) {
-      if (k !== null && ki !== k) continue;
-      const v = rec[((ti * K + ki) * A + a) * M + m]!;
-      if (v > -1) {
-        sum += v;
-        n++;
-      }
-    }
-  }
-  return n === 0 ? -1 : sum / n;
+  return meanOver(rec, 1, K, k, t, a, m);
 }
 
 /** The 12 numbers of pycocotools' summarize() for bbox. */
