@@ -49,7 +49,9 @@ export class ParamStore {
         data.fill(init.value);
         break;
     }
-    const v = tf.variable(tf.tensor(data, shape), trainable);
+    const init0 = tf.tensor(data, shape);
+    const v = tf.variable(init0, trainable);
+    init0.dispose(); // the variable then owns its data alone (the fused optimizer step needs that)
     this.vars.set(name, v);
     if (!trainable) this.frozen.add(name);
     return v;

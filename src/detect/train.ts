@@ -11,6 +11,7 @@ import { tf } from '../tf.js';
 import { BatchLoader, loadCoco, type Batch, type CocoDataset } from '../data/index.js';
 import { evaluateCoco, type CocoDetection, type CocoMetrics } from '../eval/index.js';
 import { Rng } from '../util/rng.js';
+import { fusedMomentumStep } from '../backend/fused_sgd.js';
 import { loadWeightsInto, readCheckpoint, readOptimizerState, saveCheckpoint, CheckpointError } from './checkpoint.js';
 import { buildHeadLosses, resolveTrainConfig, DetectConfigError, type ModelConfig, type ResolvedTrainConfig, type ScheduleConfig, type TrainConfigInput } from './config.js';
 import { buildFasterRcnn } from './faster_rcnn.js';
@@ -217,7 +218,10 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
         loadWeightsInto(model.ps, ck.weights, latest, true);
         checkSameModel(ck.meta.modelConfig, cfg.model, latest);
         const opt = await readOptimizerState(latest);
-        if (opt) await optimizer.setWeights(opt);
+        if (opt) {
+          await optimizer.setWeights(opt);
+          tf.dispose(opt.map((w) => w.tensor)); // the buffers keep their data alone
+        }
         const tr = ck.meta.training as Partial<RunState>;
         state.iter = tr.iter ?? 0;
         state.lossCurve = tr.lossCurve ?? [];
@@ -397,6 +401,16 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
 export function applyUpdate(optimizer: tf.MomentumOptimizer, allTrainable: [string, tf.Variable][], grads: tf.NamedTensorMap, s: ScheduleConfig): number {
   // a weight that did not reach the loss this step (e.g. no RoI on a level) gets a zero gradient
   const trainable = allTrainable;
+  const fused = fusedMomentumStep(
+    optimizer,
+    trainable.map(([, v]) => v),
+    grads,
+    { lr: (optimizer as unknown as { learningRate: number }).learningRate, momentum: (optimizer as unknown as { momentum: number }).momentum, weightDecay: s.weightDecay, gradClip: s.gradClip },
+  );
+  if (fused !== null) {
+    tf.dispose(Object.values(grads));
+    return fused;
+  }
   const list = trainable.map(([, v]) => grads[v.name] ?? tf.zerosLike(v));
   const normSq = tf.tidy(() => tf.addN(list.map((g) => tf.sum(tf.square(g)))).dataSync()[0]!);
   const norm = Math.sqrt(normSq);
