@@ -3,9 +3,15 @@
 Same architecture (ResNet-18 x0.25 with GroupNorm, FPN, heads), same batch, input size, target
 assignment rules, losses (FCOS: focal + GIoU + BCE quality toward the IoU; Faster R-CNN: RPN BCE +
 L1, RoIAlign 7x7 aligned sampling 2, 2-fc head, CE + L1) and optimizer step (SGD momentum 0.9,
-weight decay 1e-4, clipping at norm 35). Assignment is vectorised with torch ops. Reads lines
-"STEPS" on stdin, runs that many training iterations on synthetic batches and prints one JSON
-line with the iteration times in ms. Run with Debian's python3-torch (/usr/bin/python3).
+weight decay 1e-4, clipping at norm 35). Assignment is vectorised with torch ops. torchvision is
+not installed, so the Faster R-CNN's RoIAlign is the separable matrix form of
+src/detect/roi_align.ts and its NMS a batched fixed-point form of greedy NMS, both in torch ops.
+
+Protocol: argv[1] is a JSON object {threads, detector: "fcos" | "faster-rcnn", classes, batch,
+size}. The first stdout line is {"ready": true, "params": N} (N: parameter count, which the
+driver checks against the torch-backend model). Then each stdin line "STEPS" runs that many
+training iterations on synthetic batches and prints one JSON line {"times": [ms...], "loss": x}.
+Run with Debian's python3-torch (/usr/bin/python3).
 """
 import json
 import math
@@ -162,6 +168,315 @@ class FCOS(nn.Module):
         return l_cls + l_reg + l_q
 
 
+# ---------------------------------------------------------------- Faster R-CNN (src/detect/faster_rcnn.ts)
+
+MAX_DWH = math.log(1000 / 16)  # boxes.ts MAX_DELTA_WH
+RPN_STDS = (1.0, 1.0, 1.0, 1.0)
+RCNN_STDS = (0.1, 0.1, 0.2, 0.2)
+
+
+def box_iou(a, b):
+    """IoU of every box in a [..., N, 4] with every box in b [..., M, 4] -> [..., N, M] (0 without overlap)."""
+    area_a = (a[..., 2] - a[..., 0]).clamp(min=0) * (a[..., 3] - a[..., 1]).clamp(min=0)
+    area_b = (b[..., 2] - b[..., 0]).clamp(min=0) * (b[..., 3] - b[..., 1]).clamp(min=0)
+    lt = torch.max(a[..., :, None, :2], b[..., None, :, :2])
+    rb = torch.min(a[..., :, None, 2:], b[..., None, :, 2:])
+    wh = (rb - lt).clamp(min=0)
+    inter = wh[..., 0] * wh[..., 1]
+    union = area_a[..., :, None] + area_b[..., None, :] - inter
+    return torch.where(union > 0, inter / union.clamp(min=1e-12), torch.zeros_like(inter))
+
+
+def iou_paired(a, b):
+    lt = torch.max(a[:, :2], b[:, :2]); rb = torch.min(a[:, 2:], b[:, 2:])
+    wh = (rb - lt).clamp(min=0); inter = wh[:, 0] * wh[:, 1]
+    union = (a[:, 2] - a[:, 0]).clamp(min=0) * (a[:, 3] - a[:, 1]).clamp(min=0) + (b[:, 2] - b[:, 0]).clamp(min=0) * (b[:, 3] - b[:, 1]).clamp(min=0) - inter
+    return torch.where(union > 0, inter / union.clamp(min=1e-12), torch.zeros_like(inter))
+
+
+def encode(anchors, gt, stds):
+    pw = anchors[..., 2] - anchors[..., 0]; ph = anchors[..., 3] - anchors[..., 1]
+    px = anchors[..., 0] + 0.5 * pw; py = anchors[..., 1] + 0.5 * ph
+    gw = gt[..., 2] - gt[..., 0]; gh = gt[..., 3] - gt[..., 1]
+    gx = gt[..., 0] + 0.5 * gw; gy = gt[..., 1] + 0.5 * gh
+    d = torch.stack([(gx - px) / pw, (gy - py) / ph, torch.log(gw / pw), torch.log(gh / ph)], -1)
+    return d / d.new_tensor(stds)
+
+
+def decode(anchors, deltas, stds, clip=None):
+    """clip: (width, height) as tensors broadcastable to deltas[..., 0]."""
+    pw = anchors[..., 2] - anchors[..., 0]; ph = anchors[..., 3] - anchors[..., 1]
+    px = anchors[..., 0] + 0.5 * pw; py = anchors[..., 1] + 0.5 * ph
+    d = deltas * deltas.new_tensor(stds)
+    dw = d[..., 2].clamp(-MAX_DWH, MAX_DWH); dh = d[..., 3].clamp(-MAX_DWH, MAX_DWH)
+    cx = px + d[..., 0] * pw; cy = py + d[..., 1] * ph
+    w = pw * torch.exp(dw); h = ph * torch.exp(dh)
+    x1, y1, x2, y2 = cx - 0.5 * w, cy - 0.5 * h, cx + 0.5 * w, cy + 0.5 * h
+    if clip is not None:
+        cw, ch = clip
+        x1 = torch.min(x1.clamp(min=0), cw); x2 = torch.min(x2.clamp(min=0), cw)
+        y1 = torch.min(y1.clamp(min=0), ch); y2 = torch.min(y2.clamp(min=0), ch)
+    return torch.stack([x1, y1, x2, y2], -1)
+
+
+def level_anchors(h, w, stride, scale, ratios):
+    """[h·w·A, 4], location-major (y, x, then ratio), centred at (i + 0.5)·stride (faster_rcnn.ts levelAnchors)."""
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float64), torch.arange(w, dtype=torch.float64), indexing="ij")
+    cx = ((xs + 0.5) * stride)[..., None]; cy = ((ys + 0.5) * stride)[..., None]
+    hr = torch.tensor(ratios, dtype=torch.float64).sqrt()
+    aw = scale * stride / hr; ah = scale * stride * hr
+    return torch.stack([cx - aw / 2, cy - ah / 2, cx + aw / 2, cy + ah / 2], -1).reshape(-1, 4).float()
+
+
+def max_iou_assign(cand, gt, pos_iou, neg_iou, min_pos_iou, low_quality):
+    """mmdetection's MaxIoUAssigner as faster_rcnn.ts maxIouAssign: GT index, -1 negative, -2 ignored."""
+    n, g = cand.shape[0], gt.shape[0]
+    if g == 0:
+        return torch.full((n,), -1, dtype=torch.long)
+    iou = box_iou(cand, gt)
+    m, a = iou.max(1)
+    assigned = torch.where(m >= pos_iou, a, torch.where(m < neg_iou, torch.full_like(a, -1), torch.full_like(a, -2)))
+    if low_quality:
+        best = iou.max(0).values
+        for j, bj in enumerate(best.tolist()):
+            if bj >= min_pos_iou:
+                assigned[iou[:, j] == bj] = j
+    return assigned
+
+
+def random_sample(assigned, num, pos_fraction, gen):
+    """Up to num·posFraction positives, negatives fill the rest; sorted indices (randomSample)."""
+    pos = (assigned >= 0).nonzero()[:, 0]
+    neg = (assigned == -1).nonzero()[:, 0]
+    n_pos = min(pos.numel(), int(math.floor(num * pos_fraction)))
+    if pos.numel() > n_pos:
+        pos = pos[torch.randperm(pos.numel(), generator=gen)[:n_pos]].sort().values
+    n_neg = min(neg.numel(), num - pos.numel())
+    if neg.numel() > n_neg:
+        neg = neg[torch.randperm(neg.numel(), generator=gen)[:n_neg]].sort().values
+    return pos, neg
+
+
+def nms_keep(boxes, valid, thr):
+    """Greedy NMS of boxes [B, k, 4] already in score order (highest first) -> keep mask [B, k].
+
+    Box j is suppressed when a kept box i < j has IoU > thr (boxes.ts nms). The greedy result is the
+    unique fixed point of keep[j] = valid[j] and not any(keep[i] and over[i, j], i < j); iterating it
+    from keep = valid reaches that point exactly (each pass fixes at least one more leading box), so
+    it is computed with batched matrix products instead of a Python loop over boxes.
+    IoU > thr is tested as inter·(1 + thr) > thr·(area_i + area_j), the same inequality without a
+    division (union = area_i + area_j - inter; no overlap: inter = 0, never above).
+    """
+    k = boxes.shape[1]
+    x1, y1, x2, y2 = boxes.unbind(-1)
+    area = (x2 - x1).clamp(min=0) * (y2 - y1).clamp(min=0)
+    iw = torch.min(x2[:, :, None], x2[:, None, :]).sub_(torch.max(x1[:, :, None], x1[:, None, :])).clamp_(min=0)
+    ih = torch.min(y2[:, :, None], y2[:, None, :]).sub_(torch.max(y1[:, :, None], y1[:, None, :])).clamp_(min=0)
+    inter = iw.mul_(ih).mul_(1 + thr)
+    over = inter > (area[:, :, None] + area[:, None, :]).mul_(thr)
+    over &= torch.ones(k, k, dtype=torch.bool).triu_(1)
+    over &= valid[:, :, None]
+    overf = over.float()
+    keep = valid.clone()
+    for _ in range(k + 1):
+        sup = torch.bmm(keep.float()[:, None, :], overf)[:, 0] > 0
+        new = valid & ~sup
+        if torch.equal(new, keep):
+            break
+        keep = new
+    return keep
+
+
+def axis_weights(start, extent, S, sr, size):
+    """[n, S, size]: per RoI the summed 1/sr-scaled linear-interpolation weights of the sr samples of
+    each bin along one axis (roi_align.ts axisWeights: zero outside [-1, size], clamped at 0 and size-1)."""
+    n = start.shape[0]
+    bin_ = (extent / S)[:, None, None]
+    p = torch.arange(S, dtype=start.dtype)[None, :, None]
+    i = torch.arange(sr, dtype=start.dtype)[None, None, :]
+    v = start[:, None, None] + p * bin_ + (i + 0.5) * bin_ / sr  # [n, S, sr]
+    ok = ((v >= -1) & (v <= size)).to(start.dtype)
+    v = v.clamp(min=0)
+    lo = v.floor()
+    edge = lo >= size - 1
+    lo = torch.where(edge, torch.full_like(lo, size - 1), lo)
+    v = torch.where(edge, lo, v)
+    hi = torch.where(edge, lo, lo + 1)
+    l = v - lo
+    out = torch.zeros(n, S, size, dtype=start.dtype)
+    out.scatter_add_(2, lo.long(), (1 - l) / sr * ok)
+    out.scatter_add_(2, hi.long(), l / sr * ok)
+    return out
+
+
+def multi_level_roi_align(feats, strides, rois, roi_b, finest_scale, S, sr):
+    """RoIAlign (aligned=True) of each RoI on its mapped level (mapRoiLevels), in the separable
+    matrix form of roi_align.ts: per (level, image) out = Ay · f · Axᵀ as two matrix products.
+    feats: per level [B, C, H, W]; rois [R, 4] (input px); roi_b [R] -> [R, C, S, S]."""
+    R = rois.shape[0]
+    L = len(feats)
+    side = ((rois[:, 2] - rois[:, 0]).clamp(min=0) * (rois[:, 3] - rois[:, 1]).clamp(min=0)).sqrt()
+    lvl = torch.floor(torch.log2(side / finest_scale + 1e-6)).clamp(0, L - 1).long() if L > 1 else torch.zeros(R, dtype=torch.long)
+    parts, order = [], []
+    for l, f in enumerate(feats):
+        B, C, H, W = f.shape
+        scale = 1.0 / strides[l]
+        for b in range(B):
+            idx = ((lvl == l) & (roi_b == b)).nonzero()[:, 0]
+            n = idx.numel()
+            if n == 0:
+                continue
+            r = rois[idx] * scale - 0.5
+            ay = axis_weights(r[:, 1], r[:, 3] - r[:, 1], S, sr, H)  # [n, S, H]
+            ax = axis_weights(r[:, 0], r[:, 2] - r[:, 0], S, sr, W)  # [n, S, W]
+            t = f[b].reshape(C * H, W) @ ax.reshape(n * S, W).t()  # [C·H, n·px]
+            t = t.reshape(C, H, n, S).permute(2, 1, 0, 3).reshape(n, H, C * S)  # [n, H, C·px]
+            o = torch.bmm(ay, t).reshape(n, S, C, S).permute(0, 2, 1, 3)  # [n, C, py, px]
+            parts.append(o)
+            order.append(idx)
+    stacked = torch.cat(parts)
+    order = torch.cat(order)
+    inverse = torch.empty(R, dtype=torch.long)
+    inverse[order] = torch.arange(R)
+    return stacked[inverse]
+
+
+class FasterRCNN(nn.Module):
+    """rcnnPreset('cpu-small'): R18 x0.25 GN 8, FPN P2-P5 64 ch, RPN (3 ratios, scale 4), RoIAlign 7x7, 2-fc 256."""
+
+    def __init__(self, C):
+        super().__init__()
+        self.C = C
+        self.backbone = ResNet18(16, 8)
+        self.fpn = FPN(self.backbone.channels, 64, 2, 5)
+        self.strides = [4, 8, 16, 32]
+        self.ratios = [0.5, 1.0, 2.0]
+        self.anchor_scale = 4
+        A = len(self.ratios)
+        self.rpn_conv = nn.Conv2d(64, 64, 3, 1, 1)
+        self.rpn_cls = nn.Conv2d(64, A, 1)
+        self.rpn_reg = nn.Conv2d(64, 4 * A, 1)
+        self.S, self.sr, self.finest = 7, 2, 28
+        self.fc1 = nn.Linear(self.S * self.S * 64, 256)
+        self.fc2 = nn.Linear(256, 256)
+        self.fc_cls = nn.Linear(256, C + 1)
+        self.fc_reg = nn.Linear(256, 4 * C)
+        # rpn: pos 0.7 / neg 0.3 / low-quality 0.3, 256 per image at 1/2 positive, NMS 0.7, 500 pre / 200 post
+        # rcnn: pos = neg = 0.5, 64 per image at 1/4 positive
+        self._anchors = {}
+        # the TS initialisation (layers.ts Init), so proposals start from the same kind of outputs
+        for m in list(self.backbone.modules()):
+            if isinstance(m, nn.Conv2d):
+                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
+        for m in self.fpn.modules():
+            if isinstance(m, nn.Conv2d):
+                nn.init.xavier_uniform_(m.weight); nn.init.zeros_(m.bias)
+        for m, std in ((self.rpn_conv, 0.01), (self.rpn_cls, 0.01), (self.rpn_reg, 0.01), (self.fc_cls, 0.01), (self.fc_reg, 0.001)):
+            nn.init.normal_(m.weight, 0, std); nn.init.zeros_(m.bias)
+        for m in (self.fc1, self.fc2):
+            nn.init.xavier_uniform_(m.weight); nn.init.zeros_(m.bias)
+
+    def anchors_for(self, shapes):
+        key = tuple(shapes)
+        if key not in self._anchors:
+            self._anchors[key] = [level_anchors(h, w, s, self.anchor_scale, self.ratios) for (h, w), s in zip(shapes, self.strides)]
+        return self._anchors[key]
+
+    @torch.no_grad()
+    def proposals(self, objs, dels, anchors, content, pre_nms, max_num):
+        """Per image: per-level top pre_nms by objectness, decode, clip, drop empty boxes, NMS 0.7
+        within each level, then the top max_num by score over all levels (batchedNms with level ids)."""
+        B = objs[0].shape[0]
+        boxes_l, scores_l, keep_l = [], [], []
+        for o, d, an in zip(objs, dels, anchors):
+            k = min(pre_nms, o.shape[1])
+            top = torch.sort(o, dim=1, descending=True, stable=True).indices[:, :k]  # ties: lower index first
+            dec = decode(an[top], d.gather(1, top[..., None].expand(-1, -1, 4)), RPN_STDS, (content[:, 0:1], content[:, 1:2]))
+            valid = (dec[..., 2] - dec[..., 0] > 0) & (dec[..., 3] - dec[..., 1] > 0)
+            boxes_l.append(dec)
+            scores_l.append(torch.sigmoid(o.gather(1, top)))
+            keep_l.append(nms_keep(dec, valid, 0.7))
+        out = []
+        for b in range(B):
+            bx = torch.cat([x[b][k[b]] for x, k in zip(boxes_l, keep_l)])
+            sc = torch.cat([x[b][k[b]] for x, k in zip(scores_l, keep_l)])
+            order = torch.sort(sc, dim=0, descending=True, stable=True).indices[:max_num]
+            out.append(bx[order])
+        return out
+
+    def loss(self, images, boxes, labels, gen):
+        B, size = images.shape[0], images.shape[-1]
+        C = self.C
+        content = torch.tensor([[size, size]] * B, dtype=torch.float32)  # (width, height) per image
+        feats = self.fpn(self.backbone(images))
+        objs, dels = [], []
+        for f in feats:
+            h = F.relu(self.rpn_conv(f))
+            objs.append(self.rpn_cls(h).permute(0, 2, 3, 1).reshape(B, -1))  # (y, x, anchor)
+            dels.append(self.rpn_reg(h).permute(0, 2, 3, 1).reshape(B, -1, 4))
+        anchors_l = self.anchors_for([tuple(f.shape[-2:]) for f in feats])
+        anchors = torch.cat(anchors_l)
+        nA = anchors.shape[0]
+        obj = torch.cat(objs, 1).reshape(-1)
+        delta = torch.cat(dels, 1).reshape(-1, 4)
+
+        # ---- RPN: MaxIoU assignment, 256 sampled anchors per image, BCE + L1 over the sampled count
+        rows, rlab, prow, ptgt = [], [], [], []
+        with torch.no_grad():
+            for b in range(B):
+                asg = max_iou_assign(anchors, boxes[b], 0.7, 0.3, 0.3, True)
+                pos, neg = random_sample(asg, 256, 0.5, gen)
+                ptgt.append(encode(anchors[pos], boxes[b][asg[pos]], RPN_STDS))
+                prow.append(b * nA + pos)
+                rows += [b * nA + pos, b * nA + neg]
+                rlab += [torch.ones(pos.numel()), torch.zeros(neg.numel())]
+        rows, rlab, prow, ptgt = torch.cat(rows), torch.cat(rlab), torch.cat(prow), torch.cat(ptgt)
+        n_sampled = max(1, rows.numel())
+        s = obj[rows]
+        rpn_cls = (F.softplus(s) - s * rlab).sum() / n_sampled
+        rpn_reg = (delta[prow] - ptgt).abs().sum() / n_sampled if prow.numel() else delta.sum() * 0
+
+        # ---- proposals (no gradient), RoI sampling with the GT boxes added to the candidates
+        props = self.proposals([o.detach() for o in objs], [d.detach() for d in dels], anchors_l, content, 500, 200)
+        rois, roi_b, roi_lab, pos_rows, pos_gt = [], [], [], [], []
+        n_rois = 0
+        with torch.no_grad():
+            for b in range(B):
+                gt, gl = boxes[b], labels[b]
+                cand = torch.cat([props[b], gt])
+                asg = max_iou_assign(cand, gt, 0.5, 0.5, 0.5, False)
+                pos, neg = random_sample(asg, 64, 0.25, gen)
+                rois += [cand[pos], cand[neg]]
+                roi_b.append(torch.full((pos.numel() + neg.numel(),), b, dtype=torch.long))
+                roi_lab += [gl[asg[pos]], torch.full((neg.numel(),), C, dtype=torch.long)]
+                pos_rows.append(n_rois + torch.arange(pos.numel()))
+                pos_gt.append(gt[asg[pos]])
+                n_rois += pos.numel() + neg.numel()
+        rois, roi_b, roi_lab = torch.cat(rois), torch.cat(roi_b), torch.cat(roi_lab)
+        pos_rows, pos_gt = torch.cat(pos_rows), torch.cat(pos_gt)
+        R = rois.shape[0]
+        pooled = multi_level_roi_align(feats, self.strides, rois, roi_b, self.finest, self.S, self.sr)
+        x = F.relu(self.fc2(F.relu(self.fc1(pooled.reshape(R, -1)))))
+        cls, reg = self.fc_cls(x), self.fc_reg(x)  # [R, C+1], [R, 4C]
+
+        # ---- box head: L1 on the class-specific deltas of positives / R; 'ce' as the loss language writes it
+        n_pos = pos_rows.numel()
+        iou_all = torch.zeros(R)  # the Z input of cls-mode losses (unused by 'ce'; computed as the TS model does)
+        if n_pos:
+            pos_deltas = reg.reshape(-1, 4)[pos_rows * C + roi_lab[pos_rows]]
+            pos_anchors = rois[pos_rows]
+            with torch.no_grad():
+                iou_all[pos_rows] = iou_paired(decode(pos_anchors, pos_deltas.detach(), RCNN_STDS), pos_gt)
+            reg_loss = (pos_deltas - encode(pos_anchors, pos_gt, RCNN_STDS)).abs().sum() / max(1, R)
+        else:
+            reg_loss = reg.sum() * 0
+        Y = F.one_hot(roi_lab, C + 1).float()
+        cls_loss = -(Y * torch.log(F.softmax(cls, 1) + 1e-20)).sum(1).mean()  # Neg(Dot(Y,Log(Softmax(X))))
+        # the loss terms, kept for checks against the TS model
+        self.parts = {"rpn_cls": rpn_cls.detach(), "rpn_reg": rpn_reg.detach(), "cls": cls_loss.detach(), "reg": reg_loss.detach()}
+        return rpn_cls + rpn_reg + cls_loss + reg_loss
+
+
 def synthetic(batch, size, C, gen):
     images = torch.randn(batch, 3, size, size, generator=gen)
     boxes, labels = [], []
@@ -178,13 +493,18 @@ def main():
     cfg = json.loads(sys.argv[1])
     torch.set_num_threads(cfg["threads"])
     torch.manual_seed(0)
-    if cfg["detector"] != "fcos":
-        raise SystemExit("bench/detectors.py: only the FCOS twin is written so far")
-    model = FCOS(cfg["classes"])
+    if cfg["detector"] == "fcos":
+        model = FCOS(cfg["classes"])
+    elif cfg["detector"] == "faster-rcnn":
+        model = FasterRCNN(cfg["classes"])
+    else:
+        raise SystemExit(f"bench/detectors.py: no PyTorch twin for detector {cfg['detector']!r}")
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
     gen = torch.Generator().manual_seed(1)
     batches = [synthetic(cfg["batch"], cfg["size"], cfg["classes"], gen) for _ in range(4)]
-    print(json.dumps({"ready": True}), flush=True)
+    sampler = torch.Generator().manual_seed(2)  # RPN / RoI sampling (Faster R-CNN)
+    params = sum(p.numel() for p in model.parameters())
+    print(json.dumps({"ready": True, "params": params}), flush=True)
     k = 0
     for line in sys.stdin:
         steps = int(line)
@@ -194,7 +514,7 @@ def main():
             k += 1
             t0 = time.perf_counter()
             opt.zero_grad()
-            loss = model.loss(images, boxes, labels)
+            loss = model.loss(images, boxes, labels, sampler) if isinstance(model, FasterRCNN) else model.loss(images, boxes, labels)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 35)
             opt.step()

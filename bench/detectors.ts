@@ -2,10 +2,14 @@
  * npm run bench:detectors — training-iteration time of the cpu-small detectors (batch 8, 128 px,
  * 10 classes, synthetic batches) on the `torch` backend against the identical model in PyTorch
  * eager (bench/detectors.py, Debian python3-torch), same threads, rounds alternating between the
- * two. Prints images/s of each and the ratio of iteration times (target ≤ 1.25).
+ * two. Both twins exist: FCOS, and Faster R-CNN (RPN with MaxIoU assignment and 256 sampled
+ * anchors, per-level NMS proposals, 64 sampled RoIs with the GT added, RoIAlign 7x7, 2-fc head,
+ * CE + L1; RoIAlign and NMS written in torch ops since torchvision is not installed). Prints the
+ * parameter count of each side (the bench fails if they differ), images/s of each, the ratio of
+ * iteration times (target ≤ 1.25) and the last loss of each side as a sanity check.
  *
- * Options: --detectors fcos[,faster-rcnn] --rounds N (5) --steps N per round (10) --threads N --batch N
- * (the PyTorch twin exists for FCOS only so far; faster-rcnn is then timed on its own).
+ * Options: --detectors fcos,faster-rcnn (default: both) --rounds N (5) --steps N per round (10)
+ * --threads N --batch N
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -55,14 +59,21 @@ function syntheticBatch(rng: Rng): TrainBatch {
 
 async function pythonTwin(detector: DetectorKind) {
   const py = spawn('/usr/bin/python3', [join(here, 'detectors.py'), JSON.stringify({ threads, detector, classes, batch, size })], { stdio: ['pipe', 'pipe', 'inherit'] });
+  py.on('error', (e) => console.error(`bench/detectors.py: ${e.message}`));
   const lines = createInterface({ input: py.stdout! })[Symbol.asyncIterator]();
   const first = await lines.next();
   if (first.done) return null;
+  const ready = JSON.parse(first.value as string) as { ready: boolean; params: number };
+  let lastLoss = NaN;
   return {
+    params: ready.params,
+    lastLoss: () => lastLoss,
     async run(n: number): Promise<number[]> {
       py.stdin!.write(`${n}\n`);
       const l = await lines.next();
-      return (JSON.parse(l.value as string) as { times: number[] }).times;
+      const r = JSON.parse(l.value as string) as { times: number[]; loss: number };
+      lastLoss = r.loss;
+      return r.times;
     },
     close() {
       py.stdin!.end();
@@ -79,12 +90,13 @@ for (const detector of arg('detectors', 'fcos,faster-rcnn').split(',') as Detect
   const opt = tf.train.momentum(0.01, 0.9);
   const trainable = model.ps.trainable();
   let k = 0;
+  let lastLoss = NaN;
   const runTs = (n: number): number[] => {
     const times: number[] = [];
     for (let i = 0; i < n; i++) {
       const t0 = performance.now();
       const { value, grads } = tf.variableGrads(() => model.losses(batches[k++ % batches.length]!, rng).total, trainable.map(([, v]) => v));
-      value.dataSync();
+      lastLoss = value.dataSync()[0]!;
       value.dispose();
       applyUpdate(opt, trainable, grads, cfg.schedule);
       times.push(performance.now() - t0);
@@ -92,6 +104,11 @@ for (const detector of arg('detectors', 'fcos,faster-rcnn').split(',') as Detect
     return times;
   };
   const py = await pythonTwin(detector).catch(() => null);
+  const params = model.ps.count();
+  if (py && py.params !== params) {
+    py.close();
+    throw new Error(`${detector}: the PyTorch twin has ${py.params} parameters, the torch-backend model ${params}; the two models are not the same`);
+  }
   runTs(2); // warm-up
   if (py) await py.run(2);
   const ts: number[] = [];
@@ -103,11 +120,13 @@ for (const detector of arg('detectors', 'fcos,faster-rcnn').split(',') as Detect
   py?.close();
   const mts = median(ts);
   const line = `${detector}: torch backend ${mts.toFixed(0)} ms/it (${((1000 * batch) / mts).toFixed(1)} img/s)`;
+  const setup = `${threads} threads, batch ${batch}, ${size} px`;
   if (pt.length) {
     const mpt = median(pt);
-    console.log(`${line}; PyTorch eager ${mpt.toFixed(0)} ms/it (${((1000 * batch) / mpt).toFixed(1)} img/s); ratio ${(mts / mpt).toFixed(2)} (target <= 1.25); ${threads} threads, batch ${batch}, ${size} px`);
+    console.log(`${line}; PyTorch eager ${mpt.toFixed(0)} ms/it (${((1000 * batch) / mpt).toFixed(1)} img/s); ratio ${(mts / mpt).toFixed(2)} (target <= 1.25); ${setup}`);
+    console.log(`  parameters: torch backend ${params}, PyTorch ${py!.params} (equal); last loss: torch backend ${lastLoss.toFixed(3)}, PyTorch ${py!.lastLoss().toFixed(3)}`);
   } else {
-    console.log(`${line}; no PyTorch twin for this detector; ${threads} threads, batch ${batch}, ${size} px`);
+    console.log(`${line}; the PyTorch twin did not run (see its stderr above); ${setup}; ${params} parameters`);
   }
   opt.dispose();
   model.ps.dispose();
