@@ -53,7 +53,14 @@ export function progressLine(p: TrainProgress): string {
   return `train [${'='.repeat(filled)}${' '.repeat(w - filled)}] ${p.iter}/${p.iters} ${p.itPerSec.toFixed(2)} it/s ETA ${formatDuration(p.etaSec)} lr ${p.lr.toPrecision(3)} | ${losses}`;
 }
 
+function onOff(v: string): boolean {
+  if (v === 'on' || v === 'true') return true;
+  if (v === 'off' || v === 'false') return false;
+  throw new UsageError(`--flip must be on or off, got '${v}'`);
+}
+
 interface TrainFlags {
+  flip?: string;
   detector?: string;
   data?: string;
   out?: string;
@@ -99,6 +106,7 @@ export function register(program: Command): void {
     .option('--eval-every <n>', 'evaluate on val every N iterations (AP curve)', num('eval-every', true))
     .option('--checkpoint-every <n>', 'save checkpoints/latest every N iterations', num('checkpoint-every', true))
     .option('--init-weights <model.json>', 'initialise matching weights from a tfjs checkpoint')
+    .option('--flip <on|off>', 'random horizontal flips (default: on, unless the dataset says horizontal_flip: false, as mnist-det does)')
     .option('--resume', 'continue from the run folder\'s checkpoints/latest')
     .option('--backend <name>', 'tensor backend: torch (default) or cpu')
     .option('--threads <n>', 'libtorch threads (default: CSE_THREADS or all cores)', num('threads', true))
@@ -123,6 +131,7 @@ export function register(program: Command): void {
         checkpointEvery: f.checkpointEvery,
         initWeights: f.initWeights,
         resume: f.resume,
+        flip: f.flip === undefined ? undefined : onOff(f.flip),
       };
       const config: Record<string, unknown> = { ...file };
       for (const [k, v] of Object.entries(flagValues)) if (v !== undefined) config[k] = v;

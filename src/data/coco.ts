@@ -38,6 +38,8 @@ export interface CocoDataset {
   annsByImage: Map<number, CocoAnnotation[]>;
   /** Things worth knowing that did not stop loading (clipped boxes, crowds, id gaps). */
   warnings: Problem[];
+  /** The file's `info` object (free-form in COCO; `cse-autoloss data make` records its settings there). */
+  info: Record<string, unknown> | null;
 }
 
 export interface LoadCocoOptions {
@@ -254,7 +256,8 @@ export async function inspectCoco(dir: string, opts: LoadCocoOptions = {}): Prom
   for (const a of annotations) annsByImage.get(a.image_id)!.push(a);
   const empty = images.filter((im) => annsByImage.get(im.id)!.length === 0).length;
   if (empty) warn('images', `${empty} image(s) without annotations`);
-  const dataset: CocoDataset = { dir, images, categories: sortedCats, annotations, catIdToLabel, labelToCatId, annsByImage, warnings };
+  const info = isObject(raw.info) ? (raw.info as Record<string, unknown>) : null;
+  const dataset: CocoDataset = { dir, images, categories: sortedCats, annotations, catIdToLabel, labelToCatId, annsByImage, warnings, info };
   return { dataset, errors, warnings };
 }
 

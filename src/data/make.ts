@@ -51,7 +51,9 @@ export async function makeDataset(kind: DatasetKind, opts: MakeDatasetOptions): 
     train = shapesGenerator();
     val = shapesGenerator();
   }
-  const info = { kind, seed: opts.seed, size: opts.size, images: opts.images, valFraction, generator: 'cse-autoloss data make' };
+  // Digits are not mirror-symmetric (a mirrored 2 is no digit, a mirrored 5 looks like a 2), so a
+  // mnist-det dataset asks trainers not to flip it; training honours this unless told otherwise.
+  const info = { kind, seed: opts.seed, size: opts.size, images: opts.images, valFraction, generator: 'cse-autoloss data make', horizontal_flip: kind !== 'mnist-det' };
   return {
     train: await writeSplit(join(opts.out, 'train'), train, nTrain, opts.size, trainRng, { ...info, split: 'train' }),
     val: await writeSplit(join(opts.out, 'val'), val, nVal, opts.size, valRng, { ...info, split: 'val' }),

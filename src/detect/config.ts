@@ -114,7 +114,8 @@ export const trainConfigSchema = z
     clsWeight: z.number().min(0).default(1),
     regWeight: z.number().min(0).optional(),
     inputSize: z.number().int().min(32).optional(),
-    flip: z.boolean().default(true),
+    /** Random horizontal flips; default: on, unless the training set's info says `horizontal_flip: false` (mnist-det does). */
+    flip: z.boolean().optional(),
     /** Train / val images: the first N of the split, or explicit image ids. */
     trainSubset: subset.optional(),
     valSubset: subset.optional(),

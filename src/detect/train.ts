@@ -230,7 +230,10 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
       } else if (!cfg.raw.resume) {
         await writeFile(join(out, 'log.jsonl'), '');
       }
-      await writeFile(join(out, 'config.json'), JSON.stringify({ ...cfg.raw, resolved: { model: cfg.model, schedule: cfg.schedule, clsLoss: cfg.clsLoss, regLoss: cfg.regLoss, regWeight: cfg.regWeight } }, null, 1));
+      await writeFile(
+        join(out, 'config.json'),
+        JSON.stringify({ ...cfg.raw, resolved: { model: cfg.model, schedule: cfg.schedule, clsLoss: cfg.clsLoss, regLoss: cfg.regLoss, regWeight: cfg.regWeight, flip: trainFlip(cfg.raw.flip, trainDs) } }, null, 1),
+      );
     }
   } catch (e) {
     optimizer.dispose();
@@ -242,10 +245,11 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
   };
   for (const w of warnings) await log({ warning: w });
 
+  const flip = trainFlip(cfg.raw.flip, trainDs);
   const loader = new BatchLoader(trainDs, {
     batchSize: cfg.schedule.batch,
     size: cfg.model.inputSize,
-    flip: cfg.raw.flip,
+    flip,
     shuffle: true,
     seed: cfg.raw.seed + 1000 * state.iter, // a resumed run draws a fresh (but seeded) order
     readAhead: cfg.raw.readAhead,
@@ -398,6 +402,12 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
 }
 
 /** Weight decay, clipping by global norm, one momentum step. Disposes the gradients; returns the (pre-clip) norm. */
+/** Horizontal flips: as configured, else as the training set's info asks (`horizontal_flip`), else on. */
+export function trainFlip(configured: boolean | undefined, ds: CocoDataset): boolean {
+  if (configured !== undefined) return configured;
+  return ds.info?.horizontal_flip !== false;
+}
+
 export function applyUpdate(optimizer: tf.MomentumOptimizer, allTrainable: [string, tf.Variable][], grads: tf.NamedTensorMap, s: ScheduleConfig): number {
   // a weight that did not reach the loss this step (e.g. no RoI on a level) gets a zero gradient
   const trainable = allTrainable;

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCoco, makeDataset, SHAPE_CLASSES } from '../../src/data/index.js';
 import { evaluateCoco } from '../../src/eval/index.js';
+import { trainFlip } from '../../src/detect/train.js';
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'gen-test-'));
@@ -28,6 +29,10 @@ test('mnist-det: valid COCO on disk, deterministic by seed, train and val from d
     assert.equal(train.categories.length, 10);
     assert.deepEqual(train.categories.map((c) => c.name), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
     assert.deepEqual(train.warnings, []);
+    // digits are not mirror-symmetric: the dataset asks for no flips, training follows unless told
+    assert.equal(train.info?.horizontal_flip, false);
+    assert.equal(trainFlip(undefined, train), false);
+    assert.equal(trainFlip(true, train), true);
     const sources = (dir: string): Set<string> => {
       const doc = JSON.parse(readFileSync(join(dir, 'annotations.json'), 'utf8')) as { annotations: { category_id: number; mnist_index: number }[] };
       return new Set(doc.annotations.map((x) => `${x.category_id}:${x.mnist_index}`));
@@ -60,6 +65,9 @@ test('shapes: six classes, imbalanced, wide scale range, occlusion bounded', asy
     await makeDataset('shapes', { images: 120, size: 128, seed: 4, out: dir });
     const ds = await loadCoco(join(dir, 'train'), { boxPolicy: 'reject' });
     assert.deepEqual(ds.categories.map((c) => c.name), [...SHAPE_CLASSES]);
+    assert.equal(ds.info?.horizontal_flip, true);
+    assert.equal(trainFlip(undefined, ds), true);
+    assert.equal(trainFlip(false, ds), false);
     const counts = ds.labelToCatId.map((id) => ds.annotations.filter((x) => x.category_id === id).length);
     assert.ok(counts.every((c) => c > 0), `counts ${counts}`);
     assert.ok(counts[0]! > 3 * counts[5]!, `imbalance expected, counts ${counts}`);
