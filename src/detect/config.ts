@@ -276,8 +276,8 @@ const SCHEDULE_PRESETS: Record<ModelPreset, Record<DetectorKind, { iters: number
     'faster-rcnn': { iters: 20, batch: 2, lr: 0.02, warmupIters: 0, inputSize: 64 },
   },
   'cpu-small': {
-    fcos: { iters: 3000, batch: 8, lr: 0.01, warmupIters: 300, inputSize: 128 },
-    'faster-rcnn': { iters: 1500, batch: 8, lr: 0.02, warmupIters: 300, inputSize: 128 },
+    fcos: { iters: 3000, batch: 8, lr: 0.02, warmupIters: 300, inputSize: 128 },
+    'faster-rcnn': { iters: 3000, batch: 8, lr: 0.02, warmupIters: 300, inputSize: 128 },
   },
   // mmdetection's 1x on COCO: 12 epochs ≈ 90k iterations at batch 16, 500 warm-up iterations
   'r50-paper': {
