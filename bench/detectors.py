@@ -1,6 +1,6 @@
 """PyTorch eager twin of the cpu-small detectors in src/detect, driven by bench/detectors.ts.
 
-Same architecture (ResNet-18 x0.25 with GroupNorm, FPN, heads), same batch, input size, target
+Same architecture (ResNet-18 with GroupNorm at the preset's width, given as `base` channels; FPN, heads), same batch, input size, target
 assignment rules, losses (FCOS: focal + GIoU + BCE quality toward the IoU; Faster R-CNN: RPN BCE +
 L1, RoIAlign 7x7 aligned sampling 2, 2-fc head, CE + L1) and optimizer step (SGD momentum 0.9,
 weight decay 1e-4, clipping at norm 35). Assignment is vectorised with torch ops. torchvision is
@@ -94,10 +94,10 @@ def giou_terms(p, t):
 
 
 class FCOS(nn.Module):
-    def __init__(self, C):
+    def __init__(self, C, base=16):
         super().__init__()
         self.C = C
-        self.backbone = ResNet18(16, 8)
+        self.backbone = ResNet18(base, 8)
         self.fpn = FPN(self.backbone.channels, 64, 3, 5)
         self.strides = [8, 16, 32]
         self.ranges = [(-1, 32), (32, 64), (64, 1e8)]
@@ -344,10 +344,10 @@ def multi_level_roi_align(feats, strides, rois, roi_b, finest_scale, S, sr):
 class FasterRCNN(nn.Module):
     """rcnnPreset('cpu-small'): R18 x0.25 GN 8, FPN P2-P5 64 ch, RPN (3 ratios, scale 4), RoIAlign 7x7, 2-fc 256."""
 
-    def __init__(self, C):
+    def __init__(self, C, base=16):
         super().__init__()
         self.C = C
-        self.backbone = ResNet18(16, 8)
+        self.backbone = ResNet18(base, 8)
         self.fpn = FPN(self.backbone.channels, 64, 2, 5)
         self.strides = [4, 8, 16, 32]
         self.ratios = [0.5, 1.0, 2.0]
@@ -494,9 +494,9 @@ def main():
     torch.set_num_threads(cfg["threads"])
     torch.manual_seed(0)
     if cfg["detector"] == "fcos":
-        model = FCOS(cfg["classes"])
+        model = FCOS(cfg["classes"], cfg.get("base", 16))
     elif cfg["detector"] == "faster-rcnn":
-        model = FasterRCNN(cfg["classes"])
+        model = FasterRCNN(cfg["classes"], cfg.get("base", 16))
     else:
         raise SystemExit(f"bench/detectors.py: no PyTorch twin for detector {cfg['detector']!r}")
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)

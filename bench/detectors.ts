@@ -57,8 +57,8 @@ function syntheticBatch(rng: Rng): TrainBatch {
   return { images, boxes, labels, contentSizes: Array.from({ length: batch }, () => [size, size] as [number, number]) };
 }
 
-async function pythonTwin(detector: DetectorKind) {
-  const py = spawn('/usr/bin/python3', [join(here, 'detectors.py'), JSON.stringify({ threads, detector, classes, batch, size })], { stdio: ['pipe', 'pipe', 'inherit'] });
+async function pythonTwin(detector: DetectorKind, base: number) {
+  const py = spawn('/usr/bin/python3', [join(here, 'detectors.py'), JSON.stringify({ threads, detector, classes, batch, size, base })], { stdio: ['pipe', 'pipe', 'inherit'] });
   py.on('error', (e) => console.error(`bench/detectors.py: ${e.message}`));
   const lines = createInterface({ input: py.stdout! })[Symbol.asyncIterator]();
   const first = await lines.next();
@@ -103,7 +103,8 @@ for (const detector of arg('detectors', 'fcos,faster-rcnn').split(',') as Detect
     }
     return times;
   };
-  const py = await pythonTwin(detector).catch(() => null);
+  const backbone = cfg.model.detector === 'fcos' ? cfg.model.fcos.backbone : cfg.model.rcnn.backbone;
+  const py = await pythonTwin(detector, Math.round(64 * backbone.widthMult)).catch(() => null);
   const params = model.ps.count();
   if (py && py.params !== params) {
     py.close();
