@@ -54,25 +54,11 @@ export function unpad(b: TorchBackend, g: NativeTensor, pad: PadInfo, h: number,
 }
 
 /** tfjs filter [fh, fw, in, out] (or depthwise [fh, fw, in, mult]) → ATen weight [out, in/groups, fh, fw]. */
-export function weightOf(b: TorchBackend, filter: NativeTensor, depthwise: boolean, channelsLast = false): NativeTensor {
-  if (!depthwise) {
-    const w = b.call(aten('permute'), filter.id, [3, 2, 0, 1]);
-    // oneDNN is fastest when input and weight share a memory format (1.3-4x faster than with
-    // the permuted tfjs weight or with mixed formats, which cost reorders of the activations).
-    return channelsLast ? b.call(aten('contiguous'), w.id, MemoryFormat.channelsLast) : w;
-  }
+export function weightOf(b: TorchBackend, filter: NativeTensor, depthwise: boolean): NativeTensor {
+  if (!depthwise) return b.call(aten('permute'), filter.id, [3, 2, 0, 1]);
   const [fh, fw, inC, mult] = filter.shape as [number, number, number, number];
   const r = b.call(aten('reshape'), filter.id, [fh, fw, inC * mult, 1]);
   return b.call(aten('permute'), r.id, [2, 3, 0, 1]);
-}
-
-/**
- * Whether an NCHW view is stored channels-last. An NHWC tfjs tensor viewed as NCHW usually is,
- * but one made by an op that computes in NCHW (GroupNorm) and permuted back is NCHW-contiguous.
- */
-export function storedChannelsLast(t: NativeTensor): boolean {
-  if (t.shape.length !== 4 || (t.shape[1] ?? 1) <= 1) return false;
-  return aten('stride', 'int')(t.id, 1)[1] === 1;
 }
 
 /** ATen weight gradient [out, in/groups, fh, fw] → tfjs filter layout. */
@@ -94,7 +80,7 @@ export interface ConvArgs {
 export function conv2d(b: TorchBackend, { x, filter, info, depthwise, bias }: ConvArgs): NativeTensor {
   const channelsLast = info.dataFormat === 'channelsLast';
   const { t, padding } = prepareInput(b, b.input(x), channelsLast, padOf(info));
-  const w = weightOf(b, b.input(filter), depthwise, storedChannelsLast(t));
+  const w = weightOf(b, b.input(filter), depthwise);
   const groups = depthwise ? info.inChannels : 1;
   const biasOk = bias && bias.shape.length === 1 && bias.shape[0] === info.outChannels;
   const [y] = b.callAllWithFallback(
@@ -118,9 +104,8 @@ function paddedNchwShape(info: backend_util.Conv2DInfo): number[] {
 export function conv2dBackpropInput(b: TorchBackend, dy: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo, depthwise: boolean): NativeTensor {
   const channelsLast = info.dataFormat === 'channelsLast';
   const g = channelsLast ? nchw(b, b.input(dy)) : b.input(dy);
-  const gLast = storedChannelsLast(g);
-  const w = weightOf(b, b.input(filter), depthwise, gLast);
-  const fmt = gLast ? MemoryFormat.channelsLast : MemoryFormat.contiguous;
+  const w = weightOf(b, b.input(filter), depthwise);
+  const fmt = channelsLast ? MemoryFormat.channelsLast : MemoryFormat.contiguous;
   const shape = paddedNchwShape(info);
   const dummy = b.call(aten('empty', 'memory_format'), shape, ScalarType.float32, null, null, null, fmt);
   const pad = padOf(info);
@@ -142,7 +127,7 @@ export function conv2dBackpropFilter(b: TorchBackend, x: TensorInfo, dy: TensorI
   const g = channelsLast ? nchw(b, b.input(dy)) : b.input(dy);
   const [fh, fw, inC, last] = filterShape as [number, number, number, number];
   const wShape = depthwise ? [inC * last, 1, fh, fw] : [last, inC, fh, fw];
-  const dummy = b.call(aten('empty', 'memory_format'), wShape,  ScalarType.float32, null, null, null, !depthwise && storedChannelsLast(t) ? MemoryFormat.channelsLast : MemoryFormat.contiguous);
+  const dummy = b.call(aten('empty', 'memory_format'), wShape, ScalarType.float32);
   const outs = b.callAllWithFallback(
     aten('convolution_backward'), g.id, t.id, dummy.id, null,
     [info.strideHeight, info.strideWidth], padding, [info.dilationHeight, info.dilationWidth], false, [0, 0],

@@ -7,7 +7,7 @@
 import { tf } from '../../tf.js';
 import type { GradConfig, Tensor } from '@tensorflow/tfjs-core';
 import { kernel, req } from '../kernel_utils.js';
-import { aten, MemoryFormat } from '../native.js';
+import { aten } from '../native.js';
 
 export const TORCH_GROUP_NORM = 'TorchGroupNorm';
 export const TORCH_GROUP_NORM_GRAD = 'TorchGroupNormGrad';
@@ -26,9 +26,7 @@ export const torchGroupNormConfig = kernel(TORCH_GROUP_NORM, (b, inputs, attrs) 
   const [n, h, w, c] = x.shape as [number, number, number, number];
   const xc = b.call(aten('contiguous'), b.call(aten('permute'), b.id(x), [0, 3, 1, 2]).id); // [N, C, H, W] dense
   const [y, mean, rstd] = b.callAll(aten('native_group_norm'), xc.id, b.id(gamma), b.id(beta), n, c, h * w, groups, eps);
-  // stored NHWC (channels-last), the layout the convolutions that follow are fastest with
-  const yCl = b.call(aten('contiguous'), y!.id, MemoryFormat.channelsLast);
-  const yNhwc = b.call(aten('permute'), yCl.id, [0, 2, 3, 1]);
+  const yNhwc = b.call(aten('permute'), y!.id, [0, 2, 3, 1]);
   return [b.output(yNhwc, 'float32'), b.output(mean!, 'float32'), b.output(rstd!, 'float32')];
 });
 
@@ -45,8 +43,7 @@ export const torchGroupNormGradConfig = kernel(TORCH_GROUP_NORM_GRAD, (b, inputs
   const [dx, dgamma, dbeta] = b.callAll(
     aten('native_group_norm_backward'), nchw(dy).id, nchw(x).id, b.id(mean), b.id(rstd), b.id(gamma), n, c, h * w, groups, [true, true, true],
   );
-  const dxCl = b.call(aten('contiguous'), dx!.id, MemoryFormat.channelsLast);
-  return [b.output(b.call(aten('permute'), dxCl.id, [0, 2, 3, 1]), 'float32'), b.output(dgamma!, 'float32'), b.output(dbeta!, 'float32')];
+  return [b.output(b.call(aten('permute'), dx!.id, [0, 2, 3, 1]), 'float32'), b.output(dgamma!, 'float32'), b.output(dbeta!, 'float32')];
 });
 
 const torchGroupNormGrad: GradConfig = {
