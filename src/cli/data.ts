@@ -37,10 +37,11 @@ export function register(program: Command): void {
     .option('--images <n>', 'images in all (train + val)', '1000')
     .option('--size <px>', 'square canvas side', '128')
     .option('--seed <k>', 'random seed', '0')
-    .option('--val-fraction <f>', 'fraction of images in val', '0.2')
+    .option('--val-fraction <f>', 'fraction of images in val, a number or a ratio such as 1/6', '0.2')
     .action(async (flags: { kind: string; out: string; images: string; size: string; seed: string; valFraction: string }) => {
       if (flags.kind !== 'mnist-det' && flags.kind !== 'shapes') throw new UsageError(`--kind must be mnist-det or shapes, got ${flags.kind}`);
-      const valFraction = Number(flags.valFraction);
+      const ratio = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(flags.valFraction);
+      const valFraction = ratio ? Number(ratio[1]) / Number(ratio[2]) : Number(flags.valFraction);
       if (!(valFraction > 0 && valFraction < 1)) throw new UsageError(`--val-fraction must be in (0, 1), got ${flags.valFraction}`);
       const opts = {
         images: int('images', flags.images, 2),
