@@ -147,7 +147,11 @@ export function buildFcos(ps: ParamStore, cfg: FcosConfig): DetectorModel & { fo
   const clsTower = tower('cls');
   const regTower = tower('reg');
   const clsOut = conv2d(ps, 'bbox_head.conv_cls', ch, cfg.numClasses, 3, { init: headInit, biasInit: priorProbBias(cfg.priorProb) });
-  const regOut = conv2d(ps, 'bbox_head.conv_reg', ch, 4, 3, { init: headInit });
+  // ltrb = ReLU(scale · conv): with a zero bias (mmdetection's init) half the distances start in
+  // ReLU's flat part, and from random backbone weights a whole run can start with every distance
+  // there (no gradient ever reaches the regression: loss stuck at 1; seen with seed 1 of the
+  // cpu-small preset). A bias of 1 starts every box at ±1 stride around its point, alive.
+  const regOut = conv2d(ps, 'bbox_head.conv_reg', ch, 4, 3, { init: headInit, biasInit: 1 });
   const qualityOut = conv2d(ps, 'bbox_head.conv_centerness', ch, 1, 3, { init: headInit });
   const scales = fpn.strides.map((_, i) => ps.add(`bbox_head.scales.${i}.scale`, [1], { kind: 'constant', value: 1 }, 1, 1));
   const strides = fpn.strides;
