@@ -104,3 +104,21 @@ test('backbones 18/34/50 and the FPN give the documented shapes and channels', (
   assert.equal(ps.count(), 23_508_032);
   ps.dispose();
 });
+
+test('FCOS starts with every ltrb distance alive (positive), for several seeds', async () => {
+  const { buildFcos } = await import('../../src/detect/fcos.js');
+  const { fcosPreset } = await import('../../src/detect/config.js');
+  for (const seed of [0, 1, 2]) {
+    const ps = new ParamStore(new Rng(seed));
+    const model = buildFcos(ps, fcosPreset('tiny', 10));
+    const x = tf.randomNormal([2, 64, 64, 3], 0, 1, 'float32', seed) as tf.Tensor4D;
+    const outs = model.forwardLevels(x);
+    for (const o of outs) {
+      const v = o.reg.dataSync();
+      // ReLU(scale·conv): a zero distance has no gradient, so none may start there
+      assert.ok(v.every((d) => d > 0.5 && d < 1.5), `seed ${seed}: ltrb in [${Math.min(...v)}, ${Math.max(...v)}] at init`);
+    }
+    tf.dispose([x, ...outs.flatMap((o) => [o.cls, o.reg, o.quality])]);
+    ps.dispose();
+  }
+});
