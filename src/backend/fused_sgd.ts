@@ -3,7 +3,7 @@
  * `torch` backend: global-norm gradient clipping, weight decay, momentum (tfjs's
  * MomentumOptimizer semantics: acc = m·acc + g; w = w − lr·acc, non-Nesterov) with libtorch's
  * `_foreach_*` operators. Done through tfjs ops, the same step costs ~10 kernel launches per
- * weight (about 1,000 per FCOS iteration).
+ * weight (~1,900 per FCOS iteration).
  *
  * The weights and momentum buffers are updated in place in their native storage. That is only
  * safe while nothing else refers to that storage, so every weight must own its data (tfjs

@@ -196,6 +196,7 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
   const cfg = resolveTrainConfig(config, trainDs.categories.length);
   const valDs = cfg.raw.evalSplit === 'train' ? trainDs : await loadCoco(join(dataDir, 'val'));
   const trainIds = subsetIds(trainDs, cfg.raw.trainSubset);
+  const flip = trainFlip(cfg.raw.flip, trainDs);
   const valIds = subsetIds(valDs, cfg.raw.valSubset);
   const warnings = checkData(trainDs, valDs, trainIds);
   const out = cfg.raw.out;
@@ -232,7 +233,7 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
       }
       await writeFile(
         join(out, 'config.json'),
-        JSON.stringify({ ...cfg.raw, resolved: { model: cfg.model, schedule: cfg.schedule, clsLoss: cfg.clsLoss, regLoss: cfg.regLoss, regWeight: cfg.regWeight, flip: trainFlip(cfg.raw.flip, trainDs) } }, null, 1),
+        JSON.stringify({ ...cfg.raw, resolved: { model: cfg.model, schedule: cfg.schedule, clsLoss: cfg.clsLoss, regLoss: cfg.regLoss, regWeight: cfg.regWeight, flip } }, null, 1),
       );
     }
   } catch (e) {
@@ -245,7 +246,6 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
   };
   for (const w of warnings) await log({ warning: w });
 
-  const flip = trainFlip(cfg.raw.flip, trainDs);
   const loader = new BatchLoader(trainDs, {
     batchSize: cfg.schedule.batch,
     size: cfg.model.inputSize,
@@ -401,12 +401,13 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
   };
 }
 
-/** Weight decay, clipping by global norm, one momentum step. Disposes the gradients; returns the (pre-clip) norm. */
 /** Horizontal flips: as configured, else as the training set's info asks (`horizontal_flip`), else on. */
 export function trainFlip(configured: boolean | undefined, ds: CocoDataset): boolean {
   if (configured !== undefined) return configured;
   return ds.info?.horizontal_flip !== false;
 }
+
+/** Weight decay, clipping by global norm, one momentum step. Disposes the gradients; returns the (pre-clip) norm. */
 
 export function applyUpdate(optimizer: tf.MomentumOptimizer, allTrainable: [string, tf.Variable][], grads: tf.NamedTensorMap, s: ScheduleConfig): number {
   // a weight that did not reach the loss this step (e.g. no RoI on a level) gets a zero gradient
