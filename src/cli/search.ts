@@ -46,7 +46,7 @@ export function register(program: Command): void {
     .option('--config <file>', 'search config (YAML or JSON; see docs/SEARCH.md)')
     .requiredOption('--out <dir>', 'run folder (journal.sqlite, report.json, report.html)')
     .option('--resume', 'continue the run in --out (after a crash, Ctrl-C or kill -9), reusing every finished evaluation')
-    .option('--demo', 'the small preset: reg-mode search with a tiny FCOS on a generated mnist-det dataset (in --out/data), about 10 minutes on 2 cores')
+    .option('--demo', 'the small preset: reg-mode search with a tiny FCOS on a generated mnist-det dataset (in --out/data), about 5 minutes on 2 cores')
     .option('--mode <mode>', 'cls | bcls | reg (config: mode)')
     .option('--strategy <s>', 'cse | vanilla (config: strategy)')
     .option('--seed <n>', 'random seed (config: seed)', int('seed'))

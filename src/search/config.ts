@@ -264,7 +264,7 @@ export function deepMerge(a: unknown, b: unknown): unknown {
  * The preset behind `--demo`: every stage for real on a generated mnist-det dataset (64 px, 500
  * images; the CLI writes it into RUN_DIR/data when missing): random regression losses, CPV, MOS
  * level 1, and a tiny FCOS trained on 300 images as the proxy task, then the final retraining of
- * the best losses and the default. About 10 minutes on 2 cores.
+ * the best losses and the default. About 5 minutes on 2 cores (4 min 24 s measured, docs/RESULTS.md).
  */
 export const DEMO_CONFIG = {
   mode: 'reg',
