@@ -3,10 +3,12 @@
  *  1. BLAS: median time of a [2100x32]·[32x2048] matrix product on the torch backend (Debian's
  *     libtorch calls libblas.so.3: OpenBLAS when installed, else the reference BLAS; compare by
  *     switching `update-alternatives --config libblas.so.3-x86_64-linux-gnu`).
- *  2. OpenMP wait policy: 20 training iterations of the tiny FCOS (2 threads) in a child process
- *     with OMP_WAIT_POLICY=ACTIVE and =PASSIVE, while two busy-looping processes compete for the
- *     cores (as in a search pool or on a shared machine).
- * Options: --iters N (20) --no-load (no competing processes)
+ *  2. OpenMP waiting: 20 training iterations of the tiny FCOS (2 threads) in a child process
+ *     with OMP_WAIT_POLICY=ACTIVE, =PASSIVE and libgomp's spin count bounded (GOMP_SPINCOUNT,
+ *     the backend's default), while two busy-looping processes compete for the cores (as in a
+ *     search pool or on a shared machine).
+ * Options: --iters N (20) --no-load (no competing processes) --settings A,B,... (each
+ *          ACTIVE, PASSIVE or a spin count; default ACTIVE,PASSIVE,<the backend's default>)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,10 +16,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tf } from '../src/tf.js';
 import { useTorchBackend } from '../src/backend/index.js';
+import { DEFAULT_GOMP_SPINCOUNT } from '../src/backend/native.js';
 
 const argIndex = process.argv.indexOf('--iters');
 const iters = argIndex > 0 ? Number(process.argv[argIndex + 1]) : 20;
 const withLoad = !process.argv.includes('--no-load');
+const settingsIndex = process.argv.indexOf('--settings');
+const settings = settingsIndex > 0 ? process.argv[settingsIndex + 1]!.split(',') : ['ACTIVE', 'PASSIVE', String(DEFAULT_GOMP_SPINCOUNT)];
 
 if (process.env.CSE_BENCH_CHILD) {
   // Child: train the tiny FCOS and print the training seconds.
@@ -48,14 +53,17 @@ const cli = join(import.meta.dirname, '..', 'bin', 'cse-autoloss.js');
 spawnSync(process.execPath, [cli, 'data', 'make', '--kind', 'mnist-det', '--images', '120', '--size', '64', '--seed', '0', '--out', dir], { stdio: 'ignore' });
 const hogs = withLoad ? [0, 1].map(() => spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' })) : [];
 try {
-  for (const policy of ['ACTIVE', 'PASSIVE']) {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--iters', String(iters)], {
-      encoding: 'utf8',
-      env: { ...process.env, CSE_BENCH_CHILD: dir, OMP_WAIT_POLICY: policy, CSE_THREADS: '2' },
-    });
+  for (const setting of settings) {
+    const env: NodeJS.ProcessEnv = { ...process.env, CSE_BENCH_CHILD: dir, CSE_THREADS: '2' };
+    delete env.OMP_WAIT_POLICY;
+    delete env.GOMP_SPINCOUNT;
+    const policy = /^\d+$/.test(setting) ? `GOMP_SPINCOUNT=${setting}` : `OMP_WAIT_POLICY=${setting}`;
+    if (/^\d+$/.test(setting)) env.GOMP_SPINCOUNT = setting;
+    else env.OMP_WAIT_POLICY = setting;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--iters', String(iters)], { encoding: 'utf8', env });
     const line = r.stdout.trim().split('\n').pop() ?? '';
     const secs = (JSON.parse(line) as { trainSeconds: number }).trainSeconds;
-    console.log(`tiny FCOS, ${iters} iterations, 2 threads, OMP_WAIT_POLICY=${policy}${withLoad ? ', 2 competing busy processes' : ''}: ${secs.toFixed(1)} s`);
+    console.log(`tiny FCOS, ${iters} iterations, 2 threads, ${policy}${withLoad ? ', 2 competing busy processes' : ''}: ${secs.toFixed(1)} s`);
   }
 } finally {
   for (const h of hogs) h.kill('SIGKILL');

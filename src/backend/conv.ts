@@ -61,6 +61,12 @@ export function weightOf(b: TorchBackend, filter: NativeTensor, depthwise: boole
   return b.call(aten('permute'), r.id, [2, 3, 0, 1]);
 }
 
+/** Whether a 4-D NCHW tensor (or view) is stored channels-last, e.g. an NHWC-contiguous tfjs tensor's NCHW view. */
+export function storedChannelsLast(t: NativeTensor): boolean {
+  if (t.shape.length !== 4 || (t.shape[1] ?? 1) <= 1) return false;
+  return aten('stride', 'int')(t.id, 1)[1] === 1;
+}
+
 /** ATen weight gradient [out, in/groups, fh, fw] → tfjs filter layout. */
 export function weightGradToTfjs(b: TorchBackend, g: NativeTensor, filterShape: number[], depthwise: boolean): NativeTensor {
   if (!depthwise) return b.call(aten('permute'), g.id, [2, 3, 1, 0]);
@@ -105,7 +111,9 @@ export function conv2dBackpropInput(b: TorchBackend, dy: TensorInfo, filter: Ten
   const channelsLast = info.dataFormat === 'channelsLast';
   const g = channelsLast ? nchw(b, b.input(dy)) : b.input(dy);
   const w = weightOf(b, b.input(filter), depthwise);
-  const fmt = channelsLast ? MemoryFormat.channelsLast : MemoryFormat.contiguous;
+  // ATen computes in the memory format of this (shape-only) input: match dy's storage, else it
+  // copies dy and the weight into the other format first
+  const fmt = storedChannelsLast(g) ? MemoryFormat.channelsLast : MemoryFormat.contiguous;
   const shape = paddedNchwShape(info);
   const dummy = b.call(aten('empty', 'memory_format'), shape, ScalarType.float32, null, null, null, fmt);
   const pad = padOf(info);
@@ -137,3 +145,4 @@ export function conv2dBackpropFilter(b: TorchBackend, x: TensorInfo, dy: TensorI
   if (!gw) throw new Error('convolution_backward returned no weight gradient');
   return weightGradToTfjs(b, gw, filterShape, depthwise);
 }
+

@@ -9,9 +9,11 @@ import { kernelConfigs } from './register_all_kernels.js';
 import { native } from './native.js';
 import { registerGradientOverrides, torchReluGradConfig } from './gradients.js';
 import { registerGroupNorm } from './ops/group_norm.js';
+import { registerFilterStorage } from './ops/filter_storage.js';
 
 export { TorchBackend } from './backend_torch.js';
 export { groupNorm, groupNormReference } from './ops/group_norm.js';
+export { convFilterStorage } from './ops/filter_storage.js';
 export const BACKEND_NAME = 'torch';
 
 let registered = false;
@@ -25,6 +27,7 @@ export function registerTorchBackend(priority = 3): void {
   tf.registerKernel(torchReluGradConfig);
   registerGradientOverrides();
   registerGroupNorm();
+  registerFilterStorage();
 }
 
 /** Makes `torch` the active backend (throws a clear error when libtorch cannot be loaded). */

@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,6 +37,10 @@ export interface NativeAddon {
   setDevice(device: string): void;
   hasCuda(): boolean;
   setMkldnn(enabled: boolean): boolean;
+  /** Starts timing every ATen operator call (inclusive: nested operators count in each). */
+  profileStart(parents?: boolean): void;
+  /** Stops timing; flat [name, calls, total microseconds, ...]. */
+  profileStop(): (string | number)[];
 }
 
 /** A native tensor as returned by an operator call. */
@@ -56,6 +61,25 @@ function packageRoot(): string {
   throw new Error('cse-autoloss: cannot find the package root (binding.gyp) above ' + fileURLToPath(import.meta.url));
 }
 
+/** libgomp's spin count before an idle worker thread sleeps, on a machine that is not busy. */
+export const DEFAULT_GOMP_SPINCOUNT = 30_000;
+
+/**
+ * How libgomp's idle worker threads should wait for the next parallel region, unless the user set
+ * OMP_WAIT_POLICY or GOMP_SPINCOUNT (then null: theirs stands).
+ * - Sleeping at once (PASSIVE) costs a futex wake-up per parallel region: a cpu-small FCOS step
+ *   has hundreds of them, and took ~260-300 ms instead of ~205-220 ms (bench:threading).
+ * - Spinning without bound (ACTIVE), or long (libgomp's default of 300k spins), collapses when
+ *   more runnable threads than cores exist: 10-20x slower with two busy processes alongside.
+ * So: a short spin (30k) when the machine is not busy (1-minute load below half the cores), which
+ * keeps the threads awake across a step's short serial gaps; PASSIVE when it is busy.
+ */
+export function ompWaitSetting(env: NodeJS.ProcessEnv, load1: number, cores: number): { name: string; value: string } | null {
+  if (env.OMP_WAIT_POLICY !== undefined || env.GOMP_SPINCOUNT !== undefined) return null;
+  if (load1 >= cores / 2) return { name: 'OMP_WAIT_POLICY', value: 'PASSIVE' };
+  return { name: 'GOMP_SPINCOUNT', value: String(DEFAULT_GOMP_SPINCOUNT) };
+}
+
 /** The addon, loaded on first use. Throws a clear error when it is not built or libtorch is missing. */
 export function native(): NativeAddon {
   if (addon) return addon;
@@ -67,12 +91,9 @@ export function native(): NativeAddon {
         '(it installs Debian libtorch-dev when needed and builds the addon; set LIBTORCH=/path/to/libtorch to use another libtorch).',
     );
   }
-  // libgomp's worker threads spin while they wait for work by default. When more runnable threads
-  // than cores exist (a search pool, other processes), spinning threads starve the ones doing the
-  // work and a training step gets 10x slower or worse. Passive waiting costs little when the
-  // machine is idle, so it is the default; set OMP_WAIT_POLICY yourself to choose otherwise.
-  // (libgomp reads it when libtorch loads it, i.e. on the require below.)
-  process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+  // libgomp reads OMP_WAIT_POLICY / GOMP_SPINCOUNT when libtorch loads it, i.e. on the require below.
+  const wait = ompWaitSetting(process.env, loadavg()[0] ?? 0, availableParallelism());
+  if (wait) process.env[wait.name] = wait.value;
   try {
     addon = createRequire(import.meta.url)(file) as NativeAddon;
   } catch (err) {

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../tf.js';
 import type { ParamStore } from './layers.js';
+import { filterStorage } from './layers.js';
 
 export interface NamedTensor {
   name: string;
@@ -132,7 +133,9 @@ export function loadWeightsInto(ps: ParamStore, weights: tf.NamedTensorMap, sour
   for (const [name, v] of ps.vars) {
     const w = weights[name];
     if (w) {
-      v.assign(w);
+      const stored = filterStorage(w);
+      v.assign(stored);
+      if (stored !== w) stored.dispose();
       loaded++;
     }
   }

@@ -6,6 +6,7 @@
 import { tf } from '../tf.js';
 import type { Rng } from '../util/rng.js';
 import { groupNorm as groupNormOp } from '../backend/ops/group_norm.js';
+import { convFilterStorage } from '../backend/ops/filter_storage.js';
 
 export type Init =
   | { kind: 'kaiming-normal-fan-out' }
@@ -13,6 +14,14 @@ export type Init =
   | { kind: 'xavier-uniform' }
   | { kind: 'normal'; std: number }
   | { kind: 'constant'; value: number };
+
+/** 4-D weights are convolution filters: stored in the order the backend's convolutions read (filter_storage.ts). */
+export function filterStorage(t: tf.Tensor): tf.Tensor {
+  if (t.rank !== 4) return t;
+  const s = convFilterStorage(t as tf.Tensor4D);
+  t.dispose();
+  return s;
+}
 
 export class ParamStore {
   readonly vars = new Map<string, tf.Variable>();
@@ -49,7 +58,7 @@ export class ParamStore {
         data.fill(init.value);
         break;
     }
-    const init0 = tf.tensor(data, shape);
+    const init0 = filterStorage(tf.tensor(data, shape));
     const v = tf.variable(init0, trainable);
     init0.dispose(); // the variable then owns its data alone (the fused optimizer step needs that)
     this.vars.set(name, v);
