@@ -121,7 +121,8 @@ for (const detector of arg('detectors', 'fcos,faster-rcnn').split(',') as Detect
   py?.close();
   const mts = median(ts);
   const line = `${detector}: torch backend ${mts.toFixed(0)} ms/it (${((1000 * batch) / mts).toFixed(1)} img/s)`;
-  const setup = `${threads} threads, batch ${batch}, ${size} px`;
+  const omp = process.env.OMP_WAIT_POLICY ? `OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY}` : `GOMP_SPINCOUNT=${process.env.GOMP_SPINCOUNT ?? '(libgomp default)'}`;
+  const setup = `${threads} threads, batch ${batch}, ${size} px, both sides ${omp}`;
   if (pt.length) {
     const mpt = median(pt);
     console.log(`${line}; PyTorch eager ${mpt.toFixed(0)} ms/it (${((1000 * batch) / mpt).toFixed(1)} img/s); ratio ${(mts / mpt).toFixed(2)} (target <= 1.25); ${setup}`);

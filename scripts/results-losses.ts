@@ -68,7 +68,7 @@ interface Row {
 await useTorchBackend();
 const t0 = Date.now();
 const runsDir = join(root, itersArg ? `runs-it${itersArg}` : 'runs');
-const itersOf = (det: DetectorKind) => (itersArg ? Number(itersArg) : resolveTrainConfig({ detector: det, preset: 'cpu-small' }, 1).schedule.iters);
+const itersOf = (det: DetectorKind) => (itersArg ? Number(itersArg) : resolveTrainConfig({ detector: det, data: '-', preset: 'cpu-small' }, 1).schedule.iters);
 type RunMetrics = { status: string; iters?: number; metrics: Record<string, number> | null; timing?: { seconds: number } };
 function finished(out: string, det: DetectorKind): RunMetrics | null {
   const done = join(out, 'metrics.json');
@@ -134,7 +134,8 @@ const stat = (xs: number[]) => {
   const f = xs.filter(Number.isFinite);
   if (!f.length) return '—';
   const mean = f.reduce((a, b) => a + b, 0) / f.length;
-  const sd = f.length > 1 ? Math.sqrt(f.reduce((a, b) => a + (b - mean) ** 2, 0) / (f.length - 1)) : 0;
+  if (f.length === 1) return (100 * mean).toFixed(1); // one seed: no spread to show
+  const sd = Math.sqrt(f.reduce((a, b) => a + (b - mean) ** 2, 0) / (f.length - 1));
   return `${(100 * mean).toFixed(1)} ± ${(100 * sd).toFixed(1)}`;
 };
 const lines: string[] = [

@@ -45,6 +45,12 @@ export class TorchBackend extends KernelBackend {
   private bytes = 0;
   /** Native ids created while a kernel runs; freed when it returns unless handed out as outputs. */
   private scratch: number[] | null = null;
+  /**
+   * A convolution's filter gradient computed together with its input gradient (one ATen call for
+   * both), waiting for the Conv2DBackpropFilter kernel that tfjs runs next for the same x and dy.
+   * One slot: a new stash, or disposing that x or dy, frees an unclaimed one.
+   */
+  private filterGradStash: { x: DataId; dy: DataId; key: string; id: number } | null = null;
 
   constructor() {
     super();
@@ -108,6 +114,12 @@ export class TorchBackend extends KernelBackend {
     if (side !== undefined) {
       this.n.free(side);
       this.sidecars.delete(dataId);
+    }
+    const st = this.filterGradStash;
+    if (st && (st.x === dataId || st.dy === dataId)) {
+      // nobody asked for that filter gradient (e.g. a gradient with respect to the input only)
+      this.n.free(st.id);
+      this.filterGradStash = null;
     }
     this.data.delete(dataId);
     this.count--;
@@ -252,6 +264,25 @@ export class TorchBackend extends KernelBackend {
     const old = this.sidecars.get(dataId);
     if (old !== undefined) this.n.free(old);
     this.sidecars.set(dataId, t.id);
+  }
+
+  /** Keeps a kernel temporary (a filter gradient for x, dy, key) for `takeFilterGrad`. */
+  stashFilterGrad(x: DataId, dy: DataId, key: string, t: NativeTensor): void {
+    const k = this.scratch ? this.scratch.lastIndexOf(t.id) : -1;
+    if (k < 0) throw new Error('torch backend: internal error, only a kernel temporary can be stashed');
+    (this.scratch as number[])[k] = -1;
+    if (this.filterGradStash) this.n.free(this.filterGradStash.id);
+    this.filterGradStash = { x, dy, key, id: t.id };
+  }
+
+  /** The stashed filter gradient for exactly these x, dy and key, as a temporary of the current kernel. */
+  takeFilterGrad(x: DataId, dy: DataId, key: string): NativeTensor | null {
+    const s = this.filterGradStash;
+    if (!s || s.x !== x || s.dy !== dy || s.key !== key || !this.scratch) return null;
+    this.filterGradStash = null;
+    this.scratch.push(s.id);
+    const info = this.n.info(s.id);
+    return { id: s.id, dtype: info[0] as NDType, shape: info.slice(1) };
   }
 
   /** The native tensor attached to `dataId`, if any. */

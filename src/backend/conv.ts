@@ -146,3 +146,30 @@ export function conv2dBackpropFilter(b: TorchBackend, x: TensorInfo, dy: TensorI
   return weightGradToTfjs(b, gw, filterShape, depthwise);
 }
 
+
+/** Key of a filter gradient: the attributes tfjs's Conv2DBackpropFilter kernel gets. */
+export function filterGradKey(strides: number | [number, number], pad: unknown, dataFormat: string, dimRoundingMode: unknown, filterShape: number[]): string {
+  return JSON.stringify([strides, pad, dataFormat, dimRoundingMode ?? null, filterShape]);
+}
+
+/**
+ * Input and filter gradients of a (non-depthwise) convolution in one ATen call, as PyTorch's
+ * autograd does. Returns both in tfjs layout.
+ */
+export function conv2dBackwardBoth(b: TorchBackend, x: TensorInfo, dy: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): { dx: NativeTensor; dw: NativeTensor } {
+  const channelsLast = info.dataFormat === 'channelsLast';
+  const pad = padOf(info);
+  const { t, padding } = prepareInput(b, b.input(x), channelsLast, pad);
+  const g = channelsLast ? nchw(b, b.input(dy)) : b.input(dy);
+  const w = weightOf(b, b.input(filter), false);
+  const outs = b.callAllWithFallback(
+    aten('convolution_backward'), g.id, t.id, w.id, null,
+    [info.strideHeight, info.strideWidth], padding, [info.dilationHeight, info.dilationWidth], false, [0, 0], 1, [true, true, false],
+  );
+  const [gx, gw] = outs;
+  if (!gx || !gw || gx.shape.length !== 4 || gw.shape.length !== 4 || gw.shape[0] !== w.shape[0] || gx.shape[0] !== t.shape[0]) {
+    throw new Error('convolution_backward did not return both gradients');
+  }
+  const un = unpad(b, gx, pad, info.inHeight, info.inWidth);
+  return { dx: channelsLast ? nhwc(b, un) : un, dw: weightGradToTfjs(b, gw, filter.shape, false) };
+}

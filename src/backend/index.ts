@@ -7,7 +7,7 @@ import { tf } from '../tf.js';
 import { TorchBackend } from './backend_torch.js';
 import { kernelConfigs } from './register_all_kernels.js';
 import { native } from './native.js';
-import { registerGradientOverrides, torchReluGradConfig } from './gradients.js';
+import { registerGradientOverrides, torchConv2DBackwardConfig, torchReluGradConfig } from './gradients.js';
 import { registerGroupNorm } from './ops/group_norm.js';
 import { registerFilterStorage } from './ops/filter_storage.js';
 
@@ -25,6 +25,7 @@ export function registerTorchBackend(priority = 3): void {
   tf.registerBackend(BACKEND_NAME, () => new TorchBackend(), priority);
   for (const k of kernelConfigs) tf.registerKernel(k);
   tf.registerKernel(torchReluGradConfig);
+  tf.registerKernel(torchConv2DBackwardConfig);
   registerGradientOverrides();
   registerGroupNorm();
   registerFilterStorage();
