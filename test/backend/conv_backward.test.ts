@@ -8,7 +8,7 @@ import { numNativeTensors, useTorchBackend } from '../../src/backend/index.js';
 // the filter gradient to the Conv2DBackpropFilter kernel that follows; checked against tfjs's cpu
 // backend (tfjs-core's own gradient) for both, a filter shared by two convolutions (accumulated
 // gradients), the filter alone (input is data) and the input alone (filter is a constant).
-const cases: [[number, number, number, number], [number, number, number, number], number, number | "same" | "valid"][] = [
+const cases: [[number, number, number, number], [number, number, number, number], number, number | 'same' | 'valid'][] = [
   [[2, 9, 9, 3], [3, 3, 3, 4], 1, 1],
   [[2, 8, 8, 4], [3, 3, 4, 5], 2, 'same'], // asymmetric padding
   [[1, 7, 6, 2], [1, 1, 2, 3], 2, 0],
