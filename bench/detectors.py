@@ -506,18 +506,31 @@ def main():
     params = sum(p.numel() for p in model.parameters())
     print(json.dumps({"ready": True, "params": params}), flush=True)
     k = 0
+    def step():
+        images, boxes, labels = batches[k % len(batches)]
+        opt.zero_grad()
+        loss = model.loss(images, boxes, labels, sampler) if isinstance(model, FasterRCNN) else model.loss(images, boxes, labels)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 35)
+        opt.step()
+        return loss
+
     for line in sys.stdin:
+        if line.startswith("profile"):
+            n = int(line.split()[1])
+            with torch.autograd.profiler.profile() as prof:
+                for _ in range(n):
+                    step()
+                    k += 1
+            rows = [[e.key, e.count / n, e.cpu_time_total / 1000 / n] for e in prof.key_averages()]
+            print(json.dumps({"profile": rows}), flush=True)
+            continue
         steps = int(line)
         times = []
         for _ in range(steps):
-            images, boxes, labels = batches[k % len(batches)]
-            k += 1
             t0 = time.perf_counter()
-            opt.zero_grad()
-            loss = model.loss(images, boxes, labels, sampler) if isinstance(model, FasterRCNN) else model.loss(images, boxes, labels)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 35)
-            opt.step()
+            loss = step()
+            k += 1
             times.append((time.perf_counter() - t0) * 1000)
         print(json.dumps({"times": times, "loss": float(loss)}), flush=True)
 

@@ -9,7 +9,9 @@
  * iteration times (target ≤ 1.25) and the last loss of each side as a sanity check.
  *
  * Options: --detectors fcos,faster-rcnn (default: both) --rounds N (5) --steps N per round (10)
- * --threads N --batch N
+ * --threads N --batch N --profile N (after timing: N more steps of each side under an operator
+ * profiler, the addon's on ours and torch.autograd.profiler on the twin; prints the ATen
+ * operators side by side, inclusive ms per step, so a gap can be traced to operators)
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -17,6 +19,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tf } from '../src/tf.js';
 import { getNumThreads, setNumThreads, useTorchBackend } from '../src/backend/index.js';
+import { native } from '../src/backend/native.js';
 import { applyUpdate, buildDetector, buildHeadLosses, resolveTrainConfig, type DetectorKind, type TrainBatch } from '../src/detect/index.js';
 import { Rng } from '../src/util/rng.js';
 
@@ -31,6 +34,7 @@ const median = (xs: number[]) => {
 const rounds = Number(arg('rounds', '5'));
 const steps = Number(arg('steps', '10'));
 const batch = Number(arg('batch', '8'));
+const profileSteps = Number(arg('profile', '0'));
 const size = 128;
 const classes = 10;
 await useTorchBackend();
@@ -75,6 +79,12 @@ async function pythonTwin(detector: DetectorKind, base: number) {
       lastLoss = r.loss;
       return r.times;
     },
+    /** [ATen operator, calls per step, inclusive ms per step] over n profiled steps. */
+    async profile(n: number): Promise<[string, number, number][]> {
+      py.stdin!.write(`profile ${n}\n`);
+      const l = await lines.next();
+      return (JSON.parse(l.value as string) as { profile: [string, number, number][] }).profile;
+    },
     close() {
       py.stdin!.end();
     },
@@ -118,6 +128,15 @@ for (const detector of arg('detectors', 'fcos,faster-rcnn').split(',') as Detect
     ts.push(...runTs(steps));
     if (py) pt.push(...(await py.run(steps).catch(() => [])));
   }
+  let profiles: { ours: [string, number, number][]; twin: [string, number, number][] } | null = null;
+  if (profileSteps > 0) {
+    native().profileStart();
+    runTs(profileSteps);
+    const flat = native().profileStop();
+    const ours: [string, number, number][] = [];
+    for (let i = 0; i < flat.length; i += 3) ours.push([flat[i] as string, (flat[i + 1] as number) / profileSteps, (flat[i + 2] as number) / 1000 / profileSteps]);
+    profiles = { ours, twin: py ? await py.profile(profileSteps).catch(() => []) : [] };
+  }
   py?.close();
   const mts = median(ts);
   const line = `${detector}: torch backend ${mts.toFixed(0)} ms/it (${((1000 * batch) / mts).toFixed(1)} img/s)`;
@@ -129,6 +148,16 @@ for (const detector of arg('detectors', 'fcos,faster-rcnn').split(',') as Detect
     console.log(`  parameters: torch backend ${params}, PyTorch ${py!.params} (equal); last loss: torch backend ${lastLoss.toFixed(3)}, PyTorch ${py!.lastLoss().toFixed(3)}`);
   } else {
     console.log(`${line}; the PyTorch twin did not run (see its stderr above); ${setup}; ${params} parameters`);
+  }
+  if (profiles) {
+    const twin = new Map(profiles.twin.map((r) => [r[0], r]));
+    const ours = new Map(profiles.ours.map((r) => [r[0], r]));
+    const names = [...new Set([...ours.keys(), ...twin.keys()])].filter((n) => n.startsWith('aten::'));
+    names.sort((a, b) => Math.max(ours.get(b)?.[2] ?? 0, twin.get(b)?.[2] ?? 0) - Math.max(ours.get(a)?.[2] ?? 0, twin.get(a)?.[2] ?? 0));
+    console.log(`  ATen operators over ${profileSteps} steps (inclusive: nested operators count in their callers too), per step:`);
+    console.log(`  ${'operator'.padEnd(40)} ${'torch backend'.padStart(20)} ${'PyTorch'.padStart(20)}`);
+    const cell = (r?: [string, number, number]) => (r ? `${r[2].toFixed(2)} ms ×${r[1].toFixed(0)}` : '—').padStart(20);
+    for (const n of names.slice(0, 25)) console.log(`  ${n.padEnd(40)} ${cell(ours.get(n))} ${cell(twin.get(n))}`);
   }
   opt.dispose();
   model.ps.dispose();
