@@ -12,6 +12,7 @@ import { BatchLoader, loadCoco, type Batch, type CocoDataset } from '../data/ind
 import { evaluateCoco, type CocoDetection, type CocoMetrics } from '../eval/index.js';
 import { Rng } from '../util/rng.js';
 import { fusedMomentumStep } from '../backend/fused_sgd.js';
+import { getNumThreads } from '../backend/index.js';
 import { loadWeightsInto, readCheckpoint, readOptimizerState, saveCheckpoint, CheckpointError } from './checkpoint.js';
 import { buildHeadLosses, resolveTrainConfig, DetectConfigError, type ModelConfig, type ResolvedTrainConfig, type ScheduleConfig, type TrainConfigInput } from './config.js';
 import { buildFasterRcnn } from './faster_rcnn.js';
@@ -372,7 +373,7 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
             seed: cfg.raw.seed,
             iters: state.iter,
             metrics,
-            timing: { seconds, trainSeconds, evalSeconds: evalMs / 1000, imagesPerSec: ((state.iter - startIter) * cfg.schedule.batch) / Math.max(1e-9, trainSeconds), backend: tf.getBackend() },
+            timing: { seconds, trainSeconds, evalSeconds: evalMs / 1000, imagesPerSec: ((state.iter - startIter) * cfg.schedule.batch) / Math.max(1e-9, trainSeconds), backend: tf.getBackend(), threads: tf.getBackend() === 'torch' ? getNumThreads() : null, resumedFrom: startIter },
             lastLosses,
           },
           null,
