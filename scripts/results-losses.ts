@@ -9,7 +9,8 @@
  *          --datasets mnist-det,shapes --detectors fcos,faster-rcnn --root DIR (data/runs, default results/)
  *          --out FILE (docs/RESULTS.md)
  * Runs are resumable: a run folder with a metrics.json of status ok or diverged (and the same iteration
- * count) is not trained again. Shortened schedules live in their own folders (runs-itN), so they never mix
+ * count) is not trained again, and a run stopped midway goes on from its last checkpoint (every
+ * 10% of the iterations; its data order after that point differs from an uninterrupted run's). Shortened schedules live in their own folders (runs-itN), so they never mix
  * with the documented one. Training goes seed by seed (every variant's seed 0 first), so a partial
  * table already has one run in each cell.
  * --collect-only writes the table from the finished runs and trains nothing (missing runs are listed).
@@ -109,6 +110,7 @@ if (!collectOnly) {
             seed,
             clsLoss: v.cls,
             regLoss: v.reg,
+            resume: true, // a run stopped midway goes on from its last checkpoint (recorded as resumedFrom)
             ...(itersArg ? { iters: Number(itersArg), warmupIters: warmupArg } : {}),
           });
           console.log(`  -> ${r.status} AP ${r.metrics?.AP?.toFixed(3)} AP50 ${r.metrics?.AP50?.toFixed(3)} (${(r.seconds / 60).toFixed(1)} min)`);
