@@ -174,6 +174,20 @@ export class TorchBackend extends KernelBackend {
     return e;
   }
 
+  /**
+   * Makes a kernel temporary the storage of `dataId` (same shape and dtype), freeing the old one:
+   * an in-place update that was computed out of place (the fused optimizer step).
+   */
+  replaceStorage(dataId: DataId, t: NativeTensor): void {
+    const e = this.entry(dataId);
+    if (!sameShape(e.shape, t.shape) || NDTYPE[e.dtype] !== t.dtype) throw new Error('torch backend: internal error, replaceStorage needs the same shape and dtype');
+    const k = this.scratch ? this.scratch.lastIndexOf(t.id) : -1;
+    if (k < 0) throw new Error('torch backend: internal error, only a kernel temporary can become storage');
+    (this.scratch as number[])[k] = -1;
+    this.n.free(e.id);
+    e.id = t.id;
+  }
+
   /** The native id behind a tfjs tensor. */
   id(t: TensorInfo): number {
     return this.input(t).id;

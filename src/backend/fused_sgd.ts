@@ -5,8 +5,9 @@
  * `_foreach_*` operators. Done through tfjs ops, the same step costs ~10 kernel launches per
  * weight (~1,900 per FCOS iteration).
  *
- * The weights and momentum buffers are updated in place in their native storage. That is only
- * safe while nothing else refers to that storage, so every weight must own its data (tfjs
+ * The weights are updated in place in their native storage and each momentum buffer gets the
+ * freshly computed new buffer as its storage. That is only safe while nothing else refers to that
+ * storage, so every weight and buffer must own its data (tfjs
  * reference count 1, the variable's own shape); otherwise `null` is returned and the caller
  * takes the generic path. Training disposes every intermediate tensor before the update, so no
  * view of a weight is alive at that point.
@@ -14,6 +15,7 @@
 import { tf } from '../tf.js';
 import { TorchBackend } from './backend_torch.js';
 import { aten, dbl } from './native.js';
+import type { NativeTensor } from './native.js';
 
 export interface FusedSgdOptions {
   lr: number;
@@ -66,12 +68,23 @@ export function fusedMomentumStep(optimizer: tf.MomentumOptimizer, vars: tf.Vari
     const n = Number(be.n.toBuffer(total.id)[0]);
     if (!Number.isFinite(n)) return n;
     const clip = o.gradClip !== null && n > o.gradClip ? o.gradClip / (n + 1e-6) : 1;
-    // fresh gradient tensors (inputs may share storage with each other): g' = clip·g + wd·w
-    const g2 = be.callAll(aten('_foreach_mul', 'Scalar'), gids, dbl(clip)).map((t) => t.id);
-    if (o.weightDecay > 0) be.callAll(aten('_foreach_add_', 'List'), g2, pids, dbl(o.weightDecay));
-    be.callAll(aten('_foreach_mul_', 'Scalar'), bids, dbl(o.momentum));
-    be.callAll(aten('_foreach_add_', 'List'), bids, g2, 1);
-    be.callAll(aten('_foreach_add_', 'List'), pids, bids, dbl(-o.lr));
+    // The new momentum buffers, computed into fresh tensors (the gradients may share storage with
+    // each other): acc' = clip·g + wd·w + m·acc. Without clipping the first term and the weight
+    // decay come from one out-of-place pass; acc' then replaces acc's storage, so each step makes
+    // three passes over the weights' size (four when clipping) instead of five.
+    let next: NativeTensor[];
+    if (clip !== 1) {
+      next = be.callAll(aten('_foreach_mul', 'Scalar'), gids, dbl(clip));
+      if (o.weightDecay > 0) be.callAll(aten('_foreach_add_', 'List'), next.map((t) => t.id), pids, dbl(o.weightDecay));
+      if (o.momentum !== 0) be.callAll(aten('_foreach_add_', 'List'), next.map((t) => t.id), bids, dbl(o.momentum));
+    } else if (o.weightDecay > 0) {
+      next = be.callAll(aten('_foreach_add', 'List'), gids, pids, dbl(o.weightDecay));
+      if (o.momentum !== 0) be.callAll(aten('_foreach_add_', 'List'), next.map((t) => t.id), bids, dbl(o.momentum));
+    } else {
+      next = be.callAll(aten('_foreach_add', 'List'), gids, bids, dbl(o.momentum));
+    }
+    accs.forEach((a, i) => be.replaceStorage(a.dataId, next[i]!));
+    be.callAll(aten('_foreach_add_', 'List'), pids, next.map((t) => t.id), dbl(-o.lr));
     return n;
   });
   if (Number.isFinite(norm)) opt.incrementIterations();
