@@ -67,6 +67,16 @@ export function storedChannelsLast(t: NativeTensor): boolean {
   return aten('stride', 'int')(t.id, 1)[1] === 1;
 }
 
+/**
+ * A convolution input with very few channels (an image: 1-4) stored channels-last is copied to
+ * NCHW first (cheap at that size): ATen then computes the convolution, and hands on its output,
+ * in NCHW, which is what the GroupNorm and convolutions after it read without copying.
+ */
+export function fewChannelsNchw(b: TorchBackend, t: NativeTensor): NativeTensor {
+  if (t.shape.length !== 4 || (t.shape[1] ?? 0) > 4 || !storedChannelsLast(t)) return t;
+  return b.call(aten('contiguous'), t.id);
+}
+
 /** ATen weight gradient [out, in/groups, fh, fw] → tfjs filter layout. */
 export function weightGradToTfjs(b: TorchBackend, g: NativeTensor, filterShape: number[], depthwise: boolean): NativeTensor {
   if (!depthwise) return b.call(aten('permute'), g.id, [2, 3, 1, 0]);
@@ -85,7 +95,9 @@ export interface ConvArgs {
 /** Forward convolution; returns an NHWC (or NCHW when the info says channelsFirst) native tensor. */
 export function conv2d(b: TorchBackend, { x, filter, info, depthwise, bias }: ConvArgs): NativeTensor {
   const channelsLast = info.dataFormat === 'channelsLast';
-  const { t, padding } = prepareInput(b, b.input(x), channelsLast, padOf(info));
+  const p = prepareInput(b, b.input(x), channelsLast, padOf(info));
+  const t = depthwise ? p.t : fewChannelsNchw(b, p.t);
+  const padding = p.padding;
   const w = weightOf(b, b.input(filter), depthwise);
   const groups = depthwise ? info.inChannels : 1;
   const biasOk = bias && bias.shape.length === 1 && bias.shape[0] === info.outChannels;
@@ -131,7 +143,9 @@ export function conv2dBackpropInput(b: TorchBackend, dy: TensorInfo, filter: Ten
 /** Gradient of the convolution with respect to its filter (tfjs layout). */
 export function conv2dBackpropFilter(b: TorchBackend, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo, filterShape: number[], depthwise: boolean): NativeTensor {
   const channelsLast = info.dataFormat === 'channelsLast';
-  const { t, padding } = prepareInput(b, b.input(x), channelsLast, padOf(info));
+  const p = prepareInput(b, b.input(x), channelsLast, padOf(info));
+  const t = depthwise ? p.t : fewChannelsNchw(b, p.t);
+  const padding = p.padding;
   const g = channelsLast ? nchw(b, b.input(dy)) : b.input(dy);
   const [fh, fw, inC, last] = filterShape as [number, number, number, number];
   const wShape = depthwise ? [inC * last, 1, fh, fw] : [last, inC, fh, fw];
@@ -159,7 +173,9 @@ export function filterGradKey(strides: number | [number, number], pad: unknown, 
 export function conv2dBackwardBoth(b: TorchBackend, x: TensorInfo, dy: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): { dx: NativeTensor; dw: NativeTensor } {
   const channelsLast = info.dataFormat === 'channelsLast';
   const pad = padOf(info);
-  const { t, padding } = prepareInput(b, b.input(x), channelsLast, pad);
+  const p = prepareInput(b, b.input(x), channelsLast, pad);
+  const t = fewChannelsNchw(b, p.t);
+  const padding = p.padding;
   const g = channelsLast ? nchw(b, b.input(dy)) : b.input(dy);
   const w = weightOf(b, b.input(filter), false);
   const outs = b.callAllWithFallback(
