@@ -112,6 +112,16 @@ if (!collectOnly) {
             regLoss: v.reg,
             resume: true, // a run stopped midway goes on from its last checkpoint (recorded as resumedFrom)
             ...(itersArg ? { iters: Number(itersArg), warmupIters: warmupArg } : {}),
+          }, {
+            onProgress: (p) => {
+              // a line every 10% of the run (these runs take minutes each)
+              const step = Math.max(1, Math.round(p.iters / 10));
+              if (p.phase === 'eval') console.log(`    iteration ${p.iter}/${p.iters}: evaluating`);
+              else if (p.iter % step === 0) {
+                const total = p.losses.total;
+                console.log(`    iteration ${p.iter}/${p.iters}: loss ${total !== undefined ? total.toFixed(3) : '?'}, ${p.itPerSec.toFixed(2)} it/s, ETA ${(p.etaSec / 60).toFixed(1)} min`);
+              }
+            },
           });
           console.log(`  -> ${r.status} AP ${r.metrics?.AP?.toFixed(3)} AP50 ${r.metrics?.AP50?.toFixed(3)} (${(r.seconds / 60).toFixed(1)} min)`);
         }
