@@ -57,9 +57,9 @@ try {
     const env: NodeJS.ProcessEnv = { ...process.env, CSE_BENCH_CHILD: dir, CSE_THREADS: '2' };
     delete env.OMP_WAIT_POLICY;
     delete env.GOMP_SPINCOUNT;
-    const policy = /^\d+$/.test(setting) ? `GOMP_SPINCOUNT=${setting}` : `OMP_WAIT_POLICY=${setting}`;
-    if (/^\d+$/.test(setting)) env.GOMP_SPINCOUNT = setting;
-    else env.OMP_WAIT_POLICY = setting;
+    const name = /^\d+$/.test(setting) ? 'GOMP_SPINCOUNT' : 'OMP_WAIT_POLICY';
+    env[name] = setting;
+    const policy = `${name}=${setting}`;
     const r = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--iters', String(iters)], { encoding: 'utf8', env });
     const line = r.stdout.trim().split('\n').pop() ?? '';
     const secs = (JSON.parse(line) as { trainSeconds: number }).trainSeconds;

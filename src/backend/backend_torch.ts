@@ -174,6 +174,13 @@ export class TorchBackend extends KernelBackend {
     return e;
   }
 
+  /** Takes a temporary of the current kernel out of its scratch list (it then outlives the kernel). */
+  private claim(t: NativeTensor, what: string): void {
+    const k = this.scratch ? this.scratch.lastIndexOf(t.id) : -1;
+    if (k < 0) throw new Error(`torch backend: internal error, ${what}`);
+    (this.scratch as number[])[k] = -1;
+  }
+
   /**
    * Makes a kernel temporary the storage of `dataId` (same shape and dtype), freeing the old one:
    * an in-place update that was computed out of place (the fused optimizer step).
@@ -181,9 +188,7 @@ export class TorchBackend extends KernelBackend {
   replaceStorage(dataId: DataId, t: NativeTensor): void {
     const e = this.entry(dataId);
     if (!sameShape(e.shape, t.shape) || NDTYPE[e.dtype] !== t.dtype) throw new Error('torch backend: internal error, replaceStorage needs the same shape and dtype');
-    const k = this.scratch ? this.scratch.lastIndexOf(t.id) : -1;
-    if (k < 0) throw new Error('torch backend: internal error, only a kernel temporary can become storage');
-    (this.scratch as number[])[k] = -1;
+    this.claim(t, 'only a kernel temporary can become storage');
     this.n.free(e.id);
     e.id = t.id;
   }
@@ -260,9 +265,7 @@ export class TorchBackend extends KernelBackend {
     if (want === 'complex64' || want === 'string') throw new Error(`torch backend: dtype '${want}' is not supported`);
     let out = t;
     if (NDTYPE[want] !== t.dtype) out = this.cast(t, want as keyof typeof ScalarType);
-    const k = this.scratch ? this.scratch.lastIndexOf(out.id) : -1;
-    if (k < 0) throw new Error('torch backend: internal error, a kernel output must be a fresh native tensor');
-    (this.scratch as number[])[k] = -1;
+    this.claim(out, 'a kernel output must be a fresh native tensor');
     const dataId = {};
     this.data.set(dataId, { id: out.id, refCount: 1, shape: out.shape, dtype: want });
     this.count++;
@@ -272,9 +275,7 @@ export class TorchBackend extends KernelBackend {
 
   /** Keeps a kernel temporary alive as long as `dataId` lives (it is freed with it). */
   attach(dataId: DataId, t: NativeTensor): void {
-    const k = this.scratch ? this.scratch.lastIndexOf(t.id) : -1;
-    if (k < 0) throw new Error('torch backend: internal error, only a kernel temporary can be attached');
-    (this.scratch as number[])[k] = -1;
+    this.claim(t, 'only a kernel temporary can be attached');
     const old = this.sidecars.get(dataId);
     if (old !== undefined) this.n.free(old);
     this.sidecars.set(dataId, t.id);
@@ -282,9 +283,7 @@ export class TorchBackend extends KernelBackend {
 
   /** Keeps a kernel temporary (a filter gradient for x, dy, key) for `takeFilterGrad`. */
   stashFilterGrad(x: DataId, dy: DataId, key: string, t: NativeTensor): void {
-    const k = this.scratch ? this.scratch.lastIndexOf(t.id) : -1;
-    if (k < 0) throw new Error('torch backend: internal error, only a kernel temporary can be stashed');
-    (this.scratch as number[])[k] = -1;
+    this.claim(t, 'only a kernel temporary can be stashed');
     if (this.filterGradStash) this.n.free(this.filterGradStash.id);
     this.filterGradStash = { x, dy, key, id: t.id };
   }

@@ -77,6 +77,12 @@ export function fewChannelsNchw(b: TorchBackend, t: NativeTensor): NativeTensor 
   return b.call(aten('contiguous'), t.id);
 }
 
+/** A convolution's input as ATen reads it: prepareInput, then fewChannelsNchw (not for depthwise). */
+function convInput(b: TorchBackend, x: TensorInfo, channelsLast: boolean, pad: PadInfo, depthwise: boolean): { t: NativeTensor; padding: [number, number] } {
+  const p = prepareInput(b, b.input(x), channelsLast, pad);
+  return depthwise ? p : { t: fewChannelsNchw(b, p.t), padding: p.padding };
+}
+
 /** ATen weight gradient [out, in/groups, fh, fw] → tfjs filter layout. */
 export function weightGradToTfjs(b: TorchBackend, g: NativeTensor, filterShape: number[], depthwise: boolean): NativeTensor {
   if (!depthwise) return b.call(aten('permute'), g.id, [2, 3, 1, 0]);
@@ -95,9 +101,7 @@ export interface ConvArgs {
 /** Forward convolution; returns an NHWC (or NCHW when the info says channelsFirst) native tensor. */
 export function conv2d(b: TorchBackend, { x, filter, info, depthwise, bias }: ConvArgs): NativeTensor {
   const channelsLast = info.dataFormat === 'channelsLast';
-  const p = prepareInput(b, b.input(x), channelsLast, padOf(info));
-  const t = depthwise ? p.t : fewChannelsNchw(b, p.t);
-  const padding = p.padding;
+  const { t, padding } = convInput(b, x, channelsLast, padOf(info), depthwise);
   const w = weightOf(b, b.input(filter), depthwise);
   const groups = depthwise ? info.inChannels : 1;
   const biasOk = bias && bias.shape.length === 1 && bias.shape[0] === info.outChannels;
@@ -143,9 +147,7 @@ export function conv2dBackpropInput(b: TorchBackend, dy: TensorInfo, filter: Ten
 /** Gradient of the convolution with respect to its filter (tfjs layout). */
 export function conv2dBackpropFilter(b: TorchBackend, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo, filterShape: number[], depthwise: boolean): NativeTensor {
   const channelsLast = info.dataFormat === 'channelsLast';
-  const p = prepareInput(b, b.input(x), channelsLast, padOf(info));
-  const t = depthwise ? p.t : fewChannelsNchw(b, p.t);
-  const padding = p.padding;
+  const { t, padding } = convInput(b, x, channelsLast, padOf(info), depthwise);
   const g = channelsLast ? nchw(b, b.input(dy)) : b.input(dy);
   const [fh, fw, inC, last] = filterShape as [number, number, number, number];
   const wShape = depthwise ? [inC * last, 1, fh, fw] : [last, inC, fh, fw];
@@ -160,7 +162,6 @@ export function conv2dBackpropFilter(b: TorchBackend, x: TensorInfo, dy: TensorI
   return weightGradToTfjs(b, gw, filterShape, depthwise);
 }
 
-
 /** Key of a filter gradient: the attributes tfjs's Conv2DBackpropFilter kernel gets. */
 export function filterGradKey(strides: number | [number, number], pad: unknown, dataFormat: string, dimRoundingMode: unknown, filterShape: number[]): string {
   return JSON.stringify([strides, pad, dataFormat, dimRoundingMode ?? null, filterShape]);
@@ -173,9 +174,7 @@ export function filterGradKey(strides: number | [number, number], pad: unknown, 
 export function conv2dBackwardBoth(b: TorchBackend, x: TensorInfo, dy: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): { dx: NativeTensor; dw: NativeTensor } {
   const channelsLast = info.dataFormat === 'channelsLast';
   const pad = padOf(info);
-  const p = prepareInput(b, b.input(x), channelsLast, pad);
-  const t = fewChannelsNchw(b, p.t);
-  const padding = p.padding;
+  const { t, padding } = convInput(b, x, channelsLast, pad, false);
   const g = channelsLast ? nchw(b, b.input(dy)) : b.input(dy);
   const w = weightOf(b, b.input(filter), false);
   const outs = b.callAllWithFallback(

@@ -52,10 +52,6 @@ export const torchConv2DBackwardConfig = kernel(TORCH_CONV2D_BACKWARD, (b, input
   return b.output(dx, 'float32');
 });
 
-function tupleOfOnes(d: number | [number, number] | undefined): boolean {
-  return d === undefined || (typeof d === 'number' ? d === 1 : d.every((v) => v === 1));
-}
-
 /** tfjs-core's Conv2D gradient, with the fused backward on the torch backend. */
 const conv2DGrad: GradConfig = {
   kernelName: tf.Conv2D,
@@ -64,7 +60,7 @@ const conv2DGrad: GradConfig = {
     const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
     const g = dy as tf.Tensor4D;
     const { dilations, strides, pad, dataFormat, dimRoundingMode } = attrs as unknown as Conv2DAttrs;
-    if (!tupleOfOnes(dilations)) {
+    if (dilations !== undefined && !backend_util.tupleValuesAreOne(dilations)) {
       throw new Error(`Error in gradient of conv2D: dilation rates greater than 1 are not yet supported in gradients. Got dilations '${dilations}'`);
     }
     const filterGrad = () =>
