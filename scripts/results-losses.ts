@@ -2,7 +2,8 @@
  * npm run results:losses — the baseline table the search has to beat: each detector on
  * mnist-det and shapes with its default losses, the published CSE-Autoloss losses of its kind
  * (A on Faster R-CNN, B on FCOS), and each half swapped alone; several seeds each. Writes
- * docs/RESULTS.md (mean ± std of AP, AP50, AP75) and a JSON of every run.
+ * docs/RESULTS.md (mean ± std of AP, AP50, AP75, the AP difference from the default losses) and a JSON
+ * of every run.
  *
  * Options: --iters N (default: the cpu-small preset; a shortened run keeps the preset's 300-iteration
  *          warm-up, at most 30% of N), --seeds N (3), --images N per dataset (3000),
@@ -148,14 +149,21 @@ for (const ds of datasets) {
   }
 }
 
-const stat = (xs: number[]) => {
+/** mean and sample std (NaN for a single value) of the finite values; null when there are none */
+const meanSd = (xs: number[]) => {
   const f = xs.filter(Number.isFinite);
-  if (!f.length) return '—';
+  if (!f.length) return null;
   const mean = f.reduce((a, b) => a + b, 0) / f.length;
-  if (f.length === 1) return (100 * mean).toFixed(1); // one seed: no spread to show
-  const sd = Math.sqrt(f.reduce((a, b) => a + (b - mean) ** 2, 0) / (f.length - 1));
-  return `${(100 * mean).toFixed(1)} ± ${(100 * sd).toFixed(1)}`;
+  const sd = f.length > 1 ? Math.sqrt(f.reduce((a, b) => a + (b - mean) ** 2, 0) / (f.length - 1)) : NaN;
+  return { mean, sd, n: f.length };
 };
+const stat = (xs: number[]) => {
+  const m = meanSd(xs);
+  if (!m) return '—';
+  if (m.n === 1) return (100 * m.mean).toFixed(1); // one seed: no spread to show
+  return `${(100 * m.mean).toFixed(1)} ± ${(100 * m.sd).toFixed(1)}`;
+};
+const okAP = (ds: string, det: string, variant: string) => rows.filter((r) => r.dataset === ds && r.detector === det && r.variant === variant && r.status === 'ok').map((r) => r.AP);
 const lines: string[] = [
   '# Results: the published losses against the defaults',
   '',
@@ -176,6 +184,34 @@ for (const ds of datasets) {
         `| ${ds} | ${det} | ${v.name} | ${stat(ok.map((r) => r.AP))} | ${stat(ok.map((r) => r.AP50))} | ${stat(ok.map((r) => r.AP75))} | ${ok.length}/${rs.length} | ${secs.length ? (secs.reduce((a, b) => a + b, 0) / secs.length / 60).toFixed(1) + ' min' : '—'} |`,
       );
     }
+  }
+}
+// AP difference of each variant from its detector's default (the first variant), with the
+// difference over its standard error sqrt(s1²/n1 + s2²/n2) where both cells have two or more seeds
+lines.push(
+  '',
+  'Difference from the default losses (the first row of each detector), AP ×100, of the unrounded means; in brackets the difference ' +
+    'divided by its standard error sqrt(s1²/n1 + s2²/n2) (s: sample std, n: finished seeds of each cell; no bracket with fewer than two seeds); bold where that ratio is 3 or more in size:',
+  '',
+  `| | ${datasets.join(' | ')} |`,
+  `| --- |${datasets.map(() => ' --- |').join('')}`,
+);
+const signed = (x: number) => (x < 0 ? '−' : '+') + Math.abs(x).toFixed(1);
+for (const det of detectors) {
+  const [def, ...others] = VARIANTS[det];
+  lines.push(`| ${det} ${def.name} | ${datasets.map((ds) => { const m = meanSd(okAP(ds, det, def.name)); return m ? (100 * m.mean).toFixed(1) : '—'; }).join(' | ')} |`);
+  for (const v of others) {
+    const cells = datasets.map((ds) => {
+      const a = meanSd(okAP(ds, det, v.name));
+      const d = meanSd(okAP(ds, det, def.name));
+      if (!a || !d) return '—';
+      const diff = 100 * (a.mean - d.mean);
+      if (a.n < 2 || d.n < 2) return signed(diff);
+      const ratio = diff / (100 * Math.sqrt(a.sd ** 2 / a.n + d.sd ** 2 / d.n));
+      const text = `${signed(diff)} (${signed(ratio).replace('+', '')})`;
+      return Math.abs(ratio) >= 3 ? `**${text}**` : text;
+    });
+    lines.push(`| ${det} ${v.name} | ${cells.join(' | ')} |`);
   }
 }
 const bad = rows.filter((r) => r.status !== 'ok' && r.status !== 'not run');
