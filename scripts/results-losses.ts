@@ -111,7 +111,7 @@ if (!collectOnly) {
             seed,
             clsLoss: v.cls,
             regLoss: v.reg,
-            resume: true, // a run stopped midway goes on from its last checkpoint (recorded as resumedFrom)
+            resume: existsSync(join(out, 'config.json')), // a run stopped midway goes on from its last checkpoint (recorded as resumedFrom)
             ...(itersArg ? { iters: Number(itersArg), warmupIters: warmupArg } : {}),
           }, {
             onProgress: (p) => {

@@ -6,7 +6,15 @@ import { getNumThreads, setNumThreads, useTorchBackend } from '../backend/index.
 import { DataError } from '../data/index.js';
 import { CheckpointError, DetectConfigError, DETECTORS, MODEL_PRESETS, trainDetector, type TrainProgress } from '../detect/index.js';
 import { formatDuration } from '../util/progress.js';
+import { RunLockError } from '../util/runlock.js';
 import { UsageError } from './errors.js';
+
+/** This process's command line with --resume added: what continues an interrupted run. */
+function resumeCommand(): string {
+  const args = process.argv.slice(2).filter((a) => a !== '--resume');
+  const quote = (a: string) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`);
+  return `cse-autoloss ${[...args, '--resume'].map(quote).join(' ')}`;
+}
 
 function num(name: string, integer: boolean) {
   return (v: string): number => {
@@ -80,6 +88,7 @@ interface TrainFlags {
   checkpointEvery?: number;
   initWeights?: string;
   resume?: boolean;
+  resumeFrom?: string;
   backend?: string;
   threads?: number;
 }
@@ -107,7 +116,8 @@ export function register(program: Command): void {
     .option('--checkpoint-every <n>', 'save checkpoints/latest every N iterations', num('checkpoint-every', true))
     .option('--init-weights <model.json>', 'initialise matching weights from a tfjs checkpoint')
     .option('--flip <on|off>', 'random horizontal flips (default: on, unless the dataset says horizontal_flip: false, as mnist-det does)')
-    .option('--resume', 'continue from the run folder\'s checkpoints/latest')
+    .option('--resume', 'continue the run in --out from its checkpoints/latest (same config; bit-identical to an uninterrupted run)')
+    .option('--resume-from <dir>', 'continue the run in --out from this checkpoint folder (e.g. the previous intact one)')
     .option('--backend <name>', 'tensor backend: torch (default) or cpu')
     .option('--threads <n>', 'libtorch threads (default: CSE_THREADS or all cores)', num('threads', true))
     .action(async (f: TrainFlags) => {
@@ -140,24 +150,50 @@ export function register(program: Command): void {
       await selectBackend(f.backend, f.threads);
       const tty = Boolean(process.stderr.isTTY);
       process.stderr.write(`backend ${tf.getBackend()}${tf.getBackend() === 'torch' ? `, ${getNumThreads()} threads` : ''}\n`);
+      // Ctrl-C / SIGTERM: the first finishes the iteration and saves a checkpoint, the second exits at once
+      const interrupt = new AbortController();
+      const onSignal = (sig: NodeJS.Signals) => {
+        if (interrupt.signal.aborted) {
+          process.stderr.write(`\n${sig} again: exiting now (the last saved checkpoint stays)\n`);
+          process.exit(130);
+        }
+        interrupt.abort();
+        process.stderr.write(`\n${sig}: finishing this iteration and saving a checkpoint (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again exits at once)\n`);
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
       let result;
       try {
         result = await trainDetector(config as never, {
+          interrupt: interrupt.signal,
+          ...(f.resumeFrom ? { resumeFrom: f.resumeFrom } : {}),
+          onNotice: (m) => process.stderr.write(`${m}\n`),
           onProgress: (p) => {
             const line = progressLine(p);
             process.stderr.write(tty ? `\r${line}\x1b[K${p.phase === 'eval' ? '\n' : ''}` : `${line}\n`);
           },
         });
       } catch (e) {
-        if (e instanceof DetectConfigError || e instanceof DataError || e instanceof CheckpointError) throw new UsageError(e.message);
+        if (e instanceof DetectConfigError || e instanceof DataError || e instanceof CheckpointError || e instanceof RunLockError) throw new UsageError(e.message);
         throw e;
+      } finally {
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
       }
       if (tty) process.stderr.write('\n');
+      if (result.status === 'interrupted') {
+        process.stderr.write(
+          `interrupted at iteration ${result.iters}; ${result.written.length ? `checkpoint saved (${result.out}/${result.written.join(', ')})` : 'nothing saved (no --out)'}\n` +
+            (result.out ? `resume with: ${resumeCommand()}\n` : ''),
+        );
+        process.exitCode = 130;
+        return;
+      }
       const m = result.metrics;
       process.stdout.write(
         `status ${result.status}${result.reason ? ` (${result.reason})` : ''}; ${result.iters} iterations, train ${formatDuration(result.trainSeconds)}, eval ${formatDuration(result.evalSeconds)}\n` +
           (m ? `AP ${m.AP.toFixed(3)}  AP50 ${m.AP50.toFixed(3)}  AP75 ${m.AP75.toFixed(3)}  APs ${m.APs.toFixed(3)}  APm ${m.APm.toFixed(3)}  APl ${m.APl.toFixed(3)}  AR100 ${m.AR100.toFixed(3)}\n` : '') +
-          (result.out ? `wrote ${result.out}/metrics.json, results.json, loss.svg, ap.svg, checkpoints/latest\n` : ''),
+          (result.out && result.written.length ? `wrote ${result.out}/${result.written.join(', ')}\n` : ''),
       );
       if (result.status !== 'ok') process.exitCode = 1;
     });

@@ -111,6 +111,17 @@ export class BatchLoader {
     return Math.ceil(this.pool.length / this.opts.batchSize);
   }
 
+  /**
+   * Advances the stream by `n` batches without decoding them, as if next() had been called n
+   * times (a resumed training continues the uninterrupted run's order, flips and geometry).
+   * Only before the first next().
+   */
+  skip(n: number): void {
+    if (this.planned > 0) throw new Error('BatchLoader.skip: only before the first batch is read');
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`skip: n must be a non-negative integer, got ${n}`);
+    for (let i = 0; i < n; i++) if (!this.plan()) break;
+  }
+
   /** The next batch, or null after one pass when not shuffling. */
   async next(): Promise<Batch | null> {
     if (this.closed) throw new Error('BatchLoader is closed');

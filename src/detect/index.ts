@@ -17,7 +17,7 @@ export {
   type ModelPreset,
   type ScheduleConfig,
 } from './config.js';
-export { saveCheckpoint, readCheckpoint, loadWeightsInto, CheckpointError } from './checkpoint.js';
+export { saveCheckpoint, commitCheckpoint, readCheckpoint, verifyCheckpoint, intactCheckpoints, loadWeightsInto, CheckpointError } from './checkpoint.js';
 export { nms, batchedNms, iouMatrix, iouPaired, encodeDeltas, decodeDeltas, type Detections } from './boxes.js';
 export { roiAlign, multiLevelRoiAlign, axisWeights, mapRoiLevels } from './roi_align.js';
 export { buildFcos, fcosTargets, levelPoints, type FcosConfig } from './fcos.js';

@@ -56,7 +56,7 @@ export async function detectorProxyTask(input: DetectorProxyInput): Promise<Dete
       );
       const m = r.metrics;
       if (r.status === 'ok' && m) return { ap: Math.max(0, m.AP), ap50: Math.max(0, m.AP50), status: 'ok', seconds: seconds() };
-      return { ap: 0, ap50: 0, status: r.status === 'ok' ? 'failed' : r.status, seconds: seconds(), error: ac.signal.aborted ? `timed out after ${c.timeoutSeconds} s` : r.reason };
+      return { ap: 0, ap50: 0, status: r.status === 'diverged' ? 'diverged' : 'failed', seconds: seconds(), error: ac.signal.aborted ? `timed out after ${c.timeoutSeconds} s` : r.reason };
     } finally {
       if (timer) clearTimeout(timer);
     }

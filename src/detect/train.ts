@@ -4,16 +4,17 @@
  * with status 'diverged' (log and last finite metrics kept); COCO evaluation on the val split
  * at the end, writing metrics.json, results.json (COCO detections) and SVG curves.
  */
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { appendFile, lstat, mkdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../tf.js';
 import { BatchLoader, loadCoco, type Batch, type CocoDataset } from '../data/index.js';
 import { evaluateCoco, type CocoDetection, type CocoMetrics } from '../eval/index.js';
-import { Rng } from '../util/rng.js';
+import { Rng, type RngState } from '../util/rng.js';
+import { acquireRunLock } from '../util/runlock.js';
 import { fusedMomentumStep } from '../backend/fused_sgd.js';
 import { getNumThreads } from '../backend/index.js';
-import { loadWeightsInto, readCheckpoint, readOptimizerState, saveCheckpoint, CheckpointError } from './checkpoint.js';
+import { checkpointName, commitCheckpoint, loadWeightsInto, readCheckpoint, readOptimizerState, writeFileAtomic, CheckpointError } from './checkpoint.js';
 import { buildHeadLosses, resolveTrainConfig, DetectConfigError, type ModelConfig, type ResolvedTrainConfig, type ScheduleConfig, type TrainConfigInput } from './config.js';
 import { buildFasterRcnn } from './faster_rcnn.js';
 import { buildFcos } from './fcos.js';
@@ -33,7 +34,8 @@ export interface TrainProgress {
 }
 
 export interface TrainResult {
-  status: 'ok' | 'diverged' | 'failed';
+  /** interrupted: stopped on request after a whole iteration, with a checkpoint to resume from. */
+  status: 'ok' | 'diverged' | 'failed' | 'interrupted';
   /** Final COCO metrics (status ok), or the last finite ones (diverged; null if none). */
   metrics: CocoMetrics | null;
   /** Wall time of the whole call. */
@@ -46,12 +48,23 @@ export interface TrainResult {
   lastLosses: Record<string, number> | null;
   /** Why the run diverged or failed. */
   reason?: string;
+  /** The error behind a 'failed' status (to tell a broken environment from a bad loss). */
+  error?: unknown;
   out?: string;
+  /** Files (relative to out) this call wrote completely; listed only after they were written. */
+  written: string[];
 }
 
 export interface TrainOptions {
   onProgress?: (p: TrainProgress) => void;
+  /** Hard stop (e.g. a proxy's time limit): the run ends as 'failed' (reason 'aborted') at the next iteration. */
   signal?: AbortSignal;
+  /** Graceful stop (Ctrl-C): the current iteration finishes, a checkpoint is saved, status 'interrupted'. */
+  interrupt?: AbortSignal;
+  /** Resume from this checkpoint folder instead of checkpoints/latest (implies resume). */
+  resumeFrom?: string;
+  /** Messages for the user (resume point, nothing to resume). */
+  onNotice?: (message: string) => void;
 }
 
 /** Builds a detector from its resolved model config (weights from the seed). */
@@ -185,10 +198,76 @@ interface RunState {
   lastMetrics: CocoMetrics | null;
 }
 
+/** What a checkpoint's `training` field holds: the run state and everything a resume needs to continue bit-identically. */
+interface SavedTraining extends Partial<RunState> {
+  /** The sampling generator's state (model.losses). */
+  rng?: RngState;
+  /** The loss terms of the current logging window (iterations since the last log line). */
+  window?: Record<string, number[]>;
+  lastLosses?: Record<string, number> | null;
+  /** log.jsonl's length when the checkpoint was made: a resume cuts the log back to it. */
+  logBytes?: number;
+  final?: boolean;
+}
+
+/** Config fields that may differ between a run and its resume (they do not change the result). */
+const RESUME_FREE_FIELDS = new Set(['resume', 'out', 'readAhead', 'checkpointEvery']);
+
+/** The run folder's state before a training starts: refuses what would destroy or mix work. */
+async function prepareRunFolder(out: string, raw: Record<string, unknown>, resume: boolean, resumeFrom: string | undefined): Promise<{ checkpoint: string | null; fresh: boolean }> {
+  const st = await stat(out).catch(() => null);
+  if (st && !st.isDirectory()) throw new DetectConfigError(`--out ${out} is a file, not a folder`);
+  const configFile = join(out, 'config.json');
+  const latest = join(out, 'checkpoints', 'latest');
+  const latestSt = await lstat(latest).catch(() => null);
+  if (latestSt && !latestSt.isSymbolicLink() && !latestSt.isDirectory()) throw new DetectConfigError(`${latest} is a file; the run folder cannot hold checkpoints there (move it away)`);
+  const holdsRun = existsSync(configFile) || existsSync(join(out, 'log.jsonl')) || existsSync(join(out, 'checkpoints')) || existsSync(join(out, 'metrics.json'));
+  if (!resume && !resumeFrom) {
+    if (holdsRun) throw new DetectConfigError(`${out} already holds a training run; use --resume to continue it, or another --out`);
+  } else {
+    if (!holdsRun) throw new DetectConfigError(`--resume: ${out} holds no training run to resume; drop --resume to start one`);
+    if (existsSync(configFile)) {
+      let saved: Record<string, unknown>;
+      try {
+        saved = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
+      } catch (e) {
+        throw new DetectConfigError(`${configFile}: not readable JSON (${(e as Error).message}); the run folder is damaged`);
+      }
+      const diffs: string[] = [];
+      const keys = new Set([...Object.keys(saved), ...Object.keys(raw)]);
+      keys.delete('resolved');
+      for (const k of [...keys].sort()) {
+        if (RESUME_FREE_FIELDS.has(k)) continue;
+        const x = JSON.stringify(saved[k]);
+        const y = JSON.stringify(raw[k]);
+        if (x !== y) diffs.push(`${k}: ${x ?? '(unset)'} → ${y ?? '(unset)'}`);
+      }
+      if (diffs.length) throw new DetectConfigError(`${out} holds a run of another config; refusing to resume. Differences (run → now):\n  ${diffs.join('\n  ')}`);
+    }
+  }
+  await mkdir(out, { recursive: true });
+  // an output folder that cannot be written is found now, not after the training
+  const probe = join(out, `.write-probe-${process.pid}`);
+  try {
+    await writeFile(probe, 'probe');
+  } catch (e) {
+    throw new DetectConfigError(`cannot write into --out ${out}: ${(e as Error).message}`);
+  } finally {
+    await rm(probe, { force: true });
+  }
+  const checkpoint = resumeFrom ?? (latestSt ? latest : null);
+  return { checkpoint, fresh: !holdsRun };
+}
+
 /**
  * Trains a detector on `config.data`/train and scores it on `config.data`/val. Configuration and
  * data problems throw (DetectConfigError, DataError, CheckpointError) before training starts;
  * once training has started the outcome is a status.
+ *
+ * A run folder (`out`) belongs to one process at a time; a run already in it is continued only
+ * with `resume` (same config), from `checkpoints/latest` or `options.resumeFrom`, and continues
+ * bit-identically: weights, momentum, the data order, the sampling generator, the schedule
+ * position and the log are all restored.
  */
 export async function trainDetector(config: TrainConfigInput, options: TrainOptions = {}): Promise<TrainResult> {
   const t0 = Date.now();
@@ -201,11 +280,28 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
   const valIds = subsetIds(valDs, cfg.raw.valSubset);
   const warnings = checkData(trainDs, valDs, trainIds);
   const out = cfg.raw.out;
+  let release: (() => void) | null = null;
+  let folder: { checkpoint: string | null; fresh: boolean } = { checkpoint: null, fresh: true };
+  if (out) {
+    await mkdir(out, { recursive: true }).catch(() => undefined); // errors are named by prepareRunFolder
+    if (existsSync(out) && statSync(out).isDirectory()) release = acquireRunLock(out, 'training');
+    try {
+      folder = await prepareRunFolder(out, cfg.raw as unknown as Record<string, unknown>, cfg.raw.resume, options.resumeFrom);
+    } catch (e) {
+      release?.();
+      throw e;
+    }
+  }
   const model = buildDetector(cfg.model, cfg.raw.seed);
   model.setLosses(buildHeadLosses(cfg.raw.detector, cfg.clsLoss, cfg.regLoss, cfg.clsWeight, cfg.regWeight));
   const state: RunState = { iter: 0, lossCurve: [], apCurve: [], lastMetrics: null };
   const optimizer = tf.train.momentum(cfg.schedule.lr, cfg.schedule.momentum);
   const trainable = model.ps.trainable();
+  const rng = new Rng(cfg.raw.seed ^ 0x5eed).fork();
+  const window: Record<string, number[]> = {};
+  let lastLosses: Record<string, number> | null = null;
+  let resumedRng = false;
+  let finishedBefore = false; // the checkpoint is the final one of a finished run: only the outputs are written again
   try {
     if (cfg.raw.initWeights) {
       const ck = await readCheckpoint(cfg.raw.initWeights);
@@ -213,55 +309,67 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
       if (loaded === 0) throw new CheckpointError(`--init-weights ${cfg.raw.initWeights}: none of its weights belongs to this model`);
     }
     if (out) {
-      await mkdir(out, { recursive: true });
-      const latest = join(out, 'checkpoints', 'latest');
-      if (cfg.raw.resume && existsSync(join(latest, 'model.json'))) {
-        const ck = await readCheckpoint(latest);
-        loadWeightsInto(model.ps, ck.weights, latest, true);
-        checkSameModel(ck.meta.modelConfig, cfg.model, latest);
-        const opt = await readOptimizerState(latest);
+      const logFile = join(out, 'log.jsonl');
+      if (folder.checkpoint) {
+        const ck = await readCheckpoint(folder.checkpoint);
+        loadWeightsInto(model.ps, ck.weights, folder.checkpoint, true);
+        checkSameModel(ck.meta.modelConfig, cfg.model, folder.checkpoint);
+        const opt = await readOptimizerState(folder.checkpoint);
         if (opt) {
           await optimizer.setWeights(opt);
           tf.dispose(opt.map((w) => w.tensor)); // the buffers keep their data alone
         }
-        const tr = ck.meta.training as Partial<RunState>;
+        const tr = ck.meta.training as SavedTraining;
         state.iter = tr.iter ?? 0;
         state.lossCurve = tr.lossCurve ?? [];
         state.apCurve = tr.apCurve ?? [];
         state.lastMetrics = tr.lastMetrics ?? null;
-      } else if (!cfg.raw.resume) {
-        await writeFile(join(out, 'log.jsonl'), '');
+        lastLosses = tr.lastLosses ?? null;
+        finishedBefore = tr.final === true && state.iter >= cfg.schedule.iters;
+        for (const [k, v] of Object.entries(tr.window ?? {})) window[k] = v.slice();
+        if (tr.rng) {
+          rng.setState(tr.rng);
+          resumedRng = true;
+        } else {
+          options.onNotice?.(`${folder.checkpoint} is a checkpoint of an earlier version (no generator state): the resumed run will not be bit-identical to an uninterrupted one`);
+        }
+        // the log keeps each iteration once: lines written after the checkpoint are cut
+        if (tr.logBytes !== undefined && existsSync(logFile) && statSync(logFile).size > tr.logBytes) await truncate(logFile, tr.logBytes);
+        options.onNotice?.(`resuming from ${folder.checkpoint} at iteration ${state.iter}`);
+      } else {
+        if (!folder.fresh) options.onNotice?.(`${out} has no checkpoint yet: the run starts again from iteration 0`);
+        await writeFileAtomic(
+          join(out, 'config.json'),
+          JSON.stringify({ ...cfg.raw, resolved: { model: cfg.model, schedule: cfg.schedule, clsLoss: cfg.clsLoss, regLoss: cfg.regLoss, regWeight: cfg.regWeight, flip } }, null, 1),
+        );
+        await writeFileAtomic(logFile, '');
       }
-      await writeFile(
-        join(out, 'config.json'),
-        JSON.stringify({ ...cfg.raw, resolved: { model: cfg.model, schedule: cfg.schedule, clsLoss: cfg.clsLoss, regLoss: cfg.regLoss, regWeight: cfg.regWeight, flip } }, null, 1),
-      );
     }
   } catch (e) {
     optimizer.dispose();
     model.ps.dispose();
+    release?.();
     throw e;
   }
   const log = async (rec: Record<string, unknown>) => {
     if (out) await appendFile(join(out, 'log.jsonl'), `${JSON.stringify(rec)}\n`);
   };
-  for (const w of warnings) await log({ warning: w });
+  if (state.iter === 0) for (const w of warnings) await log({ warning: w });
 
   const loader = new BatchLoader(trainDs, {
     batchSize: cfg.schedule.batch,
     size: cfg.model.inputSize,
     flip,
     shuffle: true,
-    seed: cfg.raw.seed + 1000 * state.iter, // a resumed run draws a fresh (but seeded) order
+    seed: resumedRng || state.iter === 0 ? cfg.raw.seed : cfg.raw.seed + 1000 * state.iter, // the earlier layout's resume drew a fresh order
     readAhead: cfg.raw.readAhead,
     subset: trainIds,
   });
-  const rng = new Rng(cfg.raw.seed ^ 0x5eed).fork();
-  for (let k = 0; k < state.iter; k++) rng.next();
+  if (resumedRng) loader.skip(state.iter); // the batches the interrupted run consumed
+  else for (let k = 0; k < state.iter; k++) rng.next();
   let status: TrainResult['status'] = 'ok';
   let reason: string | undefined;
-  let lastLosses: Record<string, number> | null = null;
-  const window: Record<string, number[]> = {};
+  let error: unknown;
   const tTrain = Date.now();
   let evalMs = 0;
   const startIter = state.iter;
@@ -270,12 +378,20 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
   const saveLatest = async (final = false) => {
     if (!out) return;
     const optWeights = await optimizer.getWeights();
-    await saveCheckpoint(
-      join(out, 'checkpoints', 'latest'),
-      model.ps,
-      { modelConfig: cfg.model, training: { iter: state.iter, lossCurve: state.lossCurve, apCurve: state.apCurve, lastMetrics: state.lastMetrics, categories: trainDs.categories, final } },
-      optWeights,
-    );
+    const logFile = join(out, 'log.jsonl');
+    const training: SavedTraining & { categories: unknown } = {
+      iter: state.iter,
+      lossCurve: state.lossCurve,
+      apCurve: state.apCurve,
+      lastMetrics: state.lastMetrics,
+      categories: trainDs.categories,
+      final,
+      rng: rng.getState(),
+      window,
+      lastLosses,
+      logBytes: existsSync(logFile) ? statSync(logFile).size : 0,
+    };
+    await commitCheckpoint(join(out, 'checkpoints'), model.ps, { modelConfig: cfg.model, training: training as unknown as Record<string, unknown> }, optWeights);
   };
   const runEval = async () => {
     const te = Date.now();
@@ -287,6 +403,11 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
   try {
     while (state.iter < iters) {
       if (options.signal?.aborted) throw new Error('aborted');
+      if (options.interrupt?.aborted) {
+        status = 'interrupted';
+        reason = `interrupted at iteration ${state.iter}`;
+        break;
+      }
       const lr = learningRate(cfg.schedule, state.iter);
       optimizer.setLearningRate(lr);
       const raw = await loader.next();
@@ -342,52 +463,75 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
   } catch (e) {
     status = 'failed';
     reason = (e as Error).message;
-    await log({ iter: state.iter, failed: reason });
+    error = e;
+    await log({ iter: state.iter, failed: reason }).catch(() => undefined);
   } finally {
     await loader.close();
   }
   const trainSeconds = (Date.now() - tTrain - evalMs) / 1000;
   let metrics: CocoMetrics | null = state.lastMetrics;
+  const written: string[] = [];
   try {
-    if (status === 'ok') {
-      const r = await runEval();
-      metrics = r.metrics;
-      state.lastMetrics = metrics;
-      state.apCurve.push({ iter: state.iter, AP: metrics.AP, AP50: metrics.AP50 });
-      if (out) await writeFile(join(out, 'results.json'), JSON.stringify(r.detections));
-      await log({ iter: state.iter, eval: metrics });
-    }
-    if (out) {
-      if (status === 'ok') await saveLatest(true);
-      const seconds = (Date.now() - t0) / 1000;
-      await writeFile(
-        join(out, 'metrics.json'),
-        JSON.stringify(
-          {
-            status,
-            reason,
-            detector: cfg.raw.detector,
-            preset: cfg.raw.preset,
-            clsLoss: cfg.clsLoss,
-            regLoss: cfg.regLoss,
-            seed: cfg.raw.seed,
-            iters: state.iter,
-            metrics,
-            timing: { seconds, trainSeconds, evalSeconds: evalMs / 1000, imagesPerSec: ((state.iter - startIter) * cfg.schedule.batch) / Math.max(1e-9, trainSeconds), backend: tf.getBackend(), threads: tf.getBackend() === 'torch' ? getNumThreads() : null, resumedFrom: startIter },
-            lastLosses,
-          },
-          null,
-          1,
-        ),
-      );
-      await writeCurves(out, state);
+    if (status === 'interrupted') {
+      // the state at the end of the last finished iteration, for --resume; no evaluation, no metrics
+      if (out) {
+        await saveLatest();
+        written.push(`checkpoints/${checkpointName(state.iter)}`);
+      }
+    } else {
+      let detections: CocoDetection[] | null = null;
+      if (status === 'ok') {
+        const r = await runEval();
+        metrics = r.metrics;
+        detections = r.detections;
+        if (!finishedBefore) {
+          state.lastMetrics = metrics;
+          state.apCurve.push({ iter: state.iter, AP: metrics.AP, AP50: metrics.AP50 });
+          await log({ iter: state.iter, eval: metrics });
+        }
+      }
+      if (out) {
+        if (status === 'ok' && !finishedBefore) {
+          await saveLatest(true);
+          written.push('checkpoints/latest');
+        }
+        if (detections) {
+          await writeFileAtomic(join(out, 'results.json'), JSON.stringify(detections));
+          written.push('results.json');
+        }
+        const seconds = (Date.now() - t0) / 1000;
+        await writeFileAtomic(
+          join(out, 'metrics.json'),
+          JSON.stringify(
+            {
+              status,
+              reason,
+              detector: cfg.raw.detector,
+              preset: cfg.raw.preset,
+              clsLoss: cfg.clsLoss,
+              regLoss: cfg.regLoss,
+              seed: cfg.raw.seed,
+              iters: state.iter,
+              metrics,
+              timing: { seconds, trainSeconds, evalSeconds: evalMs / 1000, imagesPerSec: ((state.iter - startIter) * cfg.schedule.batch) / Math.max(1e-9, trainSeconds), backend: tf.getBackend(), threads: tf.getBackend() === 'torch' ? getNumThreads() : null, resumedFrom: startIter },
+              lastLosses,
+            },
+            null,
+            1,
+          ),
+        );
+        written.push('metrics.json');
+        written.push(...(await writeCurves(out, state)));
+      }
     }
   } catch (e) {
+    reason = `${reason ? `${reason}; ` : ''}cannot write the run's results: ${(e as Error).message}`;
     status = 'failed';
-    reason = (e as Error).message;
+    error ??= e;
   } finally {
     optimizer.dispose();
     model.ps.dispose();
+    release?.();
   }
   return {
     status,
@@ -397,7 +541,9 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
     evalSeconds: evalMs / 1000,
     iters: state.iter,
     lastLosses,
+    written,
     ...(reason ? { reason } : {}),
+    ...(error !== undefined ? { error } : {}),
     ...(out ? { out } : {}),
   };
 }
@@ -454,7 +600,7 @@ function checkSameModel(saved: unknown, current: ModelConfig, where: string): vo
   }
 }
 
-async function writeCurves(out: string, state: RunState): Promise<void> {
+async function writeCurves(out: string, state: RunState): Promise<string[]> {
   const keys = new Set<string>();
   for (const p of state.lossCurve) for (const k of Object.keys(p.losses)) keys.add(k);
   const loss = lineChartSvg({
@@ -463,7 +609,7 @@ async function writeCurves(out: string, state: RunState): Promise<void> {
     yLabel: 'loss',
     series: [...keys].map((k) => ({ name: k, points: state.lossCurve.filter((p) => k in p.losses).map((p) => [p.iter, p.losses[k]!] as [number, number]) })),
   });
-  await writeFile(join(out, 'loss.svg'), loss);
+  await writeFileAtomic(join(out, 'loss.svg'), loss);
   const ap = lineChartSvg({
     title: 'val AP',
     xLabel: 'iteration',
@@ -473,7 +619,8 @@ async function writeCurves(out: string, state: RunState): Promise<void> {
       { name: 'AP50', points: state.apCurve.map((p) => [p.iter, p.AP50] as [number, number]) },
     ],
   });
-  await writeFile(join(out, 'ap.svg'), ap);
+  await writeFileAtomic(join(out, 'ap.svg'), ap);
+  return ['loss.svg', 'ap.svg'];
 }
 
 /** Loads a checkpoint folder and evaluates it on a COCO split folder. */

@@ -2,6 +2,12 @@
  * Seeded pseudo-random generator (xoshiro128**, seeded through splitmix32). Every random draw
  * in the project goes through one of these, passed in explicitly; never Math.random.
  */
+/** A serialisable snapshot of an Rng (JSON-safe: four 32-bit words and the spare normal draw). */
+export interface RngState {
+  s: number[];
+  spareNormal: number | null;
+}
+
 export class Rng {
   private s0: number;
   private s1: number;
@@ -88,6 +94,21 @@ export class Rng {
       items[j] = tmp;
     }
     return items;
+  }
+
+  /** The generator's whole state (for checkpoints): restoring it continues the same stream. */
+  getState(): RngState {
+    return { s: [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0], spareNormal: this.spareNormal };
+  }
+
+  /** Continues the stream saved by getState(). */
+  setState(state: RngState): void {
+    const s = state?.s;
+    if (!Array.isArray(s) || s.length !== 4 || !s.every((x) => Number.isInteger(x) && x >= 0 && x <= 0xffffffff) || (s[0]! | s[1]! | s[2]! | s[3]!) === 0) {
+      throw new RangeError(`not a saved Rng state: ${JSON.stringify(state)?.slice(0, 80)}`);
+    }
+    [this.s0, this.s1, this.s2, this.s3] = s as [number, number, number, number];
+    this.spareNormal = typeof state.spareNormal === 'number' ? state.spareNormal : null;
   }
 
   /** An independent generator derived from this one (for sub-tasks that must not share a stream). */

@@ -68,7 +68,7 @@ for (const detector of ['fcos', 'faster-rcnn'] as DetectorKind[]) {
   });
 }
 
-test('trainDetector writes metrics, COCO results, curves and a checkpoint; resume continues; test re-scores', async () => {
+test('trainDetector writes metrics, COCO results, curves and a checkpoint; resume of a finished run re-scores it; test re-scores', async () => {
   const out = join(root, 'run-fcos');
   const r = await trainDetector({ detector: 'fcos', data, out, preset: 'tiny', iters: 4, batch: 2, logEvery: 2, readAhead: 0 });
   assert.equal(r.status, 'ok', r.reason);
@@ -85,11 +85,17 @@ test('trainDetector writes metrics, COCO results, curves and a checkpoint; resum
   }
   assert.match(readFileSync(join(out, 'loss.svg'), 'utf8'), /^<svg[^]*polyline[^]*<\/svg>$/);
   assert.ok(existsSync(join(out, 'ap.svg')));
-  const r2 = await trainDetector({ detector: 'fcos', data, out, preset: 'tiny', iters: 6, batch: 2, logEvery: 2, readAhead: 0, resume: true });
+  // a resume with another schedule is refused, naming the difference; the finished run stays as it was
+  await assert.rejects(
+    trainDetector({ detector: 'fcos', data, out, preset: 'tiny', iters: 6, batch: 2, logEvery: 2, readAhead: 0, resume: true }),
+    (e: Error) => e instanceof DetectConfigError && /another config/.test(e.message) && /iters: 4 → 6/.test(e.message),
+  );
+  const r2 = await trainDetector({ detector: 'fcos', data, out, preset: 'tiny', iters: 4, batch: 2, logEvery: 2, readAhead: 0, resume: true });
   assert.equal(r2.status, 'ok');
-  assert.equal(r2.iters, 6);
+  assert.equal(r2.iters, 4);
+  assert.deepEqual(r2.metrics, r.metrics);
   const log = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(log.filter((l) => 'losses' in l && 'lr' in l).map((l) => l.iter), [2, 4, 6]);
+  assert.deepEqual(log.filter((l) => 'losses' in l && 'lr' in l).map((l) => l.iter), [2, 4]);
   const t = await testDetector({ checkpoint: join(out, 'checkpoints', 'latest'), data, batch: 2 });
   assert.deepEqual(t.metrics, JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')).metrics);
 });
