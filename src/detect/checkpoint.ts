@@ -10,7 +10,7 @@
  * whose files do not match their manifest is refused by name (`verifyCheckpoint`).
  */
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, open, readdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { existsSync, lstatSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { tf } from '../tf.js';

@@ -1,0 +1,382 @@
+/**
+ * npm run results:proxy — how well a cheap proxy task ranks losses the way the full training
+ * does (issue: "Proxy fidelity, measured"). For each searched setting (S1: FCOS bcls, S2: Faster
+ * R-CNN cls; both on the shapes dataset of docs/RESULTS.md):
+ *   - a panel of >= 12 losses of the mode: the default, the published half, the other presets of
+ *     the mode, and CPV + MOS survivors drawn from random trees with a fixed seed (not hand-picked);
+ *   - each panel loss trained at the final-evaluation schedule (cpu-small, on the val split; seed 0,
+ *     and seeds 0-2 for the default and the published half);
+ *   - each panel loss trained under every candidate proxy (the search's proxy function: a short
+ *     training scored on held-out training images), seed 0; seeds 0-2 for three losses;
+ *   - per proxy: Kendall tau-b against the full-schedule AP with a bootstrap 95% interval, the
+ *     seed-to-seed s.d. next to the panel's spread, and the cost; the MOS score's tau likewise.
+ * Every run's result is a JSON file under results/proxy/<setting>/ with its commit, command and
+ * environment; docs/PROXY.md is generated from those files.
+ *
+ * Options: --settings S1,S2 (default both)  --collect-only (write docs/PROXY.md, train nothing)
+ *          --plan (list the runs and which are done)  --root DIR (results/)  --out FILE (docs/PROXY.md)
+ * Resumable: a finished run (its JSON exists) is not trained again; a full-schedule run stopped
+ * midway goes on from its last checkpoint (bit-identically); a proxy run starts again.
+ * Order: run by run so that a partial result is already useful: for each panel loss its full run,
+ * then its proxy runs; then the extra seeds.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { useTorchBackend } from '../src/backend/index.js';
+import { makeDataset } from '../src/data/index.js';
+import { detectorProxyTask, trainDetector, type DetectorKind } from '../src/detect/index.js';
+import { convergenceChecks, fingerprint, parseExpr, PRESETS, printOfficial, randomTree, resolveLoss, type Mode } from '../src/loss/index.js';
+import { mos1 } from '../src/search/stages/mos.js';
+import { kendallTau, mixSeed } from '../src/search/stats.js';
+import { Rng } from '../src/util/rng.js';
+import { provenance } from './provenance.js';
+
+function arg(name: string, def: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1]! : def;
+}
+const root = arg('root', 'results');
+const outFile = arg('out', 'docs/PROXY.md');
+const collectOnly = process.argv.includes('--collect-only');
+const planOnly = process.argv.includes('--plan');
+const settingNames = arg('settings', 'S1,S2').split(',');
+
+interface Setting {
+  name: string;
+  detector: DetectorKind;
+  mode: Mode;
+  defaultLoss: string;
+  published: string;
+}
+const SETTINGS: Setting[] = [
+  { name: 'S1', detector: 'fcos', mode: 'bcls', defaultLoss: 'focal', published: 'cse-b-cls' },
+  { name: 'S2', detector: 'faster-rcnn', mode: 'cls', defaultLoss: 'ce', published: 'cse-a-cls' },
+];
+
+/** Candidate proxies: each a combination of input size, iterations, train subset and preset (cpu-small's batch and lr). */
+interface Proxy {
+  name: string;
+  inputSize: number;
+  iters: number;
+  /** Training images (0: all but the held-out fifth of the train split). */
+  trainSubset: number;
+  preset: 'cpu-small' | 'tiny';
+}
+const PROXIES: Proxy[] = [
+  { name: 'p400-128', inputSize: 128, iters: 400, trainSubset: 0, preset: 'cpu-small' },
+  { name: 'p800-96', inputSize: 96, iters: 800, trainSubset: 0, preset: 'cpu-small' },
+  { name: 'p800-128', inputSize: 128, iters: 800, trainSubset: 0, preset: 'cpu-small' },
+];
+const PANEL_SIZE = 12;
+const PANEL_SEED = 2026;
+const SEEDS = [0, 1, 2];
+
+const dataDir = join(root, 'data', 'shapes-128');
+
+/** The panel of a setting: presets of the mode first, then CPV + MOS-1 survivors of seeded random trees. */
+function panelOf(s: Setting): { name: string; loss: string; role: string; mos1: number }[] {
+  const mosCfg = { samples: 64, classes: 4, steps: 200, lr: 0.05 }; // configs/search.yaml's level 1
+  const mosSeed = mixSeed(0, 'mos1');
+  const score = (text: string) => {
+    const r = mos1(s.mode, parseExpr(s.mode, text), mosCfg, mosSeed);
+    return r.status === 'ok' ? r.score : 0;
+  };
+  const presets = Object.entries(PRESETS).filter(([, p]) => p.mode === s.mode && p.text);
+  const out = presets.map(([name, p]) => ({
+    name,
+    loss: p.text!,
+    role: name === s.defaultLoss ? 'default' : name === s.published ? 'published' : 'preset',
+    mos1: score(p.text!),
+  }));
+  const seen = new Set(out.map((p) => fingerprint(s.mode, parseExpr(s.mode, p.loss))));
+  const threshold = 0.9 * out.find((p) => p.role === 'default')!.mos1;
+  const rng = new Rng(mixSeed(PANEL_SEED, s.name));
+  let k = 0;
+  for (let draws = 0; out.length < PANEL_SIZE; draws++) {
+    if (draws > 5_000_000) throw new Error(`${s.name}: fewer than ${PANEL_SIZE} panel losses after ${draws} draws`);
+    const e = randomTree(s.mode, rng, { minDepth: 2, maxDepth: 6, maxSize: 40 });
+    if (!convergenceChecks(s.mode, e).pass) continue;
+    const fp = fingerprint(s.mode, e);
+    if (seen.has(fp)) continue;
+    seen.add(fp);
+    const text = printOfficial(e);
+    const m = score(text);
+    if (m < threshold) continue;
+    out.push({ name: `r${++k}`, loss: text, role: 'survivor', mos1: m });
+  }
+  return out;
+}
+
+interface Job {
+  setting: Setting;
+  kind: 'full' | 'proxy';
+  proxy?: Proxy;
+  lossName: string;
+  loss: string;
+  role: string;
+  mos1: number;
+  seed: number;
+  file: string;
+}
+
+interface RunRecord {
+  setting: string;
+  detector: string;
+  mode: string;
+  kind: 'full' | 'proxy';
+  proxy: Proxy | null;
+  lossName: string;
+  loss: string;
+  role: string;
+  mos1: number;
+  seed: number;
+  status: string;
+  reason?: string;
+  AP: number | null;
+  AP50: number | null;
+  seconds: number;
+  provenance: ReturnType<typeof provenance>;
+}
+
+function jobsOf(s: Setting): Job[] {
+  const panel = panelOf(s);
+  const dir = join(root, 'proxy', s.name);
+  const file = (kind: string, name: string, seed: number) => join(dir, kind, `${name}-seed${seed}.json`);
+  const jobs: Job[] = [];
+  const add = (p: (typeof panel)[number], kind: 'full' | 'proxy', seed: number, proxy?: Proxy) =>
+    jobs.push({ setting: s, kind, proxy, lossName: p.name, loss: p.loss, role: p.role, mos1: p.mos1, seed, file: file(kind === 'full' ? 'full' : proxy!.name, p.name, seed) });
+  // seed 0 of everything, loss by loss (cheapest proxy first)
+  for (const p of panel) {
+    for (const proxy of PROXIES) add(p, 'proxy', 0, proxy);
+    add(p, 'full', 0);
+  }
+  // the seed spread: the proxies on three losses (default, published, first survivor), the full schedule on default and published
+  const three = [panel.find((p) => p.role === 'default')!, panel.find((p) => p.role === 'published')!, panel.find((p) => p.role === 'survivor')!];
+  for (const seed of SEEDS.slice(1)) for (const p of three) for (const proxy of PROXIES) add(p, 'proxy', seed, proxy);
+  for (const seed of SEEDS.slice(1)) for (const p of three.slice(0, 2)) add(p, 'full', seed);
+  return jobs;
+}
+
+async function runJob(j: Job): Promise<RunRecord> {
+  const s = j.setting;
+  const base = { setting: s.name, detector: s.detector, mode: s.mode, kind: j.kind, proxy: j.proxy ?? null, lossName: j.lossName, loss: j.loss, role: j.role, mos1: j.mos1, seed: j.seed };
+  const lossField = s.mode === 'reg' ? { regLoss: j.loss } : { clsLoss: j.loss };
+  if (j.kind === 'full') {
+    const out = join(root, 'proxy-runs', s.name, `${j.lossName}-seed${j.seed}`);
+    const t0 = Date.now();
+    let lastShown = -1;
+    const r = await trainDetector(
+      { detector: s.detector, data: dataDir, out, preset: 'cpu-small', seed: j.seed, ...lossField, resume: existsSync(join(out, 'config.json')) },
+      {
+        onNotice: (m) => console.log(`    ${m}`),
+        onProgress: (p) => {
+          const step = Math.max(1, Math.round(p.iters / 10));
+          if (p.phase === 'train' && p.iter % step === 0 && p.iter !== lastShown) {
+            lastShown = p.iter;
+            console.log(`    iteration ${p.iter}/${p.iters}: loss ${p.losses.total?.toFixed(3)}, ${p.itPerSec.toFixed(2)} it/s, ETA ${(p.etaSec / 60).toFixed(1)} min`);
+          }
+        },
+      },
+    );
+    return { ...base, status: r.status, ...(r.reason ? { reason: r.reason } : {}), AP: r.metrics?.AP ?? null, AP50: r.metrics?.AP50 ?? null, seconds: (Date.now() - t0) / 1000, provenance: provenance() };
+  }
+  const p = j.proxy!;
+  const r = await detectorProxyTask({
+    mode: s.mode,
+    loss: j.loss,
+    config: { detector: s.detector, dataDir, iters: p.iters, trainSubset: p.trainSubset, valSubset: 0, batch: 8, lr: 0.02, timeoutSeconds: 0, preset: p.preset, inputSize: p.inputSize },
+    seed: j.seed,
+    split: 'proxy',
+  });
+  return { ...base, status: r.status, ...(r.error ? { reason: r.error } : {}), AP: r.status === 'ok' ? r.ap : null, AP50: r.status === 'ok' ? r.ap50 : null, seconds: r.seconds, provenance: provenance() };
+}
+
+// ---------------------------------------------------------------- statistics and the report
+
+function bootstrapTau(x: number[], y: number[], reps = 2000, seed = 7): [number, number] | null {
+  const rng = new Rng(seed);
+  const taus: number[] = [];
+  for (let r = 0; r < reps; r++) {
+    const idx = x.map(() => rng.int(0, x.length - 1));
+    const t = kendallTau(idx.map((i) => x[i]!), idx.map((i) => y[i]!));
+    if (t !== null) taus.push(t);
+  }
+  if (taus.length < reps / 2) return null;
+  taus.sort((a, b) => a - b);
+  return [taus[Math.floor(0.025 * taus.length)]!, taus[Math.min(taus.length - 1, Math.floor(0.975 * taus.length))]!];
+}
+
+const meanOf = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+const sdOf = (a: number[]) => (a.length < 2 ? NaN : Math.sqrt(a.reduce((x, y) => x + (y - meanOf(a)) ** 2, 0) / (a.length - 1)));
+const f1 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : (100 * x).toFixed(1));
+const f2 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(2));
+
+function readRecords(s: Setting): RunRecord[] {
+  const dir = join(root, 'proxy', s.name);
+  if (!existsSync(dir)) return [];
+  const recs: RunRecord[] = [];
+  for (const sub of readdirSync(dir)) for (const f of readdirSync(join(dir, sub))) if (f.endsWith('.json')) recs.push(JSON.parse(readFileSync(join(dir, sub, f), 'utf8')) as RunRecord);
+  return recs;
+}
+
+interface ProxySummary {
+  name: string;
+  n: number;
+  tau: number | null;
+  ci95: [number, number] | null;
+  seedSd: number;
+  panelSd: number;
+  seconds: number;
+}
+
+function summarise(s: Setting, recs: RunRecord[], jobs: Job[]): { md: string; proxies: ProxySummary[]; mosTau: number | null } {
+  const full = new Map<string, number>(); // lossName -> AP of seed 0 at the full schedule (failed: absent)
+  for (const r of recs) if (r.kind === 'full' && r.seed === 0 && r.status === 'ok' && r.AP !== null) full.set(r.lossName, r.AP);
+  const panel = [...new Map(jobs.map((j) => [j.lossName, j])).values()];
+  const lines: string[] = [];
+  lines.push(`### ${s.name}: ${s.detector}, ${s.mode} mode (default ${s.defaultLoss}, published ${s.published})`, '');
+  const header = ['loss', 'role', 'MOS-1', 'full AP (seed 0)', ...PROXIES.map((p) => `${p.name} AP`)];
+  lines.push(`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`);
+  for (const p of panel) {
+    const cell = (kind: string, proxy?: string) => {
+      const r = recs.find((x) => x.lossName === p.lossName && x.seed === 0 && x.kind === kind && (proxy ? x.proxy?.name === proxy : true));
+      if (!r) return 'pending';
+      return r.status === 'ok' ? f1(r.AP) : r.status;
+    };
+    const shown = p.role === 'survivor' ? `\`${p.loss}\`` : `${p.lossName}`;
+    lines.push(`| ${shown} | ${p.role} | ${f2(p.mos1)} | ${cell('full')} | ${PROXIES.map((x) => cell('proxy', x.name)).join(' | ')} |`);
+  }
+  lines.push('');
+  const proxies: ProxySummary[] = [];
+  for (const proxy of PROXIES) {
+    const pairs: [number, number][] = [];
+    for (const [name, ap] of full) {
+      const r = recs.find((x) => x.kind === 'proxy' && x.proxy?.name === proxy.name && x.lossName === name && x.seed === 0);
+      if (r) pairs.push([r.status === 'ok' && r.AP !== null ? r.AP : 0, ap]); // a proxy failure ranks last, as in the search
+    }
+    const x = pairs.map((p) => p[0]);
+    const y = pairs.map((p) => p[1]);
+    const bySeed = new Map<string, number[]>();
+    for (const r of recs) if (r.kind === 'proxy' && r.proxy?.name === proxy.name && r.status === 'ok' && r.AP !== null) bySeed.set(r.lossName, [...(bySeed.get(r.lossName) ?? []), r.AP]);
+    const sds = [...bySeed.values()].filter((a) => a.length >= 2).map(sdOf);
+    const seed0 = recs.filter((r) => r.kind === 'proxy' && r.proxy?.name === proxy.name && r.seed === 0);
+    proxies.push({
+      name: proxy.name,
+      n: pairs.length,
+      tau: kendallTau(x, y),
+      ci95: pairs.length >= 4 ? bootstrapTau(x, y) : null,
+      seedSd: sds.length ? Math.sqrt(meanOf(sds.map((v) => v * v))) : NaN,
+      panelSd: seed0.length >= 2 ? sdOf(seed0.filter((r) => r.status === 'ok' && r.AP !== null).map((r) => r.AP!)) : NaN,
+      seconds: seed0.length ? meanOf(seed0.map((r) => r.seconds)) : NaN,
+    });
+  }
+  const mosPairs = [...full].map(([name, ap]) => [panel.find((p) => p.lossName === name)!.mos1, ap] as [number, number]);
+  const mosTau = kendallTau(mosPairs.map((p) => p[0]), mosPairs.map((p) => p[1]));
+  const mosCi = mosPairs.length >= 4 ? bootstrapTau(mosPairs.map((p) => p[0]), mosPairs.map((p) => p[1])) : null;
+  const fullBySeed = new Map<string, number[]>();
+  for (const r of recs) if (r.kind === 'full' && r.status === 'ok' && r.AP !== null) fullBySeed.set(r.lossName, [...(fullBySeed.get(r.lossName) ?? []), r.AP]);
+  const fullSds = [...fullBySeed.values()].filter((a) => a.length >= 2).map(sdOf);
+  lines.push('| ranker | losses | Kendall τ-b vs full AP | bootstrap 95% | seed s.d. (AP×100) | panel s.d. (AP×100) | cost per evaluation |', '| --- | --- | --- | --- | --- | --- | --- |');
+  for (const p of proxies) {
+    lines.push(`| ${p.name} | ${p.n} | ${f2(p.tau)} | ${p.ci95 ? `[${f2(p.ci95[0])}, ${f2(p.ci95[1])}]` : '—'} | ${f1(p.seedSd)} | ${f1(p.panelSd)} | ${Number.isFinite(p.seconds) ? `${(p.seconds / 60).toFixed(1)} min` : '—'} |`);
+  }
+  lines.push(`| MOS level 1 | ${mosPairs.length} | ${f2(mosTau)} | ${mosCi ? `[${f2(mosCi[0])}, ${f2(mosCi[1])}]` : '—'} | — | — | < 0.1 s |`);
+  const fullSecs = recs.filter((r) => r.kind === 'full' && r.seed === 0).map((r) => r.seconds);
+  lines.push(
+    `| full schedule (cpu-small, val) | ${full.size} | 1 | — | ${f1(fullSds.length ? Math.sqrt(meanOf(fullSds.map((v) => v * v))) : NaN)} | ${f1(sdOf([...full.values()]))} | ${fullSecs.length ? `${(meanOf(fullSecs) / 60).toFixed(1)} min` : '—'} |`,
+  );
+  lines.push('');
+  return { md: lines.join('\n'), proxies, mosTau };
+}
+
+function writeReport(all: { s: Setting; recs: RunRecord[]; jobs: Job[] }[]): void {
+  const parts: string[] = [];
+  const summary: Record<string, unknown> = {};
+  for (const { s, recs, jobs } of all) {
+    const r = summarise(s, recs, jobs);
+    parts.push(r.md);
+    const done = recs.length;
+    parts.push(`${done} of ${jobs.length} runs finished.`, '');
+    const ok = r.proxies.filter((p) => p.tau !== null && p.tau >= 0.6 && p.n >= 8).sort((a, b) => a.seconds - b.seconds);
+    const chosen = ok[0] ?? [...r.proxies].sort((a, b) => (b.tau ?? -2) - (a.tau ?? -2))[0];
+    summary[s.name] = { chosen: chosen?.name ?? null, meetsTarget: ok.length > 0, proxies: r.proxies, mosTau: r.mosTau };
+    parts.push(
+      ok.length
+        ? `**Chosen for ${s.name}: ${chosen!.name}**, the cheapest proxy with τ ≥ 0.6 (τ = ${f2(chosen!.tau)} over ${chosen!.n} losses).`
+        : `**No proxy reaches τ ≥ 0.6 for ${s.name} yet** (over the finished losses); the best so far is ${chosen?.name ?? '—'} (τ = ${f2(chosen?.tau)}).`,
+      '',
+    );
+  }
+  const md = `# Proxy fidelity
+
+Generated by \`npm run results:proxy\` from \`results/proxy/**/*.json\` (do not edit by hand;
+\`npm run results:proxy -- --collect-only\` rewrites it). Each run's file records its commit, the
+exact command and the environment (CPU, threads, libtorch and BLAS).
+
+The search ranks candidates by a short proxy training; it can only find a better loss when that
+ranking agrees with the full training's. For each searched setting, a panel of losses (the
+default, the published half, the other presets of the mode, and CPV + MOS-1 survivors of random
+trees drawn with seed ${PANEL_SEED}, not hand-picked) is trained at the final-evaluation schedule
+(\`cpu-small\`, scored on the val split) and under each candidate proxy (the search's own proxy
+function: a short training scored on held-out training images). AP ×100. The proxies:
+
+| proxy | input | iterations | train images | preset (batch 8, lr 0.02) |
+| --- | --- | --- | --- | --- |
+${PROXIES.map((p) => `| ${p.name} | ${p.inputSize} px | ${p.iters} | ${p.trainSubset || 'all but the held-out fifth'} | ${p.preset} |`).join('\n')}
+
+Seed s.d.: the root mean square of the per-loss seed s.d. (seeds 0-2) over three losses (the
+default, the published half and the first survivor); panel s.d.: the s.d. of the seed-0 APs over
+the panel. τ-b's interval: 2,000 bootstrap resamples of the panel. A failed or diverged proxy run
+counts as AP 0 (as in the search); a failed full run leaves the loss out of τ. Costs are wall
+times on 2 cores of a machine shared with other work; they compare proxies, not machines.
+
+${parts.join('\n')}`;
+  writeFileSync(outFile, md);
+  mkdirSync(join(root, 'proxy'), { recursive: true });
+  writeFileSync(join(root, 'proxy', 'summary.json'), `${JSON.stringify(summary, null, 1)}\n`);
+  console.log(`wrote ${outFile} and ${join(root, 'proxy', 'summary.json')}`);
+}
+
+async function main(): Promise<void> {
+  const settings = SETTINGS.filter((s) => settingNames.includes(s.name));
+  if (!settings.length) {
+    console.error(`--settings: none of ${settingNames.join(',')} is known (${SETTINGS.map((s) => s.name).join(', ')})`);
+    process.exit(2);
+  }
+  for (const s of settings) for (const l of [s.defaultLoss, s.published]) resolveLoss(s.mode, l);
+  const all = settings.map((s) => ({ s, jobs: jobsOf(s), recs: [] as RunRecord[] }));
+  if (planOnly) {
+    for (const { s, jobs } of all) {
+      console.log(`${s.name}: ${jobs.length} runs`);
+      for (const j of jobs) console.log(`  ${existsSync(j.file) ? 'done   ' : 'pending'} ${j.kind === 'full' ? 'full' : j.proxy!.name} ${j.lossName} (${j.role}) seed ${j.seed}${j.role === 'survivor' ? `: ${j.loss}` : ''}`);
+    }
+    return;
+  }
+  if (!collectOnly) {
+    await useTorchBackend();
+    if (!existsSync(join(dataDir, 'train', 'annotations.json'))) {
+      console.log(`making the shapes dataset in ${dataDir} (3000 images, 128 px, seed 7, val fraction 1/6; as docs/RESULTS.md)`);
+      await makeDataset('shapes', { images: 3000, size: 128, seed: 7, out: dataDir, valFraction: 1 / 6 });
+    }
+    const t0 = Date.now();
+    // setting by setting (S1 is searched first)
+    const queue: Job[] = all.flatMap((a) => a.jobs);
+    const todo = queue.filter((j) => !existsSync(j.file));
+    console.log(`${queue.length - todo.length} of ${queue.length} runs done; ${todo.length} to go`);
+    let n = 0;
+    for (const j of todo) {
+      n++;
+      console.log(`[${n}/${todo.length}] ${j.setting.name} ${j.kind === 'full' ? 'full' : j.proxy!.name} ${j.lossName} (${j.role}) seed ${j.seed} (${((Date.now() - t0) / 60000).toFixed(1)} min so far)`);
+      const rec = await runJob(j);
+      mkdirSync(join(j.file, '..'), { recursive: true });
+      writeFileSync(j.file, `${JSON.stringify(rec, null, 1)}\n`);
+      console.log(`  -> ${rec.status}${rec.reason ? ` (${rec.reason.slice(0, 120)})` : ''} AP ${f1(rec.AP)} (${(rec.seconds / 60).toFixed(1)} min)`);
+      for (const a of all) a.recs = readRecords(a.s);
+      writeReport(all);
+    }
+  }
+  for (const a of all) a.recs = readRecords(a.s);
+  writeReport(all);
+}
+
+await main();
