@@ -14,15 +14,28 @@ import { join } from 'node:path';
 export interface DetectorProxyInput {
   mode: Mode;
   loss: string;
-  config: { detector: string; dataDir: string; iters: number; trainSubset: number; valSubset: number; batch: number; lr: number; timeoutSeconds: number; preset?: string; inputSize?: number };
+  config: { detector: string; dataDir: string; iters: number; trainSubset: number; valSubset: number; batch: number; lr: number; timeoutSeconds: number; preset?: string; inputSize?: number; earlyStop?: EarlyStopConfig };
   seed: number;
   split: 'proxy' | 'val';
+}
+
+/**
+ * Multi-fidelity: after `fraction` of the iterations the candidate is scored on the held-out
+ * images; when `reference` (the default loss's AP at the same point) is known and the candidate
+ * is below `minRatio` × reference, the training stops ('stopped').
+ */
+export interface EarlyStopConfig {
+  fraction: number;
+  minRatio: number;
+  reference?: number | null;
 }
 
 export interface DetectorProxyResult {
   ap: number;
   ap50: number;
-  status: 'ok' | 'diverged' | 'failed';
+  /** AP at the early-stopping check (when earlyStop is configured and the check was reached). */
+  checkAp?: number;
+  status: 'ok' | 'diverged' | 'failed' | 'stopped';
   seconds: number;
   error?: string;
 }
@@ -48,14 +61,29 @@ export async function detectorProxyTask(input: DetectorProxyInput): Promise<Dete
       split = c.trainSubset > 0 ? { trainSubset: c.trainSubset, evalSplit: 'val' } : { evalSplit: 'val' };
     }
     const ac = new AbortController();
+    const es = c.earlyStop;
+    let checkAp: number | undefined;
     const timer = c.timeoutSeconds > 0 ? setTimeout(() => ac.abort(), c.timeoutSeconds * 1000) : null;
     try {
       const r = await trainDetector(
         { detector, data: c.dataDir, preset: (c.preset as never) ?? 'cpu-small', iters: c.iters, batch: c.batch, lr: c.lr, ...(c.inputSize ? { inputSize: c.inputSize } : {}), seed: input.seed, ...lossField, ...split, readAhead: 1 },
-        { signal: ac.signal },
+        {
+          signal: ac.signal,
+          ...(es
+            ? {
+                checkAt: Math.max(1, Math.round(es.fraction * c.iters)),
+                onCheck: (m: { AP: number }) => {
+                  checkAp = Math.max(0, m.AP);
+                  return es.reference !== undefined && es.reference !== null && checkAp < es.minRatio * es.reference;
+                },
+              }
+            : {}),
+        },
       );
       const m = r.metrics;
-      if (r.status === 'ok' && m) return { ap: Math.max(0, m.AP), ap50: Math.max(0, m.AP50), status: 'ok', seconds: seconds() };
+      const check = checkAp !== undefined ? { checkAp } : {};
+      if (r.status === 'ok' && m) return { ap: Math.max(0, m.AP), ap50: Math.max(0, m.AP50), ...check, status: 'ok', seconds: seconds() };
+      if (r.status === 'stopped') return { ap: 0, ap50: 0, ...check, status: 'stopped', seconds: seconds(), error: r.reason };
       return { ap: 0, ap50: 0, status: r.status === 'diverged' ? 'diverged' : 'failed', seconds: seconds(), error: ac.signal.aborted ? `timed out after ${c.timeoutSeconds} s` : r.reason };
     } finally {
       if (timer) clearTimeout(timer);

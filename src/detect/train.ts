@@ -34,8 +34,11 @@ export interface TrainProgress {
 }
 
 export interface TrainResult {
-  /** interrupted: stopped on request after a whole iteration, with a checkpoint to resume from. */
-  status: 'ok' | 'diverged' | 'failed' | 'interrupted';
+  /**
+   * interrupted: stopped on request after a whole iteration, with a checkpoint to resume from;
+   * stopped: ended early by `onCheck` (metrics: those of the check).
+   */
+  status: 'ok' | 'diverged' | 'failed' | 'interrupted' | 'stopped';
   /** Final COCO metrics (status ok), or the last finite ones (diverged; null if none). */
   metrics: CocoMetrics | null;
   /** Wall time of the whole call. */
@@ -65,6 +68,13 @@ export interface TrainOptions {
   resumeFrom?: string;
   /** Messages for the user (resume point, nothing to resume). */
   onNotice?: (message: string) => void;
+  /**
+   * Multi-fidelity: after iteration `checkAt` the model is evaluated (as at the end) and
+   * `onCheck` decides whether the run goes on; true stops it with status 'stopped'. The check
+   * does not change the training: a run that goes on ends exactly as one without it.
+   */
+  checkAt?: number;
+  onCheck?: (metrics: CocoMetrics, iter: number) => boolean;
 }
 
 /** Builds a detector from its resolved model config (weights from the seed). */
@@ -457,6 +467,17 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
         state.lastMetrics = r.metrics;
         state.apCurve.push({ iter: state.iter, AP: r.metrics.AP, AP50: r.metrics.AP50 });
         await log({ iter: state.iter, eval: r.metrics });
+      }
+      if (options.checkAt === state.iter && options.onCheck && state.iter < iters) {
+        const r = await runEval();
+        state.lastMetrics = r.metrics;
+        state.apCurve.push({ iter: state.iter, AP: r.metrics.AP, AP50: r.metrics.AP50 });
+        await log({ iter: state.iter, check: r.metrics });
+        if (options.onCheck(r.metrics, state.iter)) {
+          status = 'stopped';
+          reason = `stopped early at iteration ${state.iter} (AP ${r.metrics.AP.toFixed(4)})`;
+          break;
+        }
       }
       if (out && state.iter % ckEvery === 0 && state.iter < iters) await saveLatest();
     }

@@ -26,7 +26,7 @@ export type StageTask =
  * worker was killed or died; set by the transport).
  */
 export interface StageRecord {
-  status: 'ok' | 'diverged' | 'failed' | 'timeout' | 'crashed';
+  status: 'ok' | 'diverged' | 'failed' | 'timeout' | 'crashed' | 'stopped';
   /** Verdict for stages that decide it themselves (cpv); null when the loop decides from the score. */
   pass: boolean | null;
   score: number | null;

@@ -35,7 +35,10 @@ export interface ProxyResult {
   /** COCO AP .50:.95 in [0, 1] (0 when not 'ok'). */
   ap: number;
   ap50: number;
-  status: 'ok' | 'diverged' | 'failed';
+  /** AP at the early-stopping check (detector proxy with earlyStop). */
+  checkAp?: number;
+  /** stopped: ended early by the multi-fidelity check (behind the default at the same point). */
+  status: 'ok' | 'diverged' | 'failed' | 'stopped';
   seconds: number;
   error?: string;
 }
