@@ -3,10 +3,13 @@
  * the detector's default losses; a short training on `trainSubset` training images is scored on
  * held-out training images (split 'proxy': the `valSubset` images that follow them in the train
  * split, so the val split stays unseen by the search) or on the val split (split 'val').
- * Never throws for a bad candidate: returns 'failed' with the error, 'diverged' on NaN/Inf.
+ * Never throws: returns 'diverged' on NaN/Inf, 'failed' with the error for a candidate that is
+ * not a valid loss of its mode or that ran past the time limit, and 'error' when the environment
+ * failed (a dataset that cannot be read, too few images, a failure inside training that is not
+ * NaN: an I/O error or a bug); the search never journals an 'error', it stops and can resume.
  */
 import { loadCoco } from '../data/index.js';
-import type { Mode } from '../loss/index.js';
+import { parseExpr, type Mode } from '../loss/index.js';
 import { HEAD_NAMES, type DetectorKind } from './config.js';
 import { trainDetector } from './train.js';
 import { join } from 'node:path';
@@ -22,7 +25,7 @@ export interface DetectorProxyInput {
 export interface DetectorProxyResult {
   ap: number;
   ap50: number;
-  status: 'ok' | 'diverged' | 'failed';
+  status: 'ok' | 'diverged' | 'failed' | 'error';
   seconds: number;
   error?: string;
 }
@@ -31,6 +34,11 @@ export async function detectorProxyTask(input: DetectorProxyInput): Promise<Dete
   const t0 = performance.now();
   const seconds = () => (performance.now() - t0) / 1000;
   const c = input.config;
+  try {
+    parseExpr(input.mode, input.loss);
+  } catch (e) {
+    return { ap: 0, ap50: 0, status: 'failed', seconds: seconds(), error: (e as Error).message };
+  }
   try {
     const detector = c.detector as DetectorKind;
     if (!(detector in HEAD_NAMES)) throw new Error(`unknown detector '${c.detector}'`);
@@ -56,11 +64,15 @@ export async function detectorProxyTask(input: DetectorProxyInput): Promise<Dete
       );
       const m = r.metrics;
       if (r.status === 'ok' && m) return { ap: Math.max(0, m.AP), ap50: Math.max(0, m.AP50), status: 'ok', seconds: seconds() };
-      return { ap: 0, ap50: 0, status: r.status === 'ok' ? 'failed' : r.status, seconds: seconds(), error: ac.signal.aborted ? `timed out after ${c.timeoutSeconds} s` : r.reason };
+      if (r.status === 'diverged') return { ap: 0, ap50: 0, status: 'diverged', seconds: seconds(), error: r.reason };
+      if (ac.signal.aborted) return { ap: 0, ap50: 0, status: 'failed', seconds: seconds(), error: `timed out after ${c.timeoutSeconds} s` };
+      // The loss parsed, and a valid loss gives numbers or NaN: any other failure is the environment's.
+      return { ap: 0, ap50: 0, status: 'error', seconds: seconds(), error: `training failed: ${r.reason ?? 'no metrics'}` };
     } finally {
       if (timer) clearTimeout(timer);
     }
   } catch (e) {
-    return { ap: 0, ap50: 0, status: 'failed', seconds: seconds(), error: (e as Error).message };
+    const err = e as Error;
+    return { ap: 0, ap50: 0, status: 'error', seconds: seconds(), error: err.name && err.name !== 'Error' ? `${err.name}: ${err.message}` : err.message };
   }
 }
