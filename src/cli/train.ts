@@ -109,7 +109,11 @@ export function register(program: Command): void {
     .option('--flip <on|off>', 'random horizontal flips (default: on, unless the dataset says horizontal_flip: false, as mnist-det does)')
     .option('--resume', 'continue from the run folder\'s checkpoints/latest')
     .option('--backend <name>', 'tensor backend: torch (default) or cpu')
-    .option('--threads <n>', 'libtorch threads (default: CSE_THREADS or all cores)', num('threads', true))
+    .option('--threads <n>', 'libtorch threads, ≥ 1 (default: CSE_THREADS or all cores)', (v: string) => {
+      const n = num('threads', true)(v);
+      if (n < 1) throw new UsageError(`--threads must be an integer ≥ 1, got '${v}'`);
+      return n;
+    })
     .action(async (f: TrainFlags) => {
       const file = f.config ? readConfigFile(f.config) : {};
       const flagValues: Record<string, unknown> = {
