@@ -6,6 +6,12 @@ import { UsageError } from './errors.js';
 const require = createRequire(import.meta.url);
 const pkg = require('../../package.json') as { version: string; description: string };
 
+/** CSE_THREADS, when set, must be a positive integer (libtorch would silently ignore anything else). */
+export function checkThreadsEnv(v: string | undefined): void {
+  if (v === undefined || v === '') return;
+  if (!/^\d+$/.test(v.trim()) || Number(v) < 1) throw new UsageError(`environment variable CSE_THREADS must be an integer ≥ 1 (libtorch threads), got '${v}'`);
+}
+
 export async function main(argv: string[]): Promise<number> {
   const program = new Command();
   program
@@ -16,6 +22,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride();
   for (const register of await loadCommands()) register(program);
   try {
+    checkThreadsEnv(process.env.CSE_THREADS);
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {

@@ -3,8 +3,9 @@ import { UsageError } from './errors.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, DEMO_DATASET, configHash, loadConfig, planPool, deepMerge, parseConfig, setPath, type SearchConfig } from '../search/config.js';
-import { runSearch, SearchError, SearchInterrupted } from '../search/evolution.js';
+import { runSearch, SearchError, SearchInterrupted, StageEnvironmentError } from '../search/evolution.js';
 import { Journal, JournalError, JournalFullError } from '../search/journal.js';
+import { RunLockedError } from '../search/lock.js';
 import { Progress } from '../search/progress.js';
 import { writeReport } from '../search/report.js';
 import { runStage } from '../search/stages/index.js';
@@ -60,7 +61,16 @@ export function register(program: Command): void {
     .option('--json-log', 'one JSON object per event on stdout instead of the progress display')
     .option('--no-report', 'do not write report.json / report.html at the end')
     .action(async (flags: SearchFlags) => {
-      await search(flags);
+      try {
+        await search(flags);
+      } catch (e) {
+        // --json-log: an error that ends the command is an event on stdout too (the CLI prints it on stderr).
+        if (flags.jsonLog) {
+          const usage = e instanceof UsageError;
+          process.stdout.write(JSON.stringify({ t: null, type: 'error', kind: usage ? 'usage' : 'internal', message: (e as Error)?.message ?? String(e), exitCode: usage ? 2 : 1 }) + '\n');
+        }
+        throw e;
+      }
     });
 }
 
@@ -83,6 +93,31 @@ function overridesOf(f: SearchFlags): Record<string, unknown> {
   };
 }
 
+/** The flag behind each overridden config path (named in config errors). */
+const FLAG_OF: Record<string, string> = {
+  mode: '--mode',
+  strategy: '--strategy',
+  seed: '--seed',
+  'evolution.generations': '--generations',
+  'population.size': '--population',
+  'proxy.topK': '--top-k',
+  'population.seedWith': '--seed-population',
+  'pool.workers': '--workers',
+  'pool.threadsPerWorker': '--threads',
+};
+
+/** A config error whose bad fields came from flags names the flags too. */
+function withFlags(e: ConfigError, f: SearchFlags): string {
+  const given = Object.entries(overridesOf(f)).filter(([p, v]) => v !== undefined && FLAG_OF[p]);
+  return e.message
+    .split('\n')
+    .map((line) => {
+      const hit = given.find(([p]) => line.trimStart().startsWith(`${p}:`) || line.trimStart().startsWith(`${p}.`));
+      return hit ? `${line} (from ${FLAG_OF[hit[0]]})` : line;
+    })
+    .join('\n');
+}
+
 function resolveConfig(f: SearchFlags): SearchConfig {
   try {
     if (f.resume && !f.config && !f.demo) {
@@ -100,7 +135,8 @@ function resolveConfig(f: SearchFlags): SearchConfig {
     }
     return loadConfig({ file: f.config, demo: f.demo, overrides: overridesOf(f) });
   } catch (e) {
-    if (e instanceof ConfigError || e instanceof JournalError) throw new UsageError(e.message);
+    if (e instanceof ConfigError) throw new UsageError(withFlags(e, f));
+    if (e instanceof JournalError) throw new UsageError(e.message);
     throw e;
   }
 }
@@ -127,10 +163,15 @@ async function search(f: SearchFlags): Promise<void> {
       : new ProcessPool({ workers: plan.workers, threadsPerWorker: plan.threads });
   const progress = new Progress({ json: !!f.jsonLog, generations: cfg.evolution.generations });
   const ac = new AbortController();
+  const resumeHint = `cse-autoloss search --out ${f.out} --resume`;
   const onSignal = () => {
     if (ac.signal.aborted) process.exit(130);
     ac.abort();
-    process.stderr.write('\ninterrupted: stopping (the journal keeps every finished evaluation; continue with --resume)\n');
+    process.stderr.write(`\ninterrupted: stopping after the running evaluations (the journal keeps every finished one; a second signal exits at once). Continue with: ${resumeHint}\n`);
+  };
+  // --json-log: the error as an event on stdout too, before the CLI prints it and exits.
+  const errorEvent = (kind: string, message: string, exitCode: number) => {
+    if (f.jsonLog) process.stdout.write(JSON.stringify({ t: null, type: 'error', kind, message, exitCode, resume: exitCode === 2 ? null : resumeHint }) + '\n');
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -142,15 +183,17 @@ async function search(f: SearchFlags): Promise<void> {
     }
   } catch (e) {
     if (e instanceof SearchInterrupted) {
+      errorEvent('interrupted', e.message, 130);
       process.exitCode = 130;
       return;
     }
-    if (e instanceof JournalFullError) {
+    if (e instanceof JournalFullError || e instanceof StageEnvironmentError) {
+      errorEvent(e instanceof JournalFullError ? 'disk-full' : 'environment', e.message, 1);
       process.stderr.write(`error: ${e.message}\n`);
       process.exitCode = 1;
       return;
     }
-    if (e instanceof SearchError || e instanceof JournalError) throw new UsageError(e.message);
+    if (e instanceof SearchError || e instanceof JournalError || e instanceof RunLockedError || e instanceof ConfigError) throw new UsageError(e.message);
     throw e;
   } finally {
     process.off('SIGINT', onSignal);

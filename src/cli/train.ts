@@ -119,7 +119,11 @@ export function register(program: Command): void {
     .option('--resume', 'continue the run in --out from its checkpoints/latest (same config; bit-identical to an uninterrupted run)')
     .option('--resume-from <dir>', 'continue the run in --out from this checkpoint folder (e.g. the previous intact one)')
     .option('--backend <name>', 'tensor backend: torch (default) or cpu')
-    .option('--threads <n>', 'libtorch threads (default: CSE_THREADS or all cores)', num('threads', true))
+    .option('--threads <n>', 'libtorch threads, ≥ 1 (default: CSE_THREADS or all cores)', (v: string) => {
+      const n = num('threads', true)(v);
+      if (n < 1) throw new UsageError(`--threads must be an integer ≥ 1, got '${v}'`);
+      return n;
+    })
     .action(async (f: TrainFlags) => {
       const file = f.config ? readConfigFile(f.config) : {};
       const flagValues: Record<string, unknown> = {

@@ -22,5 +22,5 @@ export {
 } from './transform.js';
 export { BatchLoader, type Batch, type BatchLoaderOptions } from './loader.js';
 export { makeDataset, type DatasetKind, type MakeDatasetOptions, type MakeDatasetSummary } from './make.js';
-export { summarizeDataset, formatDatasetInfo, sizeClass, type DatasetSummary } from './info.js';
+export { summarizeDataset, formatDatasetInfo, sizeClass, trainingProblems, decodeProblems, type DatasetSummary } from './info.js';
 export { SHAPE_CLASSES } from './generate/shapes.js';

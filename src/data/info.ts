@@ -1,6 +1,53 @@
+import { readFile } from 'node:fs/promises';
 import type { Problem } from './errors.js';
 import { formatProblem } from './errors.js';
-import type { CocoInspection } from './coco.js';
+import { imagePath, type CocoDataset, type CocoInspection } from './coco.js';
+import { decodeImage } from './image.js';
+
+/**
+ * What training refuses besides a malformed file (src/detect/train.ts checks the same before
+ * training starts): no images, no annotations, a category without (non-crowd) annotations, no
+ * image with an object.
+ */
+export function trainingProblems(ds: CocoDataset): { errors: Problem[]; warnings: Problem[] } {
+  const file = `${ds.dir}/annotations.json`;
+  const out: Problem[] = [];
+  const warnings: Problem[] = [];
+  // Training needs every category in its train split; a val split may lack some (AP skips them).
+  const isVal = ds.info?.split === 'val' || /(^|[\\/])val[\\/]*$/.test(ds.dir);
+  if (ds.images.length === 0) out.push({ file, field: 'images', message: 'the dataset has no images' });
+  if (ds.annotations.length === 0) out.push({ file, field: 'annotations', message: 'the dataset has no annotations at all' });
+  const perClass = new Map<number, number>();
+  for (const a of ds.annotations) if (!a.iscrowd) perClass.set(a.category_id, (perClass.get(a.category_id) ?? 0) + 1);
+  const empty = ds.categories.filter((c) => !perClass.get(c.id));
+  if (ds.annotations.length > 0 && empty.length) {
+    const list = empty.slice(0, 10).map((c) => `${c.id} (${c.name})`).join(', ');
+    const what = `no (non-crowd) annotations for ${empty.length} categor${empty.length === 1 ? 'y' : 'ies'}: ${list}`;
+    if (isVal) warnings.push({ file, field: 'categories', message: `${what} (fine for a val split; training refuses it in a train split)` });
+    else out.push({ file, field: 'categories', message: `${what}; training refuses this: remove the category or add annotations` });
+  }
+  if (ds.images.length > 0 && ds.annotations.length > 0 && ds.images.every((im) => !(ds.annsByImage.get(im.id) ?? []).length)) {
+    out.push({ file, field: 'images', message: 'none of the images has an object' });
+  }
+  return { errors: out, warnings };
+}
+
+/** Decodes every image file (the header check alone misses truncated data); one problem per image that fails. */
+export async function decodeProblems(ds: CocoDataset, onProgress?: (done: number, total: number) => void): Promise<Problem[]> {
+  const out: Problem[] = [];
+  let done = 0;
+  for (const im of ds.images) {
+    const path = imagePath(ds.dir, im);
+    try {
+      const img = decodeImage(await readFile(path));
+      if (img.width !== im.width || img.height !== im.height) out.push({ file: path, field: `image ${im.id}`, message: `decodes to ${img.width}x${img.height}, the JSON says ${im.width}x${im.height}` });
+    } catch (e) {
+      out.push({ file: path, field: `image ${im.id}`, message: `cannot be decoded: ${(e as Error).message}` });
+    }
+    onProgress?.(++done, ds.images.length);
+  }
+  return out;
+}
 
 /** COCO size classes by annotation area: small < 32^2 <= medium < 96^2 <= large. */
 export function sizeClass(area: number): 'small' | 'medium' | 'large' {
@@ -36,6 +83,8 @@ export function summarizeDataset(r: CocoInspection): DatasetSummary | null {
     sizes[sizeClass(a.area)]++;
   }
   const per = ds.images.map((im) => ds.annsByImage.get(im.id)!.length);
+  if (per.length === 0) per.push(0); // no images: sizes and counts 0, not ±Infinity
+  const sized = ds.images.length ? ds.images : [{ width: 0, height: 0 }];
   return {
     images: ds.images.length,
     annotations: ds.annotations.length,
@@ -43,10 +92,10 @@ export function summarizeDataset(r: CocoInspection): DatasetSummary | null {
     perClass,
     sizes,
     imageSizes: {
-      minW: Math.min(...ds.images.map((i) => i.width)),
-      maxW: Math.max(...ds.images.map((i) => i.width)),
-      minH: Math.min(...ds.images.map((i) => i.height)),
-      maxH: Math.max(...ds.images.map((i) => i.height)),
+      minW: Math.min(...sized.map((i) => i.width)),
+      maxW: Math.max(...sized.map((i) => i.width)),
+      minH: Math.min(...sized.map((i) => i.height)),
+      maxH: Math.max(...sized.map((i) => i.height)),
     },
     boxesPerImage: { min: Math.min(...per), mean: per.reduce((a, b) => a + b, 0) / Math.max(1, per.length), max: Math.max(...per) },
     errors: r.errors,
@@ -62,7 +111,8 @@ function bar(n: number, max: number, width = 30): string {
 export function formatDatasetInfo(dir: string, r: CocoInspection): string {
   const lines: string[] = [`dataset ${dir}`];
   const s = summarizeDataset(r);
-  if (s) {
+  if (s && s.images === 0) lines.push('images: 0');
+  else if (s) {
     lines.push(`images: ${s.images} (${s.imageSizes.minW}-${s.imageSizes.maxW} x ${s.imageSizes.minH}-${s.imageSizes.maxH} px)`);
     lines.push(`annotations: ${s.annotations} (${s.crowd} crowd), per image min ${s.boxesPerImage.min} / mean ${s.boxesPerImage.mean.toFixed(2)} / max ${s.boxesPerImage.max}`);
     lines.push('', 'annotations per class (non-crowd; crowd in brackets):');

@@ -129,7 +129,8 @@ export const trainConfigSchema = z
     initWeights: z.string().optional(),
     /** Continue from the run folder's last checkpoint when one exists. */
     resume: z.boolean().default(false),
-    model: z.union([fcosOverrides, rcnnOverrides]).optional(),
+    /** Model overrides; checked against the detector's own fields below (so that errors name the field). */
+    model: z.record(z.string(), z.unknown()).optional(),
     /** Batches decoded ahead by the loader's worker (0: in the training thread). */
     readAhead: z.number().int().min(0).default(2),
   })
@@ -302,8 +303,14 @@ export const DEFAULT_LOSSES: Record<DetectorKind, { cls: string; reg: string }> 
   'faster-rcnn': { cls: 'ce', reg: 'l1' },
 };
 
-function formatZod(e: z.ZodError): string {
-  return e.issues.map((i) => `${i.path.length ? i.path.join('.') : '(config)'}: ${i.message}`).join('; ');
+function formatZod(e: z.ZodError, prefix?: string): string {
+  return e.issues
+    .map((i) => {
+      const path = [...(prefix ? [prefix] : []), ...i.path].join('.') || '(config)';
+      const msg = i.code === 'unrecognized_keys' ? `unknown field(s) ${i.keys.map((k) => `'${k}'`).join(', ')}` : i.message;
+      return `${path}: ${msg}`;
+    })
+    .join('; ');
 }
 
 /** Validates and fills in a training config; every problem is reported before training starts. */
@@ -316,7 +323,7 @@ export function resolveTrainConfig(input: unknown, numClasses: number): Resolved
   let model: ModelConfig;
   if (raw.detector === 'fcos') {
     const o = fcosOverrides.safeParse(raw.model ?? {});
-    if (!o.success) throw new DetectConfigError(`invalid fcos model settings: ${formatZod(o.error)}`);
+    if (!o.success) throw new DetectConfigError(`invalid fcos model settings: ${formatZod(o.error, 'model')}`);
     const base = fcosPreset(raw.preset, numClasses);
     const { backbone, ...rest } = o.data;
     const fcos: FcosConfig = { ...base, ...rest, backbone: { ...base.backbone, ...backbone } };
@@ -327,7 +334,7 @@ export function resolveTrainConfig(input: unknown, numClasses: number): Resolved
     model = { detector: 'fcos', inputSize, fcos };
   } else {
     const o = rcnnOverrides.safeParse(raw.model ?? {});
-    if (!o.success) throw new DetectConfigError(`invalid faster-rcnn model settings: ${formatZod(o.error)}`);
+    if (!o.success) throw new DetectConfigError(`invalid faster-rcnn model settings: ${formatZod(o.error, 'model')}`);
     const base = rcnnPreset(raw.preset, numClasses);
     const { backbone, ...rest } = o.data;
     model = { detector: 'faster-rcnn', inputSize, rcnn: { ...base, ...rest, backbone: { ...base.backbone, ...backbone } } };

@@ -3,10 +3,13 @@
  * the detector's default losses; a short training on `trainSubset` training images is scored on
  * held-out training images (split 'proxy': the `valSubset` images that follow them in the train
  * split, so the val split stays unseen by the search) or on the val split (split 'val').
- * Never throws for a bad candidate: returns 'failed' with the error, 'diverged' on NaN/Inf.
+ * Never throws: returns 'diverged' on NaN/Inf, 'failed' with the error for a candidate that is
+ * not a valid loss of its mode or that ran past the time limit, and 'error' when the environment
+ * failed (a dataset that cannot be read, too few images, a failure inside training that is not
+ * NaN: an I/O error or a bug); the search never journals an 'error', it stops and can resume.
  */
 import { loadCoco } from '../data/index.js';
-import type { Mode } from '../loss/index.js';
+import { parseExpr, type Mode } from '../loss/index.js';
 import { HEAD_NAMES, type DetectorKind } from './config.js';
 import { trainDetector } from './train.js';
 import { join } from 'node:path';
@@ -35,15 +38,27 @@ export interface DetectorProxyResult {
   ap50: number;
   /** AP at the early-stopping check (when earlyStop is configured and the check was reached). */
   checkAp?: number;
-  status: 'ok' | 'diverged' | 'failed' | 'stopped';
+  status: 'ok' | 'diverged' | 'failed' | 'stopped' | 'error';
   seconds: number;
   error?: string;
+}
+
+/** An error that says the environment is broken (I/O, data, a bug), not that the loss is bad. */
+export function isEnvironmentError(e: unknown): boolean {
+  if (!(e instanceof Error)) return e !== undefined;
+  if ((e as NodeJS.ErrnoException).code !== undefined) return true; // a system error: ENOENT, EIO, ENOSPC, ...
+  return e instanceof TypeError || e instanceof ReferenceError || e instanceof SyntaxError || e.name === 'DataError' || e.name === 'CheckpointError';
 }
 
 export async function detectorProxyTask(input: DetectorProxyInput): Promise<DetectorProxyResult> {
   const t0 = performance.now();
   const seconds = () => (performance.now() - t0) / 1000;
   const c = input.config;
+  try {
+    parseExpr(input.mode, input.loss);
+  } catch (e) {
+    return { ap: 0, ap50: 0, status: 'failed', seconds: seconds(), error: (e as Error).message };
+  }
   try {
     const detector = c.detector as DetectorKind;
     if (!(detector in HEAD_NAMES)) throw new Error(`unknown detector '${c.detector}'`);
@@ -84,11 +99,18 @@ export async function detectorProxyTask(input: DetectorProxyInput): Promise<Dete
       const check = checkAp !== undefined ? { checkAp } : {};
       if (r.status === 'ok' && m) return { ap: Math.max(0, m.AP), ap50: Math.max(0, m.AP50), ...check, status: 'ok', seconds: seconds() };
       if (r.status === 'stopped') return { ap: 0, ap50: 0, ...check, status: 'stopped', seconds: seconds(), error: r.reason };
-      return { ap: 0, ap50: 0, status: r.status === 'diverged' ? 'diverged' : 'failed', seconds: seconds(), error: ac.signal.aborted ? `timed out after ${c.timeoutSeconds} s` : r.reason };
+      if (r.status === 'diverged') return { ap: 0, ap50: 0, status: 'diverged', seconds: seconds(), error: r.reason };
+      if (ac.signal.aborted) return { ap: 0, ap50: 0, status: 'failed', seconds: seconds(), error: `timed out after ${c.timeoutSeconds} s` };
+      // The loss parsed: a failure of the environment (a system or data error) or a bug (TypeError,
+      // ReferenceError) is the environment's; another error raised by the computation with this
+      // loss (e.g. a kernel refusing its values) is the candidate's fate.
+      if (isEnvironmentError(r.error)) return { ap: 0, ap50: 0, status: 'error', seconds: seconds(), error: `training failed: ${r.reason ?? 'no metrics'}` };
+      return { ap: 0, ap50: 0, status: 'failed', seconds: seconds(), error: r.reason ?? 'training failed' };
     } finally {
       if (timer) clearTimeout(timer);
     }
   } catch (e) {
-    return { ap: 0, ap50: 0, status: 'failed', seconds: seconds(), error: (e as Error).message };
+    const err = e as Error;
+    return { ap: 0, ap50: 0, status: 'error', seconds: seconds(), error: err.name && err.name !== 'Error' ? `${err.name}: ${err.message}` : err.message };
   }
 }

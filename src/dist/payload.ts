@@ -77,7 +77,7 @@ export function jobIdOf(p: JobPayload): string {
   return `${p.task.stage}-${h.slice(0, 32)}`;
 }
 
-const RECORD_STATUSES = new Set(['ok', 'diverged', 'failed', 'timeout', 'crashed']);
+const RECORD_STATUSES = new Set(['ok', 'diverged', 'failed', 'timeout', 'crashed', 'error']);
 
 /** True when a worker's return value has the shape of a StageRecord. */
 export function isStageRecord(v: unknown): boolean {

@@ -14,8 +14,10 @@
  *   Redis lost     ioredis reconnects with backoff (connection.ts); past `unavailableSeconds`
  *                  without Redis every pending run rejects with QueueUnavailableError and the
  *                  transport stops: the search ends with its journal intact, resumable
- *   failures       a job that failed for good (stalled too often: its workers died; a payload
- *                  refused as invalid) comes back as a 'crashed' / 'failed' record, like the pool
+ *   failures       a job that failed for good because its workers died (stalled too often) comes
+ *                  back as a 'crashed' record, like the pool; one refused as invalid, or failed by
+ *                  an exception, as an 'error' record (the environment's fault: the search stops
+ *                  without journalling it, and a --resume retries it)
  *
  * Closing leaves queued jobs in Redis: they are the work a --resume adopts.
  */
@@ -174,7 +176,7 @@ export class QueueTransport implements StageTransport {
     try {
       payload = await this.payloadOf(task, opts.timeoutSeconds);
     } catch (e) {
-      if (e instanceof PayloadError) return failedRecord('failed', e.message, 0);
+      if (e instanceof PayloadError) return failedRecord('error', e.message, 0);
       throw e;
     }
     const id = jobIdOf(payload);
@@ -243,7 +245,7 @@ export class QueueTransport implements StageTransport {
   private onCompleted(jobId: string, returnvalue: unknown): void {
     if (!this.pending.has(jobId)) return;
     const record = decodeRecord(returnvalue);
-    this.settle(jobId, record ?? failedRecord('failed', `the worker returned a malformed result for job ${jobId}`, 0));
+    this.settle(jobId, record ?? failedRecord('error', `the worker returned a malformed result for job ${jobId}`, 0));
   }
 
   private async onFailed(jobId: string): Promise<void> {
@@ -369,5 +371,5 @@ export function failureRecord(job: Job): StageRecord {
     const times = typeof job.stalledCounter === 'number' ? `${job.stalledCounter} time(s)` : 'repeatedly';
     return failedRecord('crashed', `the workers running this job were lost ${times} (killed or machine lost); gave up: ${reason}`, seconds);
   }
-  return failedRecord('failed', reason, seconds);
+  return failedRecord('error', `job ${job.id ?? '?'} failed on the worker: ${reason}`, seconds);
 }

@@ -25,6 +25,11 @@ export class LossSyntaxError extends Error {
   }
 }
 
+/** A token for a message: long ones (a 120 kB constant) as their first 60 characters and length. */
+function clip(token: string): string {
+  return token.length <= 60 ? token : `${token.slice(0, 60)}… (${token.length} characters)`;
+}
+
 function excerpt(text: string, pos: number): string {
   const from = Math.max(0, pos - 40);
   const to = Math.min(text.length, pos + 40);
@@ -94,7 +99,7 @@ class Parser {
       this.count(start);
       this.pos = start + num[0].length;
       const value = Number(num[0]);
-      if (!Number.isFinite(value)) this.fail(`constant '${num[0]}' is not a finite number`, start);
+      if (!Number.isFinite(value)) this.fail(`constant '${clip(num[0])}' is not a finite number`, start);
       const node: ConstNode = { kind: 'const', value, text: num[0] };
       return { expr: node, shape: 'S' };
     }
@@ -114,12 +119,12 @@ class Parser {
     if (!isCall) {
       if (this.vars.includes(name)) return { expr: { kind: 'var', name }, shape: inputShape(this.mode) };
       if (PRIM_BY_NAME.has(name)) this.fail(`primitive '${name}' needs arguments in parentheses`, start);
-      this.fail(`unknown variable '${name}': mode ${this.mode} has inputs ${this.vars.join(', ')}`, start);
+      this.fail(`unknown variable '${clip(name)}': mode ${this.mode} has inputs ${this.vars.join(', ')}`, start);
     }
     const prim = PRIM_BY_NAME.get(name);
     if (!prim) {
       if (this.vars.includes(name)) this.fail(`'${name}' is a variable, not a primitive: it takes no arguments`, start);
-      this.fail(`unknown primitive '${name}'`, start);
+      this.fail(`unknown primitive '${clip(name)}'`, start);
     }
     if (!prim.modes.includes(this.mode)) this.fail(`primitive '${name}' is not allowed in mode ${this.mode}`, start);
     this.pos++; // '('

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
 import { z } from 'zod';
 import YAML from 'yaml';
+import { resolveLoss } from '../loss/index.js';
 
 const mode = z.enum(['cls', 'bcls', 'reg']);
 const prob = z.number().min(0).max(1);
@@ -210,6 +211,23 @@ export function parseConfig(raw: unknown, source = 'config'): SearchConfig {
       if (r.data.mode === 'cls' && t.detector === 'fcos') wrong.push(`${path}.detector: fcos has a sigmoid (bcls) classification head; mode cls needs faster-rcnn`);
       if (r.data.mode === 'bcls' && t.detector === 'faster-rcnn') wrong.push(`${path}.detector: faster-rcnn has a softmax (cls) classification head; mode bcls needs fcos`);
     }
+    // Loss strings: validated here, so that a bad one is refused before a run writes anything.
+    const lossProblem = (spec: string): string | null => {
+      try {
+        return resolveLoss(r.data.mode, spec).expr ? null : 'a fixed baseline outside the expression language; give an expression or preset';
+      } catch (e) {
+        return (e as Error).message.split('\n')[0]!;
+      }
+    };
+    const quote = (t: string) => `'${t.length > 60 ? `${t.slice(0, 60)}… (${t.length} characters)` : t}'`;
+    if (r.data.defaultLoss !== undefined) {
+      const p = lossProblem(r.data.defaultLoss);
+      if (p) wrong.push(`defaultLoss: ${quote(r.data.defaultLoss)} is not a ${r.data.mode} loss: ${p}`);
+    }
+    r.data.population.seedWith.forEach((spec, i) => {
+      const p = lossProblem(spec);
+      if (p) wrong.push(`population.seedWith.${i}: ${quote(spec)} is not a ${r.data.mode} loss: ${p}`);
+    });
     if (wrong.length) throw new ConfigError(`invalid ${source}:\n  ${wrong.join('\n  ')}`, wrong);
     return r.data;
   }

@@ -15,12 +15,15 @@
  * resumed run simply replays the algorithm from generation 0: stored results are reused, only
  * missing ones are computed, and it ends with exactly the results of an uninterrupted run.
  */
+import { mkdirSync } from 'node:fs';
 import { printOfficial, resolveLoss, treeDepth, treeSize, type Expr, type Mode } from '../loss/index.js';
 import { Rng } from '../util/rng.js';
 import { configDiff, configHash, defaultLossOf, hashOf, type SearchConfig } from './config.js';
 import { fingerprint as fingerprintOf, FINGERPRINT_VERSION } from './fingerprint.js';
 import { Journal, JournalError } from './journal.js';
+import { acquireRunLock } from './lock.js';
 import { runStage } from './stages/index.js';
+import { compareCandidates, parseCandidateId } from './rank.js';
 import { kendallTau, mean, median, mixSeed, std } from './stats.js';
 import type { StageTransport } from './transport/index.js';
 import type { Candidate, Fate, StageName, StageRecord, StageTask } from './types.js';
@@ -32,6 +35,17 @@ export class SearchError extends Error {
 export class SearchInterrupted extends Error {
   override name = 'SearchInterrupted';
 }
+/**
+ * An evaluation could not run because of the environment (missing dataset or addon, I/O error, a
+ * bug in stage code), not because of the loss: the run stops, nothing is recorded for it, and
+ * `--resume` runs it again.
+ */
+export class StageEnvironmentError extends Error {
+  override name = 'StageEnvironmentError';
+}
+
+/** Lets the event loop run (signal handlers, I/O) between evaluations; results do not depend on it. */
+const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
 
 export type SearchEvent =
   | { type: 'start'; runDir: string; resumed: boolean; reusedResults: number; config: SearchConfig }
@@ -137,18 +151,38 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
   const cfg = opts.config;
   const mode = cfg.mode;
   const emit = opts.onEvent ?? (() => {});
-  const journal = openJournal(opts);
+  validateRun(cfg);
+  const { journal, release } = openJournal(opts);
   try {
     return await new SearchRun(cfg, mode, journal, opts.transport, emit, opts.signal).run(opts.runDir, !!opts.resume);
   } finally {
     journal.close();
+    release();
   }
 }
 
-function openJournal(opts: SearchOptions): Journal {
+/** Checks what the config leaves to the loss language (defaultLoss), before anything is written. */
+function validateRun(cfg: SearchConfig): void {
+  parseDefault(cfg.mode, defaultLossOf(cfg));
+}
+
+/** Opens the run's journal, owned by this process (RUN_DIR/owner.lock) until `release`. */
+function openJournal(opts: SearchOptions): { journal: Journal; release: () => void } {
   const exists = Journal.exists(opts.runDir);
+  if (opts.resume && !exists) throw new SearchError(`--resume: ${opts.runDir} has no journal to resume`);
+  if (!opts.resume && exists) throw new SearchError(`${opts.runDir} already holds a run (journal.sqlite); use --resume to continue it, or another --out`);
+  mkdirSync(opts.runDir, { recursive: true });
+  const release = acquireRunLock(opts.runDir);
+  try {
+    return { journal: openOwnedJournal(opts, exists), release };
+  } catch (e) {
+    release();
+    throw e;
+  }
+}
+
+function openOwnedJournal(opts: SearchOptions, exists: boolean): Journal {
   if (opts.resume) {
-    if (!exists) throw new SearchError(`--resume: ${opts.runDir} has no journal to resume`);
     const j = Journal.open(opts.runDir);
     const stored = j.getMeta('config');
     if (!stored) {
@@ -164,7 +198,8 @@ function openJournal(opts: SearchOptions): Journal {
     if (opts.maxJournalPages) j.setMaxPages(opts.maxJournalPages);
     return j;
   }
-  if (exists) throw new SearchError(`${opts.runDir} already holds a run (journal.sqlite); use --resume to continue it, or another --out`);
+  // Another process may have created it between the check and the lock.
+  if (exists || Journal.exists(opts.runDir)) throw new SearchError(`${opts.runDir} already holds a run (journal.sqlite); use --resume to continue it, or another --out`);
   const j = Journal.open(opts.runDir, { create: true });
   j.setMeta('config', JSON.stringify(opts.config));
   j.setMeta('config_hash', configHash(opts.config));
@@ -223,9 +258,16 @@ class SearchRun {
       if (!reused) this.fromJournal++;
       return { record: hit, reused };
     }
+    await yieldToEventLoop();
     this.checkAbort();
     const record = task.stage === 'cpv' ? await runStage(task) : await this.transport.run(task, { timeoutSeconds });
     this.checkAbort();
+    if (record.status === 'error') {
+      throw new StageEnvironmentError(
+        `${task.stage} evaluation of ${abbreviate(task.loss)} could not run: ${record.reason ?? 'unknown error'}\n` +
+          'This is a fault of the environment (data, installation, disk or code), not of the loss: nothing was recorded for it. Fix it and continue with --resume.',
+      );
+    }
     this.journal.putResult({ fingerprint: fp, stage: task.stage, key: taskKey(task), loss: task.loss, ...record });
     this.cache.set(key, record);
     return { record, reused };
@@ -301,7 +343,12 @@ class SearchRun {
         }),
       );
       const def = final[0]!;
-      const found = final.slice(1).sort((a, b) => b.mean - a.mean);
+      // By mean AP; on a tie the hall of fame's order (rows are in it).
+      const found = final
+        .slice(1)
+        .map((row, rank) => ({ row, rank }))
+        .sort((a, b) => b.row.mean - a.row.mean || a.rank - b.rank)
+        .map((x) => x.row);
       if (found.length) {
         const w = found[0]!;
         const sd = Math.max(w.std, def.std);
@@ -329,7 +376,8 @@ class SearchRun {
   }
 
   private hallOfFame(): HallOfFameEntry[] {
-    return [...this.fame.values()].sort((a, b) => b.fitness - a.fitness || a.gen - b.gen || a.id.localeCompare(b.id)).slice(0, Math.max(this.cfg.evolution.hallOfFame, this.cfg.final.top, this.cfg.evolution.elites));
+    const key = (h: HallOfFameEntry) => ({ fitness: h.fitness, ...parseCandidateId(h.id) });
+    return [...this.fame.values()].sort((a, b) => compareCandidates(key(a), key(b))).slice(0, Math.max(this.cfg.evolution.hallOfFame, this.cfg.final.top, this.cfg.evolution.elites));
   }
 
   private async generation(g: number, born: Newborn[], base: { defMos1: number | null; defMos2: number | null }): Promise<{ stats: GenerationStats; parents: Parent[] }> {
@@ -482,7 +530,7 @@ class SearchRun {
     for (const c of cands) if (!fates.has(c.idx)) setFate(c.idx, 'not-top-k', mosScore.get(c.idx) ?? null);
 
     // Selection: top-P of this generation + elites from the hall of fame.
-    scored.sort((a, b) => b.fitness - a.fitness || a.c.idx - b.c.idx);
+    scored.sort((a, b) => compareCandidates({ fitness: a.fitness, gen: a.c.gen, idx: a.c.idx }, { fitness: b.fitness, gen: b.c.gen, idx: b.c.idx }));
     const parents: Parent[] = scored
       .filter((s) => fates.get(s.c.idx)!.fate === 'proxied')
       .slice(0, cfg.evolution.parents)
@@ -549,4 +597,9 @@ function parseDefault(mode: Mode, spec: string): Expr {
   }
   if (!r.expr) throw new SearchError(`defaultLoss '${spec}' is a fixed baseline outside the expression language; choose an expression or preset of mode ${mode}`);
   return r.expr;
+}
+
+/** A loss for a message: long ones (a 100 kB constant) shortened to their start and length. */
+export function abbreviate(text: string, max = 60): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length} characters)`;
 }

@@ -42,19 +42,29 @@ export interface GenerationRow {
   elapsedMs: number;
 }
 
-function wrap<T>(what: string, fn: () => T): T {
+function wrap<T>(path: string, what: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
     const err = e as { code?: string; message: string };
     if (err.code === 'SQLITE_FULL' || err.code === 'SQLITE_IOERR_WRITE' || /disk is full|database or disk is full/i.test(err.message)) {
-      throw new JournalFullError(`disk full while ${what}: the run stopped; everything before is kept. Free space and run again with --resume.`);
+      throw new JournalFullError(`disk full while ${what} (${path}): the run stopped; everything before is kept. Free space and run again with --resume.`);
     }
     if (err.code === 'SQLITE_CORRUPT' || err.code === 'SQLITE_NOTADB') {
-      throw new JournalError(`the journal is corrupted (${err.message}) while ${what}; it was not modified`);
+      throw new JournalError(`the journal ${path} is corrupted (${shortReport(err.message)}) while ${what}; it was not modified`);
+    }
+    if (err.code?.startsWith('SQLITE_READONLY') || err.code?.startsWith('SQLITE_CANTOPEN') || err.code?.startsWith('SQLITE_PERM') || err.code?.startsWith('SQLITE_IOERR')) {
+      throw new JournalError(`cannot write the journal ${path} while ${what} (${err.code}: ${err.message}): check that the file and its folder are writable; finished work is kept, continue with --resume`);
     }
     throw e;
   }
+}
+
+/** The first lines of a (possibly 100-line) integrity report, and how many there were. */
+export function shortReport(text: string, keep = 3): string {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length <= keep) return lines.join('; ');
+  return `${lines.slice(0, keep).join('; ')}; … ${lines.length - keep} more problem line(s)`;
 }
 
 export class Journal {
@@ -87,21 +97,28 @@ export class Journal {
       try {
         // Checks before any write: a damaged file must not be touched (no WAL switch, no schema).
         const check = db.pragma('quick_check', { simple: true }) as string;
-        if (check !== 'ok') throw new Error(String(check));
+        if (check !== 'ok') throw new Error(shortReport(String(check)));
         const hasMeta = db.prepare("SELECT name FROM sqlite_master WHERE type='table' AND name='meta'").get();
         if (!hasMeta) throw new Error('it has no meta table (not a cse-autoloss journal)');
         const v = (db.prepare("SELECT value FROM meta WHERE key='schema_version'").get() as { value: string } | undefined)?.value;
         if (v !== SCHEMA_VERSION) throw new Error(`schema version ${v ?? 'missing'}, expected ${SCHEMA_VERSION}`);
       } catch (e) {
         db.close();
-        throw new JournalError(`journal ${path} is corrupted or not a cse-autoloss journal (${(e as Error).message}); it was not modified. Move it away or use another RUN_DIR.`);
+        throw new JournalError(`journal ${path} is corrupted or not a cse-autoloss journal (${shortReport((e as Error).message)}); it was not modified. Move it away or use another RUN_DIR.`);
       }
     }
     const j = new Journal(db, path);
     if (!opts.readonly) {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      if (!exists) j.createSchema();
+      try {
+        wrap(path, 'opening it for writing', () => {
+          db.pragma('journal_mode = WAL');
+          db.pragma('synchronous = NORMAL');
+          if (!exists) j.createSchema();
+        });
+      } catch (e) {
+        db.close();
+        throw e;
+      }
     }
     return j;
   }
@@ -136,7 +153,7 @@ export class Journal {
   }
 
   setMeta(key: string, value: string): void {
-    wrap(`writing meta ${key}`, () => this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value));
+    wrap(this.path, `writing meta ${key}`, () => this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value));
   }
 
   /** Every stored result, for the in-memory cache of a (resumed) run. */
@@ -160,7 +177,7 @@ export class Journal {
   private seq = -1;
   putResult(r: Omit<StoredResult, 'finishedAt'>): void {
     if (this.seq < 0) this.seq = ((this.db.prepare('SELECT MAX(seq) AS m FROM results').get() as { m: number | null }).m ?? 0) + 1;
-    wrap('writing a stage result', () =>
+    wrap(this.path, 'writing a stage result', () =>
       this.db
         .prepare(
           `INSERT OR IGNORE INTO results (fingerprint, stage, key, loss, status, pass, score, metrics, reason, seconds, finished_at, seq)
@@ -176,7 +193,7 @@ export class Journal {
       `INSERT INTO candidates (gen, idx, loss, fingerprint, parents, origin, op, size, depth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const get = this.db.prepare('SELECT loss, fingerprint FROM candidates WHERE gen = ? AND idx = ?');
-    wrap('writing candidates', () =>
+    wrap(this.path, 'writing candidates', () =>
       this.db.transaction(() => {
         for (const c of cands) {
           const old = get.get(c.gen, c.idx) as { loss: string; fingerprint: string } | undefined;
@@ -197,7 +214,7 @@ export class Journal {
   /** Records what happened to each candidate of a generation, and the generation's summary. */
   finishGeneration(gen: number, fates: { idx: number; fate: Fate; mosScore: number | null; fitness: number | null }[], stats: Record<string, unknown>, elapsedMs: number): void {
     const up = this.db.prepare('UPDATE candidates SET fate = ?, mos_score = ?, fitness = ? WHERE gen = ? AND idx = ?');
-    wrap(`finishing generation ${gen}`, () =>
+    wrap(this.path, `finishing generation ${gen}`, () =>
       this.db.transaction(() => {
         for (const f of fates) up.run(f.fate, f.mosScore, f.fitness, gen, f.idx);
         this.db

@@ -11,6 +11,8 @@ import { parseExpr, printInfix, printLatex, printSvg, simplify, type Mode } from
 import type { SearchConfig } from './config.js';
 import type { FinalRow, GenerationStats, SearchSummary } from './evolution.js';
 import { Journal } from './journal.js';
+import { runOwner } from './lock.js';
+import { compareCandidates } from './rank.js';
 import { paretoFront } from './stats.js';
 import { esc, plotSvg } from './svg.js';
 
@@ -60,7 +62,7 @@ export function buildReport(runDir: string): ReportData {
     // Hall of fame: first appearance of each proxied fingerprint, by fitness.
     const seen = new Map<string, (typeof cands)[number]>();
     for (const c of cands) if (c.fate === 'proxied' && c.fitness !== null && !seen.has(c.fingerprint)) seen.set(c.fingerprint, c);
-    const fame = [...seen.values()].sort((a, b) => b.fitness! - a.fitness! || a.gen - b.gen || a.idx - b.idx);
+    const fame = [...seen.values()].sort((a, b) => compareCandidates({ fitness: a.fitness!, gen: a.gen, idx: a.idx }, { fitness: b.fitness!, gen: b.gen, idx: b.idx }));
     const hallOfFame: ReportLoss[] = fame.slice(0, config.evolution.hallOfFame).map((c, i) => {
       const e = parseExpr(config.mode, c.loss);
       return {
@@ -97,7 +99,7 @@ export function buildReport(runDir: string): ReportData {
     }
     return {
       runDir,
-      status: j.getMeta('status') ?? 'unknown',
+      status: statusOf(j.getMeta('status'), runDir),
       mode: config.mode,
       strategy: config.strategy,
       config,
@@ -114,6 +116,12 @@ export function buildReport(runDir: string): ReportData {
   } finally {
     j.close();
   }
+}
+
+/** The journal says 'running' until the end; without a live owner process the run was stopped. */
+function statusOf(stored: string | null, runDir: string): string {
+  if (stored === 'running' && !runOwner(runDir)) return 'interrupted';
+  return stored ?? 'unknown';
 }
 
 const f4 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(4));

@@ -22,11 +22,14 @@ export type StageTask =
 /**
  * What a stage returns. status: 'ok' (the stage ran; `pass` says whether the candidate passed
  * when the stage decides it, `score` the measured quantity), 'diverged' (NaN/inf in training:
- * score 0), 'failed' (an error in the candidate's evaluation), 'timeout' and 'crashed' (the
- * worker was killed or died; set by the transport).
+ * score 0), 'failed' (the candidate itself is invalid: its loss does not parse or build),
+ * 'timeout' and 'crashed' (the worker was killed or died; set by the transport): these are the
+ * candidate's fate and are journalled. 'error': the evaluation could not run because of the
+ * environment (missing dataset or addon, I/O error, a bug in stage code); never journalled, the
+ * run stops and `--resume` retries it.
  */
 export interface StageRecord {
-  status: 'ok' | 'diverged' | 'failed' | 'timeout' | 'crashed' | 'stopped';
+  status: 'ok' | 'diverged' | 'failed' | 'timeout' | 'crashed' | 'stopped' | 'error';
   /** Verdict for stages that decide it themselves (cpv); null when the loop decides from the score. */
   pass: boolean | null;
   score: number | null;

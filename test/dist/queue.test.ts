@@ -151,7 +151,7 @@ describe('queue transport and worker', { skip: haveRedis() ? false : 'redis-serv
     const { t } = await open(redis.url, q);
     transports.push(t);
     const bad = await t.run({ stage: 'mos1', mode: 'cls', loss: 'SLEEP:1', seed: -1, config: MOS }, { timeoutSeconds: 5 });
-    assert.equal(bad.status, 'failed');
+    assert.equal(bad.status, 'error');
     assert.match(bad.reason ?? '', /invalid job payload: task\.seed: Number must be greater than or equal to 0/);
     const noConfig = await t.run({ stage: 'proxy', mode: 'cls', loss: 'x', seed: 1 } as unknown as StageTask, { timeoutSeconds: 5 });
     assert.match(noConfig.reason ?? '', /task\.config: required for stage 'proxy'/);

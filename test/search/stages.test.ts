@@ -77,6 +77,11 @@ test('runStage: CPV verdicts with reasons; a bad loss string is a failed record,
   const broken = await runStage({ stage: 'cpv', mode: 'cls', loss: 'Frob(X)', seed: 0 });
   assert.equal(broken.status, 'failed');
   assert.match(broken.reason!, /Frob/);
+  // An exception of the stage code itself (here: a config the MOS problem cannot use) is an
+  // environment error, not the candidate's fate.
+  const bug = await runStage({ stage: 'mos1', mode: 'cls', loss: 'Neg(Dot(Y,Log(Softmax(X))))', seed: 0, config: null as never });
+  assert.equal(bug.status, 'error');
+  assert.match(bug.reason!, /^TypeError: /);
 });
 
 test('proxy: the simulated task ranks the default above its negation; NaN training is diverged; detector kind is pluggable', async () => {
@@ -90,10 +95,14 @@ test('proxy: the simulated task ranks the default above its negation; NaN traini
   const nan = await proxyTask({ mode: 'reg', loss: 'Sqrt(Sub(I,U))', config: task, seed: 1, split: 'proxy' });
   assert.equal(nan.status, 'diverged');
   const det = { ...task, kind: 'detector' as const, dataDir: '/nonexistent/mnist-det' };
-  // The real detector proxy reports a missing dataset as a failed evaluation naming it.
+  // The real detector proxy reports a missing dataset as an environment error naming it (not a
+  // fate of the candidate: the search stops instead of journalling it), an invalid loss as failed.
   const missing = await proxyTask({ mode: 'cls', loss: 'Neg(Dot(Y,Log(Softmax(X))))', config: det, seed: 1, split: 'proxy' });
-  assert.equal(missing.status, 'failed');
+  assert.equal(missing.status, 'error');
   assert.match(missing.error!, /\/nonexistent\/mnist-det/);
+  const invalid = await proxyTask({ mode: 'cls', loss: 'Neg(Frob(X))', config: det, seed: 1, split: 'proxy' });
+  assert.equal(invalid.status, 'failed');
+  assert.match(invalid.error!, /Frob/);
   const prev = setDetectorProxy(async (i) => ({ ap: i.config.iters / 1000, ap50: 0.5, status: 'ok', seconds: 0 }));
   try {
     const rec = await runStage({ stage: 'proxy', mode: 'cls', loss: 'ce', seed: 0, config: det });

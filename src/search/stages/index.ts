@@ -1,12 +1,25 @@
 /**
  * runStage: the one entry point of every stage, a function of a serialisable StageTask to a
  * serialisable StageRecord. The same function runs in-process, in the local worker pool and
- * (later) on queue workers. It never throws for a bad candidate: errors become status 'failed'.
+ * on queue workers. It never throws: a candidate whose loss does not parse is status 'failed'
+ * (its fate), any other exception is status 'error' (the environment or a bug: never journalled).
  */
-import { convergenceChecks, parseExpr } from '../../loss/index.js';
+import { convergenceChecks, parseExpr, type Expr, type Mode } from '../../loss/index.js';
+import { errorText } from '../transport/index.js';
 import type { StageRecord, StageTask } from '../types.js';
 import { mos1 } from './mos.js';
 import { proxyTask } from './proxy.js';
+
+/** Thrown for a loss that is not a valid expression of its mode: the candidate's fault. */
+class InvalidCandidate extends Error {}
+
+function parseCandidate(mode: Mode, loss: string): Expr {
+  try {
+    return parseExpr(mode, loss);
+  } catch (e) {
+    throw new InvalidCandidate((e as Error).message);
+  }
+}
 
 export async function runStage(task: StageTask): Promise<StageRecord> {
   const t0 = performance.now();
@@ -14,7 +27,7 @@ export async function runStage(task: StageTask): Promise<StageRecord> {
   try {
     switch (task.stage) {
       case 'cpv': {
-        const e = parseExpr(task.mode, task.loss);
+        const e = parseCandidate(task.mode, task.loss);
         const r = convergenceChecks(task.mode, e);
         const failed = r.details.properties.find((p) => !p.pass && p.fatal);
         return {
@@ -27,7 +40,7 @@ export async function runStage(task: StageTask): Promise<StageRecord> {
         };
       }
       case 'mos1': {
-        const e = parseExpr(task.mode, task.loss);
+        const e = parseCandidate(task.mode, task.loss);
         const r = mos1(task.mode, e, task.config, task.seed);
         return { status: r.status, pass: null, score: r.score, metrics: { initial: r.initialScore }, reason: r.reason, seconds: seconds() };
       }
@@ -46,6 +59,7 @@ export async function runStage(task: StageTask): Promise<StageRecord> {
       }
     }
   } catch (e) {
-    return { status: 'failed', pass: null, score: null, metrics: {}, reason: (e as Error).message, seconds: seconds() };
+    const status = e instanceof InvalidCandidate ? 'failed' : 'error';
+    return { status, pass: null, score: null, metrics: {}, reason: status === 'failed' ? (e as Error).message : errorText(e), seconds: seconds() };
   }
 }

@@ -7,7 +7,8 @@
  * trainSubset, valSubset, batch, lr, timeoutSeconds), `input.loss` the candidate in the paper's
  * prefix format for `input.mode`; the detector's other loss stays at its default. The function
  * must be deterministic for (loss, config, seed), must not throw for a bad loss (return status
- * 'diverged' on NaN/inf training, 'failed' with `error` on another error of the candidate), and
+ * 'diverged' on NaN/inf training, 'failed' with `error` when the loss is invalid), must return
+ * 'error' (or throw) when the environment fails (missing dataset, I/O error, a bug), and
  * runs inside a pool worker (CSE_THREADS holds its libtorch thread count). It is used by MOS
  * level 2 (a short task), the proxy stage and the final evaluation (split 'val').
  *
@@ -18,6 +19,7 @@
  */
 import { parseExpr, type Mode } from '../../loss/index.js';
 import type { ProxyTaskConfig } from '../config.js';
+import { errorText } from '../transport/index.js';
 import { simulatedProxy } from './simulated.js';
 
 export interface ProxyInput {
@@ -37,8 +39,11 @@ export interface ProxyResult {
   ap50: number;
   /** AP at the early-stopping check (detector proxy with earlyStop). */
   checkAp?: number;
-  /** stopped: ended early by the multi-fidelity check (behind the default at the same point). */
-  status: 'ok' | 'diverged' | 'failed' | 'stopped';
+  /**
+   * 'failed': the candidate is invalid; 'stopped': ended early by the multi-fidelity check (behind
+   * the default at the same point); 'error': the environment failed (not journalled).
+   */
+  status: 'ok' | 'diverged' | 'failed' | 'stopped' | 'error';
   seconds: number;
   error?: string;
 }
@@ -66,12 +71,17 @@ export function setDetectorProxy(fn: ProxyFunction): ProxyFunction {
 export async function proxyTask(input: ProxyInput): Promise<ProxyResult> {
   const t0 = performance.now();
   if (input.config.kind === 'detector') return detectorProxy(input);
+  let e;
   try {
-    const e = parseExpr(input.mode, input.loss);
+    e = parseExpr(input.mode, input.loss);
+  } catch (err) {
+    return { ap: 0, ap50: 0, status: 'failed', seconds: (performance.now() - t0) / 1000, error: (err as Error).message };
+  }
+  try {
     const r = simulatedProxy(input.mode, e, { ...input.config, split: input.split }, input.seed);
     const seconds = (performance.now() - t0) / 1000;
     return r.status === 'ok' ? { ap: r.ap, ap50: r.ap50, status: 'ok', seconds } : { ap: 0, ap50: 0, status: 'diverged', seconds, error: r.reason ?? undefined };
-  } catch (e) {
-    return { ap: 0, ap50: 0, status: 'failed', seconds: (performance.now() - t0) / 1000, error: (e as Error).message };
+  } catch (err) {
+    return { ap: 0, ap50: 0, status: 'error', seconds: (performance.now() - t0) / 1000, error: errorText(err) };
   }
 }

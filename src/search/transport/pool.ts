@@ -32,6 +32,8 @@ interface Worker {
   job: Job | null;
   timer: NodeJS.Timeout | null;
   dead: boolean;
+  /** The worker said it is ready (its stage module loaded). */
+  started: boolean;
 }
 
 function workerEntry(): { file: string; execArgv: string[] } {
@@ -67,9 +69,10 @@ export class ProcessPool implements StageTransport {
     // exit when the coordinator goes away (IPC disconnect).
     const proc = fork(file, [], { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced', detached: true });
     let markReady!: () => void;
-    const w: Worker = { proc, ready: new Promise<void>((r) => (markReady = r)), job: null, timer: null, dead: false };
+    const w: Worker = { proc, ready: new Promise<void>((r) => (markReady = r)), job: null, timer: null, dead: false, started: false };
     proc.on('message', (m: { ready?: boolean; id?: number; record?: StageRecord }) => {
       if (m.ready) {
+        w.started = true;
         markReady();
         return;
       }
@@ -82,7 +85,14 @@ export class ProcessPool implements StageTransport {
       markReady();
       const job = w.job;
       if (job) {
-        this.finish(w, failedRecord('crashed', `worker died (${signal ? `signal ${signal}` : `exit code ${code}`}) while evaluating`, (performance.now() - job.started) / 1000));
+        const how = signal ? `signal ${signal}` : `exit code ${code}`;
+        // A worker that dies before it is ready never ran the candidate: its environment is broken.
+        this.finish(
+          w,
+          w.started
+            ? failedRecord('crashed', `worker died (${how}) while evaluating`, (performance.now() - job.started) / 1000)
+            : failedRecord('error', `the stage worker process could not start (${how}; its stderr above says why)`, 0),
+        );
       }
       this.replace(w);
     });
@@ -137,7 +147,7 @@ export class ProcessPool implements StageTransport {
   }
 
   run(task: StageTask, opts: RunOptions): Promise<StageRecord> {
-    if (this.closed) return Promise.resolve(failedRecord('failed', 'pool closed', 0));
+    if (this.closed) return Promise.resolve(failedRecord('error', 'pool closed', 0));
     return new Promise<StageRecord>((resolve) => {
       this.queue.push({ id: this.nextId++, task, timeoutSeconds: opts.timeoutSeconds, resolve, started: performance.now() });
       this.pump();
@@ -151,7 +161,7 @@ export class ProcessPool implements StageTransport {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const job of this.queue.splice(0)) job.resolve(failedRecord('failed', 'pool closed', 0));
+    for (const job of this.queue.splice(0)) job.resolve(failedRecord('error', 'pool closed', 0));
     const exits = this.workers.map(
       (w) =>
         new Promise<void>((res) => {
@@ -160,7 +170,7 @@ export class ProcessPool implements StageTransport {
           if (w.job) {
             const job = w.job;
             w.job = null;
-            job.resolve(failedRecord('failed', 'pool closed', 0));
+            job.resolve(failedRecord('error', 'pool closed', 0));
           }
           w.proc.kill('SIGKILL');
         }),

@@ -4,6 +4,7 @@
  * replies {id, record}. One task at a time. Its libtorch thread count comes from CSE_THREADS.
  */
 import type { StageRecord, StageTask } from '../types.js';
+import { errorText } from './index.js';
 
 interface Msg {
   id: number;
@@ -20,7 +21,8 @@ process.on('message', (m: Msg) => {
     try {
       record = await mod.runStage(m.task);
     } catch (e) {
-      record = { status: 'failed', pass: null, score: null, metrics: {}, reason: (e as Error).message, seconds: (performance.now() - t0) / 1000 };
+      // runStage returns records for candidate faults; a throw is the environment's (or a bug).
+      record = { status: 'error', pass: null, score: null, metrics: {}, reason: errorText(e), seconds: (performance.now() - t0) / 1000 };
     }
     process.send!({ id: m.id, record });
   })();
