@@ -9,7 +9,7 @@
  * NaN: an I/O error or a bug); the search never journals an 'error', it stops and can resume.
  */
 import { loadCoco } from '../data/index.js';
-import { parseExpr, type Mode } from '../loss/index.js';
+import { resolveLoss, type Mode } from '../loss/index.js';
 import { HEAD_NAMES, type DetectorKind } from './config.js';
 import { trainDetector } from './train.js';
 import { join } from 'node:path';
@@ -55,7 +55,7 @@ export async function detectorProxyTask(input: DetectorProxyInput): Promise<Dete
   const seconds = () => (performance.now() - t0) / 1000;
   const c = input.config;
   try {
-    parseExpr(input.mode, input.loss);
+    resolveLoss(input.mode, input.loss); // a preset name or an expression of the mode
   } catch (e) {
     return { ap: 0, ap50: 0, status: 'failed', seconds: seconds(), error: (e as Error).message };
   }
