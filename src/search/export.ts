@@ -216,13 +216,33 @@ class ${cls}(nn.Module):
 }
 
 /** The Python module text of a loss. */
-export function exportPytorch(mode: Mode, loss: string, meta: { source?: string; fitness?: number } = {}): string {
+export interface ExportMeta {
+  /** Where the loss comes from: a run folder and rank. */
+  source?: string;
+  /** The preset it names. */
+  preset?: string;
+  fitness?: number;
+}
+
+/** Export targets (`--to`). */
+export const EXPORT_TARGETS = ['pytorch'] as const;
+export type ExportTarget = (typeof EXPORT_TARGETS)[number];
+
+/** The module text of a loss for a target. */
+export function exportLoss(to: ExportTarget, mode: Mode, loss: string, meta: ExportMeta = {}): string {
+  switch (to) {
+    case 'pytorch':
+      return exportPytorch(mode, loss, meta);
+  }
+}
+
+export function exportPytorch(mode: Mode, loss: string, meta: ExportMeta = {}): string {
   const e = parseExpr(mode, loss);
   const official = printOfficial(e);
-  const header = `"""Loss found by cse-autoloss (mode ${mode}).
+  const header = `"""Loss exported by cse-autoloss (mode ${mode}).
 
 Official string: ${official}
-${meta.source ? `Run: ${meta.source}\n` : ''}${meta.fitness !== undefined ? `Proxy fitness (AP): ${meta.fitness}\n` : ''}
+${meta.preset ? `Preset: ${meta.preset}\n` : ''}${meta.source ? `Run: ${meta.source}\n` : ''}${meta.fitness !== undefined ? `Proxy fitness (AP): ${meta.fitness}\n` : ''}
 Semantics follow the CSE-Autoloss public implementation: every primitive below is defined once,
 named as in the official string, so the expression in \`searched_loss\` is that string.
 """
