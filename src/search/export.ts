@@ -2,9 +2,10 @@
  * Export of a found loss as a standalone PyTorch module with the official wrapper semantics
  * (docs/SEARCH_SPACE.md): one Python function per primitive, generated from the primitive
  * table's PyTorch emitters and named as the primitive, so the loss's official string is itself
- * the Python expression (integer constants become floats). The module class follows mmdetection's loss interface (loss_weight,
- * reduction, weight / avg_factor / reduction_override) and registers itself in mmdet's MODELS
- * registry when mmdetection is importable.
+ * the Python expression (integer constants become floats). The module class follows
+ * mmdetection's loss interface (loss_weight, reduction, weight / avg_factor /
+ * reduction_override) and registers itself in mmdet's MODELS registry when mmdetection is
+ * importable.
  */
 import { EPS, MODE_VARS, PRIMITIVES, parseExpr, printOfficial, type Expr, type Mode } from '../loss/index.js';
 
