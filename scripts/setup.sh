@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh Debian 12 machine (run as root for the apt step):
-# apt packages (libtorch-dev, redis-server), npm ci, the native addon build.
+# apt packages (libtorch-dev, redis-server, python3-torch), npm ci, the native addon build.
 # Quick when everything is already present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,9 @@ if [ -z "${LIBTORCH:-}" ] && [ ! -f /usr/include/ATen/ATen.h ]; then apt_missing
 # matrix products 3-4x faster.
 if [ -z "${LIBTORCH:-}" ] && ! dpkg -s libopenblas0-openmp >/dev/null 2>&1; then apt_missing+=(libopenblas0-openmp); fi
 command -v redis-server >/dev/null 2>&1 || apt_missing+=(redis-server)
+# PyTorch for the tests that run exported loss modules (test/loss/pytorch_export.test.ts, cli.test.ts)
+# and for the PyTorch reference of the benchmarks: Debian's build, for the system Python.
+/usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || apt_missing+=(python3-torch)
 command -v g++ >/dev/null 2>&1 || apt_missing+=(g++)
 command -v make >/dev/null 2>&1 || apt_missing+=(make)
 if [ ${#apt_missing[@]} -gt 0 ]; then

@@ -1,9 +1,8 @@
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from './errors.js';
+import { exportTarget, writeExport } from './export_output.js';
 import { JournalError } from '../search/journal.js';
 import { buildReport } from '../search/report.js';
-import { exportPytorch } from '../search/export.js';
 
 interface ExportFlags {
   run: string;
@@ -15,13 +14,13 @@ interface ExportFlags {
 export function register(program: Command): void {
   program
     .command('export')
-    .description('export a found loss as a standalone PyTorch module (mmdetection loss interface)')
+    .description('export a found loss as a standalone PyTorch module (mmdetection loss interface); any expression: `loss export`')
     .requiredOption('--run <dir>', 'run folder of `cse-autoloss search`')
     .option('--rank <n>', 'rank in the hall of fame (1 = best)', '1')
     .option('--to <target>', 'export target (pytorch)', 'pytorch')
     .option('--out <file>', 'write here instead of stdout')
     .action((f: ExportFlags) => {
-      if (f.to !== 'pytorch') throw new UsageError(`--to: unknown target '${f.to}' (known: pytorch)`);
+      const to = exportTarget(f.to);
       const rank = Number(f.rank);
       if (!Number.isInteger(rank) || rank < 1) throw new UsageError(`--rank must be a positive integer, got '${f.rank}'`);
       let data;
@@ -33,10 +32,6 @@ export function register(program: Command): void {
       }
       const h = data.hallOfFame[rank - 1];
       if (!h) throw new UsageError(`${f.run} has ${data.hallOfFame.length} loss(es) in its hall of fame; --rank ${rank} does not exist`);
-      const text = exportPytorch(data.mode, h.loss, { source: `${f.run} rank ${rank}`, fitness: h.fitness });
-      if (f.out) {
-        writeFileSync(f.out, text);
-        process.stderr.write(`wrote ${f.out} (${h.loss})\n`);
-      } else process.stdout.write(text);
+      writeExport(to, data.mode, h.loss, { source: `${f.run} rank ${rank}`, fitness: h.fitness }, f.out);
     });
 }

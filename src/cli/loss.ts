@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from './errors.js';
+import { exportTarget, writeExport } from './export_output.js';
 import {
   LossModeError,
   LossSyntaxError,
@@ -114,7 +115,7 @@ function readInputs(file: string, mode: Mode, used: Set<string>): { n: number; k
 }
 
 export function register(program: Command): void {
-  const loss = program.command('loss').description('loss expressions of the search space: evaluate, check, show, simplify');
+  const loss = program.command('loss').description('loss expressions of the search space: evaluate, check, show, simplify, export');
 
   loss
     .command('eval')
@@ -199,6 +200,21 @@ export function register(program: Command): void {
       const mode = parseMode(flags.mode, flags.expr);
       const e = exprOrFail(resolve(mode, flags.expr), 'simplify');
       process.stdout.write(printOfficial(simplify(mode, e)) + '\n');
+    });
+
+  loss
+    .command('export')
+    .description('write an expression as a standalone PyTorch module (as `export --run` does for a found loss)')
+    .option('--mode <mode>', 'cls, bcls or reg')
+    .requiredOption('--expr <expr>', 'expression or preset name')
+    .option('--to <target>', 'export target (pytorch)', 'pytorch')
+    .option('--out <file>', 'write here instead of stdout')
+    .action((flags: { mode?: string; expr: string; to: string; out?: string }) => {
+      const to = exportTarget(flags.to);
+      const mode = parseMode(flags.mode, flags.expr);
+      const r = resolve(mode, flags.expr);
+      const e = exprOrFail(r, 'export');
+      writeExport(to, mode, printOfficial(e), r.preset ? { preset: r.preset } : {}, flags.out);
     });
 
   loss

@@ -9,7 +9,7 @@
 import type { Expr } from './expr.js';
 import { checkExpr, couplesBatch } from './expr.js';
 import { compileFast, finite32, runFast, Workspace, type FastProgram } from './fast.js';
-import type { Mode } from './primitives.js';
+import type { ClsMode, Mode } from './primitives.js';
 
 export interface PropertyResult {
   name: string;
@@ -523,7 +523,7 @@ const prefix = (inputs: Record<string, Float64Array>, len: number): Record<strin
   return out;
 };
 
-function clsChecks(mode: 'cls' | 'bcls', prog: FastProgram, coupled: boolean, n: number): Record<string, Check> {
+function clsChecks(mode: ClsMode, prog: FastProgram, coupled: boolean, n: number): Record<string, Check> {
   const full = mode === 'cls' ? (clsGrid ??= buildClsGrid()) : (bclsGrid ??= buildBclsGrid());
   const k = full.k;
   const inRange = (sw: Sweep) => sw.rows[sw.rows.length - 1]! < n;

@@ -1,5 +1,5 @@
 /** The search space: loss expressions, their evaluators, checks and variation operators. */
-export type { Mode, Prim, UnaryPrim, BinaryPrim, PrimKind } from './primitives.js';
+export type { Mode, ClsMode, Prim, UnaryPrim, BinaryPrim, PrimKind } from './primitives.js';
 export { PRIMITIVES, PRIM_BY_NAME, MODES, MODE_VARS, SEARCH_CONSTANTS, primitivesFor, EPS } from './primitives.js';
 export type { Expr, VarNode, ConstNode, OpNode, Shape, ExprProblem } from './expr.js';
 export {

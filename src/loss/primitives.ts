@@ -3,13 +3,16 @@
  * arity, the modes that allow it, its tfjs implementation (differentiable by the tape), its fast
  * Float64Array implementation with derivative, and how it prints (infix and LaTeX).
  *
+ * Each row also carries its PyTorch emitter, from which `cse-autoloss export` generates the
+ * standalone module (src/search/export.ts).
+ *
  * Semantics follow the paper's public implementation (tools/search_space.py of the mmdetection
- * fork): see docs/SEARCH_SPACE.md and shared/spec/search-space.md.
+ * fork); docs/SEARCH_SPACE.md states them in full.
  */
 import { tf } from '../tf.js';
+import { MODES, type ClsMode, type Mode } from './mode.js';
 
-export type Mode = 'cls' | 'bcls' | 'reg';
-export const MODES: readonly Mode[] = ['cls', 'bcls', 'reg'];
+export { MODES, MODE_VARS, type Mode, type ClsMode } from './mode.js';
 
 /** Log and Div guard. */
 export const EPS = 1e-20;
@@ -67,6 +70,14 @@ interface PrimBase {
   infix: InfixStyle;
   /** LaTeX with already-formatted argument strings. */
   latex: (...args: string[]) => string;
+  /**
+   * PyTorch emitter: the body lines of the Python function named as the primitive, with
+   * parameter `x` (unary) or `a, b` (binary), in the module `export --to pytorch` writes.
+   * `torch`, `F` (torch.nn.functional), `math` and `EPS` are in scope; the arguments are
+   * tensors (a constant is a 0-dim tensor). Values and autograd derivatives must match the
+   * fast kernels (test/loss/pytorch_export.test.ts runs them in PyTorch).
+   */
+  pytorch: readonly string[];
 }
 export interface UnaryPrim extends PrimBase {
   arity: 1;
@@ -80,8 +91,8 @@ export interface BinaryPrim extends PrimBase {
 }
 export type Prim = UnaryPrim | BinaryPrim;
 
-const ALL: readonly Mode[] = ['cls', 'bcls', 'reg'];
-const CLS_ONLY: readonly Mode[] = ['cls', 'bcls'];
+const ALL: readonly Mode[] = MODES;
+const CLS_ONLY: readonly ClsMode[] = ['cls', 'bcls'];
 
 /** A unary op whose gradient is dy * d(x, y) computed by `grad`, recorded through tf.customGrad. */
 function customUnary(
@@ -112,6 +123,7 @@ export const PRIMITIVES: readonly Prim[] = [
     doc: '-x',
     infix: { kind: 'neg' },
     latex: (a) => `-${a}`,
+    pytorch: ['return -x'],
     tf: (a) => tf.neg(a),
     fast: {
       fwd(a, o, n) {
@@ -130,6 +142,7 @@ export const PRIMITIVES: readonly Prim[] = [
     doc: 'exp(min(x, 88))',
     infix: { kind: 'fn', name: 'exp' },
     latex: (a) => `e^{${a}}`,
+    pytorch: [`return torch.exp(torch.clamp(x, max=${EXP_CLAMP.toFixed(1)}))`],
     // torch: clamp(max=88) then exp; the clamp's backward selects (no inf*0).
     tf: customUnary(
       (x) => tf.exp(tf.minimum(x, EXP_CLAMP)),
@@ -155,6 +168,7 @@ export const PRIMITIVES: readonly Prim[] = [
     doc: 'log(x + 1e-20)',
     infix: { kind: 'fn', name: 'log' },
     latex: fnLatex('\\log'),
+    pytorch: ['return torch.log(x + EPS)'],
     tf: (a) => tf.log(tf.add(a, EPS)),
     fast: {
       fwd(a, o, n) {
@@ -173,6 +187,7 @@ export const PRIMITIVES: readonly Prim[] = [
     doc: '|x| (derivative sign(x), 0 at 0)',
     infix: { kind: 'fn', name: 'abs' },
     latex: (a) => `\\left|${a}\\right|`,
+    pytorch: ['return torch.abs(x)'],
     // tfjs's own Abs gradient uses step(x, -1) (-1 at 0); torch uses sign(x).
     tf: customUnary(
       (x) => tf.abs(x),
@@ -198,6 +213,7 @@ export const PRIMITIVES: readonly Prim[] = [
     doc: 'sqrt(x) (NaN below 0, not guarded)',
     infix: { kind: 'fn', name: 'sqrt' },
     latex: (a) => `\\sqrt{${a}}`,
+    pytorch: ['return torch.sqrt(x)'],
     tf: (a) => tf.sqrt(a),
     fast: {
       fwd(a, o, n) {
@@ -216,6 +232,7 @@ export const PRIMITIVES: readonly Prim[] = [
     doc: 'softmax over the class axis (axis 1 of [N, C])',
     infix: { kind: 'fn', name: 'softmax' },
     latex: fnLatex('\\operatorname{softmax}'),
+    pytorch: ['return F.softmax(x, dim=1)'],
     tf: (a) => tf.softmax(a, -1),
     fast: {
       fwd(a, o, n, k) {
@@ -248,6 +265,7 @@ export const PRIMITIVES: readonly Prim[] = [
     doc: 'log(1 + exp(x)); x itself above 20 (torch)',
     infix: { kind: 'fn', name: 'softplus' },
     latex: fnLatex('\\operatorname{softplus}'),
+    pytorch: [`return F.softplus(x, beta=1, threshold=${SOFTPLUS_THRESHOLD})`],
     tf: customUnary(
       (x) => {
         const small = tf.log1p(tf.exp(tf.minimum(x, SOFTPLUS_THRESHOLD)));
@@ -278,6 +296,7 @@ export const PRIMITIVES: readonly Prim[] = [
     doc: '1 / (1 + exp(-x))',
     infix: { kind: 'fn', name: 'sigmoid' },
     latex: fnLatex('\\sigma'),
+    pytorch: ['return torch.sigmoid(x)'],
     tf: (a) => tf.sigmoid(a),
     fast: {
       fwd(a, o, n) {
@@ -299,6 +318,7 @@ export const PRIMITIVES: readonly Prim[] = [
     doc: 'scaled Gudermannian: (gd(x·π/4)·2/π + 1)/2, gd(t) = 2·atan(tanh(t/2))',
     infix: { kind: 'fn', name: 'sgdf' },
     latex: fnLatex('\\operatorname{sgdf}'),
+    pytorch: ['t = x * math.pi / 4', 'g = 2 * torch.atan(torch.tanh(t / 2))', 'return (g * 2 / math.pi + 1) / 2'],
     tf: (a) => {
       const t = tf.mul(a, Math.PI / 4);
       const gd = tf.mul(tf.atan(tf.tanh(tf.div(t, 2))), 2);
@@ -329,6 +349,7 @@ export const PRIMITIVES: readonly Prim[] = [
     doc: 'scaled algebraic: (t / sqrt(1 + t²) + 1)/2, t = x/2',
     infix: { kind: 'fn', name: 'salf' },
     latex: fnLatex('\\operatorname{salf}'),
+    pytorch: ['t = x / 2', 'return (t / torch.sqrt(1 + t * t) + 1) / 2'],
     tf: (a) => {
       const t = tf.div(a, 2);
       return tf.div(tf.add(tf.div(t, tf.sqrt(tf.add(1, tf.square(t)))), 1), 2);
@@ -357,6 +378,7 @@ export const PRIMITIVES: readonly Prim[] = [
     doc: 'scaled erf: (erf(t) + 1)/2, t = (sqrt(π)/2)·x/2',
     infix: { kind: 'fn', name: 'serf' },
     latex: fnLatex('\\operatorname{serf}'),
+    pytorch: ['t = (math.sqrt(math.pi) / 2) * x / 2', 'return (torch.erf(t) + 1) / 2'],
     tf: (a) => tf.div(tf.add(tf.erf(tf.mul(a, SQRT_PI / 4)), 1), 2),
     fast: {
       fwd(a, o, n) {
@@ -378,6 +400,7 @@ export const PRIMITIVES: readonly Prim[] = [
     doc: 'tanh(x)',
     infix: { kind: 'fn', name: 'tanh' },
     latex: fnLatex('\\tanh'),
+    pytorch: ['return torch.tanh(x)'],
     tf: (a) => tf.tanh(a),
     fast: {
       fwd(a, o, n) {
@@ -399,6 +422,7 @@ export const PRIMITIVES: readonly Prim[] = [
     doc: 'sin(x)',
     infix: { kind: 'fn', name: 'sin' },
     latex: fnLatex('\\sin'),
+    pytorch: ['return torch.sin(x)'],
     tf: (a) => tf.sin(a),
     fast: {
       fwd(a, o, n) {
@@ -417,6 +441,7 @@ export const PRIMITIVES: readonly Prim[] = [
     doc: 'cos(x)',
     infix: { kind: 'fn', name: 'cos' },
     latex: fnLatex('\\cos'),
+    pytorch: ['return torch.cos(x)'],
     tf: (a) => tf.cos(a),
     fast: {
       fwd(a, o, n) {
@@ -435,6 +460,7 @@ export const PRIMITIVES: readonly Prim[] = [
     doc: 'max(x, 0) (derivative selects: 0 for x ≤ 0)',
     infix: { kind: 'fn', name: 'relu' },
     latex: fnLatex('\\operatorname{relu}'),
+    pytorch: ['return F.relu(x)'],
     // torch's threshold_backward selects the gradient (no inf*0 = NaN as tfjs's mul(dy, step)).
     tf: customUnary(
       (x) => tf.relu(x),
@@ -460,6 +486,7 @@ export const PRIMITIVES: readonly Prim[] = [
     doc: 'a + b',
     infix: { kind: 'binop', sym: '+', prec: 1, assoc: true },
     latex: (a, b) => `${a} + ${b}`,
+    pytorch: ['return a + b'],
     tf: (a, b) => tf.add(a, b),
     fast: {
       fwd(a, sa, b, sb, o, n) {
@@ -481,6 +508,7 @@ export const PRIMITIVES: readonly Prim[] = [
     doc: 'a - b',
     infix: { kind: 'binop', sym: '-', prec: 1, assoc: false },
     latex: (a, b) => `${a} - ${b}`,
+    pytorch: ['return a - b'],
     tf: (a, b) => tf.sub(a, b),
     fast: {
       fwd(a, sa, b, sb, o, n) {
@@ -502,6 +530,7 @@ export const PRIMITIVES: readonly Prim[] = [
     doc: 'a · b',
     infix: { kind: 'binop', sym: '*', prec: 2, assoc: true },
     latex: (a, b) => `${a} \\cdot ${b}`,
+    pytorch: ['return a * b'],
     tf: (a, b) => tf.mul(a, b),
     fast: {
       fwd(a, sa, b, sb, o, n) {
@@ -523,6 +552,7 @@ export const PRIMITIVES: readonly Prim[] = [
     doc: 'a / (b + 1e-20)',
     infix: { kind: 'binop', sym: '/', prec: 2, assoc: false },
     latex: (a, b) => `\\frac{${a}}{${b}}`,
+    pytorch: ['return a / (b + EPS)'],
     tf: (a, b) => tf.div(a, tf.add(b, EPS)),
     fast: {
       fwd(a, sa, b, sb, o, n) {
@@ -545,6 +575,7 @@ export const PRIMITIVES: readonly Prim[] = [
     doc: 'Σ over the class axis of a·b: [N, C] → [N] (a 1-D product sums to a scalar)',
     infix: { kind: 'fn', name: 'dot' },
     latex: (a, b) => `\\left\\langle ${a},\\, ${b} \\right\\rangle`,
+    pytorch: ['p = a * b', 'return p.sum(dim=-1) if p.dim() > 0 else p'],
     tf: (a, b) => {
       const p = tf.mul(a, b);
       return p.rank === 2 ? tf.sum(p, 1) : tf.sum(p);
@@ -584,12 +615,6 @@ const PRIMS_BY_MODE: Record<Mode, readonly Prim[]> = {
   reg: PRIMITIVES.filter((p) => p.modes.includes('reg')),
 };
 
-/** The input variables of each mode, in the order the public implementation passes them. */
-export const MODE_VARS: Record<Mode, readonly string[]> = {
-  cls: ['X', 'Y', 'Z'],
-  bcls: ['X', 'Q', 'PY', 'NY'],
-  reg: ['U', 'I', 'E'],
-};
 /** Constants drawn by the search. */
 export const SEARCH_CONSTANTS: readonly number[] = [1, 2, 3];
 

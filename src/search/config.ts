@@ -9,8 +9,9 @@ import { cpus } from 'node:os';
 import { z } from 'zod';
 import YAML from 'yaml';
 import { resolveLoss } from '../loss/index.js';
+import { MODES, type Mode } from '../loss/mode.js';
 
-const mode = z.enum(['cls', 'bcls', 'reg']);
+const mode = z.enum(MODES);
 const prob = z.number().min(0).max(1);
 const posInt = z.number().int().positive();
 const nonNegInt = z.number().int().nonnegative();
@@ -184,7 +185,6 @@ const config = z
 
 export type SearchConfig = z.infer<typeof config>;
 export type ProxyTaskConfig = z.infer<typeof proxyTask>;
-export type Mode = SearchConfig['mode'];
 export const searchConfigSchema = config;
 
 export const DEFAULT_LOSS: Record<Mode, string> = { cls: 'ce', bcls: 'focal', reg: 'giou' };

@@ -1,100 +1,40 @@
 /**
  * Export of a found loss as a standalone PyTorch module with the official wrapper semantics
- * (docs in /work/shared/spec/search-space.md): one Python function per primitive, named as the
- * primitive, so the loss's official string is itself the Python expression (integer constants
- * become floats). The module class follows mmdetection's loss interface (loss_weight,
- * reduction, weight / avg_factor / reduction_override) and registers itself in mmdet's MODELS
- * registry when mmdetection is importable.
+ * (docs/SEARCH_SPACE.md): one Python function per primitive, generated from the primitive
+ * table's PyTorch emitters and named as the primitive, so the loss's official string is itself
+ * the Python expression (integer constants become floats). The module class follows
+ * mmdetection's loss interface (loss_weight, reduction, weight / avg_factor /
+ * reduction_override) and registers itself in mmdet's MODELS registry when mmdetection is
+ * importable.
  */
-import { parseExpr, printOfficial, type Expr, type Mode } from '../loss/index.js';
+import { EPS, MODE_VARS, PRIMITIVES, parseExpr, printOfficial, type Expr, type Mode } from '../loss/index.js';
 
-const PY_PRIMS = `EPS = 1e-20
-
-
-def Neg(x):
-    return -x
-
-
-def Exp(x):
-    return torch.exp(torch.clamp(x, max=88.0))
-
-
-def Log(x):
-    return torch.log(x + EPS)
-
-
-def Abs(x):
-    return torch.abs(x)
+/**
+ * The primitives as Python functions, generated from the table: each named as the primitive,
+ * its body the row's PyTorch emitter. `_primitive` turns constants (Python numbers in the
+ * expression) into 0-dim tensors, so that e.g. `Sin(1.0)` works: constants are scalars
+ * everywhere, as in the project's evaluators.
+ */
+export function pytorchPrimitives(): string {
+  const defs = PRIMITIVES.map((p) => {
+    const params = p.arity === 1 ? 'x' : 'a, b';
+    return `@_primitive\ndef ${p.name}(${params}):\n${p.pytorch.map((l) => `    ${l}\n`).join('')}`;
+  });
+  return `EPS = ${EPS}
 
 
-def Sqrt(x):
-    return torch.sqrt(x)
+def _primitive(f):
+    """Constants arrive as Python numbers; the primitives see them as 0-dim tensors."""
+
+    @functools.wraps(f)
+    def call(*args):
+        return f(*[a if torch.is_tensor(a) else torch.tensor(float(a)) for a in args])
+
+    return call
 
 
-def Softmax(x):
-    return F.softmax(x, dim=1)
-
-
-def Softplus(x):
-    return F.softplus(x)  # x itself above 20, as torch's default threshold
-
-
-def Sig(x):
-    return torch.sigmoid(x)
-
-
-def Sgdf(x):
-    t = x * math.pi / 4
-    g = 2 * torch.atan(torch.tanh(t / 2))
-    return (g * 2 / math.pi + 1) / 2
-
-
-def Salf(x):
-    t = x / 2
-    return (t / torch.sqrt(1 + t * t) + 1) / 2
-
-
-def Serf(x):
-    t = (math.sqrt(math.pi) / 2) * x / 2
-    return (torch.erf(t) + 1) / 2
-
-
-def Tanh(x):
-    return torch.tanh(x)
-
-
-def Sin(x):
-    return torch.sin(x)
-
-
-def Cos(x):
-    return torch.cos(x)
-
-
-def Relu(x):
-    return F.relu(x)
-
-
-def Add(a, b):
-    return a + b
-
-
-def Sub(a, b):
-    return a - b
-
-
-def Mul(a, b):
-    return a * b
-
-
-def Div(a, b):
-    return a / (b + EPS)
-
-
-def Dot(a, b):
-    p = a * b
-    return p.sum(dim=-1) if torch.is_tensor(p) and p.dim() > 0 else p
-`;
+${defs.join('\n\n')}`;
+}
 
 const REDUCE = `try:
     from mmdet.models.losses.utils import weight_reduce_loss
@@ -131,11 +71,18 @@ except Exception:
             return cls
 `;
 
+/** A finite number as a Python float literal (`2` → `2.0`; `1e+21`, `2.5` as they are). */
+function pyFloat(v: number): string {
+  if (Object.is(v, -0)) return '-0.0';
+  const s = String(v);
+  return /^-?\d+$/.test(s) ? `${s}.0` : s;
+}
+
 /** Python expression text: the official string with constants as floats. */
 export function pythonExpr(e: Expr): string {
   const walk = (x: Expr): string => {
     if (x.kind === 'var') return x.name;
-    if (x.kind === 'const') return Number.isInteger(x.value) ? `${x.value}.0` : String(x.value);
+    if (x.kind === 'const') return pyFloat(x.value);
     return `${x.op}(${x.args.map(walk).join(', ')})`;
   };
   return walk(e);
@@ -147,8 +94,9 @@ function className(mode: Mode): string {
 
 function wrapper(mode: Mode, expr: string): string {
   const cls = className(mode);
+  const params = MODE_VARS[mode].join(', ');
   if (mode === 'cls') {
-    return `def searched_loss(X, Y, Z):
+    return `def searched_loss(${params}):
     return ${expr}
 
 
@@ -185,7 +133,7 @@ class ${cls}(nn.Module):
 `;
   }
   if (mode === 'bcls') {
-    return `def searched_loss(X, Q, PY, NY):
+    return `def searched_loss(${params}):
     return ${expr}
 
 
@@ -223,7 +171,7 @@ class ${cls}(nn.Module):
         return self.loss_weight * weight_reduce_loss(loss, weight, reduction, avg_factor)
 `;
   }
-  return `def searched_loss(U, I, E):
+  return `def searched_loss(${params}):
     return ${expr}
 
 
@@ -269,16 +217,37 @@ class ${cls}(nn.Module):
 }
 
 /** The Python module text of a loss. */
-export function exportPytorch(mode: Mode, loss: string, meta: { source?: string; fitness?: number } = {}): string {
+export interface ExportMeta {
+  /** Where the loss comes from: a run folder and rank. */
+  source?: string;
+  /** The preset it names. */
+  preset?: string;
+  fitness?: number;
+}
+
+/** Export targets (`--to`). */
+export const EXPORT_TARGETS = ['pytorch'] as const;
+export type ExportTarget = (typeof EXPORT_TARGETS)[number];
+
+/** The module text of a loss for a target. */
+export function exportLoss(to: ExportTarget, mode: Mode, loss: string, meta: ExportMeta = {}): string {
+  switch (to) {
+    case 'pytorch':
+      return exportPytorch(mode, loss, meta);
+  }
+}
+
+export function exportPytorch(mode: Mode, loss: string, meta: ExportMeta = {}): string {
   const e = parseExpr(mode, loss);
   const official = printOfficial(e);
-  const header = `"""Loss found by cse-autoloss (mode ${mode}).
+  const header = `"""Loss exported by cse-autoloss (mode ${mode}).
 
 Official string: ${official}
-${meta.source ? `Run: ${meta.source}\n` : ''}${meta.fitness !== undefined ? `Proxy fitness (AP): ${meta.fitness}\n` : ''}
+${meta.preset ? `Preset: ${meta.preset}\n` : ''}${meta.source ? `Run: ${meta.source}\n` : ''}${meta.fitness !== undefined ? `Proxy fitness (AP): ${meta.fitness}\n` : ''}
 Semantics follow the CSE-Autoloss public implementation: every primitive below is defined once,
 named as in the official string, so the expression in \`searched_loss\` is that string.
 """
+import functools
 import math
 
 import torch
@@ -286,5 +255,5 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 `;
-  return `${header}${PY_PRIMS}\n\n${REDUCE}\n\n${wrapper(mode, pythonExpr(e))}`;
+  return `${header}${pytorchPrimitives()}\n\n${REDUCE}\n\n${wrapper(mode, pythonExpr(e))}`;
 }

@@ -2,7 +2,8 @@
  * Serialisable records that cross process (and later machine) boundaries: a stage task is a
  * pure function input, a stage record its output. Nothing here holds functions or classes.
  */
-import type { Mode, ProxyTaskConfig } from './config.js';
+import type { Mode } from '../loss/index.js';
+import type { ProxyTaskConfig } from './config.js';
 
 export type StageName = 'cpv' | 'mos1' | 'mos2' | 'proxy' | 'final';
 

@@ -10,7 +10,7 @@
  * The data depend only on the task seed, so every candidate of a run sees the same problem; the
  * pass threshold (relative to the default loss's score) is applied by the loop.
  */
-import type { Expr, Mode } from '../../loss/index.js';
+import type { ClsMode, Expr, Mode } from '../../loss/index.js';
 import { Rng } from '../../util/rng.js';
 import type { Mos1Config } from '../types.js';
 import { ClsObjective, Diverged, RegObjective, cornerGradToParams, iouOf, normalisedStep, paramsToCorners, type ClsData } from './problems.js';
@@ -27,7 +27,7 @@ export function mos1(mode: Mode, e: Expr, cfg: Mos1Config, seed: number): Mos1Re
   return mode === 'reg' ? mos1Reg(e, cfg, seed) : mos1Cls(mode, e, cfg, seed);
 }
 
-function clsScore(mode: 'cls' | 'bcls', X: Float64Array, d: ClsData): number {
+function clsScore(mode: ClsMode, X: Float64Array, d: ClsData): number {
   const { n, k } = d;
   if (mode === 'cls') {
     let right = 0;
@@ -58,7 +58,7 @@ function clsScore(mode: 'cls' | 'bcls', X: Float64Array, d: ClsData): number {
   return 0.5 * (p ? tp / p : 1) + 0.5 * (q ? tn / q : 1);
 }
 
-function mos1Cls(mode: 'cls' | 'bcls', e: Expr, cfg: Mos1Config, seed: number): Mos1Result {
+function mos1Cls(mode: ClsMode, e: Expr, cfg: Mos1Config, seed: number): Mos1Result {
   const rng = new Rng(seed);
   const n = cfg.samples;
   const k = mode === 'cls' ? cfg.classes + 1 : cfg.classes;

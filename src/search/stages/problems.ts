@@ -6,7 +6,7 @@
  *   chain rule to the free parameters, a normalised gradient step (step / rms(gradient)), so a
  *   loss and the same loss times a positive constant follow the same path.
  */
-import { boxIUEGrad, compileFast, runFast, Workspace, type Expr, type FastProgram, type Mode } from '../../loss/index.js';
+import { boxIUEGrad, compileFast, runFast, Workspace, type ClsMode, type Expr, type FastProgram, type Mode } from '../../loss/index.js';
 
 export interface ClsData {
   n: number;
@@ -19,7 +19,7 @@ export interface ClsData {
 }
 
 /** The mode's inputs (all but X) for classification data. */
-export function clsInputs(mode: 'cls' | 'bcls', d: ClsData): { inputs: Record<string, Float64Array>; seed: Float64Array } {
+export function clsInputs(mode: ClsMode, d: ClsData): { inputs: Record<string, Float64Array>; seed: Float64Array } {
   const { n, k } = d;
   const seed = new Float64Array(n * k);
   if (mode === 'cls') {
@@ -93,7 +93,7 @@ export class ClsObjective {
   private readonly inputs: Record<string, Float64Array>;
   private readonly seed: Float64Array;
   constructor(
-    readonly mode: 'cls' | 'bcls',
+    readonly mode: ClsMode,
     e: Expr,
     readonly data: ClsData,
   ) {
