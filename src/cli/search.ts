@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { ConfigError, DEMO_DATASET, configHash, loadConfig, planPool, deepMerge, parseConfig, setPath, type SearchConfig } from '../search/config.js';
 import { runSearch, SearchError, SearchInterrupted, StageEnvironmentError } from '../search/evolution.js';
 import { Journal, JournalError, JournalFullError } from '../search/journal.js';
-import { RunLockedError } from '../search/lock.js';
+import { RunLockedError } from '../util/runlock.js';
 import { Progress } from '../search/progress.js';
 import { writeReport } from '../search/report.js';
 import { runStage } from '../search/stages/index.js';

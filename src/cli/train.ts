@@ -6,7 +6,7 @@ import { getNumThreads, setNumThreads, useTorchBackend } from '../backend/index.
 import { DataError } from '../data/index.js';
 import { CheckpointError, DetectConfigError, DETECTORS, MODEL_PRESETS, trainDetector, type TrainProgress } from '../detect/index.js';
 import { formatDuration } from '../util/progress.js';
-import { RunLockError } from '../util/runlock.js';
+import { RunLockedError } from '../util/runlock.js';
 import { UsageError } from './errors.js';
 
 /** This process's command line with --resume added: what continues an interrupted run. */
@@ -178,7 +178,7 @@ export function register(program: Command): void {
           },
         });
       } catch (e) {
-        if (e instanceof DetectConfigError || e instanceof DataError || e instanceof CheckpointError || e instanceof RunLockError) throw new UsageError(e.message);
+        if (e instanceof DetectConfigError || e instanceof DataError || e instanceof CheckpointError || e instanceof RunLockedError) throw new UsageError(e.message);
         throw e;
       } finally {
         process.off('SIGINT', onSignal);

@@ -294,7 +294,7 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
   let folder: { checkpoint: string | null; fresh: boolean } = { checkpoint: null, fresh: true };
   if (out) {
     await mkdir(out, { recursive: true }).catch(() => undefined); // errors are named by prepareRunFolder
-    if (existsSync(out) && statSync(out).isDirectory()) release = acquireRunLock(out, 'training');
+    if (existsSync(out) && statSync(out).isDirectory()) release = acquireRunLock(out);
     try {
       folder = await prepareRunFolder(out, cfg.raw as unknown as Record<string, unknown>, cfg.raw.resume, options.resumeFrom);
     } catch (e) {

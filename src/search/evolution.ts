@@ -21,7 +21,7 @@ import { Rng } from '../util/rng.js';
 import { configDiff, configHash, defaultLossOf, hashOf, type SearchConfig } from './config.js';
 import { fingerprint as fingerprintOf, FINGERPRINT_VERSION } from './fingerprint.js';
 import { Journal, JournalError } from './journal.js';
-import { acquireRunLock } from './lock.js';
+import { acquireRunLock } from '../util/runlock.js';
 import { runStage } from './stages/index.js';
 import { compareCandidates, parseCandidateId } from './rank.js';
 import { kendallTau, mean, median, mixSeed, std } from './stats.js';

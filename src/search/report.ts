@@ -11,7 +11,7 @@ import { parseExpr, printInfix, printLatex, printSvg, simplify, type Mode } from
 import type { SearchConfig } from './config.js';
 import type { FinalRow, GenerationStats, SearchSummary } from './evolution.js';
 import { Journal } from './journal.js';
-import { runOwner } from './lock.js';
+import { runOwner } from '../util/runlock.js';
 import { compareCandidates } from './rank.js';
 import { paretoFront } from './stats.js';
 import { esc, plotSvg } from './svg.js';

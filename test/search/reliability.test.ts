@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../../src/search/config.js';
 import { runSearch, StageEnvironmentError } from '../../src/search/evolution.js';
 import { Journal, JournalError, JOURNAL_FILE, shortReport } from '../../src/search/journal.js';
-import { acquireRunLock, LOCK_FILE, RunLockedError } from '../../src/search/lock.js';
+import { acquireRunLock, LOCK_FILE, RunLockedError } from '../../src/util/runlock.js';
 import { compareCandidates } from '../../src/search/rank.js';
 import { buildReport } from '../../src/search/report.js';
 import { runStage } from '../../src/search/stages/index.js';
