@@ -1,13 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from './errors.js';
-import { JournalError } from '../search/journal.js';
+import { Journal, JournalError } from '../search/journal.js';
 import { buildReport } from '../search/report.js';
 import { exportPytorch } from '../search/export.js';
 
 interface ExportFlags {
   run: string;
   rank: string;
+  id?: string;
   to: string;
   out?: string;
 }
@@ -18,6 +19,7 @@ export function register(program: Command): void {
     .description('export a found loss as a standalone PyTorch module (mmdetection loss interface)')
     .requiredOption('--run <dir>', 'run folder of `cse-autoloss search`')
     .option('--rank <n>', 'rank in the hall of fame (1 = best)', '1')
+    .option('--id <gen:idx>', 'any candidate of the run by its id (as the dashboard shows it) instead of --rank')
     .option('--to <target>', 'export target (pytorch)', 'pytorch')
     .option('--out <file>', 'write here instead of stdout')
     .action((f: ExportFlags) => {
@@ -31,9 +33,22 @@ export function register(program: Command): void {
         if (e instanceof JournalError) throw new UsageError(e.message);
         throw e;
       }
-      const h = data.hallOfFame[rank - 1];
+      let h: { loss: string; fitness: number | null } | undefined = data.hallOfFame[rank - 1];
+      let source = `${f.run} rank ${rank}`;
+      if (f.id !== undefined) {
+        const m = /^(\d+):(\d+)$/.exec(f.id);
+        if (!m) throw new UsageError(`--id must be GEN:IDX (as the dashboard shows it), got '${f.id}'`);
+        const j = Journal.open(f.run, { readonly: true });
+        try {
+          h = j.candidates(Number(m[1])).find((c) => c.idx === Number(m[2]));
+        } finally {
+          j.close();
+        }
+        if (!h) throw new UsageError(`${f.run} has no candidate ${f.id}`);
+        source = `${f.run} candidate ${f.id}`;
+      }
       if (!h) throw new UsageError(`${f.run} has ${data.hallOfFame.length} loss(es) in its hall of fame; --rank ${rank} does not exist`);
-      const text = exportPytorch(data.mode, h.loss, { source: `${f.run} rank ${rank}`, fitness: h.fitness });
+      const text = exportPytorch(data.mode, h.loss, { source, fitness: h.fitness ?? undefined });
       if (f.out) {
         writeFileSync(f.out, text);
         process.stderr.write(`wrote ${f.out} (${h.loss})\n`);
