@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh Debian 12 machine (run as root for the apt step):
-# apt packages (libtorch-dev, redis-server), npm ci, the native addon build.
+# apt packages (libtorch-dev, redis-server, chromium), npm ci, the native addon build.
 # Quick when everything is already present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,8 @@ if [ -z "${LIBTORCH:-}" ] && ! dpkg -s libopenblas0-openmp >/dev/null 2>&1; then
 command -v redis-server >/dev/null 2>&1 || apt_missing+=(redis-server)
 command -v g++ >/dev/null 2>&1 || apt_missing+=(g++)
 command -v make >/dev/null 2>&1 || apt_missing+=(make)
+# The dashboard's browser test drives Debian's chromium through puppeteer-core (which downloads none).
+command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "setup: missing Debian packages: ${apt_missing[*]}" >&2

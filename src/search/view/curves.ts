@@ -10,7 +10,8 @@
  *   d loss / d I, which on this path is d loss / d IoU.
  *
  * The raw expression output is summed over a sample's row (the wrapper's weights are left out:
- * they scale a loss and the default alike).
+ * they scale a loss and the default alike). Non-finite values, and values beyond 1e300 (which no
+ * chart can scale), are gaps (null).
  */
 import { compileFast, parseExpr, resolveLoss, runFast, type Mode } from '../../loss/index.js';
 
