@@ -10,9 +10,10 @@
  *   /runs/R/files/NAME        report.html / report.json of the run folder (nothing else)
  *
  * Each journal is polled every `pollMs` (SQLite's data_version, a cheap in-memory read) and a
- * change is pushed to every open event stream. Any path with a `.`/`..` segment (raw or
- * percent-encoded), an encoded slash or backslash, a NUL, a symlink leaving the run folder or an
- * unknown name is a 404; other methods a 405. Bound to 127.0.0.1 unless told otherwise.
+ * change is pushed to every open event stream (at most one per run per second). Any path with a
+ * `.`/`..` segment (raw or percent-encoded), an encoded slash or backslash, a NUL, a symlink
+ * leaving the run folder or an unknown name is a 404; other methods a 405. Bound to 127.0.0.1
+ * unless told otherwise.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
@@ -32,6 +33,8 @@ export interface ServeOptions {
   host?: string;
   /** Journal poll interval (ms). */
   pollMs?: number;
+  /** Least time between two change events of one run (ms). */
+  minGapMs?: number;
   /** Accept run folders without a journal yet (a search beside us is about to create it). */
   allowPending?: boolean;
 }
@@ -284,11 +287,24 @@ export async function startServer(o: ServeOptions): Promise<RunningServer> {
     server.listen(o.port, host, () => resolveListen());
   });
   for (const r of runs) r.changed();
+  // A search writes many times a second; tell the pages at most once per `minGapMs` per run
+  // (a change seen meanwhile is sent when the gap has passed), so a write shows within
+  // pollMs + minGapMs and the browsers do not re-render continuously.
+  const pollMs = o.pollMs ?? 500;
+  const minGapMs = o.minGapMs ?? 1000;
+  const pending = new Set<RunSource>();
+  const lastSent = new Map<RunSource, number>();
   const poll = setInterval(() => {
+    const now = Date.now();
     for (const r of runs) {
-      if (r.changed()) for (const c of clients) c.write(`event: change\ndata: ${r.index}\n\n`);
+      if (r.changed()) pending.add(r);
+      if (pending.has(r) && now - (lastSent.get(r) ?? 0) >= minGapMs) {
+        pending.delete(r);
+        lastSent.set(r, now);
+        for (const c of clients) c.write(`event: change\ndata: ${r.index}\n\n`);
+      }
     }
-  }, o.pollMs ?? 500);
+  }, pollMs);
   const beat = setInterval(() => {
     for (const c of clients) c.write(': keep-alive\n\n');
   }, 15000);

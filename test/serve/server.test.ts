@@ -62,7 +62,7 @@ before(async () => {
   writeReport(runDir);
   assert.ok(JSON.parse(readFileSync(join(runDir, 'report.json'), 'utf8')).hallOfFame.length > 0, 'the fixture run has a hall of fame');
   writeFileSync(secret, 'secret\n');
-  srv = await startServer({ runDirs: [runDir], port: 0, pollMs: 200 });
+  srv = await startServer({ runDirs: [runDir], port: 0 });
 });
 
 after(async () => {

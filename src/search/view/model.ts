@@ -213,7 +213,9 @@ export function runSummary(j: Journal, runDir: string, run: number): RunSummary 
   let inProgress: RunSummary['inProgress'] = null;
   if (cands > 0 && status !== 'finished') {
     const results = (
-      j.db.prepare('SELECT COUNT(*) AS n FROM results r JOIN candidates c ON c.fingerprint = r.fingerprint AND c.gen = ?').get(nextGen) as {
+      j.db
+        .prepare('SELECT COUNT(*) AS n FROM results WHERE fingerprint IN (SELECT fingerprint FROM candidates WHERE gen = ?)')
+        .get(nextGen) as {
         n: number;
       }
     ).n;

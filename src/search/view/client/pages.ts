@@ -24,7 +24,14 @@ export interface Source {
 }
 
 /** Page state kept across live refreshes (selected generation, runs ticked for comparison). */
-export const state = { funnelGen: new Map<number, number>(), compare: new Set<number>() };
+export const state = { funnelGen: new Map<number, number>(), compare: new Set<number>(), openDetails: new Set<string>() };
+
+/** A <details> that stays open (or closed) across live re-renders. */
+function details(key: string, summary: string, ...body: (Node | string)[]): HTMLElement {
+  const d = h('details', { open: state.openDetails.has(key) }, h('summary', {}, summary), ...body);
+  d.addEventListener('toggle', () => ((d as HTMLDetailsElement).open ? state.openDetails.add(key) : state.openDetails.delete(key)));
+  return d;
+}
 
 const link = (href: string, ...text: (string | Node)[]) => h('a', { href }, ...text);
 export const runHref = (run: number) => `#/run/${run}`;
@@ -60,7 +67,7 @@ export async function runsPage(src: Source): Promise<HTMLElement> {
           : '',
       ),
       h('td', { class: 'left' }, link(runHref(r.run), r.dir)),
-      h('td', {}, statusBadge(r.status)),
+      h('td', {}, statusBadge(r.status), staleNote(r)),
       h('td', {}, r.mode ?? '–'),
       h('td', {}, r.strategy ?? '–'),
       h(
@@ -119,6 +126,19 @@ export async function runsPage(src: Source): Promise<HTMLElement> {
     ),
     src.live && runs.length > 1 ? h('p', {}, cmp, ' best fitness against proxy evaluations and wall time (tick two or more runs)') : '',
   );
+}
+
+/** A run marked running whose journal has not changed for 10 minutes: its search may have died. */
+function staleNote(r: RunSummary): HTMLElement | string {
+  if (r.status !== 'running' || r.updatedAt === null) return '';
+  const idle = Date.now() - r.updatedAt;
+  return idle > 600_000
+    ? h(
+        'small',
+        { class: 'warn', title: 'the journal has not changed for a while: the search may have stopped (resume with --resume)' },
+        ` no write for ${fmtTime(idle)}`,
+      )
+    : '';
 }
 
 function toggleCompare(run: number, on: boolean): void {
@@ -432,7 +452,7 @@ export async function runPage(src: Source, run: number): Promise<HTMLElement> {
     h('h2', {}, 'Rejection funnel'),
     gens.length ? h('p', {}, sel) : '',
     funnelBox,
-    h('details', {}, h('summary', {}, 'every generation'), funnelTable),
+    details(`funnel-${run}`, 'every generation', funnelTable),
     genTable,
     h('h2', {}, 'Hall of fame'),
     v.hallOfFame.length ? fame : h('p', { class: 'muted' }, 'No candidate has reached the proxy task yet.'),
@@ -445,10 +465,9 @@ function candidatesTable(run: number, list: GenCandidate[]): HTMLElement {
   const counts = new Map<string, number>();
   for (const c of list) counts.set(c.fate ?? 'running', (counts.get(c.fate ?? 'running') ?? 0) + 1);
   const shown = list.filter((c) => c.fate !== 'cpv-fail' && c.fate !== 'duplicate').slice(0, 200);
-  return h(
-    'details',
-    {},
-    h('summary', {}, `candidates of this generation: ${[...counts].map(([k, n]) => `${k} ${n}`).join(', ')}`),
+  return details(
+    `cands-${run}`,
+    `candidates of this generation: ${[...counts].map(([k, n]) => `${k} ${n}`).join(', ')}`,
     h(
       'table',
       {},
