@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh Debian 12 machine (run as root for the apt step):
-# apt packages (libtorch-dev, redis-server, python3-torch), npm ci, the native addon build.
+# apt packages (libtorch-dev, redis-server, python3-torch, chromium), npm ci, the native addon build.
 # Quick when everything is already present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +17,8 @@ command -v redis-server >/dev/null 2>&1 || apt_missing+=(redis-server)
 /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || apt_missing+=(python3-torch)
 command -v g++ >/dev/null 2>&1 || apt_missing+=(g++)
 command -v make >/dev/null 2>&1 || apt_missing+=(make)
+# The dashboard's browser test drives Debian's chromium through puppeteer-core (which downloads none).
+command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "setup: missing Debian packages: ${apt_missing[*]}" >&2

@@ -16,6 +16,7 @@ export async function loadCommands(): Promise<Registrar[]> {
     import('./worker.js'),
     import('./train.js'),
     import('./test.js'),
+    import('./serve.js'),
   ]);
   return modules.map((m) => m.register);
 }

@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { UsageError } from './errors.js';
 import { exportTarget, writeExport } from './export_output.js';
-import { JournalError } from '../search/journal.js';
+import { Journal, JournalError } from '../search/journal.js';
 import { buildReport } from '../search/report.js';
 
 interface ExportFlags {
   run: string;
   rank: string;
+  id?: string;
   to: string;
   out?: string;
 }
@@ -17,6 +18,7 @@ export function register(program: Command): void {
     .description('export a found loss as a standalone PyTorch module (mmdetection loss interface); any expression: `loss export`')
     .requiredOption('--run <dir>', 'run folder of `cse-autoloss search`')
     .option('--rank <n>', 'rank in the hall of fame (1 = best)', '1')
+    .option('--id <gen:idx>', 'any candidate of the run by its id (as the dashboard shows it) instead of --rank')
     .option('--to <target>', 'export target (pytorch)', 'pytorch')
     .option('--out <file>', 'write here instead of stdout')
     .action((f: ExportFlags) => {
@@ -30,8 +32,21 @@ export function register(program: Command): void {
         if (e instanceof JournalError) throw new UsageError(e.message);
         throw e;
       }
-      const h = data.hallOfFame[rank - 1];
+      let h: { loss: string; fitness: number | null } | undefined = data.hallOfFame[rank - 1];
+      let source = `${f.run} rank ${rank}`;
+      if (f.id !== undefined) {
+        const m = /^(\d+):(\d+)$/.exec(f.id);
+        if (!m) throw new UsageError(`--id must be GEN:IDX (as the dashboard shows it), got '${f.id}'`);
+        const j = Journal.open(f.run, { readonly: true });
+        try {
+          h = j.candidates(Number(m[1])).find((c) => c.idx === Number(m[2]));
+        } finally {
+          j.close();
+        }
+        if (!h) throw new UsageError(`${f.run} has no candidate ${f.id}`);
+        source = `${f.run} candidate ${f.id}`;
+      }
       if (!h) throw new UsageError(`${f.run} has ${data.hallOfFame.length} loss(es) in its hall of fame; --rank ${rank} does not exist`);
-      writeExport(to, data.mode, h.loss, { source: `${f.run} rank ${rank}`, fitness: h.fitness }, f.out);
+      writeExport(to, data.mode, h.loss, { source, fitness: h.fitness ?? undefined }, f.out);
     });
 }

@@ -12,6 +12,7 @@ import { runStage } from '../search/stages/index.js';
 import { InProcessTransport, type StageTransport } from '../search/transport/index.js';
 import { ProcessPool } from '../search/transport/pool.js';
 import { openQueueForSearch } from './worker.js';
+import { serveBeside, untilSignal } from './serve.js';
 
 interface SearchFlags {
   config?: string;
@@ -30,6 +31,7 @@ interface SearchFlags {
   jsonLog?: boolean;
   report?: boolean;
   queue?: string;
+  serve?: string | true;
 }
 
 function int(name: string, min = 0) {
@@ -60,9 +62,13 @@ export function register(program: Command): void {
     .option('--queue <url>', 'run MOS and proxy evaluations on `cse-autoloss worker` processes via Redis: redis://HOST:PORT[/DB]')
     .option('--json-log', 'one JSON object per event on stdout instead of the progress display')
     .option('--no-report', 'do not write report.json / report.html at the end')
+    .option('--serve [port]', 'also serve the live dashboard of this run on 127.0.0.1 (default port 8080; kept up after the search until Ctrl-C)')
     .action(async (flags: SearchFlags) => {
+      const srv = flags.serve !== undefined ? await serveBeside(flags.out, flags.serve) : null;
+      let done = false;
       try {
         await search(flags);
+        done = true;
       } catch (e) {
         // --json-log: an error that ends the command is an event on stdout too (the CLI prints it on stderr).
         if (flags.jsonLog) {
@@ -70,6 +76,12 @@ export function register(program: Command): void {
           process.stdout.write(JSON.stringify({ t: null, type: 'error', kind: usage ? 'usage' : 'internal', message: (e as Error)?.message ?? String(e), exitCode: usage ? 2 : 1 }) + '\n');
         }
         throw e;
+      } finally {
+        if (srv && done && !process.exitCode) {
+          process.stderr.write(`search finished; the dashboard stays at ${srv.url} until Ctrl-C\n`);
+          await untilSignal();
+        }
+        await srv?.close();
       }
     });
 }

@@ -1,20 +1,22 @@
 /**
  * The run report, from the journal alone (so it works for a finished run, a running one and a
- * stopped one): RUN_DIR/report.json and RUN_DIR/report.html, a self-contained page with inline
- * SVG plots: fitness per generation (best, median), filter rates and time per stage, the
- * Pareto front of size versus fitness, the hall of fame with each loss as official string,
- * infix, LaTeX and computation graph, the MOS–proxy Kendall tau, and the final evaluation table.
+ * stopped one): RUN_DIR/report.json (the data) and RUN_DIR/report.html, the dashboard's views
+ * offline (src/search/view/): fitness per generation on integer axes, the rejection funnel, time
+ * per stage, the MOS–proxy Kendall tau, the Pareto front of size versus fitness, the hall of
+ * fame with KaTeX-rendered formulas, the final evaluation, and a page per hall-of-fame loss and
+ * its ancestors (strings, graph, stage records, curves). One self-contained file.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseExpr, printInfix, printLatex, printSvg, simplify, type Mode } from '../loss/index.js';
+import { parseExpr, printInfix, printLatex, simplify, type Mode } from '../loss/index.js';
 import type { SearchConfig } from './config.js';
 import type { FinalRow, GenerationStats, SearchSummary } from './evolution.js';
 import { Journal } from './journal.js';
 import { runOwner } from '../util/runlock.js';
 import { compareCandidates } from './rank.js';
 import { paretoFront } from './stats.js';
-import { esc, plotSvg } from './svg.js';
+import { reportPage } from './view/assets.js';
+import { candidateView, runView, type AncestorNode, type CandidateView } from './view/model.js';
 
 export interface ReportLoss {
   rank: number;
@@ -41,7 +43,7 @@ export interface ReportData {
   elapsedMs: number;
   generations: GenerationStats[];
   hallOfFame: ReportLoss[];
-  pareto: { all: { size: number; fitness: number; loss: string }[]; front: { size: number; fitness: number; loss: string }[] };
+  pareto: { all: { size: number; fitness: number; loss: string; id: string }[]; front: { size: number; fitness: number; loss: string; id: string }[] };
   final: FinalRow[] | null;
   verdict: SearchSummary['verdict'];
   proxyEvaluations: number;
@@ -53,6 +55,15 @@ export interface ReportData {
 export function buildReport(runDir: string): ReportData {
   const j = Journal.open(runDir, { readonly: true });
   try {
+    return reportFromJournal(j, runDir);
+  } finally {
+    j.close();
+  }
+}
+
+/** The report's data from an open journal (the dashboard keeps one open per run). */
+export function reportFromJournal(j: Journal, runDir: string): ReportData {
+  {
     const config = JSON.parse(j.getMeta('config') ?? 'null') as SearchConfig;
     const def = JSON.parse(j.getMeta('default') ?? 'null') as ReportData['default'];
     const summary = JSON.parse(j.getMeta('summary') ?? 'null') as SearchSummary | null;
@@ -79,7 +90,7 @@ export function buildReport(runDir: string): ReportData {
         fingerprint: c.fingerprint,
       };
     });
-    const all = fame.map((c) => ({ size: c.size, fitness: c.fitness!, loss: c.loss }));
+    const all = fame.map((c) => ({ size: c.size, fitness: c.fitness!, loss: c.loss, id: `${c.gen}:${c.idx}` }));
     // First time a newly proxied candidate reached the default's fitness, in proxy order.
     let reachedDefault: ReportData['reachedDefault'] = null;
     if (def) {
@@ -113,8 +124,6 @@ export function buildReport(runDir: string): ReportData {
       proxyEvaluations: stats.length ? stats[stats.length - 1]!.proxyTotal : 0,
       reachedDefault,
     };
-  } finally {
-    j.close();
   }
 }
 
@@ -124,130 +133,44 @@ function statusOf(stored: string | null, runDir: string): string {
   return stored ?? 'unknown';
 }
 
-const f4 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(4));
-
-export function renderHtml(r: ReportData): string {
-  const gens = r.generations;
-  const gx = (g: GenerationStats) => g.gen + 1;
-  const plots: string[] = [];
-  plots.push(
-    plotSvg({
-      title: 'Fitness (proxy AP) per generation',
-      xLabel: 'generation',
-      yLabel: 'AP',
-      series: [
-        { label: 'best of generation', points: gens.filter((g) => g.bestFitness !== null).map((g) => [gx(g), g.bestFitness!]) },
-        { label: 'median of generation', points: gens.filter((g) => g.medianFitness !== null).map((g) => [gx(g), g.medianFitness!]) },
-        { label: 'best so far', points: gens.filter((g) => g.bestEverFitness !== null).map((g) => [gx(g), g.bestEverFitness!]) },
-        ...(r.default ? [{ label: 'default loss', points: gens.map((g) => [gx(g), r.default!.fitness] as [number, number]), dashed: true }] : []),
-      ],
-    }),
-  );
-  plots.push(
-    plotSvg({
-      title: 'Filter pass rates per generation',
-      xLabel: 'generation',
-      yLabel: 'fraction passing',
-      yRange: [0, 1],
-      series: [
-        { label: 'CPV', points: gens.map((g) => [gx(g), g.population ? g.cpvPass / g.population : 0]) },
-        { label: 'not duplicate', points: gens.map((g) => [gx(g), g.cpvPass ? (g.cpvPass - g.duplicates) / g.cpvPass : 0]) },
-        { label: 'MOS', points: gens.filter((g) => g.mosEvaluated).map((g) => [gx(g), g.mosPass / g.mosEvaluated]) },
-      ],
-    }),
-  );
-  plots.push(
-    plotSvg({
-      title: 'Time per stage (sum over new evaluations)',
-      xLabel: 'generation',
-      yLabel: 'seconds',
-      series: ['cpv', 'mos1', 'mos2', 'proxy']
-        .filter((k) => gens.some((g) => (g.stageSeconds[k] ?? 0) > 0))
-        .map((k) => ({ label: k, points: gens.map((g) => [gx(g), g.stageSeconds[k] ?? 0] as [number, number]) })),
-    }),
-  );
-  plots.push(
-    plotSvg({
-      title: 'Size versus fitness (Pareto front: smaller and better)',
-      xLabel: 'tree size (nodes)',
-      yLabel: 'AP',
-      series: [
-        { label: 'proxied candidates', points: r.pareto.all.map((p) => [p.size, p.fitness]), style: 'points' },
-        { label: 'Pareto front', points: r.pareto.front.map((p) => [p.size, p.fitness]) },
-      ],
-    }),
-  );
-  if (r.strategy === 'cse') {
-    plots.push(
-      plotSvg({
-        title: 'MOS score vs proxy fitness: Kendall tau per generation',
-        xLabel: 'generation',
-        yLabel: 'tau',
-        yRange: [-1, 1],
-        series: [{ label: 'Kendall tau-b', points: gens.filter((g) => g.kendallTau !== null).map((g) => [gx(g), g.kendallTau!]) }],
-      }),
-    );
+/**
+ * The report page: the dashboard's run page and the candidate pages of the hall of fame and
+ * their ancestry, from JSON embedded in one self-contained HTML file (script, styles, KaTeX
+ * fonts inline; nothing fetched), so it opens from disk.
+ */
+export function renderHtml(j: Journal, r: ReportData): string {
+  const run = runView(j, r, 0);
+  const candidates: Record<string, CandidateView> = {};
+  const queue = r.hallOfFame.map((h) => h.id);
+  while (queue.length && Object.keys(candidates).length < REPORT_CANDIDATES) {
+    const id = queue.shift()!;
+    if (candidates[id]) continue;
+    const c = candidateView(j, r, 0, id);
+    if (!c) continue;
+    candidates[id] = c;
+    const walk = (a: AncestorNode) => a.parents.forEach((p) => (queue.push(p.id), walk(p)));
+    walk(c.ancestry);
   }
-  const genRows = gens
-    .map(
-      (g) =>
-        `<tr><td>${gx(g)}</td><td>${g.population}</td><td>${g.cpvPass}</td><td>${g.duplicates}</td><td>${g.mosPass}/${g.mosEvaluated}</td>` +
-        `<td>${g.proxyNew}+${g.proxyReused}</td><td>${g.proxyFailed}</td><td>${f4(g.bestFitness)}</td><td>${f4(g.medianFitness)}</td>` +
-        `<td>${g.kendallTau === null ? '–' : g.kendallTau.toFixed(2)}</td><td>${Object.entries(g.cpvFailBy)
-          .map(([k, v]) => `${esc(k)} ${v}`)
-          .join(', ')}</td></tr>`,
-    )
-    .join('\n');
-  const fame = r.hallOfFame
-    .map(
-      (h) =>
-        `<div class="loss"><h3>#${h.rank}: AP ${f4(h.fitness)} <small>(generation ${h.gen + 1}, size ${h.size}, MOS ${f4(h.mosScore)})</small></h3>` +
-        `<p><b>official</b> <code>${esc(h.loss)}</code></p><p><b>infix</b> <code>${esc(h.infix)}</code></p>` +
-        `<p><b>simplified</b> <code>${esc(h.simplified)}</code></p>` +
-        `<p><b>LaTeX</b> <code>${esc(h.latex)}</code></p>${h.rank <= 5 ? `<details><summary>computation graph</summary>${stripXmlDecl(printSvg(parseExpr(r.mode, h.loss)))}</details>` : ''}</div>`,
-    )
-    .join('\n');
-  const finalTable = r.final
-    ? `<table><tr><th>loss</th><th></th><th>AP per seed</th><th>mean</th><th>s.d.</th></tr>${r.final
-        .map((f) => `<tr><td>${esc(f.label)}</td><td><code>${esc(f.loss)}</code></td><td>${f.aps.map((a) => a.toFixed(4)).join(', ')}</td><td>${f4(f.mean)}</td><td>${f4(f.std)}</td></tr>`)
-        .join('')}</table>` +
-      (r.verdict
-        ? `<p>Winner <code>${esc(r.verdict.winner)}</code>: ${r.verdict.beats ? '<b>beats</b>' : 'does <b>not</b> beat'} the default beyond one standard deviation (difference ${f4(r.verdict.diff)}, larger s.d. ${f4(r.verdict.sd)}).</p>`
-        : '')
-    : '<p>No final evaluation (run not finished, or disabled).</p>';
-  const reach = r.reachedDefault
-    ? `first reached the default's fitness after ${r.reachedDefault.proxyEvaluations} proxy evaluations (generation ${r.reachedDefault.gen + 1}, ${(r.reachedDefault.elapsedMs / 1000).toFixed(1)} s)`
-    : 'never reached the default loss fitness';
-  return `<!doctype html>
-<html><head><meta charset="utf-8"><title>cse-autoloss report: ${esc(r.runDir)}</title>
-<style>body{font-family:sans-serif;max-width:1100px;margin:1em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}td code{text-align:left}
-code{font-size:12px;word-break:break-all}.plots svg{margin:4px;border:1px solid #ddd}.loss{border-top:1px solid #ddd;margin-top:8px}</style></head>
-<body>
-<h1>Loss search report</h1>
-<p>Run <code>${esc(r.runDir)}</code>: mode <b>${r.mode}</b>, strategy <b>${r.strategy}</b>, status <b>${esc(r.status)}</b>, ${gens.length} generation(s), ${r.proxyEvaluations} proxy evaluations, ${(r.elapsedMs / 1000).toFixed(1)} s. Proxy task: ${esc(r.config.proxy.task.kind)}${r.config.proxy.task.kind === 'simulated' ? ' (a stand-in, not a detector: its AP is not COCO AP)' : ` (${esc(r.config.proxy.task.detector)}, ${esc(r.config.proxy.task.dataDir)})`}.</p>
-<p>Default loss <code>${esc(r.default?.loss ?? '?')}</code>: proxy AP ${f4(r.default?.fitness)}, MOS ${f4(r.default?.mos1)}. The search ${reach}.</p>
-<h2>Plots</h2><div class="plots">${plots.join('\n')}</div>
-<h2>Final evaluation</h2>${finalTable}
-<h2>Hall of fame</h2>${fame || '<p>No candidate reached the proxy task.</p>'}
-<h2>Generations</h2>
-<table><tr><th>gen</th><th>population</th><th>CPV pass</th><th>duplicates</th><th>MOS pass</th><th>proxy new+known</th><th>proxy failed</th><th>best</th><th>median</th><th>tau</th><th>CPV failures</th></tr>
-${genRows}</table>
-</body></html>
-`;
+  return reportPage(`cse-autoloss report: ${r.runDir}`, { runs: [run.summary], run, candidates });
 }
+
+/** Candidate pages in a report: the hall of fame first, then ancestors breadth-first. */
+const REPORT_CANDIDATES = 40;
 
 /** Writes report.json and report.html into the run folder; returns their paths. */
 export function writeReport(runDir: string): { json: string; html: string; data: ReportData } {
-  const data = buildReport(runDir);
+  const j = Journal.open(runDir, { readonly: true });
+  let data: ReportData;
+  let page: string;
+  try {
+    data = reportFromJournal(j, runDir);
+    page = renderHtml(j, data);
+  } finally {
+    j.close();
+  }
   const json = join(runDir, 'report.json');
   const html = join(runDir, 'report.html');
   writeFileSync(json, JSON.stringify(data, null, 1) + '\n');
-  writeFileSync(html, renderHtml(data));
+  writeFileSync(html, page);
   return { json, html, data };
-}
-
-/** An SVG document's text without its XML declaration, for inlining in HTML. */
-function stripXmlDecl(svg: string): string {
-  return svg.replace(/^<\?xml[^>]*\?>\s*/, '');
 }

@@ -73,9 +73,20 @@ test('report, export --to pytorch, compare, and the files they write', async () 
   assert.equal(data.final.length, 3); // default + top 2
   assert.ok(data.pareto.front.length > 0);
   const html = readFileSync(join(refDir, 'report.html'), 'utf8');
-  assert.ok((html.match(/<svg /g) ?? []).length >= 6, 'inline SVG plots and graphs');
-  for (const s of ['Fitness (proxy AP) per generation', 'Filter pass rates', 'Pareto', 'Kendall tau', 'Hall of fame', 'Final evaluation']) assert.ok(html.includes(s), s);
-  assert.ok(!/<script|<link|src="http/.test(html), 'self-contained');
+  // The dashboard's views offline: its script and styles inline, the data embedded as JSON.
+  assert.ok(!/<link|\ssrc=["']?(?!data:)|url\(["']?(?!data:|#)/.test(html), 'self-contained: no external script, stylesheet or font');
+  const embedded = /<script type="application\/json" id="cse-data">([^<]*)<\/script>/.exec(html);
+  assert.ok(embedded, 'embedded data');
+  const view = JSON.parse(embedded[1]!) as {
+    run: { generations: { gen: number; funnel: { drawn: number; cpvPass: number; unique: number } }[]; hallOfFame: { id: string; loss: string; latexHtml: string }[] };
+    candidates: Record<string, { loss: string; latexHtml: string; graphSvg: string; curves: unknown }>;
+  };
+  assert.deepEqual(view.run.generations.map((g) => g.gen), [1, 2, 3, 4]);
+  for (const g of view.run.generations) assert.ok(g.funnel.drawn >= g.funnel.cpvPass && g.funnel.cpvPass >= g.funnel.unique);
+  assert.equal(view.run.hallOfFame[0]!.loss, data.hallOfFame[0]!.loss);
+  assert.match(view.run.hallOfFame[0]!.latexHtml, /class="katex"/);
+  const top = view.candidates[view.run.hallOfFame[0]!.id]!;
+  assert.ok(top && top.loss === data.hallOfFame[0]!.loss && /<svg /.test(top.graphSvg) && top.curves, 'the best loss has its candidate page');
 
   const exp = cli(['export', '--run', refDir, '--rank', '1', '--to', 'pytorch']);
   assert.equal(exp.code, 0, exp.stderr);
