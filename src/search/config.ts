@@ -86,6 +86,14 @@ const config = z
         maxOffspringDepth: posInt.default(12),
         /** Presets (or expressions) placed in the initial population. Default none: discovery is real. */
         seedWith: z.array(z.string().min(1)).default([]),
+        /**
+         * cse with CPV: random trees are drawn until they fill the generation with candidates that pass
+         * CPV and are not duplicates, at most this many per generation (generation 0, and the fresh random
+         * fraction of later ones). Default 2,000,000 (bcls passes ~0.03%: 200 candidates take ~700k draws, ~1 min).
+         */
+        maxDraws: posInt.default(2_000_000),
+        /** cse with CPV: mutation/crossover children made per generation to fill it with ones that pass CPV. Default 20,000. */
+        maxOffspringTries: posInt.default(20_000),
       })
       .strict()
       .default({}),

@@ -15,19 +15,23 @@
  * resumed run simply replays the algorithm from generation 0: stored results are reused, only
  * missing ones are computed, and it ends with exactly the results of an uninterrupted run.
  */
-import { printOfficial, resolveLoss, treeDepth, treeSize, type Expr, type Mode } from '../loss/index.js';
+import { convergenceChecks, printOfficial, resolveLoss, treeDepth, treeSize, type Expr, type Mode } from '../loss/index.js';
 import { Rng } from '../util/rng.js';
-import { configDiff, configHash, defaultLossOf, hashOf, type SearchConfig } from './config.js';
+import { configDiff, configHash, defaultLossOf, hashOf, parseConfig, type SearchConfig } from './config.js';
 import { fingerprint as fingerprintOf, FINGERPRINT_VERSION } from './fingerprint.js';
 import { Journal, JournalError } from './journal.js';
 import { runStage } from './stages/index.js';
 import { kendallTau, mean, median, mixSeed, std } from './stats.js';
 import type { StageTransport } from './transport/index.js';
 import type { Candidate, Fate, StageName, StageRecord, StageTask } from './types.js';
-import { initialPopulation, offspring, type Newborn, type Parent } from './variation.js';
+import { DrawFilter, initialPopulation, offspring, type DrawStats, type Newborn, type Parent } from './variation.js';
 
 export class SearchError extends Error {
   override name = 'SearchError';
+}
+/** The filters left nothing to search (no candidate passed CPV within the caps, or none reached the proxy). */
+export class SearchEmptyError extends SearchError {
+  override name = 'SearchEmptyError';
 }
 export class SearchInterrupted extends Error {
   override name = 'SearchInterrupted';
@@ -36,6 +40,7 @@ export class SearchInterrupted extends Error {
 export type SearchEvent =
   | { type: 'start'; runDir: string; resumed: boolean; reusedResults: number; config: SearchConfig }
   | { type: 'baseline'; loss: string; mos1: number | null; mos2: number | null; fitness: number }
+  | { type: 'draw'; gen: number; drawn: number; passed: number; admitted: number; target: number }
   | { type: 'generation-start'; gen: number; population: number }
   | { type: 'stage'; gen: number; stage: StageName; done: number; total: number; passed: number; reused: number }
   | { type: 'generation-end'; gen: number; stats: GenerationStats; elapsedMs: number }
@@ -72,6 +77,14 @@ export interface GenerationStats {
   stageSeconds: Record<string, number>;
   /** Evaluations per stage that came from the journal (earlier generation or an earlier session). */
   reused: Record<string, number>;
+  /**
+   * cse with CPV only (absent for vanilla and in older journals): trees drawn and children made to
+   * fill the generation, rejected ones included, and the fraction of them that passed CPV.
+   */
+  drawn?: number;
+  cpvPassRate?: number | null;
+  /** The draw counters behind `drawn` (random trees and offspring separately, duplicates, cap hit). */
+  draws?: DrawStats;
 }
 
 export interface HallOfFameEntry {
@@ -155,7 +168,13 @@ function openJournal(opts: SearchOptions): Journal {
       j.close();
       throw new JournalError(`journal in ${opts.runDir} has no config; it was not modified`);
     }
-    const old = JSON.parse(stored) as SearchConfig;
+    // A config stored by an older version lacks newer fields: compare with their defaults filled in.
+    let old = JSON.parse(stored) as SearchConfig;
+    try {
+      old = parseConfig(old);
+    } catch {
+      // not valid for this version: compared as stored (and refused below if it differs)
+    }
     if (configHash(old) !== configHash(opts.config)) {
       const diff = configDiff(old, opts.config);
       j.close();
@@ -270,14 +289,26 @@ class SearchRun {
     for (let g = 0; g < cfg.evolution.generations; g++) {
       this.checkAbort();
       const rng = new Rng(mixSeed(cfg.seed, 'generation', g));
-      const born = g === 0 ? initialPopulation(this.mode, rng, cfg) : offspring(this.mode, parents, rng, cfg);
-      const stats = await this.generation(g, born, { defMos1, defMos2 });
+      const filter = this.drawFilter(g);
+      const t0 = performance.now();
+      const born = g === 0 ? await initialPopulation(this.mode, rng, cfg, filter) : await offspring(this.mode, parents, rng, cfg, filter);
+      if (filter && born.length === 0) {
+        const d = filter.stats;
+        throw new SearchEmptyError(
+          `generation ${g + 1}: no candidate to search. ${d.passed} of ${d.drawn} drawn trees passed CPV (${ratePct(d.passed, d.drawn)}), ${d.duplicates} of them duplicates` +
+            `${d.capped ? `; the cap population.${d.capped} (${d.capped === 'maxDraws' ? cfg.population.maxDraws : cfg.population.maxOffspringTries}) was hit` : ''}. ` +
+            'Raise population.maxDraws, or widen the trees (population.maxDepth, maxSize).',
+        );
+      }
+      const stats = await this.generation(g, born, { defMos1, defMos2 }, filter && { ...filter.stats, seconds: (performance.now() - t0) / 1000 });
       gens.push(stats.stats);
       parents = stats.parents;
     }
 
-    // ---- final evaluation
     const hof = this.hallOfFame();
+    if (cfg.strategy === 'cse' && hof.length === 0) throw new SearchEmptyError(emptyMessage(gens));
+
+    // ---- final evaluation
     let final: FinalRow[] | null = null;
     let verdict: SearchSummary['verdict'] = null;
     if (cfg.final.enabled) {
@@ -328,11 +359,35 @@ class SearchRun {
     return summary;
   }
 
+  /** cse with CPV: the filter of generation g's draws (CPV pass, new fingerprint), with progress and Ctrl-C. */
+  private drawFilter(g: number): DrawFilter | undefined {
+    const cfg = this.cfg;
+    if (cfg.strategy !== 'cse' || !cfg.cpv.enabled) return undefined;
+    const mode = this.mode;
+    const target = cfg.population.size;
+    const seeds = g === 0 ? cfg.population.seedWith.length : 0;
+    return new DrawFilter(
+      (e) => convergenceChecks(mode, e).pass,
+      (e) => fingerprintOf(mode, e),
+      cfg.population.maxDraws,
+      cfg.population.maxOffspringTries,
+      (d) => {
+        this.checkAbort();
+        this.emit({ type: 'draw', gen: g, drawn: d.drawn, passed: d.passed, admitted: seeds + d.passed - d.duplicates, target });
+      },
+    );
+  }
+
   private hallOfFame(): HallOfFameEntry[] {
     return [...this.fame.values()].sort((a, b) => b.fitness - a.fitness || a.gen - b.gen || a.id.localeCompare(b.id)).slice(0, Math.max(this.cfg.evolution.hallOfFame, this.cfg.final.top, this.cfg.evolution.elites));
   }
 
-  private async generation(g: number, born: Newborn[], base: { defMos1: number | null; defMos2: number | null }): Promise<{ stats: GenerationStats; parents: Parent[] }> {
+  private async generation(
+    g: number,
+    born: Newborn[],
+    base: { defMos1: number | null; defMos2: number | null },
+    draws?: DrawStats & { seconds: number },
+  ): Promise<{ stats: GenerationStats; parents: Parent[] }> {
     const cfg = this.cfg;
     const mode = this.mode;
     const cands: (Candidate & { expr: Expr })[] = born.map((b, idx) => ({
@@ -520,7 +575,9 @@ class SearchRun {
       kendallTau: cfg.strategy === 'cse' ? kendallTau(tauPairs.map((s) => mosScore.get(s.c.idx)!), tauPairs.map((s) => s.fitness)) : null,
       stageSeconds,
       reused,
+      ...(draws ? { drawn: draws.drawn, cpvPassRate: draws.drawn ? draws.passed / draws.drawn : null, draws: drawCounts(draws) } : {}),
     };
+    if (draws) stageSeconds.draw = draws.seconds; // the time of the draws (random trees, CPV, fingerprints)
     const prev = this.journal.generation(g);
     if (prev) {
       // A replayed generation: the journal's record stands (its timings are the original ones).
@@ -538,6 +595,33 @@ class SearchRun {
     this.emit({ type: 'generation-end', gen: g, stats, elapsedMs });
     return { stats, parents };
   }
+}
+
+/** The draw counters without the time (timings stay in stageSeconds). */
+function drawCounts(d: DrawStats & { seconds: number }): DrawStats {
+  return { drawn: d.drawn, passed: d.passed, duplicates: d.duplicates, random: { ...d.random }, offspring: { ...d.offspring }, capped: d.capped };
+}
+
+const ratePct = (a: number, b: number) => (b ? `${((100 * a) / b).toFixed(3)}%` : '-');
+
+/** Why a cse run has nothing in its hall of fame, with each filter's rate over the run. */
+function emptyMessage(gens: GenerationStats[]): string {
+  const sum = (f: (g: GenerationStats) => number) => gens.reduce((a, g) => a + f(g), 0);
+  const drawn = sum((g) => g.drawn ?? 0);
+  const drawnPass = sum((g) => g.draws?.passed ?? 0);
+  const pop = sum((g) => g.population);
+  const cpv = sum((g) => g.cpvPass);
+  const dup = sum((g) => g.duplicates);
+  const mosE = sum((g) => g.mosEvaluated);
+  const mosP = sum((g) => g.mosPass);
+  const proxied = sum((g) => g.proxyNew + g.proxyReused);
+  const failed = sum((g) => g.proxyFailed);
+  return (
+    `no candidate reached the proxy with a result in ${gens.length} generation(s): ` +
+    (drawn ? `${drawnPass} of ${drawn} drawn trees passed CPV (${ratePct(drawnPass, drawn)}); ` : '') +
+    `population ${pop}, CPV pass ${cpv} (${ratePct(cpv, pop)}), duplicates ${dup}, MOS pass ${mosP} of ${mosE} (${ratePct(mosP, mosE)}), ` +
+    `proxy evaluations ${proxied}, failed ${failed}. Nothing to report as found; loosen the filters (mos.level1.threshold, population.maxDraws) or check the proxy task.`
+  );
 }
 
 function parseDefault(mode: Mode, spec: string): Expr {

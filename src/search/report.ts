@@ -142,7 +142,8 @@ export function renderHtml(r: ReportData): string {
       yLabel: 'fraction passing',
       yRange: [0, 1],
       series: [
-        { label: 'CPV', points: gens.map((g) => [gx(g), g.population ? g.cpvPass / g.population : 0]) },
+        // cse with CPV fills the population with passing draws: its rate is the draws' (GenerationStats.cpvPassRate)
+        { label: 'CPV', points: gens.map((g) => [gx(g), g.cpvPassRate ?? (g.population ? g.cpvPass / g.population : 0)]) },
         { label: 'not duplicate', points: gens.map((g) => [gx(g), g.cpvPass ? (g.cpvPass - g.duplicates) / g.cpvPass : 0]) },
         { label: 'MOS', points: gens.filter((g) => g.mosEvaluated).map((g) => [gx(g), g.mosPass / g.mosEvaluated]) },
       ],
@@ -153,7 +154,7 @@ export function renderHtml(r: ReportData): string {
       title: 'Time per stage (sum over new evaluations)',
       xLabel: 'generation',
       yLabel: 'seconds',
-      series: ['cpv', 'mos1', 'mos2', 'proxy']
+      series: ['draw', 'cpv', 'mos1', 'mos2', 'proxy']
         .filter((k) => gens.some((g) => (g.stageSeconds[k] ?? 0) > 0))
         .map((k) => ({ label: k, points: gens.map((g) => [gx(g), g.stageSeconds[k] ?? 0] as [number, number]) })),
     }),
@@ -183,7 +184,8 @@ export function renderHtml(r: ReportData): string {
   const genRows = gens
     .map(
       (g) =>
-        `<tr><td>${gx(g)}</td><td>${g.population}</td><td>${g.cpvPass}</td><td>${g.duplicates}</td><td>${g.mosPass}/${g.mosEvaluated}</td>` +
+        `<tr><td>${gx(g)}</td><td>${g.drawn ?? '–'}${g.draws?.capped ? ` (cap ${esc(g.draws.capped)} hit)` : ''}</td>` +
+        `<td>${g.cpvPassRate === undefined || g.cpvPassRate === null ? '–' : `${(100 * g.cpvPassRate).toFixed(3)}%`}</td><td>${g.population}</td><td>${g.cpvPass}</td><td>${g.duplicates}</td><td>${g.mosPass}/${g.mosEvaluated}</td>` +
         `<td>${g.proxyNew}+${g.proxyReused}</td><td>${g.proxyFailed}</td><td>${f4(g.bestFitness)}</td><td>${f4(g.medianFitness)}</td>` +
         `<td>${g.kendallTau === null ? '–' : g.kendallTau.toFixed(2)}</td><td>${Object.entries(g.cpvFailBy)
           .map(([k, v]) => `${esc(k)} ${v}`)
@@ -223,7 +225,7 @@ code{font-size:12px;word-break:break-all}.plots svg{margin:4px;border:1px solid 
 <h2>Final evaluation</h2>${finalTable}
 <h2>Hall of fame</h2>${fame || '<p>No candidate reached the proxy task.</p>'}
 <h2>Generations</h2>
-<table><tr><th>gen</th><th>population</th><th>CPV pass</th><th>duplicates</th><th>MOS pass</th><th>proxy new+known</th><th>proxy failed</th><th>best</th><th>median</th><th>tau</th><th>CPV failures</th></tr>
+<table><tr><th>gen</th><th>drawn</th><th>CPV rate of draws</th><th>population</th><th>CPV pass</th><th>duplicates</th><th>MOS pass</th><th>proxy new+known</th><th>proxy failed</th><th>best</th><th>median</th><th>tau</th><th>CPV failures</th></tr>
 ${genRows}</table>
 </body></html>
 `;
