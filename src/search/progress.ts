@@ -3,7 +3,7 @@
  * terminal, one summary line per generation) or, with --json-log, one JSON object per event on
  * stdout (machine-readable; fields as in SearchEvent plus `t`, seconds since the start).
  */
-import type { SearchEvent } from './evolution.js';
+import { verdictText, type SearchEvent } from './evolution.js';
 
 export interface ProgressOptions {
   json: boolean;
@@ -62,6 +62,9 @@ export class Progress {
             `${ev.config.evolution.generations} generations of ${ev.config.population.size}, top-${ev.config.proxy.topK} to the proxy (${ev.config.proxy.task.kind})`,
         );
         break;
+      case 'warning':
+        this.line(`WARNING: ${ev.message}`);
+        break;
       case 'baseline':
         this.line(`default ${ev.loss}: MOS ${ev.mos1 === null ? '-' : ev.mos1.toFixed(3)}, proxy AP ${ev.fitness.toFixed(4)}`);
         break;
@@ -104,7 +107,7 @@ export class Progress {
         this.line(
           `done in ${fmtTime(ev.summary.elapsedMs)}: ${ev.summary.proxyEvaluations} proxy evaluations; best ${short(ev.summary.hallOfFame[0]?.loss ?? null)} ` +
             `(${ev.summary.hallOfFame[0]?.fitness.toFixed(4) ?? '-'} vs default ${ev.summary.defaultFitness.toFixed(4)})` +
-            (v ? `; final: ${v.beats ? 'beats' : 'does not beat'} the default beyond one s.d. (Δ ${v.diff.toFixed(4)}, s.d. ${v.sd.toFixed(4)})` : ''),
+            (v ? `; final: ${verdictText(v)}` : ''),
         );
         break;
       }

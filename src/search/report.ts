@@ -8,8 +8,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseExpr, printInfix, printLatex, printSvg, simplify, type Mode } from '../loss/index.js';
-import type { SearchConfig } from './config.js';
-import type { FinalRow, GenerationStats, SearchSummary } from './evolution.js';
+import { simulatedWarning, type SearchConfig } from './config.js';
+import { comparisonText, verdictText, type FinalRow, type GenerationStats, type RunSession, type SearchSummary } from './evolution.js';
+import type { Provenance } from '../util/provenance.js';
 import { Journal } from './journal.js';
 import { paretoFront } from './stats.js';
 import { esc, plotSvg } from './svg.js';
@@ -45,6 +46,11 @@ export interface ReportData {
   proxyEvaluations: number;
   /** Proxy evaluations and wall time until a candidate first reached the default's fitness (null: never). */
   reachedDefault: { proxyEvaluations: number; elapsedMs: number; gen: number; loss: string } | null;
+  /** Shown at the top of the report (e.g. a `simulated` task). */
+  warnings: string[];
+  /** The code, command and environment of the run's start, and of each session (start and resumes); null in older journals. */
+  provenance: Provenance | null;
+  sessions: RunSession[];
 }
 
 /** Reads the report's data from a run folder's journal (read-only). */
@@ -110,6 +116,9 @@ export function buildReport(runDir: string): ReportData {
       verdict: summary?.verdict ?? null,
       proxyEvaluations: stats.length ? stats[stats.length - 1]!.proxyTotal : 0,
       reachedDefault,
+      warnings: [simulatedWarning(config)].filter((w): w is string => w !== null),
+      provenance: JSON.parse(j.getMeta('provenance') ?? 'null') as Provenance | null,
+      sessions: JSON.parse(j.getMeta('sessions') ?? '[]') as RunSession[],
     };
   } finally {
     j.close();
@@ -201,12 +210,21 @@ export function renderHtml(r: ReportData): string {
         `<p><b>LaTeX</b> <code>${esc(h.latex)}</code></p>${h.rank <= 5 ? `<details><summary>computation graph</summary>${stripXmlDecl(printSvg(parseExpr(r.mode, h.loss)))}</details>` : ''}</div>`,
     )
     .join('\n');
+  const apCell = (f: FinalRow) => f.aps.map((a, i) => (a === null ? `<b>failed</b> (${esc(f.statuses[i] ?? '?')})` : a.toFixed(4))).join(', ');
   const finalTable = r.final
-    ? `<table><tr><th>loss</th><th></th><th>AP per seed</th><th>mean</th><th>s.d.</th></tr>${r.final
-        .map((f) => `<tr><td>${esc(f.label)}</td><td><code>${esc(f.loss)}</code></td><td>${f.aps.map((a) => a.toFixed(4)).join(', ')}</td><td>${f4(f.mean)}</td><td>${f4(f.std)}</td></tr>`)
+    ? `<table><tr><th>role</th><th>loss</th><th></th><th>AP per seed</th><th>mean</th><th>s.d.</th><th>difference from the default</th></tr>${r.final
+        .map(
+          (f) =>
+            `<tr><td>${esc(f.role ?? (f.isDefault ? 'default' : 'candidate'))}</td><td>${esc(f.label)}</td><td><code>${esc(f.loss)}</code></td><td>${apCell(f)}</td>` +
+            `<td>${f4(f.mean)}</td><td>${f4(f.std)}</td><td>${f.vsDefault ? esc(comparisonText(f.vsDefault)) : '–'}</td></tr>`,
+        )
         .join('')}</table>` +
+      '<p>Means over the seeds that finished ok; a failed seed is shown as failed and left out, never counted as AP 0. ' +
+      "Differences: mean − the default's mean, its standard error, Welch's t and two-sided p (compareMeans, src/search/stats.ts).</p>" +
       (r.verdict
-        ? `<p>Winner <code>${esc(r.verdict.winner)}</code>: ${r.verdict.beats ? '<b>beats</b>' : 'does <b>not</b> beat'} the default beyond one standard deviation (difference ${f4(r.verdict.diff)}, larger s.d. ${f4(r.verdict.sd)}).</p>`
+        ? 'alpha' in r.verdict
+          ? `<p>Winner <code>${esc(r.verdict.winner)}</code>: ${esc(verdictText(r.verdict))}.</p>`
+          : `<p>Winner <code>${esc((r.verdict as { winner: string }).winner)}</code> (a run of an older version: no Welch test recorded).</p>`
         : '')
     : '<p>No final evaluation (run not finished, or disabled).</p>';
   const reach = r.reachedDefault
@@ -219,8 +237,10 @@ table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;paddin
 code{font-size:12px;word-break:break-all}.plots svg{margin:4px;border:1px solid #ddd}.loss{border-top:1px solid #ddd;margin-top:8px}</style></head>
 <body>
 <h1>Loss search report</h1>
+${r.warnings.map((w) => `<p style="border:2px solid #c00;background:#fee;padding:6px"><b>Warning:</b> ${esc(w)}</p>`).join('\n')}
 <p>Run <code>${esc(r.runDir)}</code>: mode <b>${r.mode}</b>, strategy <b>${r.strategy}</b>, status <b>${esc(r.status)}</b>, ${gens.length} generation(s), ${r.proxyEvaluations} proxy evaluations, ${(r.elapsedMs / 1000).toFixed(1)} s. Proxy task: ${esc(r.config.proxy.task.kind)}${r.config.proxy.task.kind === 'simulated' ? ' (a stand-in, not a detector: its AP is not COCO AP)' : ` (${esc(r.config.proxy.task.detector)}, ${esc(r.config.proxy.task.dataDir)})`}.</p>
 <p>Default loss <code>${esc(r.default?.loss ?? '?')}</code>: proxy AP ${f4(r.default?.fitness)}, MOS ${f4(r.default?.mos1)}. The search ${reach}.</p>
+${provenanceHtml(r)}
 <h2>Plots</h2><div class="plots">${plots.join('\n')}</div>
 <h2>Final evaluation</h2>${finalTable}
 <h2>Hall of fame</h2>${fame || '<p>No candidate reached the proxy task.</p>'}
@@ -239,6 +259,21 @@ export function writeReport(runDir: string): { json: string; html: string; data:
   writeFileSync(json, JSON.stringify(data, null, 1) + '\n');
   writeFileSync(html, renderHtml(data));
   return { json, html, data };
+}
+
+function provenanceHtml(r: ReportData): string {
+  const p = r.provenance;
+  if (!p) return '<p>Provenance: not recorded (a journal of an older version).</p>';
+  const lib = (l: { version: string | null; from: string }) => `${l.version ?? 'unknown'} (${l.from})`;
+  const code = (x: Provenance) => `${x.commit ?? 'no git'}${x.dirty ? ' + uncommitted src/ changes' : ''}, src/ hash ${x.srcHash}`;
+  const changes = r.sessions
+    .filter((s) => s.codeChangedFrom)
+    .map((s) => `<li><b>resumed on other code</b> (--allow-code-change) at ${esc(s.startedAt)}: ${esc(code(s.provenance))}, was ${esc(s.codeChangedFrom!.commit ?? 'no git')} (src/ hash ${esc(s.codeChangedFrom!.srcHash)})</li>`);
+  return (
+    `<p>Provenance: code ${esc(code(p))}; command <code>${esc(p.command)}</code>; ${esc(p.env.cpu)}, ${p.env.cores} cores, ` +
+    `libtorch ${esc(lib(p.env.libtorch))}, BLAS ${esc(lib(p.env.blas))}, Node ${esc(p.env.node)} ${esc(p.env.platform)}; ${r.sessions.length} session(s).</p>` +
+    (changes.length ? `<ul>${changes.join('')}</ul>` : '')
+  );
 }
 
 /** An SVG document's text without its XML declaration, for inlining in HTML. */

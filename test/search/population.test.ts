@@ -36,7 +36,14 @@ function readRun(dir: string) {
 for (const mode of ['cls', 'bcls'] as Mode[]) {
   test(`${mode}, default population settings: generation 0 is full, every member passes CPV, distinct; offspring pass CPV too`, async () => {
     // The population fields at their defaults (size 200, maxDraws, maxOffspringTries); two generations, no final evaluation.
-    const cfg = parseConfig({ mode, evolution: { generations: 2 }, mos: { level1: { samples: 16, steps: 20 } }, proxy: { topK: 4, task: { iters: 40 } }, final: { enabled: false }, pool: { workers: 0 } });
+    const cfg = parseConfig({
+      mode,
+      evolution: { generations: 2 },
+      mos: { level1: { samples: 16, steps: 20 } },
+      proxy: { topK: 4, task: { iters: 40 } },
+      final: { enabled: false },
+      pool: { workers: 0 },
+    });
     assert.equal(cfg.population.size, 200);
     const events: SearchEvent[] = [];
     const dir = fresh();
@@ -83,7 +90,12 @@ for (const mode of ['cls', 'bcls'] as Mode[]) {
 }
 
 test('cls: the filled populations are a function of the seed (same seed, same journal; resume replays them)', async () => {
-  const cfg = smallConfig({ mode: 'cls', population: { size: 12, maxSize: 25, minDepth: 2, maxDepth: 5 }, evolution: { generations: 2, parents: 3, elites: 1 }, final: { enabled: false } });
+  const cfg = smallConfig({
+    mode: 'cls',
+    population: { size: 12, maxSize: 25, minDepth: 2, maxDepth: 5 },
+    evolution: { generations: 2, parents: 3, elites: 1 },
+    final: { enabled: false },
+  });
   const a = fresh();
   const b = fresh();
   await runSearch({ config: cfg, runDir: a, transport: inproc() });
@@ -96,14 +108,30 @@ test('cls: the filled populations are a function of the seed (same seed, same jo
   const c = fresh();
   const ac = new AbortController();
   await assert.rejects(
-    runSearch({ config: cfg, runDir: c, transport: inproc(), signal: ac.signal, onEvent: (e) => e.type === 'generation-end' && e.gen === 0 && ac.abort() }),
+    runSearch({
+      config: cfg,
+      runDir: c,
+      transport: inproc(),
+      signal: ac.signal,
+      onEvent: (e) => e.type === 'generation-end' && e.gen === 0 && ac.abort(),
+    }),
     /interrupted/,
   );
   await runSearch({ config: cfg, runDir: c, transport: inproc(), resume: true });
   assert.deepEqual(snapshot(c), snapshot(a));
   // another seed, other members
   const d = fresh();
-  await runSearch({ config: smallConfig({ mode: 'cls', seed: 5, population: { size: 12, maxSize: 25, minDepth: 2, maxDepth: 5 }, evolution: { generations: 1 }, final: { enabled: false } }), runDir: d, transport: inproc() });
+  await runSearch({
+    config: smallConfig({
+      mode: 'cls',
+      seed: 5,
+      population: { size: 12, maxSize: 25, minDepth: 2, maxDepth: 5 },
+      evolution: { generations: 1 },
+      final: { enabled: false },
+    }),
+    runDir: d,
+    transport: inproc(),
+  });
   assert.notDeepEqual(
     readRun(d).cands.map((x) => x.loss),
     cands.filter((x) => x.gen === 0).map((x) => x.loss),
@@ -120,14 +148,21 @@ test('a cap too small: nothing passes, the run says so with the rates and fails 
   });
   const dir = fresh();
   const file = join(base, 'tiny-cap.yaml');
-  writeFileSync(file, YAML.stringify({ mode: 'bcls', population: { size: 10, maxDraws: 50 }, evolution: { generations: 1 }, pool: { workers: 0 } }));
+  writeFileSync(
+    file,
+    YAML.stringify({ mode: 'bcls', population: { size: 10, maxDraws: 50 }, evolution: { generations: 1 }, pool: { workers: 0 } }),
+  );
   const r = spawnSync(process.execPath, [BIN, 'search', '--config', file, '--out', dir], { encoding: 'utf8' });
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /0 of 50 drawn trees passed CPV \(0\.000%\)/);
 });
 
 test('an offspring cap too small leaves a short generation, reported; filters that leave nothing for the proxy fail the run', async () => {
-  const cfg = smallConfig({ population: { size: 40, maxSize: 25, minDepth: 2, maxDepth: 5, maxOffspringTries: 5 }, evolution: { generations: 2, parents: 3, elites: 1, randomFraction: 0 }, final: { enabled: false } });
+  const cfg = smallConfig({
+    population: { size: 40, maxSize: 25, minDepth: 2, maxDepth: 5, maxOffspringTries: 5 },
+    evolution: { generations: 2, parents: 3, elites: 1, randomFraction: 0 },
+    final: { enabled: false },
+  });
   const dir = fresh();
   await runSearch({ config: cfg, runDir: dir, transport: inproc() });
   const { cands, gens } = readRun(dir);
@@ -137,7 +172,11 @@ test('an offspring cap too small leaves a short generation, reported; filters th
   assert.equal(gens[1]!.draws!.offspring.drawn, 5);
   assert.equal(gens[1]!.population, g1.length);
   // no candidate can reach the default's MOS score × 100: nothing reaches the proxy
-  const strict = smallConfig({ population: { size: 20, maxSize: 25, minDepth: 2, maxDepth: 5 }, evolution: { generations: 1 }, mos: { level1: { samples: 32, steps: 60, threshold: 100 } } });
+  const strict = smallConfig({
+    population: { size: 20, maxSize: 25, minDepth: 2, maxDepth: 5 },
+    evolution: { generations: 1 },
+    mos: { level1: { samples: 32, steps: 60, threshold: 100 } },
+  });
   await assert.rejects(runSearch({ config: strict, runDir: fresh(), transport: inproc() }), (e: Error) => {
     assert.ok(e instanceof SearchEmptyError);
     assert.match(e.message, /no candidate reached the proxy.*passed CPV \(\d+\.\d{3}%\).*MOS pass 0 of 20 \(0\.000%\)/s);
