@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
@@ -182,4 +182,31 @@ test('an offspring cap too small leaves a short generation, reported; filters th
     assert.match(e.message, /no candidate reached the proxy.*passed CPV \(\d+\.\d{3}%\).*MOS pass 0 of 20 \(0\.000%\)/s);
     return true;
   });
+});
+
+test('vanilla draws unfiltered trees exactly as before the cse filter (journal of commit 74fc0d2)', async () => {
+  const ref = JSON.parse(readFileSync(new URL('./fixtures/vanilla-74fc0d2.json', import.meta.url), 'utf8')) as {
+    cands: unknown[];
+    gens: unknown[];
+    results: string[];
+    default: string;
+  };
+  const dir = fresh();
+  await runSearch({
+    config: smallConfig({ strategy: 'vanilla', population: { size: 60, maxSize: 25, minDepth: 2, maxDepth: 5 } }),
+    runDir: dir,
+    transport: inproc(),
+  });
+  const now = snapshot(dir) as typeof ref;
+  assert.deepEqual(now.cands, ref.cands);
+  assert.deepEqual(now.gens, ref.gens);
+  assert.equal(now.default, ref.default);
+  // every stage result of that run but the final evaluation's (it now also trains the published half)
+  const finalNow = now.results.filter((r) => r.includes('|final|'));
+  assert.deepEqual(
+    now.results.filter((r) => !r.includes('|final|')),
+    ref.results,
+  );
+  assert.equal(finalNow.length, 2 * 4, 'default, published half and the top 2, two seeds each');
+  assert.ok(!now.gens.some((g) => 'drawn' in (g as object)), 'no draw counters for vanilla');
 });
