@@ -210,3 +210,25 @@ test('vanilla draws unfiltered trees exactly as before the cse filter (journal o
   assert.equal(finalNow.length, 2 * 4, 'default, published half and the top 2, two seeds each');
   assert.ok(!now.gens.some((g) => 'drawn' in (g as object)), 'no draw counters for vanilla');
 });
+
+test('Ctrl-C during a long draw stops it at once (resumable)', async () => {
+  const ac = new AbortController();
+  const events: SearchEvent[] = [];
+  const t0 = performance.now();
+  await assert.rejects(
+    runSearch({
+      config: smallConfig({ mode: 'bcls', population: { size: 200 } }),
+      runDir: fresh(),
+      transport: inproc(),
+      signal: ac.signal,
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === 'draw') ac.abort();
+      },
+    }),
+    /interrupted/,
+  );
+  const draws = events.filter((e) => e.type === 'draw');
+  assert.equal(draws.length, 1, 'stopped at the next progress tick');
+  assert.ok(draws[0]!.drawn <= 5000 && performance.now() - t0 < 30_000);
+});
