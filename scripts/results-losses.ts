@@ -22,6 +22,8 @@ import { tf } from '../src/tf.js';
 import { useTorchBackend } from '../src/backend/index.js';
 import { makeDataset, type DatasetKind } from '../src/data/index.js';
 import { resolveTrainConfig, trainDetector, type DetectorKind } from '../src/detect/index.js';
+import { compareMeans } from '../src/search/stats.js';
+import { provenance, type Provenance } from '../src/util/provenance.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -70,19 +72,38 @@ interface Row {
   threads: number | null;
   /** iteration the timed process started from (> 0: resumed, the time covers only the rest) */
   resumedFrom: number;
+  /** commit, command and environment of the training (the run's metrics.json or provenance.json); null for runs before they were recorded */
+  provenance: Provenance | null;
 }
 
 await useTorchBackend();
 const t0 = Date.now();
 const runsDir = join(root, itersArg ? `runs-it${itersArg}` : 'runs');
 const itersOf = (det: DetectorKind) => (itersArg ? Number(itersArg) : resolveTrainConfig({ detector: det, data: '-', preset: 'cpu-small' }, 1).schedule.iters);
-type RunMetrics = { status: string; iters?: number; metrics: Record<string, number> | null; timing?: { seconds: number; threads?: number | null; resumedFrom?: number } };
-function finished(out: string, det: DetectorKind): RunMetrics | null {
+type RunMetrics = {
+  status: string;
+  iters?: number;
+  metrics: Record<string, number> | null;
+  timing?: { seconds: number; threads?: number | null; resumedFrom?: number };
+  provenance?: Provenance;
+};
+/** The run's metrics.json at this schedule, whatever its status; null when there is none. */
+function recorded(out: string, det: DetectorKind): RunMetrics | null {
   const done = join(out, 'metrics.json');
   if (!existsSync(done)) return null;
   const m = JSON.parse(readFileSync(done, 'utf8')) as RunMetrics;
+  return m.iters === itersOf(det) ? m : null;
+}
+function finished(out: string, det: DetectorKind): RunMetrics | null {
+  const m = recorded(out, det);
   // ok and diverged are outcomes; failed (a crash) is trained again
-  return (m.status === 'ok' || m.status === 'diverged') && m.iters === itersOf(det) ? m : null;
+  return m && (m.status === 'ok' || m.status === 'diverged') ? m : null;
+}
+/** Provenance of a run: metrics.json's own, else the provenance.json this script writes after training it. */
+function provenanceOf(out: string, m: RunMetrics | null): Provenance | null {
+  if (m?.provenance) return m.provenance;
+  const f = join(out, 'provenance.json');
+  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as Provenance) : null;
 }
 const runDir = (ds: string, det: string, v: { cls: string; reg: string }, seed: number) => join(runsDir, ds, det, `${v.cls}+${v.reg}`, `seed${seed}`);
 
@@ -124,6 +145,8 @@ if (!collectOnly) {
               }
             },
           });
+          // the commit, command and environment of this training, next to its metrics.json
+          writeFileSync(join(out, 'provenance.json'), JSON.stringify(provenance(), null, 1) + '\n');
           console.log(`  -> ${r.status} AP ${r.metrics?.AP?.toFixed(3)} AP50 ${r.metrics?.AP50?.toFixed(3)} (${(r.seconds / 60).toFixed(1)} min)`);
         }
       }
@@ -137,12 +160,15 @@ for (const ds of datasets) {
   for (const det of detectors) {
     for (const v of VARIANTS[det]) {
       for (let seed = 0; seed < seeds; seed++) {
-        const m = finished(runDir(ds, det, v, seed), det);
-        const mm = m?.metrics;
+        // a run that failed is shown as failed (and left out of every mean), never counted as AP 0
+        const m = recorded(runDir(ds, det, v, seed), det);
+        const ok = m?.status === 'ok';
+        const mm = ok ? m.metrics : null;
         rows.push({
           dataset: ds, detector: det, variant: v.name, seed, status: m ? m.status : 'not run',
           AP: mm?.AP ?? NaN, AP50: mm?.AP50 ?? NaN, AP75: mm?.AP75 ?? NaN, seconds: m?.timing?.seconds ?? NaN,
           threads: m?.timing?.threads ?? null, resumedFrom: m?.timing?.resumedFrom ?? 0,
+          provenance: provenanceOf(runDir(ds, det, v, seed), m),
         });
       }
     }
@@ -186,30 +212,33 @@ for (const ds of datasets) {
     }
   }
 }
-// AP difference of each variant from its detector's default (the first variant), with the
-// difference over its standard error sqrt(s1²/n1 + s2²/n2) where both cells have two or more seeds
+// AP difference of each variant from its detector's default (the first variant) by the project's one
+// rule, compareMeans (src/search/stats.ts): the difference over its standard error sqrt(s1²/n1 + s2²/n2)
+// (Welch's t) and its two-sided p-value, where both cells have two or more seeds
 lines.push(
   '',
   'Difference from the default losses (the first row of each detector), AP ×100, of the unrounded means; in brackets the difference ' +
-    'divided by its standard error sqrt(s1²/n1 + s2²/n2) (s: sample std, n: finished seeds of each cell; no bracket with fewer than two seeds); bold where that ratio is 3 or more in size:',
+    'divided by its standard error sqrt(s1²/n1 + s2²/n2) (s: sample std, n: finished seeds of each cell; no bracket with fewer than two seeds); bold where that ratio is 3 or more in size. ' +
+    "p: the two-sided p-value of Welch's t test (Welch–Satterthwaite degrees of freedom), from `compareMeans` of src/search/stats.ts, the rule the search's final verdict uses:",
   '',
-  `| | ${datasets.join(' | ')} |`,
-  `| --- |${datasets.map(() => ' --- |').join('')}`,
+  `| | ${datasets.map((d) => `${d} | p`).join(' | ')} |`,
+  `| --- |${datasets.map(() => ' --- | --- |').join('')}`,
 );
 const signed = (x: number) => (x < 0 ? '−' : '+') + Math.abs(x).toFixed(1);
+const pValue = (p: number) => (p < 0.001 ? '< 0.001' : p.toFixed(3));
 for (const det of detectors) {
   const [def, ...others] = VARIANTS[det];
-  lines.push(`| ${det} ${def.name} | ${datasets.map((ds) => { const m = meanSd(okAP(ds, det, def.name)); return m ? (100 * m.mean).toFixed(1) : '—'; }).join(' | ')} |`);
+  lines.push(`| ${det} ${def.name} | ${datasets.map((ds) => { const m = meanSd(okAP(ds, det, def.name)); return `${m ? (100 * m.mean).toFixed(1) : '—'} | `; }).join(' | ')} |`);
   for (const v of others) {
     const cells = datasets.map((ds) => {
-      const a = meanSd(okAP(ds, det, v.name));
-      const d = meanSd(okAP(ds, det, def.name));
-      if (!a || !d) return '—';
-      const diff = 100 * (a.mean - d.mean);
-      if (a.n < 2 || d.n < 2) return signed(diff);
-      const ratio = diff / (100 * Math.sqrt(a.sd ** 2 / a.n + d.sd ** 2 / d.n));
-      const text = `${signed(diff)} (${signed(ratio).replace('+', '')})`;
-      return Math.abs(ratio) >= 3 ? `**${text}**` : text;
+      const a = okAP(ds, det, v.name);
+      const d = okAP(ds, det, def.name);
+      if (!a.length || !d.length) return '— | ';
+      const c = compareMeans(a, d);
+      const diff = 100 * c.diff;
+      if (c.t === null) return `${signed(diff)} | `;
+      const text = `${signed(diff)} (${signed(c.t).replace('+', '')})`;
+      return `${Math.abs(c.t) >= 3 ? `**${text}**` : text} | ${pValue(c.p!)}`;
     });
     lines.push(`| ${det} ${v.name} | ${cells.join(' | ')} |`);
   }

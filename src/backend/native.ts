@@ -52,6 +52,11 @@ export interface NativeTensor {
 
 let addon: NativeAddon | null = null;
 
+/** The addon when it is already loaded, else null (never loads it: for provenance records). */
+export function loadedAddon(): NativeAddon | null {
+  return addon;
+}
+
 function packageRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {

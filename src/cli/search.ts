@@ -32,6 +32,7 @@ interface SearchFlags {
   report?: boolean;
   queue?: string;
   serve?: string | true;
+  allowCodeChange?: boolean;
 }
 
 function int(name: string, min = 0) {
@@ -49,6 +50,7 @@ export function register(program: Command): void {
     .option('--config <file>', 'search config (YAML or JSON; see docs/SEARCH.md)')
     .requiredOption('--out <dir>', 'run folder (journal.sqlite, report.json, report.html)')
     .option('--resume', 'continue the run in --out (after a crash, Ctrl-C or kill -9), reusing every finished evaluation')
+    .option('--allow-code-change', 'with --resume: continue even though src/ differs from the code that wrote the journal (recorded in the journal)')
     .option('--demo', 'the small preset: reg-mode search with a tiny FCOS on a generated mnist-det dataset (in --out/data), about 5 minutes on 2 cores')
     .option('--mode <mode>', 'cls | bcls | reg (config: mode)')
     .option('--strategy <s>', 'cse | vanilla (config: strategy)')
@@ -188,7 +190,7 @@ async function search(f: SearchFlags): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    await runSearch({ config: cfg, runDir: f.out, resume: f.resume, transport, onEvent: progress.onEvent, signal: ac.signal });
+    await runSearch({ config: cfg, runDir: f.out, resume: f.resume, allowCodeChange: !!f.allowCodeChange, transport, onEvent: progress.onEvent, signal: ac.signal });
     if (f.report !== false) {
       const r = writeReport(f.out);
       if (!f.jsonLog) process.stderr.write(`report: ${r.html}, ${r.json}\n`);

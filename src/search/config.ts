@@ -88,6 +88,14 @@ const config = z
         maxOffspringDepth: posInt.default(12),
         /** Presets (or expressions) placed in the initial population. Default none: discovery is real. */
         seedWith: z.array(z.string().min(1)).default([]),
+        /**
+         * cse with CPV: random trees are drawn until they fill the generation with candidates that pass
+         * CPV and are not duplicates, at most this many per generation (generation 0, and the fresh random
+         * fraction of later ones). Default 2,000,000 (bcls passes ~0.03%: 200 candidates take ~700k draws, ~1 min).
+         */
+        maxDraws: posInt.default(2_000_000),
+        /** cse with CPV: mutation/crossover children made per generation to fill it with ones that pass CPV. Default 20,000. */
+        maxOffspringTries: posInt.default(20_000),
       })
       .strict()
       .default({}),
@@ -153,6 +161,8 @@ const config = z
         enabled: z.boolean().default(true),
         /** How many of the best losses. Default 3. */
         top: posInt.default(3),
+        /** Also retrain the published CSE-Autoloss half of the mode (cse-a-cls, cse-b-cls; reg: cse-b-reg on fcos, cse-a-reg on faster-rcnn). Default true. */
+        published: z.boolean().default(true),
         /** Seeds of the retraining. Default [0, 1, 2]. */
         seeds: z.array(nonNegInt).min(1).default([0, 1, 2]),
         /** The full-schedule task (evaluated on the val split). */
@@ -291,7 +301,7 @@ export const DEMO_CONFIG = {
   evolution: { generations: 3, parents: 4, elites: 2 },
   mos: { level1: { samples: 64, steps: 200 } },
   proxy: { topK: 3, task: { kind: 'detector', detector: 'fcos', preset: 'tiny', iters: 400, trainSubset: 300, valSubset: 100, batch: 8, lr: 0.02, timeoutSeconds: 600 } },
-  final: { top: 1, seeds: [0, 1], task: { kind: 'detector', detector: 'fcos', preset: 'tiny', iters: 600, trainSubset: 400, valSubset: 0, batch: 8, lr: 0.02, timeoutSeconds: 900 } },
+  final: { top: 1, published: false, seeds: [0, 1], task: { kind: 'detector', detector: 'fcos', preset: 'tiny', iters: 600, trainSubset: 400, valSubset: 0, batch: 8, lr: 0.02, timeoutSeconds: 900 } },
 };
 
 /** Dataset the demo generates when its dataDir is missing. */
@@ -355,6 +365,22 @@ export function configDiff(a: SearchConfig, b: SearchConfig): string[] {
   };
   walk(stripNeutral(a), stripNeutral(b), '');
   return out;
+}
+
+/**
+ * The warning every output of a run carries when one of its tasks is `simulated` (a stand-in for
+ * tests, not a detector); null when none is.
+ */
+export function simulatedWarning(c: SearchConfig): string | null {
+  const used: string[] = [];
+  if (c.proxy.task.kind === 'simulated') used.push('proxy.task');
+  if (c.final.enabled && c.final.task.kind === 'simulated') used.push('final.task');
+  if (c.mos.level2.enabled && c.mos.level2.task.kind === 'simulated') used.push('mos.level2.task');
+  if (!used.length) return null;
+  return (
+    `${used.join(', ')} ${used.length > 1 ? 'are' : 'is'} 'simulated': a stand-in for tests (a linear model on synthetic features), not a detector. ` +
+    "Its AP says nothing about detection; set kind: detector to search for real (docs/SEARCH.md)."
+  );
 }
 
 export function defaultLossOf(c: SearchConfig): string {

@@ -16,21 +16,26 @@
  * missing ones are computed, and it ends with exactly the results of an uninterrupted run.
  */
 import { mkdirSync } from 'node:fs';
-import { printOfficial, resolveLoss, treeDepth, treeSize, type Expr, type Mode } from '../loss/index.js';
+import { convergenceChecks, printOfficial, resolveLoss, treeDepth, treeSize, type Expr, type Mode } from '../loss/index.js';
+import { provenance, type Provenance } from '../util/provenance.js';
 import { Rng } from '../util/rng.js';
-import { configDiff, configHash, defaultLossOf, hashOf, type SearchConfig } from './config.js';
+import { configDiff, configHash, defaultLossOf, hashOf, parseConfig, simulatedWarning, type SearchConfig } from './config.js';
 import { fingerprint as fingerprintOf, FINGERPRINT_VERSION } from './fingerprint.js';
 import { Journal, JournalError } from './journal.js';
 import { acquireRunLock } from '../util/runlock.js';
 import { runStage } from './stages/index.js';
 import { compareCandidates, parseCandidateId } from './rank.js';
-import { kendallTau, mean, median, mixSeed, std } from './stats.js';
+import { compareMeans, kendallTau, mean, median, mixSeed, std, type MeanComparison } from './stats.js';
 import type { StageTransport } from './transport/index.js';
 import type { Candidate, Fate, StageName, StageRecord, StageTask } from './types.js';
-import { initialPopulation, offspring, type Newborn, type Parent } from './variation.js';
+import { DrawFilter, initialPopulation, offspring, type DrawStats, type Newborn, type Parent } from './variation.js';
 
 export class SearchError extends Error {
   override name = 'SearchError';
+}
+/** The filters left nothing to search (no candidate passed CPV within the caps, or none reached the proxy). */
+export class SearchEmptyError extends SearchError {
+  override name = 'SearchEmptyError';
 }
 export class SearchInterrupted extends Error {
   override name = 'SearchInterrupted';
@@ -49,7 +54,9 @@ const yieldToEventLoop = () => new Promise<void>((r) => setImmediate(r));
 
 export type SearchEvent =
   | { type: 'start'; runDir: string; resumed: boolean; reusedResults: number; config: SearchConfig }
+  | { type: 'warning'; message: string }
   | { type: 'baseline'; loss: string; mos1: number | null; mos2: number | null; fitness: number }
+  | { type: 'draw'; gen: number; drawn: number; passed: number; admitted: number; target: number }
   | { type: 'generation-start'; gen: number; population: number }
   | { type: 'stage'; gen: number; stage: StageName; done: number; total: number; passed: number; reused: number }
   | { type: 'generation-end'; gen: number; stats: GenerationStats; elapsedMs: number }
@@ -86,6 +93,14 @@ export interface GenerationStats {
   stageSeconds: Record<string, number>;
   /** Evaluations per stage that came from the journal (earlier generation or an earlier session). */
   reused: Record<string, number>;
+  /**
+   * cse with CPV only (absent for vanilla and in older journals): trees drawn and children made to
+   * fill the generation, rejected ones included, and the fraction of them that passed CPV.
+   */
+  drawn?: number;
+  cpvPassRate?: number | null;
+  /** The draw counters behind `drawn` (random trees and offspring separately, duplicates, cap hit). */
+  draws?: DrawStats;
 }
 
 export interface HallOfFameEntry {
@@ -99,14 +114,69 @@ export interface HallOfFameEntry {
   id: string;
 }
 
+/** What a loss is in the final evaluation: the search's best, the mode's default, the published half of the mode, another of the best. */
+export type FinalRole = 'winner' | 'default' | 'published' | 'candidate';
+
 export interface FinalRow {
   loss: string;
   label: string;
+  role: FinalRole;
+  /** Rank in the hall of fame when the search found this loss (the published half may be found too); null otherwise. */
+  rank: number | null;
   isDefault: boolean;
-  aps: number[];
-  mean: number;
-  std: number;
+  /** AP per seed (in final.seeds order); null where that seed's run did not finish ok (statuses says how): never counted as 0. */
+  aps: (number | null)[];
+  /** Mean and sample s.d. over the seeds that finished ok (null: none, or one for the s.d.). */
+  mean: number | null;
+  std: number | null;
+  okSeeds: number;
   statuses: string[];
+  /** compareMeans(this row's ok APs, the default's); null for the default itself. */
+  vsDefault: MeanComparison | null;
+}
+
+/** The final verdict's significance level (two-sided Welch test). */
+export const VERDICT_ALPHA = 0.05;
+
+export interface Verdict {
+  winner: string;
+  /** Winner mean − default mean (AP), over the seeds that finished ok. */
+  diff: number;
+  se: number | null;
+  t: number | null;
+  df: number | null;
+  p: number | null;
+  beats: boolean;
+  alpha: number;
+  vsPublished: MeanComparison | null;
+}
+
+const fmtP = (p: number | null) => (p === null ? 'n/a' : p < 0.001 ? p.toExponential(1) : p.toFixed(3));
+
+/** One comparison as text: "+0.0123 (s.e. 0.0040, Welch t 3.07, df 3.5, p 0.041)"; no test with fewer than 2 ok seeds a side. */
+export function comparisonText(c: MeanComparison): string {
+  const d = `${c.diff >= 0 ? '+' : '−'}${Math.abs(c.diff).toFixed(4)}`;
+  if (c.se === null) return `${d} (no test: fewer than 2 finished seeds on a side)`;
+  if (c.t === null) return `${d} (s.e. 0: no test)`;
+  return `${d} (s.e. ${c.se.toFixed(4)}, Welch t ${c.t.toFixed(2)}, df ${c.df!.toFixed(1)}, p ${fmtP(c.p)})`;
+}
+
+/** The verdict as one sentence. */
+export function verdictText(v: Verdict): string {
+  const head = v.beats
+    ? `beats the default (p < ${v.alpha})`
+    : v.p === null
+      ? 'cannot be compared with the default (too few finished seeds, or no spread)'
+      : `does not beat the default (${v.diff > 0 ? `p ≥ ${v.alpha}` : 'not higher'})`;
+  const vsPub = v.vsPublished ? `; against the published half ${comparisonText(v.vsPublished)}` : '';
+  return `the winner ${head}: AP difference ${comparisonText({ diff: v.diff, se: v.se, t: v.t, df: v.df, p: v.p } as MeanComparison)}${vsPub}`;
+}
+
+/** The published CSE-Autoloss half of a mode (src/loss/presets.ts): A on Faster R-CNN, B on FCOS. */
+export function publishedPresetOf(mode: Mode, detector: 'fcos' | 'faster-rcnn'): string {
+  if (mode === 'cls') return 'cse-a-cls';
+  if (mode === 'bcls') return 'cse-b-cls';
+  return detector === 'faster-rcnn' ? 'cse-a-reg' : 'cse-b-reg';
 }
 
 export interface SearchSummary {
@@ -118,8 +188,12 @@ export interface SearchSummary {
   generations: GenerationStats[];
   hallOfFame: HallOfFameEntry[];
   final: FinalRow[] | null;
-  /** The winner of the final evaluation against the default: 'beats' when its mean AP exceeds the default's by more than one standard deviation (the larger of the two). */
-  verdict: { winner: string; diff: number; sd: number; beats: boolean } | null;
+  /**
+   * The winner of the final evaluation (the best of the searched losses by mean AP) against the
+   * default, by compareMeans (src/search/stats.ts): 'beats' when its mean is higher and Welch's
+   * two-sided p < VERDICT_ALPHA. `vsPublished`: the same comparison against the published half.
+   */
+  verdict: Verdict | null;
   elapsedMs: number;
   proxyEvaluations: number;
 }
@@ -133,7 +207,25 @@ export interface SearchOptions {
   signal?: AbortSignal;
   /** Test hook: the journal's size limit in pages (simulates a full disk). */
   maxJournalPages?: number;
+  /** Resume even when src/ differs from the code that wrote the journal (recorded in the journal). */
+  allowCodeChange?: boolean;
+  /** This process's provenance (default: provenance() of src/util/provenance.ts; tests inject one). */
+  provenance?: Provenance;
 }
+
+/** One session of a run (its start, or a resume) as the journal's meta `sessions` records it. */
+export interface RunSession {
+  startedAt: string;
+  resumed: boolean;
+  /** --allow-code-change was given. */
+  allowCodeChange: boolean;
+  /** When this session's src/ differs from the previous session's: that session's commit and src/ hash. */
+  codeChangedFrom?: { commit: string | null; srcHash: string; dirty: boolean | null };
+  provenance: Provenance;
+}
+
+const codeText = (p: { commit: string | null; srcHash: string; dirty: boolean | null }) =>
+  `commit ${p.commit ?? '(not a git checkout)'}${p.dirty ? ' with uncommitted changes in src/' : ''} (src/ hash ${p.srcHash})`;
 
 interface Evaluated {
   record: StageRecord;
@@ -182,6 +274,7 @@ function openJournal(opts: SearchOptions): { journal: Journal; release: () => vo
 }
 
 function openOwnedJournal(opts: SearchOptions, exists: boolean): Journal {
+  const prov = opts.provenance ?? provenance();
   if (opts.resume) {
     const j = Journal.open(opts.runDir);
     const stored = j.getMeta('config');
@@ -189,12 +282,32 @@ function openOwnedJournal(opts: SearchOptions, exists: boolean): Journal {
       j.close();
       throw new JournalError(`journal in ${opts.runDir} has no config; it was not modified`);
     }
-    const old = JSON.parse(stored) as SearchConfig;
+    // A config stored by an older version lacks newer fields: compare with their defaults filled in.
+    let old = JSON.parse(stored) as SearchConfig;
+    try {
+      old = parseConfig(old);
+    } catch {
+      // not valid for this version: compared as stored (and refused below if it differs)
+    }
     if (configHash(old) !== configHash(opts.config)) {
       const diff = configDiff(old, opts.config);
       j.close();
       throw new SearchError(`${opts.runDir} holds a run of another config; refusing to resume. Differences (journal → now):\n  ${diff.join('\n  ')}`);
     }
+    // The code must be the one that wrote the journal (a replay on other code can give other results).
+    const sessions = JSON.parse(j.getMeta('sessions') ?? '[]') as RunSession[];
+    const last = sessions.at(-1)?.provenance ?? (JSON.parse(j.getMeta('provenance') ?? 'null') as Provenance | null);
+    const changed = last !== null && last.srcHash !== prov.srcHash;
+    if (changed && !opts.allowCodeChange) {
+      j.close();
+      throw new SearchError(
+        `${opts.runDir} was written by ${codeText(last)}; this is ${codeText(prov)}. Refusing to resume on different src/ code ` +
+          '(the replay could differ). Resume with --allow-code-change to continue anyway (recorded in the journal).',
+      );
+    }
+    const session: RunSession = { startedAt: new Date().toISOString(), resumed: true, allowCodeChange: !!opts.allowCodeChange, provenance: prov };
+    if (changed) session.codeChangedFrom = { commit: last.commit, srcHash: last.srcHash, dirty: last.dirty };
+    j.setMeta('sessions', JSON.stringify([...sessions, session]));
     if (opts.maxJournalPages) j.setMaxPages(opts.maxJournalPages);
     return j;
   }
@@ -206,6 +319,8 @@ function openOwnedJournal(opts: SearchOptions, exists: boolean): Journal {
   j.setMeta('created_at', new Date().toISOString());
   j.setMeta('elapsed_ms', '0');
   j.setMeta('status', 'running');
+  j.setMeta('provenance', JSON.stringify(prov));
+  j.setMeta('sessions', JSON.stringify([{ startedAt: new Date().toISOString(), resumed: false, allowCodeChange: !!opts.allowCodeChange, provenance: prov } satisfies RunSession]));
   if (opts.maxJournalPages) j.setMaxPages(opts.maxJournalPages);
   return j;
 }
@@ -277,6 +392,8 @@ class SearchRun {
     const cfg = this.cfg;
     for (const r of this.journal.allResults()) this.cache.set(`${r.fingerprint}|${r.stage}|${r.key}`, r);
     this.emit({ type: 'start', runDir, resumed, reusedResults: this.cache.size, config: cfg });
+    const simulated = simulatedWarning(cfg);
+    if (simulated) this.emit({ type: 'warning', message: simulated });
 
     // ---- baseline: the default loss sets the thresholds and the fitness to beat
     const defaultLoss = defaultLossOf(cfg);
@@ -312,24 +429,51 @@ class SearchRun {
     for (let g = 0; g < cfg.evolution.generations; g++) {
       this.checkAbort();
       const rng = new Rng(mixSeed(cfg.seed, 'generation', g));
-      const born = g === 0 ? initialPopulation(this.mode, rng, cfg) : offspring(this.mode, parents, rng, cfg);
-      const stats = await this.generation(g, born, { defMos1, defMos2 });
+      const filter = this.drawFilter(g);
+      const t0 = performance.now();
+      const born = g === 0 ? await initialPopulation(this.mode, rng, cfg, filter) : await offspring(this.mode, parents, rng, cfg, filter);
+      if (filter && born.length === 0) {
+        const d = filter.stats;
+        throw new SearchEmptyError(
+          `generation ${g + 1}: no candidate to search. ${d.passed} of ${d.drawn} drawn trees passed CPV (${ratePct(d.passed, d.drawn)}), ${d.duplicates} of them duplicates` +
+            `${d.capped ? `; the cap population.${d.capped} (${d.capped === 'maxDraws' ? cfg.population.maxDraws : cfg.population.maxOffspringTries}) was hit` : ''}. ` +
+            'Raise population.maxDraws, or widen the trees (population.maxDepth, maxSize).',
+        );
+      }
+      const stats = await this.generation(g, born, { defMos1, defMos2 }, filter && { ...filter.stats, seconds: (performance.now() - t0) / 1000 });
       gens.push(stats.stats);
       parents = stats.parents;
     }
 
-    // ---- final evaluation
     const hof = this.hallOfFame();
+    if (cfg.strategy === 'cse' && hof.length === 0) throw new SearchEmptyError(emptyMessage(gens));
+
+    // ---- final evaluation
     let final: FinalRow[] | null = null;
     let verdict: SearchSummary['verdict'] = null;
     if (cfg.final.enabled) {
-      const entries = [{ loss: defText, fp: defFp, label: `default (${defaultLoss})`, isDefault: true }].concat(
-        hof.slice(0, cfg.final.top).map((h, i) => ({ loss: h.loss, fp: h.fingerprint, label: `#${i + 1}`, isDefault: false })),
-      );
+      // the default, the published half of the mode, then the best of the hall of fame (a fingerprint once)
+      const entries: { loss: string; fp: string; label: string; role: FinalRole; rank: number | null }[] = [
+        { loss: defText, fp: defFp, label: `default (${defaultLoss})`, role: 'default', rank: null },
+      ];
+      if (cfg.final.published) {
+        const name = publishedPresetOf(this.mode, cfg.final.task.detector);
+        const e = parseDefault(this.mode, name);
+        const fp = fingerprintOf(this.mode, e);
+        if (fp !== defFp) entries.push({ loss: printOfficial(e), fp, label: `published (${name})`, role: 'published', rank: null });
+      }
+      for (const [i, h] of hof.slice(0, cfg.final.top).entries()) {
+        const same = entries.find((en) => en.fp === h.fingerprint);
+        if (same) {
+          // found again by the search: evaluated once
+          same.label += ` = #${i + 1}`;
+          same.rank = i + 1;
+        } else entries.push({ loss: h.loss, fp: h.fingerprint, label: `#${i + 1}`, role: 'candidate', rank: i + 1 });
+      }
       const total = entries.length * cfg.final.seeds.length;
       let done = 0;
       const ft = cfg.final.task;
-      final = await Promise.all(
+      const rows = await Promise.all(
         entries.map(async (en) => {
           const recs = await Promise.all(
             cfg.final.seeds.map(async (s) => {
@@ -338,22 +482,47 @@ class SearchRun {
               return r.record;
             }),
           );
-          const aps = recs.map((r) => (r.status === 'ok' ? (r.score ?? 0) : 0));
-          return { loss: en.loss, label: en.label, isDefault: en.isDefault, aps, mean: mean(aps), std: std(aps), statuses: recs.map((r) => r.status) };
+          const aps = recs.map((r) => (r.status === 'ok' ? (r.score ?? 0) : null));
+          const ok = aps.filter((a): a is number => a !== null);
+          const row: FinalRow = {
+            loss: en.loss,
+            label: en.label,
+            role: en.role,
+            rank: en.rank,
+            isDefault: en.role === 'default',
+            aps,
+            mean: ok.length ? mean(ok) : null,
+            std: ok.length > 1 ? std(ok) : null,
+            okSeeds: ok.length,
+            statuses: recs.map((r) => r.status),
+            vsDefault: null,
+          };
+          return row;
         }),
       );
-      const def = final[0]!;
-      // By mean AP; on a tie the hall of fame's order (rows are in it).
-      const found = final
-        .slice(1)
-        .map((row, rank) => ({ row, rank }))
-        .sort((a, b) => b.row.mean - a.row.mean || a.rank - b.rank)
-        .map((x) => x.row);
-      if (found.length) {
+      const okAps = (r: FinalRow) => r.aps.filter((a): a is number => a !== null);
+      const def = rows[0]!;
+      for (const r of rows.slice(1)) r.vsDefault = compareMeans(okAps(r), okAps(def));
+      // the winner: the best searched loss by mean AP (the default itself, if found again, is no winner)
+      const found = rows.filter((r) => r.rank !== null && r.role !== 'default' && r.mean !== null).sort((a, b) => b.mean! - a.mean! || a.rank! - b.rank!);
+      if (found.length && def.mean !== null) {
         const w = found[0]!;
-        const sd = Math.max(w.std, def.std);
-        verdict = { winner: w.loss, diff: w.mean - def.mean, sd, beats: w.mean - def.mean > sd };
+        const pub = rows.find((r) => r.role === 'published');
+        w.role = 'winner';
+        const c = w.vsDefault!;
+        verdict = {
+          winner: w.loss,
+          diff: c.diff,
+          se: c.se,
+          t: c.t,
+          df: c.df,
+          p: c.p,
+          beats: c.diff > 0 && c.p !== null && c.p < VERDICT_ALPHA,
+          alpha: VERDICT_ALPHA,
+          vsPublished: pub && pub !== w && pub.okSeeds ? compareMeans(okAps(w), okAps(pub)) : null,
+        };
       }
+      final = rows;
     }
     const summary: SearchSummary = {
       mode: this.mode,
@@ -375,12 +544,36 @@ class SearchRun {
     return summary;
   }
 
+  /** cse with CPV: the filter of generation g's draws (CPV pass, new fingerprint), with progress and Ctrl-C. */
+  private drawFilter(g: number): DrawFilter | undefined {
+    const cfg = this.cfg;
+    if (cfg.strategy !== 'cse' || !cfg.cpv.enabled) return undefined;
+    const mode = this.mode;
+    const target = cfg.population.size;
+    const seeds = g === 0 ? cfg.population.seedWith.length : 0;
+    return new DrawFilter(
+      (e) => convergenceChecks(mode, e).pass,
+      (e) => fingerprintOf(mode, e),
+      cfg.population.maxDraws,
+      cfg.population.maxOffspringTries,
+      (d) => {
+        this.checkAbort();
+        this.emit({ type: 'draw', gen: g, drawn: d.drawn, passed: d.passed, admitted: seeds + d.passed - d.duplicates, target });
+      },
+    );
+  }
+
   private hallOfFame(): HallOfFameEntry[] {
     const key = (h: HallOfFameEntry) => ({ fitness: h.fitness, ...parseCandidateId(h.id) });
     return [...this.fame.values()].sort((a, b) => compareCandidates(key(a), key(b))).slice(0, Math.max(this.cfg.evolution.hallOfFame, this.cfg.final.top, this.cfg.evolution.elites));
   }
 
-  private async generation(g: number, born: Newborn[], base: { defMos1: number | null; defMos2: number | null }): Promise<{ stats: GenerationStats; parents: Parent[] }> {
+  private async generation(
+    g: number,
+    born: Newborn[],
+    base: { defMos1: number | null; defMos2: number | null },
+    draws?: DrawStats & { seconds: number },
+  ): Promise<{ stats: GenerationStats; parents: Parent[] }> {
     const cfg = this.cfg;
     const mode = this.mode;
     const cands: (Candidate & { expr: Expr })[] = born.map((b, idx) => ({
@@ -568,7 +761,9 @@ class SearchRun {
       kendallTau: cfg.strategy === 'cse' ? kendallTau(tauPairs.map((s) => mosScore.get(s.c.idx)!), tauPairs.map((s) => s.fitness)) : null,
       stageSeconds,
       reused,
+      ...(draws ? { drawn: draws.drawn, cpvPassRate: draws.drawn ? draws.passed / draws.drawn : null, draws: drawCounts(draws) } : {}),
     };
+    if (draws) stageSeconds.draw = draws.seconds; // the time of the draws (random trees, CPV, fingerprints)
     const prev = this.journal.generation(g);
     if (prev) {
       // A replayed generation: the journal's record stands (its timings are the original ones).
@@ -586,6 +781,33 @@ class SearchRun {
     this.emit({ type: 'generation-end', gen: g, stats, elapsedMs });
     return { stats, parents };
   }
+}
+
+/** The draw counters without the time (timings stay in stageSeconds). */
+function drawCounts(d: DrawStats & { seconds: number }): DrawStats {
+  return { drawn: d.drawn, passed: d.passed, duplicates: d.duplicates, random: { ...d.random }, offspring: { ...d.offspring }, capped: d.capped };
+}
+
+const ratePct = (a: number, b: number) => (b ? `${((100 * a) / b).toFixed(3)}%` : '-');
+
+/** Why a cse run has nothing in its hall of fame, with each filter's rate over the run. */
+function emptyMessage(gens: GenerationStats[]): string {
+  const sum = (f: (g: GenerationStats) => number) => gens.reduce((a, g) => a + f(g), 0);
+  const drawn = sum((g) => g.drawn ?? 0);
+  const drawnPass = sum((g) => g.draws?.passed ?? 0);
+  const pop = sum((g) => g.population);
+  const cpv = sum((g) => g.cpvPass);
+  const dup = sum((g) => g.duplicates);
+  const mosE = sum((g) => g.mosEvaluated);
+  const mosP = sum((g) => g.mosPass);
+  const proxied = sum((g) => g.proxyNew + g.proxyReused);
+  const failed = sum((g) => g.proxyFailed);
+  return (
+    `no candidate reached the proxy with a result in ${gens.length} generation(s): ` +
+    (drawn ? `${drawnPass} of ${drawn} drawn trees passed CPV (${ratePct(drawnPass, drawn)}); ` : '') +
+    `population ${pop}, CPV pass ${cpv} (${ratePct(cpv, pop)}), duplicates ${dup}, MOS pass ${mosP} of ${mosE} (${ratePct(mosP, mosE)}), ` +
+    `proxy evaluations ${proxied}, failed ${failed}. Nothing to report as found; loosen the filters (mos.level1.threshold, population.maxDraws) or check the proxy task.`
+  );
 }
 
 function parseDefault(mode: Mode, spec: string): Expr {

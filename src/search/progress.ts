@@ -3,7 +3,7 @@
  * terminal, one summary line per generation) or, with --json-log, one JSON object per event on
  * stdout (machine-readable; fields as in SearchEvent plus `t`, seconds since the start).
  */
-import type { SearchEvent } from './evolution.js';
+import { verdictText, type SearchEvent } from './evolution.js';
 
 export interface ProgressOptions {
   json: boolean;
@@ -21,6 +21,7 @@ function fmtTime(ms: number): string {
 }
 
 const pct = (a: number, b: number) => (b ? `${((100 * a) / b).toFixed(1)}%` : '-');
+const pct3 = (a: number, b: number) => (b ? `${((100 * a) / b).toFixed(3)}%` : '-');
 const short = (s: string | null, n = 70) => (s === null ? '-' : s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 export class Progress {
@@ -61,12 +62,18 @@ export class Progress {
             `${ev.config.evolution.generations} generations of ${ev.config.population.size}, top-${ev.config.proxy.topK} to the proxy (${ev.config.proxy.task.kind})`,
         );
         break;
+      case 'warning':
+        this.line(`WARNING: ${ev.message}`);
+        break;
       case 'baseline':
         this.line(`default ${ev.loss}: MOS ${ev.mos1 === null ? '-' : ev.mos1.toFixed(3)}, proxy AP ${ev.fitness.toFixed(4)}`);
         break;
       case 'generation-start':
         this.genStart = performance.now();
         this.status(`gen ${ev.gen + 1}/${this.opts.generations}: ${ev.population} candidates`);
+        break;
+      case 'draw':
+        this.status(`gen ${ev.gen + 1}/${this.opts.generations} drawing: ${ev.admitted}/${ev.target} candidates, ${ev.passed} of ${ev.drawn} draws passed CPV (${pct3(ev.passed, ev.drawn)})`);
         break;
       case 'stage':
         this.status(`gen ${ev.gen + 1}/${this.opts.generations} ${ev.stage} ${ev.done}/${ev.total} (passed ${ev.passed}, reused ${ev.reused})`);
@@ -76,10 +83,14 @@ export class Progress {
         this.genTimes.push(performance.now() - this.genStart);
         const avg = this.genTimes.reduce((a, b) => a + b, 0) / this.genTimes.length;
         const eta = avg * (this.opts.generations - ev.gen - 1);
-        const filters =
-          this.strategy === 'cse'
-            ? `CPV ${s.cpvPass}/${s.population} (${pct(s.cpvPass, s.population)})  dup ${s.duplicates}  MOS ${s.mosPass}/${s.mosEvaluated} (${pct(s.mosPass, s.mosEvaluated)})`
-            : `${s.population} candidates, dup ${s.duplicates}`;
+        // cse with CPV: the generation was filled with CPV-passing draws; show the draw-level rate.
+        // (its members' own CPV and dedupe stages then only show what the draws did not filter: seeds).
+        const members = `CPV ${s.cpvPass}/${s.population} (${pct(s.cpvPass, s.population)})  dup ${s.duplicates}`;
+        const drawn = s.draws
+          ? `drawn ${s.draws.drawn}, CPV ${s.draws.passed} (${pct3(s.draws.passed, s.draws.drawn)}), ${s.draws.duplicates} dup` +
+            `${s.draws.capped ? ` [cap ${s.draws.capped} hit]` : ''} → population ${s.population}${s.cpvFail || s.duplicates ? `  ${members}` : ''}`
+          : members;
+        const filters = this.strategy === 'cse' ? `${drawn}  MOS ${s.mosPass}/${s.mosEvaluated} (${pct(s.mosPass, s.mosEvaluated)})` : `${s.population} candidates, dup ${s.duplicates}`;
         this.line(
           `gen ${ev.gen + 1}/${this.opts.generations}  ${filters}  proxy ${s.proxyNew} new + ${s.proxyReused} known` +
             `${s.proxyFailed ? `, ${s.proxyFailed} failed` : ''}  tau ${s.kendallTau === null ? '-' : s.kendallTau.toFixed(2)}  ` +
@@ -96,7 +107,7 @@ export class Progress {
         this.line(
           `done in ${fmtTime(ev.summary.elapsedMs)}: ${ev.summary.proxyEvaluations} proxy evaluations; best ${short(ev.summary.hallOfFame[0]?.loss ?? null)} ` +
             `(${ev.summary.hallOfFame[0]?.fitness.toFixed(4) ?? '-'} vs default ${ev.summary.defaultFitness.toFixed(4)})` +
-            (v ? `; final: ${v.beats ? 'beats' : 'does not beat'} the default beyond one s.d. (Δ ${v.diff.toFixed(4)}, s.d. ${v.sd.toFixed(4)})` : ''),
+            (v ? `; final: ${verdictText(v)}` : ''),
         );
         break;
       }

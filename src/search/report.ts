@@ -9,8 +9,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseExpr, printInfix, printLatex, simplify, type Mode } from '../loss/index.js';
-import type { SearchConfig } from './config.js';
-import type { FinalRow, GenerationStats, SearchSummary } from './evolution.js';
+import { simulatedWarning, type SearchConfig } from './config.js';
+import type { FinalRow, GenerationStats, RunSession, SearchSummary } from './evolution.js';
+import type { Provenance } from '../util/provenance.js';
 import { Journal } from './journal.js';
 import { runOwner } from '../util/runlock.js';
 import { compareCandidates } from './rank.js';
@@ -49,6 +50,11 @@ export interface ReportData {
   proxyEvaluations: number;
   /** Proxy evaluations and wall time until a candidate first reached the default's fitness (null: never). */
   reachedDefault: { proxyEvaluations: number; elapsedMs: number; gen: number; loss: string } | null;
+  /** Shown at the top of the report (e.g. a `simulated` task). */
+  warnings: string[];
+  /** The code, command and environment of the run's start, and of each session (start and resumes); null in older journals. */
+  provenance: Provenance | null;
+  sessions: RunSession[];
 }
 
 /** Reads the report's data from a run folder's journal (read-only). */
@@ -123,6 +129,9 @@ export function reportFromJournal(j: Journal, runDir: string): ReportData {
       verdict: summary?.verdict ?? null,
       proxyEvaluations: stats.length ? stats[stats.length - 1]!.proxyTotal : 0,
       reachedDefault,
+      warnings: [simulatedWarning(config)].filter((w): w is string => w !== null),
+      provenance: JSON.parse(j.getMeta('provenance') ?? 'null') as Provenance | null,
+      sessions: JSON.parse(j.getMeta('sessions') ?? '[]') as RunSession[],
     };
   }
 }

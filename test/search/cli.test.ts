@@ -70,7 +70,7 @@ test('report, export --to pytorch, compare, and the files they write', async () 
   };
   assert.equal(data.generations.length, 4);
   assert.ok(data.hallOfFame.length > 0 && data.hallOfFame[0]!.infix.length > 0 && data.hallOfFame[0]!.latex.length > 0);
-  assert.equal(data.final.length, 3); // default + top 2
+  assert.equal(data.final.length, 4); // default + published half + top 2
   assert.ok(data.pareto.front.length > 0);
   const html = readFileSync(join(refDir, 'report.html'), 'utf8');
   // The dashboard's views offline: its script and styles inline, the data embedded as JSON.

@@ -60,7 +60,7 @@ td.left,th.left{text-align:left}code{font-size:12px;word-break:break-all}
 .fbarwrap{background:#f0f0f0;height:14px;display:block}.fbar{display:block;height:14px}
 .b0{background:#6c757d}.b1{background:#3d6fb6}.b2{background:#5a9bd4}.b3{background:#c77c02}.b4{background:#8c564b}.b5{background:#2ca02c}
 .fnum{text-align:right;font-variant-numeric:tabular-nums}.fnote{color:#555}
-.muted{color:#777}.warn{color:#a15c00}.error{color:#b00020}
+.muted{color:#777}.warn{color:#a15c00}.error{color:#b00020}.warning{border:2px solid #c00;background:#fee;padding:6px}
 .tex{overflow-x:auto}.tex.big{font-size:1.2em;background:#fff;border:1px solid #ddd;padding:4px 8px}
 td.formula .tex{font-size:.85em}td.formula .katex-display{margin:.2em 0}td.formula .katex-display>.katex{text-align:left}
 .graph svg{max-width:100%;height:auto;background:#fff;border:1px solid #ddd}

@@ -10,7 +10,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseExpr, printInfix, printLatex, printSvg, resolveLoss, simplify, type Mode } from '../../loss/index.js';
 import type { SearchConfig } from '../config.js';
-import type { GenerationStats } from '../evolution.js';
+import { comparisonText, verdictText, type GenerationStats } from '../evolution.js';
 import { JOURNAL_FILE, type Journal } from '../journal.js';
 import type { ReportData } from '../report.js';
 import { lossCurves, type Curves } from './curves.js';
@@ -97,6 +97,12 @@ export interface RunView {
   pareto: ReportData['pareto'];
   final: ReportData['final'];
   verdict: ReportData['verdict'];
+  /** The verdict and each final row's comparison with the default, as text (src/search/stats.ts compareMeans). */
+  verdictText: string | null;
+  vsDefaultText: (string | null)[];
+  /** Warnings (a simulated task), and where the results come from. */
+  warnings: string[];
+  provenanceText: string | null;
   reachedDefault: ReportData['reachedDefault'];
   /** Files of the run folder the server offers (report.html, report.json). */
   files: string[];
@@ -369,6 +375,12 @@ export function runView(j: Journal, r: ReportData, run: number, files: string[] 
     pareto: r.pareto,
     final: r.final,
     verdict: r.verdict,
+    verdictText: r.verdict && 'alpha' in r.verdict ? verdictText(r.verdict) : null,
+    vsDefaultText: (r.final ?? []).map((f) => (f.vsDefault ? comparisonText(f.vsDefault) : null)),
+    warnings: r.warnings,
+    provenanceText: r.provenance
+      ? `code ${r.provenance.commit ?? 'no git'}${r.provenance.dirty ? ' + uncommitted src/ changes' : ''}; ${r.provenance.env.cpu}, ${r.provenance.env.cores} cores; libtorch ${r.provenance.env.libtorch.version ?? '?'}, BLAS ${r.provenance.env.blas.version ?? '?'}; command: ${r.provenance.command}`
+      : null,
     reachedDefault: r.reachedDefault ? { ...r.reachedDefault, gen: r.reachedDefault.gen + 1 } : null,
     files,
   };

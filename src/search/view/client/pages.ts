@@ -366,34 +366,23 @@ export async function runPage(src: Source, run: number): Promise<HTMLElement> {
         h(
           'table',
           {},
-          h('tr', {}, ...['loss', '', 'AP per seed', 'mean', 's.d.'].map((t) => h('th', {}, t))),
-          ...v.final.map((f) =>
+          h('tr', {}, ...['role', 'loss', '', 'AP per seed', 'mean', 's.d.', 'vs the default'].map((t) => h('th', {}, t))),
+          ...v.final.map((f, row) =>
             h(
               'tr',
               {},
+              h('td', {}, f.role ?? (f.isDefault ? 'default' : 'candidate')),
               h('td', {}, f.label),
               h('td', { class: 'left' }, h('code', {}, f.loss)),
-              h(
-                'td',
-                {},
-                f.aps.map((a, i) => `${a.toFixed(4)}${f.statuses[i] && f.statuses[i] !== 'ok' ? ` (${f.statuses[i]})` : ''}`).join(', '),
-              ),
+              h('td', {}, f.aps.map((a, i) => (a === null ? `failed (${f.statuses[i] ?? '?'})` : a.toFixed(4))).join(', ')),
               h('td', {}, f4(f.mean)),
               h('td', {}, f4(f.std)),
+              h('td', {}, v.vsDefaultText[row] ?? '–'),
             ),
           ),
         ),
-        v.verdict
-          ? h(
-              'p',
-              { class: 'verdict' },
-              'Winner ',
-              h('code', {}, v.verdict.winner),
-              ': ',
-              h('b', {}, v.verdict.beats ? 'beats' : 'does not beat'),
-              ` the default beyond one standard deviation (difference ${f4(v.verdict.diff)}, larger s.d. ${f4(v.verdict.sd)}).`,
-            )
-          : '',
+        h('p', { class: 'muted' }, 'Means over the seeds that finished ok (a failed seed is shown as failed, never counted as AP 0); differences with Welch\'s t.'),
+        v.verdict ? h('p', { class: 'verdict' }, 'Winner ', h('code', {}, v.verdict.winner), `: ${v.verdictText ?? ''}`) : '',
       )
     : h(
         'p',
@@ -418,7 +407,9 @@ export async function runPage(src: Source, run: number): Promise<HTMLElement> {
         ? ` Generation ${s.inProgress.gen} running: ${s.inProgress.candidates} candidates, ${s.inProgress.results} stage results so far.`
         : '',
     ),
+    ...v.warnings.map((w) => h('p', { class: 'warning' }, h('b', {}, 'Warning: '), w)),
     h('p', {}, `Proxy task: ${v.proxyTask}.`),
+    v.provenanceText ? h('p', { class: 'muted' }, `Provenance: ${v.provenanceText}`) : '',
     v.default
       ? h(
           'div',
