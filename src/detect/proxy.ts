@@ -17,7 +17,7 @@ import { join } from 'node:path';
 export interface DetectorProxyInput {
   mode: Mode;
   loss: string;
-  config: { detector: string; dataDir: string; iters: number; trainSubset: number; valSubset: number; batch: number; lr: number; timeoutSeconds: number; preset?: string; inputSize?: number; earlyStop?: EarlyStopConfig };
+  config: { detector: string; dataDir: string; iters: number; trainSubset: number; valSubset: number; batch: number; lr: number; timeoutSeconds: number; preset?: string; inputSize?: number; warmupIters?: number; earlyStop?: EarlyStopConfig };
   seed: number;
   split: 'proxy' | 'val';
 }
@@ -81,7 +81,7 @@ export async function detectorProxyTask(input: DetectorProxyInput): Promise<Dete
     const timer = c.timeoutSeconds > 0 ? setTimeout(() => ac.abort(), c.timeoutSeconds * 1000) : null;
     try {
       const r = await trainDetector(
-        { detector, data: c.dataDir, preset: (c.preset as never) ?? 'cpu-small', iters: c.iters, batch: c.batch, lr: c.lr, ...(c.inputSize ? { inputSize: c.inputSize } : {}), seed: input.seed, ...lossField, ...split, readAhead: 1 },
+        { detector, data: c.dataDir, preset: (c.preset as never) ?? 'cpu-small', iters: c.iters, batch: c.batch, lr: c.lr, ...(c.inputSize ? { inputSize: c.inputSize } : {}), ...(c.warmupIters !== undefined ? { warmupIters: c.warmupIters } : {}), seed: input.seed, ...lossField, ...split, readAhead: 1 },
         {
           signal: ac.signal,
           ...(es

@@ -62,6 +62,18 @@ const proxyTask = z
     lr: z.number().positive().default(0.02),
     /** Wall-clock limit per evaluation; a hung evaluation is killed and recorded failed. Default 600. */
     timeoutSeconds: z.number().positive().default(600),
+    /** Detector input side in px (default: the preset's). */
+    inputSize: posInt.optional(),
+    /** Warm-up iterations of the detector's schedule (default: the preset's, at most `iters`). */
+    warmupIters: nonNegInt.optional(),
+    /**
+     * Multi-fidelity check of one proxy evaluation; set by the search loop from `proxy.earlyStop`
+     * (with the default loss's AP at the check as `reference`), not in config files.
+     */
+    earlyStop: z
+      .object({ fraction: z.number().gt(0).lt(1), minRatio: z.number().min(0), reference: z.number().nullable() })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -152,6 +164,12 @@ const config = z
         /** Candidates per generation sent to the proxy task (top-K by MOS score). Default 10. */
         topK: posInt.default(10),
         task: proxyTask.default({}),
+        /**
+         * Multi-fidelity (detector proxy): after `fraction` of the iterations a candidate is scored;
+         * when its AP is below `minRatio` × the default loss's AP at the same point, its training
+         * stops (fate 'stopped-early', fitness 0). A NaN loss stops at once in any case. Off when absent.
+         */
+        earlyStop: z.object({ fraction: z.number().gt(0).lt(1).default(0.5), minRatio: z.number().min(0).default(0.8) }).strict().optional(),
       })
       .strict()
       .default({}),
@@ -186,6 +204,13 @@ const config = z
   .superRefine((c, ctx) => {
     if (c.population.minDepth > c.population.maxDepth) {
       ctx.addIssue({ code: 'custom', path: ['population', 'minDepth'], message: `must be ≤ population.maxDepth (${c.population.maxDepth})` });
+    }
+    for (const [path, t] of [
+      [['proxy', 'task'], c.proxy.task],
+      [['mos', 'level2', 'task'], c.mos.level2.task],
+      [['final', 'task'], c.final.task],
+    ] as const) {
+      if (t.earlyStop) ctx.addIssue({ code: 'custom', path: [...path, 'earlyStop'], message: 'is set by the search loop; configure proxy.earlyStop instead' });
     }
     const w = c.evolution.mutationWeights;
     if (w.insert + w.delete + w.replaceOp + w.replaceLeaf + w.subtree <= 0) {

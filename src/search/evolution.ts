@@ -78,6 +78,8 @@ export interface GenerationStats {
   proxyNew: number;
   proxyReused: number;
   proxyFailed: number;
+  /** New proxy evaluations stopped early by the multi-fidelity check (with proxy.earlyStop). */
+  proxyStopped?: number;
   /** Proxy evaluations so far, this generation's included. */
   proxyTotal: number;
   /** Indices of this generation's new proxy evaluations, in proxy order (top MOS first). */
@@ -362,6 +364,17 @@ class SearchRun {
     if (this.signal?.aborted) throw new SearchInterrupted('search interrupted; resume with --resume');
   }
 
+  /** The default loss's AP at the early-stopping check (null: not measured, or no early stopping). */
+  private earlyStopReference: number | null = null;
+
+  /** The proxy stage's task: proxy.task, with the early-stopping check when proxy.earlyStop is set. */
+  private proxyConfig(reference: number | null): SearchConfig['proxy']['task'] {
+    const es = this.cfg.proxy.earlyStop;
+    const task = this.cfg.proxy.task;
+    if (!es || task.kind !== 'detector') return task;
+    return { ...task, earlyStop: { fraction: es.fraction, minRatio: es.minRatio, reference } };
+  }
+
   private async evaluate(fp: string, task: StageTask, timeoutSeconds: number): Promise<Evaluated> {
     const key = `${fp}|${task.stage}|${taskKey(task)}`;
     // "reused" is relative to the run's own progress (an earlier generation evaluated it), so that a
@@ -413,14 +426,19 @@ class SearchRun {
       if (r.record.status !== 'ok') throw new SearchError(`the default loss ${defaultLoss} failed MOS level 2 (${r.record.status}: ${r.record.reason ?? ''})`);
       defMos2 = r.record.score;
     }
-    const pt = cfg.proxy.task;
+    const pt = this.proxyConfig(null);
     const defProxy = await this.evaluate(defFp, { stage: 'proxy', mode: this.mode, loss: defText, seed: this.proxySeed, config: pt }, pt.timeoutSeconds);
     if (defProxy.record.status !== 'ok') {
       throw new SearchError(`the default loss ${defaultLoss} failed the proxy task (${defProxy.record.status}: ${defProxy.record.reason ?? ''})`);
     }
     const defaultFitness = defProxy.record.score ?? 0;
+    // the default's AP at the early-stopping check: what a candidate must keep up with
+    this.earlyStopReference = defProxy.record.metrics.checkAp ?? null;
     this.proxiedFps.add(defFp);
-    this.journal.setMeta('default', JSON.stringify({ loss: defText, name: defaultLoss, fingerprint: defFp, mos1: defMos1, mos2: defMos2, fitness: defaultFitness }));
+    this.journal.setMeta(
+      'default',
+      JSON.stringify({ loss: defText, name: defaultLoss, fingerprint: defFp, mos1: defMos1, mos2: defMos2, fitness: defaultFitness, ...(cfg.proxy.earlyStop ? { checkAp: this.earlyStopReference } : {}) }),
+    );
     this.emit({ type: 'baseline', loss: defText, mos1: defMos1, mos2: defMos2, fitness: defaultFitness });
 
     // ---- generations
@@ -689,7 +707,7 @@ class SearchRun {
     }
 
     // Proxy: candidates already proxied keep their fitness; the top-K new ones by MOS score are trained.
-    const pt = cfg.proxy.task;
+    const pt = this.proxyConfig(this.earlyStopReference);
     const ranked = cfg.strategy === 'cse' ? [...alive].sort((a, b) => (mosScore.get(b.idx) ?? 0) - (mosScore.get(a.idx) ?? 0) || a.idx - b.idx) : alive;
     const old = ranked.filter((c) => this.proxiedFps.has(c.fingerprint));
     const fresh = ranked.filter((c) => !this.proxiedFps.has(c.fingerprint));
@@ -698,6 +716,7 @@ class SearchRun {
     const toProxy = [...old, ...chosen];
     let done = 0;
     let proxyFailed = 0;
+    let proxyStopped = 0;
     const proxied = await Promise.all(
       toProxy.map(async (c) => {
         const r = await this.evaluate(c.fingerprint, { stage: 'proxy', mode, loss: c.loss, seed: this.proxySeed, config: pt }, pt.timeoutSeconds);
@@ -711,9 +730,11 @@ class SearchRun {
     const scored: { c: Candidate; fitness: number; ap50: number | null }[] = [];
     for (const { c, r } of proxied) {
       const ok = r.record.status === 'ok';
+      const stopped = r.record.status === 'stopped';
       const fitness = ok ? (r.record.score ?? 0) : 0;
-      if (!ok) proxyFailed++;
-      setFate(c.idx, ok ? 'proxied' : 'proxy-failed', mosScore.get(c.idx) ?? null, fitness);
+      if (stopped) proxyStopped++;
+      else if (!ok) proxyFailed++;
+      setFate(c.idx, ok ? 'proxied' : stopped ? 'stopped-early' : 'proxy-failed', mosScore.get(c.idx) ?? null, fitness);
       scored.push({ c, fitness, ap50: r.record.metrics.ap50 ?? null });
       const id = `${c.gen}:${c.idx}`;
       if (ok && !this.fame.has(c.fingerprint)) {
@@ -751,6 +772,7 @@ class SearchRun {
       proxyNew: chosen.length,
       proxyReused: old.length,
       proxyFailed,
+      ...(cfg.proxy.earlyStop ? { proxyStopped } : {}),
       proxyTotal: this.proxyTotal,
       proxyOrder: chosen.map((c) => c.idx),
       bestFitness: best ? best.fitness : null,

@@ -93,7 +93,7 @@ export class Progress {
         const filters = this.strategy === 'cse' ? `${drawn}  MOS ${s.mosPass}/${s.mosEvaluated} (${pct(s.mosPass, s.mosEvaluated)})` : `${s.population} candidates, dup ${s.duplicates}`;
         this.line(
           `gen ${ev.gen + 1}/${this.opts.generations}  ${filters}  proxy ${s.proxyNew} new + ${s.proxyReused} known` +
-            `${s.proxyFailed ? `, ${s.proxyFailed} failed` : ''}  tau ${s.kendallTau === null ? '-' : s.kendallTau.toFixed(2)}  ` +
+            `${s.proxyFailed ? `, ${s.proxyFailed} failed` : ''}${s.proxyStopped ? `, ${s.proxyStopped} stopped early` : ''}  tau ${s.kendallTau === null ? '-' : s.kendallTau.toFixed(2)}  ` +
             `best ${s.bestEverFitness === null ? '-' : s.bestEverFitness.toFixed(4)} ${short(s.bestEverLoss)}  ` +
             `elapsed ${fmtTime(ev.elapsedMs)}  ETA ${fmtTime(eta)}`,
         );

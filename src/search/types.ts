@@ -57,4 +57,4 @@ export interface Candidate {
 }
 
 /** What happened to a candidate in its generation. */
-export type Fate = 'cpv-fail' | 'duplicate' | 'mos-fail' | 'not-top-k' | 'proxied' | 'proxy-failed' | 'invalid';
+export type Fate = 'cpv-fail' | 'duplicate' | 'mos-fail' | 'not-top-k' | 'proxied' | 'proxy-failed' | 'stopped-early' | 'invalid';

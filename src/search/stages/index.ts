@@ -52,7 +52,7 @@ export async function runStage(task: StageTask): Promise<StageRecord> {
           status: r.status,
           pass: null,
           score: r.status === 'ok' ? r.ap : 0,
-          metrics: { ap: r.ap, ap50: r.ap50 },
+          metrics: { ap: r.ap, ap50: r.ap50, ...(r.checkAp !== undefined ? { checkAp: r.checkAp } : {}) },
           reason: r.error ?? null,
           seconds: r.seconds || seconds(),
         };
