@@ -13,7 +13,7 @@ import {
   QueueWorker,
   parseQueueUrl,
   queueStatus,
-} from '../dist/index.js';
+} from '../queue/index.js';
 
 interface WorkerFlags {
   queue: string;

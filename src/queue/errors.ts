@@ -3,7 +3,7 @@
  * address, the payload field, the version or dataset hash) so that the user can fix it.
  */
 
-/** Base class: every error of src/dist that is not a bug. */
+/** Base class: every error of src/queue that is not a bug. */
 export class QueueError extends Error {
   override name = 'QueueError';
 }
