@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { UsageError } from './errors.js';
-import { JournalError } from '../search/journal.js';
 import { compareRuns, formatComparison } from '../search/compare.js';
 
 export function register(program: Command): void {
@@ -11,12 +9,7 @@ export function register(program: Command): void {
     .argument('<run-b>', 'second run folder')
     .option('--json', 'print the comparison as JSON')
     .action((a: string, b: string, flags: { json?: boolean }) => {
-      try {
-        const c = compareRuns(a, b);
-        process.stdout.write((flags.json ? JSON.stringify(c, null, 1) : formatComparison(c)) + '\n');
-      } catch (e) {
-        if (e instanceof JournalError) throw new UsageError(e.message);
-        throw e;
-      }
+      const c = compareRuns(a, b);
+      process.stdout.write((flags.json ? JSON.stringify(c, null, 1) : formatComparison(c)) + '\n');
     });
 }

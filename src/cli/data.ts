@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from './errors.js';
-import { DataError, formatDatasetInfo, inspectCoco, makeDataset, summarizeDataset, type DatasetKind } from '../data/index.js';
+import { formatDatasetInfo, inspectCoco, makeDataset, summarizeDataset, type DatasetKind } from '../data/index.js';
 
 function int(name: string, v: string, min: number): number {
   const n = Number(v);
@@ -50,14 +50,9 @@ export function register(program: Command): void {
         out: flags.out,
         valFraction,
       };
-      try {
-        const s = await makeDataset(flags.kind as DatasetKind, opts);
-        process.stdout.write(
-          `wrote ${flags.kind} to ${flags.out}: train ${s.train.images} images / ${s.train.annotations} boxes, val ${s.val.images} images / ${s.val.annotations} boxes\n`,
-        );
-      } catch (e) {
-        if (e instanceof RangeError || e instanceof DataError) throw new UsageError(e.message);
-        throw e;
-      }
+      const s = await makeDataset(flags.kind as DatasetKind, opts);
+      process.stdout.write(
+        `wrote ${flags.kind} to ${flags.out}: train ${s.train.images} images / ${s.train.annotations} boxes, val ${s.val.images} images / ${s.val.annotations} boxes\n`,
+      );
     });
 }

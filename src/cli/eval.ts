@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { UsageError } from './errors.js';
-import { DataError } from '../data/errors.js';
 import { readJsonFile } from '../data/json.js';
 import { evaluateCoco, formatSummary, validateDetections, validateGroundTruth, writePrPlots, METRIC_KEYS } from '../eval/index.js';
 
@@ -24,12 +22,7 @@ export function register(program: Command): void {
     .option('--plots <dir>', 'write precision-recall plots (SVG) to this folder')
     .option('--drop-unknown', 'drop detections whose image or category is not in the ground truth (counted) instead of failing')
     .action(async (flags: EvalFlags) => {
-      try {
-        await runEval(flags);
-      } catch (e) {
-        if (e instanceof DataError) throw new UsageError(e.message);
-        throw e;
-      }
+      await runEval(flags);
     });
 }
 

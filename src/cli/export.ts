@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from './errors.js';
-import { JournalError } from '../search/journal.js';
 import { buildReport } from '../search/report.js';
 import { exportPytorch } from '../search/export.js';
 
@@ -24,13 +23,7 @@ export function register(program: Command): void {
       if (f.to !== 'pytorch') throw new UsageError(`--to: unknown target '${f.to}' (known: pytorch)`);
       const rank = Number(f.rank);
       if (!Number.isInteger(rank) || rank < 1) throw new UsageError(`--rank must be a positive integer, got '${f.rank}'`);
-      let data;
-      try {
-        data = buildReport(f.run);
-      } catch (e) {
-        if (e instanceof JournalError) throw new UsageError(e.message);
-        throw e;
-      }
+      const data = buildReport(f.run);
       const h = data.hallOfFame[rank - 1];
       if (!h) throw new UsageError(`${f.run} has ${data.hallOfFame.length} loss(es) in its hall of fame; --rank ${rank} does not exist`);
       const text = exportPytorch(data.mode, h.loss, { source: `${f.run} rank ${rank}`, fitness: h.fitness });

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from './errors.js';
 import {
-  LossModeError,
   LossSyntaxError,
   MODES,
   MODE_VARS,
@@ -36,8 +35,8 @@ function resolve(mode: Mode, spec: string): ResolvedLoss {
   try {
     return resolveLoss(mode, spec);
   } catch (e) {
+    // The message gains the mode; every other error goes to the CLI's handler as it is.
     if (e instanceof LossSyntaxError) throw new UsageError(`invalid ${mode} expression: ${e.message}`);
-    if (e instanceof LossModeError) throw new UsageError(e.message);
     throw e;
   }
 }

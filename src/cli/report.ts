@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { UsageError } from './errors.js';
-import { JournalError } from '../search/journal.js';
 import { writeReport } from '../search/report.js';
 
 export function register(program: Command): void {
@@ -10,13 +8,8 @@ export function register(program: Command): void {
     .argument('<run-dir>', 'run folder of `cse-autoloss search`')
     .option('--json', 'also print the report data on stdout')
     .action((runDir: string, flags: { json?: boolean }) => {
-      try {
-        const r = writeReport(runDir);
-        if (flags.json) process.stdout.write(JSON.stringify(r.data, null, 1) + '\n');
-        else process.stdout.write(`wrote ${r.html} and ${r.json}\n`);
-      } catch (e) {
-        if (e instanceof JournalError) throw new UsageError(e.message);
-        throw e;
-      }
+      const r = writeReport(runDir);
+      if (flags.json) process.stdout.write(JSON.stringify(r.data, null, 1) + '\n');
+      else process.stdout.write(`wrote ${r.html} and ${r.json}\n`);
     });
 }

@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { UsageError } from './errors.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError, DEMO_DATASET, configHash, loadConfig, planPool, deepMerge, parseConfig, setPath, type SearchConfig } from '../search/config.js';
-import { runSearch, SearchError, SearchInterrupted } from '../search/evolution.js';
-import { Journal, JournalError, JournalFullError } from '../search/journal.js';
+import { DEMO_DATASET, configHash, loadConfig, planPool, deepMerge, parseConfig, setPath, type SearchConfig } from '../search/config.js';
+import { runSearch, SearchInterrupted } from '../search/evolution.js';
+import { Journal } from '../search/journal.js';
 import { Progress } from '../search/progress.js';
 import { writeReport } from '../search/report.js';
 import { runStage } from '../search/stages/index.js';
@@ -84,25 +84,20 @@ function overridesOf(f: SearchFlags): Record<string, unknown> {
 }
 
 function resolveConfig(f: SearchFlags): SearchConfig {
-  try {
-    if (f.resume && !f.config && !f.demo) {
-      // Resume with the journal's own config (flags still override, and are checked against it).
-      let stored: string | null = null;
-      if (Journal.exists(f.out)) {
-        const j = Journal.open(f.out, { readonly: true });
-        stored = j.getMeta('config');
-        j.close();
-      }
-      if (!stored) throw new UsageError(`--resume: ${f.out} has no journal to resume`);
-      const obj = deepMerge({}, JSON.parse(stored)) as Record<string, unknown>;
-      for (const [p, v] of Object.entries(overridesOf(f))) if (v !== undefined) setPath(obj, p, v);
-      return parseConfig(obj, 'config');
+  if (f.resume && !f.config && !f.demo) {
+    // Resume with the journal's own config (flags still override, and are checked against it).
+    let stored: string | null = null;
+    if (Journal.exists(f.out)) {
+      const j = Journal.open(f.out, { readonly: true });
+      stored = j.getMeta('config');
+      j.close();
     }
-    return loadConfig({ file: f.config, demo: f.demo, overrides: overridesOf(f) });
-  } catch (e) {
-    if (e instanceof ConfigError || e instanceof JournalError) throw new UsageError(e.message);
-    throw e;
+    if (!stored) throw new UsageError(`--resume: ${f.out} has no journal to resume`);
+    const obj = deepMerge({}, JSON.parse(stored)) as Record<string, unknown>;
+    for (const [p, v] of Object.entries(overridesOf(f))) if (v !== undefined) setPath(obj, p, v);
+    return parseConfig(obj, 'config');
   }
+  return loadConfig({ file: f.config, demo: f.demo, overrides: overridesOf(f) });
 }
 
 /** Writes the demo's mnist-det dataset when a detector task of the config needs it and it is missing. */
@@ -141,16 +136,11 @@ async function search(f: SearchFlags): Promise<void> {
       if (!f.jsonLog) process.stderr.write(`report: ${r.html}, ${r.json}\n`);
     }
   } catch (e) {
+    // Ctrl-C: the message was printed by the signal handler.
     if (e instanceof SearchInterrupted) {
       process.exitCode = 130;
       return;
     }
-    if (e instanceof JournalFullError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    if (e instanceof SearchError || e instanceof JournalError) throw new UsageError(e.message);
     throw e;
   } finally {
     process.off('SIGINT', onSignal);

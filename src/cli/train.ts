@@ -3,8 +3,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { tf } from '../tf.js';
 import { getNumThreads, setNumThreads, useTorchBackend } from '../backend/index.js';
-import { DataError } from '../data/index.js';
-import { CheckpointError, DetectConfigError, DETECTORS, MODEL_PRESETS, trainDetector, type TrainProgress } from '../detect/index.js';
+import { DETECTORS, MODEL_PRESETS, trainDetector, type TrainProgress } from '../detect/index.js';
 import { formatDuration } from '../util/progress.js';
 import { UsageError } from './errors.js';
 
@@ -140,18 +139,12 @@ export function register(program: Command): void {
       await selectBackend(f.backend, f.threads);
       const tty = Boolean(process.stderr.isTTY);
       process.stderr.write(`backend ${tf.getBackend()}${tf.getBackend() === 'torch' ? `, ${getNumThreads()} threads` : ''}\n`);
-      let result;
-      try {
-        result = await trainDetector(config as never, {
-          onProgress: (p) => {
-            const line = progressLine(p);
-            process.stderr.write(tty ? `\r${line}\x1b[K${p.phase === 'eval' ? '\n' : ''}` : `${line}\n`);
-          },
-        });
-      } catch (e) {
-        if (e instanceof DetectConfigError || e instanceof DataError || e instanceof CheckpointError) throw new UsageError(e.message);
-        throw e;
-      }
+      const result = await trainDetector(config as never, {
+        onProgress: (p) => {
+          const line = progressLine(p);
+          process.stderr.write(tty ? `\r${line}\x1b[K${p.phase === 'eval' ? '\n' : ''}` : `${line}\n`);
+        },
+      });
       if (tty) process.stderr.write('\n');
       const m = result.metrics;
       process.stdout.write(

@@ -89,13 +89,7 @@ export function register(program: Command): void {
 }
 
 async function worker(f: WorkerFlags): Promise<void> {
-  let addr;
-  try {
-    addr = parseQueueUrl(f.queue);
-  } catch (e) {
-    if (e instanceof QueueUrlError) throw new UsageError(e.message);
-    throw e;
-  }
+  const addr = parseQueueUrl(f.queue);
   if (f.queueName.includes(':') || f.queueName === '')
     throw new UsageError(`--queue-name '${f.queueName}' must be non-empty and without ':'`);
   if (f.status || f.drain) {
@@ -132,27 +126,17 @@ async function worker(f: WorkerFlags): Promise<void> {
     return;
   }
   const plan = planWorker(f.concurrency, f.threads);
-  let w: QueueWorker;
-  try {
-    w = await QueueWorker.start({
-      url: f.queue,
-      queueName: f.queueName,
-      concurrency: plan.concurrency,
-      threads: plan.threads,
-      stageModule: process.env.CSE_STAGE_MODULE || undefined,
-      lockSeconds: f.lockSeconds,
-      stalledCheckSeconds: f.stalledCheckSeconds,
-      maxStalledCount: f.maxStalled,
-      logJobs: !f.quiet,
-    });
-  } catch (e) {
-    if (e instanceof QueueUnavailableError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    throw e;
-  }
+  const w = await QueueWorker.start({
+    url: f.queue,
+    queueName: f.queueName,
+    concurrency: plan.concurrency,
+    threads: plan.threads,
+    stageModule: process.env.CSE_STAGE_MODULE || undefined,
+    lockSeconds: f.lockSeconds,
+    stalledCheckSeconds: f.stalledCheckSeconds,
+    maxStalledCount: f.maxStalled,
+    logJobs: !f.quiet,
+  });
   let signals = 0;
   const onSignal = () => {
     signals++;

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
 import { z } from 'zod';
 import YAML from 'yaml';
+import { UserError } from '../util/errors.js';
 
 const mode = z.enum(['cls', 'bcls', 'reg']);
 const prob = z.number().min(0).max(1);
@@ -188,7 +189,7 @@ export const searchConfigSchema = config;
 
 export const DEFAULT_LOSS: Record<Mode, string> = { cls: 'ce', bcls: 'focal', reg: 'giou' };
 
-export class ConfigError extends Error {
+export class ConfigError extends UserError {
   override name = 'ConfigError';
   constructor(
     message: string,
