@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { compareRuns, formatComparison } from '../search/compare.js';
 
 export function register(program: Command): void {
   program
@@ -8,7 +7,8 @@ export function register(program: Command): void {
     .argument('<run-a>', 'first run folder')
     .argument('<run-b>', 'second run folder')
     .option('--json', 'print the comparison as JSON')
-    .action((a: string, b: string, flags: { json?: boolean }) => {
+    .action(async (a: string, b: string, flags: { json?: boolean }) => {
+      const { compareRuns, formatComparison } = await import('../search/compare.js');
       const c = compareRuns(a, b);
       process.stdout.write((flags.json ? JSON.stringify(c, null, 1) : formatComparison(c)) + '\n');
     });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from './errors.js';
-import { formatDatasetInfo, inspectCoco, makeDataset, summarizeDataset, type DatasetKind } from '../data/index.js';
+import type { DatasetKind } from '../data/make.js';
 
 function int(name: string, v: string, min: number): number {
   const n = Number(v);
@@ -19,6 +19,7 @@ export function register(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .action(async (dir: string, flags: { boxPolicy: string; json?: boolean }) => {
       if (flags.boxPolicy !== 'clip' && flags.boxPolicy !== 'reject') throw new UsageError(`--box-policy must be clip or reject, got ${flags.boxPolicy}`);
+      const [{ inspectCoco }, { formatDatasetInfo, summarizeDataset }] = await Promise.all([import('../data/coco.js'), import('../data/info.js')]);
       const r = await inspectCoco(dir, { boxPolicy: flags.boxPolicy });
       if (flags.json) {
         const s = summarizeDataset(r);
@@ -50,6 +51,7 @@ export function register(program: Command): void {
         out: flags.out,
         valFraction,
       };
+      const { makeDataset } = await import('../data/make.js');
       const s = await makeDataset(flags.kind as DatasetKind, opts);
       process.stdout.write(
         `wrote ${flags.kind} to ${flags.out}: train ${s.train.images} images / ${s.train.annotations} boxes, val ${s.val.images} images / ${s.val.annotations} boxes\n`,

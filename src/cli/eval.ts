@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { readJsonFile } from '../data/json.js';
-import { evaluateCoco, formatSummary, validateDetections, validateGroundTruth, writePrPlots, METRIC_KEYS } from '../eval/index.js';
 
 interface EvalFlags {
   gt: string;
@@ -27,6 +25,8 @@ export function register(program: Command): void {
 }
 
 async function runEval(flags: EvalFlags): Promise<void> {
+  const [{ readJsonFile }, { evaluateCoco, formatSummary, validateDetections, validateGroundTruth, writePrPlots, METRIC_KEYS }] =
+    await Promise.all([import('../data/json.js'), import('../eval/index.js')]);
   const gt = validateGroundTruth(await readJsonFile(flags.gt), flags.gt);
   const check = validateDetections(await readJsonFile(flags.dt), flags.dt, gt, { dropUnknown: flags.dropUnknown });
   const dropped = check.droppedUnknownImage + check.droppedUnknownCategory;

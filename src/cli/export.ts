@@ -1,8 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from './errors.js';
-import { buildReport } from '../search/report.js';
-import { exportPytorch } from '../search/export.js';
 
 interface ExportFlags {
   run: string;
@@ -19,10 +17,11 @@ export function register(program: Command): void {
     .option('--rank <n>', 'rank in the hall of fame (1 = best)', '1')
     .option('--to <target>', 'export target (pytorch)', 'pytorch')
     .option('--out <file>', 'write here instead of stdout')
-    .action((f: ExportFlags) => {
+    .action(async (f: ExportFlags) => {
       if (f.to !== 'pytorch') throw new UsageError(`--to: unknown target '${f.to}' (known: pytorch)`);
       const rank = Number(f.rank);
       if (!Number.isInteger(rank) || rank < 1) throw new UsageError(`--rank must be a positive integer, got '${f.rank}'`);
+      const [{ buildReport }, { exportPytorch }] = await Promise.all([import('../search/report.js'), import('../search/export.js')]);
       const data = buildReport(f.run);
       const h = data.hallOfFame[rank - 1];
       if (!h) throw new UsageError(`${f.run} has ${data.hallOfFame.length} loss(es) in its hall of fame; --rank ${rank} does not exist`);

@@ -20,7 +20,9 @@ export async function main(argv: string[]): Promise<number> {
   const pkg = packageInfo();
   const program = new Command();
   program.name('cse-autoloss').description(pkg.description).version(pkg.version).showHelpAfterError().exitOverride();
-  for (const register of await loadCommands()) register(program);
+  // The program's own options take no values, so the first word that is not an option names the command.
+  const command = argv.slice(2).find((a) => !a.startsWith('-'));
+  for (const register of await loadCommands(command)) register(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -2,15 +2,8 @@ import type { Command } from 'commander';
 import { UsageError } from './errors.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { DEMO_DATASET, configHash, loadConfig, planPool, deepMerge, parseConfig, setPath, type SearchConfig } from '../search/config.js';
-import { runSearch, SearchInterrupted } from '../search/evolution.js';
-import { Journal } from '../search/journal.js';
-import { Progress } from '../search/progress.js';
-import { writeReport } from '../search/report.js';
-import { runStage } from '../search/stages/index.js';
-import { InProcessTransport, type StageTransport } from '../search/transport/index.js';
-import { ProcessPool } from '../search/transport/pool.js';
-import { openQueueForSearch } from './worker.js';
+import type { SearchConfig } from '../search/config.js';
+import type { StageTransport } from '../search/transport/index.js';
 
 interface SearchFlags {
   config?: string;
@@ -83,10 +76,12 @@ function overridesOf(f: SearchFlags): Record<string, unknown> {
   };
 }
 
-function resolveConfig(f: SearchFlags): SearchConfig {
+async function resolveConfig(f: SearchFlags): Promise<SearchConfig> {
+  const { deepMerge, loadConfig, parseConfig, setPath } = await import('../search/config.js');
   if (f.resume && !f.config && !f.demo) {
     // Resume with the journal's own config (flags still override, and are checked against it).
     let stored: string | null = null;
+    const { Journal } = await import('../search/journal.js');
     if (Journal.exists(f.out)) {
       const j = Journal.open(f.out, { readonly: true });
       stored = j.getMeta('config');
@@ -102,24 +97,37 @@ function resolveConfig(f: SearchFlags): SearchConfig {
 
 /** Writes the demo's mnist-det dataset when a detector task of the config needs it and it is missing. */
 async function ensureDemoData(cfg: SearchConfig): Promise<void> {
+  const { DEMO_DATASET } = await import('../search/config.js');
   const dirs = new Set([cfg.proxy.task, cfg.final.task, cfg.mos.level2.task].filter((t) => t.kind === 'detector').map((t) => t.dataDir));
   for (const dir of dirs) {
     if (existsSync(join(dir, 'train', 'annotations.json')) && existsSync(join(dir, 'val', 'annotations.json'))) continue;
-    const { makeDataset } = await import('../data/index.js');
+    const { makeDataset } = await import('../data/make.js');
     process.stderr.write(`demo: writing a ${DEMO_DATASET.kind} dataset (${DEMO_DATASET.images} images, ${DEMO_DATASET.size} px) to ${dir}\n`);
     await makeDataset(DEMO_DATASET.kind, { ...DEMO_DATASET, out: dir });
   }
 }
 
+/** Where stage evaluations run: the Redis queue, this process, or the local process pool. */
+async function openTransport(queue: string | undefined, plan: { workers: number; threads: number }, runTag: string): Promise<StageTransport> {
+  if (queue) return (await import('./worker.js')).openQueueForSearch(queue, runTag);
+  if (plan.workers === 0) {
+    const [{ InProcessTransport }, { runStage }] = await Promise.all([import('../search/transport/index.js'), import('../search/stages/index.js')]);
+    return new InProcessTransport(runStage);
+  }
+  const { ProcessPool } = await import('../search/transport/pool.js');
+  return new ProcessPool({ workers: plan.workers, threadsPerWorker: plan.threads });
+}
+
 async function search(f: SearchFlags): Promise<void> {
-  const cfg = resolveConfig(f);
+  const cfg = await resolveConfig(f);
   if (f.demo) await ensureDemoData(cfg);
-  const plan = planPool(cfg);
-  const transport: StageTransport = f.queue
-    ? await openQueueForSearch(f.queue, configHash(cfg))
-    : plan.workers === 0
-      ? new InProcessTransport(runStage)
-      : new ProcessPool({ workers: plan.workers, threadsPerWorker: plan.threads });
+  const [{ configHash, planPool }, { runSearch, SearchInterrupted }, { Progress }, { writeReport }] = await Promise.all([
+    import('../search/config.js'),
+    import('../search/evolution.js'),
+    import('../search/progress.js'),
+    import('../search/report.js'),
+  ]);
+  const transport = await openTransport(f.queue, planPool(cfg), configHash(cfg));
   const progress = new Progress({ json: !!f.jsonLog, generations: cfg.evolution.generations });
   const ac = new AbortController();
   const onSignal = () => {

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { testDetector } from '../detect/index.js';
 import { UsageError } from './errors.js';
 import { selectBackend } from './train.js';
 
@@ -18,6 +17,7 @@ export function register(program: Command): void {
     .option('--backend <name>', 'tensor backend: torch (default) or cpu')
     .action(async (f: { checkpoint: string; data: string; out?: string; batch?: number; backend?: string }) => {
       await selectBackend(f.backend);
+      const { testDetector } = await import('../detect/index.js');
       const r = await testDetector({ checkpoint: f.checkpoint, data: f.data, batch: f.batch, out: f.out });
       const m = r.metrics;
       process.stdout.write(

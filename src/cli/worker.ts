@@ -1,19 +1,11 @@
 import { cpus } from 'node:os';
 import type { Command } from 'commander';
-import { Queue } from 'bullmq';
 import { UsageError } from './errors.js';
-import {
-  DEFAULT_QUEUE,
-  KEY_PREFIX,
-  probeRedis,
-  redisOptions,
-  QueueTransport,
-  QueueUrlError,
-  QueueUnavailableError,
-  QueueWorker,
-  parseQueueUrl,
-  queueStatus,
-} from '../queue/index.js';
+import { DEFAULT_QUEUE } from '../queue/names.js';
+import type { QueueTransport } from '../queue/index.js';
+
+/** The queue layer loads BullMQ and ioredis: imported when a command uses it, not for --help. */
+const queueLib = () => import('../queue/index.js');
 
 interface WorkerFlags {
   queue: string;
@@ -89,11 +81,13 @@ export function register(program: Command): void {
 }
 
 async function worker(f: WorkerFlags): Promise<void> {
+  const { KEY_PREFIX, QueueWorker, parseQueueUrl, probeRedis, queueStatus, redisOptions } = await queueLib();
   const addr = parseQueueUrl(f.queue);
   if (f.queueName.includes(':') || f.queueName === '')
     throw new UsageError(`--queue-name '${f.queueName}' must be non-empty and without ':'`);
   if (f.status || f.drain) {
     await probeRedis(addr);
+    const { Queue } = await import('bullmq');
     const queue = new Queue(f.queueName, { connection: redisOptions(addr), prefix: KEY_PREFIX });
     try {
       if (f.drain) {
@@ -168,6 +162,7 @@ export async function openQueueForSearch(url: string, runTag: string): Promise<Q
   const wait = process.env.CSE_QUEUE_UNAVAILABLE_SECONDS ? Number(process.env.CSE_QUEUE_UNAVAILABLE_SECONDS) : 60;
   if (!Number.isFinite(wait) || wait <= 0)
     throw new UsageError(`CSE_QUEUE_UNAVAILABLE_SECONDS must be a positive number, got '${process.env.CSE_QUEUE_UNAVAILABLE_SECONDS}'`);
+  const { QueueTransport, QueueUnavailableError, QueueUrlError } = await queueLib();
   try {
     return await QueueTransport.open({
       url,
