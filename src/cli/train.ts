@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
-import { tf } from '../tf.js';
-import { getNumThreads, setNumThreads, useTorchBackend } from '../backend/index.js';
-import { DETECTORS, MODEL_PRESETS, trainDetector, type TrainProgress } from '../detect/index.js';
+import { createRequire } from 'node:module';
+import { DETECTORS, MODEL_PRESETS } from '../detect/kinds.js';
+import type { TrainProgress } from '../detect/index.js';
 import { formatDuration } from '../util/progress.js';
 import { UsageError } from './errors.js';
 
@@ -17,6 +16,7 @@ function num(name: string, integer: boolean) {
 
 /** Selects the tensor backend: 'torch' (default) or tfjs's 'cpu' (slow; for machines without the addon). */
 export async function selectBackend(name: string | undefined, threads?: number): Promise<void> {
+  const [{ tf }, { setNumThreads, useTorchBackend }] = await Promise.all([import('../tf.js'), import('../backend/index.js')]);
   if (!name || name === 'torch') {
     await useTorchBackend();
     if (threads) setNumThreads(threads);
@@ -34,6 +34,8 @@ export function readConfigFile(path: string): Record<string, unknown> {
     throw new UsageError(`cannot read --config ${path}: ${(e as Error).message}`);
   }
   try {
+    // yaml is required here, not imported at the top: --help does not need it.
+    const parseYaml = (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse;
     const v = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('expected a mapping of settings');
     return v as Record<string, unknown>;
@@ -136,6 +138,8 @@ export function register(program: Command): void {
       for (const [k, v] of Object.entries(flagValues)) if (v !== undefined) config[k] = v;
       if (!config.detector) throw new UsageError(`--detector is required (${DETECTORS.join(' | ')})`);
       if (!config.data) throw new UsageError('--data is required');
+      // tfjs, the addon and the detectors load here, not for --help.
+      const [{ tf }, { getNumThreads }, { trainDetector }] = await Promise.all([import('../tf.js'), import('../backend/index.js'), import('../detect/index.js')]);
       await selectBackend(f.backend, f.threads);
       const tty = Boolean(process.stderr.isTTY);
       process.stderr.write(`backend ${tf.getBackend()}${tf.getBackend() === 'torch' ? `, ${getNumThreads()} threads` : ''}\n`);
