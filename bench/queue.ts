@@ -13,10 +13,10 @@
  *   npm run bench:queue [-- --jobs 200 --sleep-ms 100 --per-worker 20]
  */
 import { cpus } from 'node:os';
-import { QueueTransport } from '../src/dist/index.js';
+import { QueueTransport } from '../src/queue/index.js';
 import { ProcessPool } from '../src/search/transport/pool.js';
 import type { StageTask } from '../src/search/types.js';
-import { RedisServer, STAND_IN, exited, killAll, startWorker, workerReady } from '../test/dist/helpers.js';
+import { RedisServer, STAND_IN, exited, killAll, startWorker, workerReady } from '../test/queue/helpers.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, dflt: number) => {

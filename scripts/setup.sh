@@ -49,5 +49,6 @@ if [ ! -f "$addon" ] || [ native/torch_addon.cc -nt "$addon" ] || [ binding.gyp 
   echo "$want" >"$stamp"
 fi
 
-# Plain-JS build of src/ for the package exports (esbuild, under a second).
+# Plain-JS build of src/ (esbuild, about a second): what bin/cse-autoloss.js runs, and the
+# package exports. The tests spawn the CLI, so they run this build.
 node scripts/build.mjs >/dev/null

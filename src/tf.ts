@@ -6,6 +6,13 @@
  * bundle: tfjs keeps its engine, kernel and gradient registries and Tensor class in globals, so the
  * bundle's registrations reach the same engine. Import tfjs as `import { tf } from '<src>/tf.js'`
  * (or import this module once for its side effect before using `@tensorflow/tfjs-core`).
+ *
+ * The bundle goes to dist/ (beside the compiled sources, and into the npm package: esbuild is a
+ * development dependency); scripts/build.mjs makes it by importing this module once.
+ *
+ * Production mode: tfjs's log lines are off (e.g. tfjs-backend-cpu's "looks like you are running
+ * TensorFlow.js in Node.js" banner). In tfjs-core 4.x the PROD flag gates only its console
+ * warnings (log.ts, environment.ts); it changes no computation.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
@@ -29,7 +36,7 @@ function loadExtras(): void {
   const g = globalThis as { __cseTfjsExtras?: boolean };
   if (g.__cseTfjsExtras) return;
   const root = packageRoot();
-  const out = join(root, 'build', `tfjs-extras-${tf.version_core}.cjs`);
+  const out = join(root, 'dist', `tfjs-extras-${tf.version_core}.cjs`);
   if (!existsSync(out)) {
     const core = dirname(require.resolve('@tensorflow/tfjs-core/package.json'));
     mkdirSync(dirname(out), { recursive: true });
@@ -52,6 +59,7 @@ function loadExtras(): void {
   g.__cseTfjsExtras = true;
 }
 
+tf.enableProdMode();
 loadExtras();
 
 export { tf };

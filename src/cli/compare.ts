@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { UsageError } from './errors.js';
-import { JournalError } from '../search/journal.js';
-import { compareRuns, formatComparison } from '../search/compare.js';
 
 export function register(program: Command): void {
   program
@@ -10,13 +7,9 @@ export function register(program: Command): void {
     .argument('<run-a>', 'first run folder')
     .argument('<run-b>', 'second run folder')
     .option('--json', 'print the comparison as JSON')
-    .action((a: string, b: string, flags: { json?: boolean }) => {
-      try {
-        const c = compareRuns(a, b);
-        process.stdout.write((flags.json ? JSON.stringify(c, null, 1) : formatComparison(c)) + '\n');
-      } catch (e) {
-        if (e instanceof JournalError) throw new UsageError(e.message);
-        throw e;
-      }
+    .action(async (a: string, b: string, flags: { json?: boolean }) => {
+      const { compareRuns, formatComparison } = await import('../search/compare.js');
+      const c = compareRuns(a, b);
+      process.stdout.write((flags.json ? JSON.stringify(c, null, 1) : formatComparison(c)) + '\n');
     });
 }

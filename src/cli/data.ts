@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { UsageError } from './errors.js';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataError, decodeProblems, formatDatasetInfo, inspectCoco, makeDataset, summarizeDataset, trainingProblems, type DatasetKind } from '../data/index.js';
+import type { DatasetKind } from '../data/make.js';
 import { ProgressBar } from '../util/progress.js';
 
 function int(name: string, v: string, min: number): number {
@@ -22,6 +22,7 @@ export function register(program: Command): void {
     .option('--json', 'print the summary as JSON')
     .action(async (dir: string, flags: { boxPolicy: string; json?: boolean }) => {
       if (flags.boxPolicy !== 'clip' && flags.boxPolicy !== 'reject') throw new UsageError(`--box-policy must be clip or reject, got ${flags.boxPolicy}`);
+      const [{ inspectCoco }, { decodeProblems, formatDatasetInfo, summarizeDataset, trainingProblems }] = await Promise.all([import('../data/coco.js'), import('../data/info.js')]);
       const r = await inspectCoco(dir, { boxPolicy: flags.boxPolicy });
       if (r.dataset) {
         // What training would refuse: every image decoded, and the checks train makes first.
@@ -72,16 +73,12 @@ export function register(program: Command): void {
         out: flags.out,
         valFraction,
       };
-      try {
-        // --force: no stale images of an earlier dataset stay behind.
-        if (present.length) for (const split of ['train', 'val']) rmSync(join(flags.out, split), { recursive: true, force: true });
-        const s = await makeDataset(flags.kind as DatasetKind, opts);
-        process.stdout.write(
-          `wrote ${flags.kind} to ${flags.out}: train ${s.train.images} images / ${s.train.annotations} boxes, val ${s.val.images} images / ${s.val.annotations} boxes\n`,
-        );
-      } catch (e) {
-        if (e instanceof RangeError || e instanceof DataError) throw new UsageError(e.message);
-        throw e;
-      }
+      const { makeDataset } = await import('../data/make.js');
+      // --force: no stale images of an earlier dataset stay behind.
+      if (present.length) for (const split of ['train', 'val']) rmSync(join(flags.out, split), { recursive: true, force: true });
+      const s = await makeDataset(flags.kind as DatasetKind, opts);
+      process.stdout.write(
+        `wrote ${flags.kind} to ${flags.out}: train ${s.train.images} images / ${s.train.annotations} boxes, val ${s.val.images} images / ${s.val.annotations} boxes\n`,
+      );
     });
 }

@@ -1,9 +1,5 @@
 import type { Command } from 'commander';
-import { tf } from '../tf.js';
-import { getNumThreads, setNumThreads, useTorchBackend } from '../backend/index.js';
-import { DEFAULT_SMALLNET, makeSmallNet, syntheticBatch } from '../demo/smallnet.js';
-import { ProgressBar } from '../util/progress.js';
-import { Rng } from '../util/rng.js';
+import { DEFAULT_SMALLNET } from '../demo/config.js';
 import { UsageError } from './errors.js';
 
 function positiveInt(name: string) {
@@ -24,6 +20,14 @@ export function register(program: Command): void {
     .option('--threads <n>', 'libtorch intra-op threads (default: CSE_THREADS or all cores)', positiveInt('threads'))
     .option('--seed <n>', 'random seed', positiveInt('seed'), 1)
     .action(async (opts: { steps: number; batch: number; size: number; threads?: number; seed: number }) => {
+      const [{ tf }, { getNumThreads, setNumThreads, useTorchBackend }, { makeSmallNet, syntheticBatch }, { ProgressBar }, { Rng }] =
+        await Promise.all([
+          import('../tf.js'),
+          import('../backend/index.js'),
+          import('../demo/smallnet.js'),
+          import('../util/progress.js'),
+          import('../util/rng.js'),
+        ]);
       await useTorchBackend();
       if (opts.threads) setNumThreads(opts.threads);
       const cfg = { ...DEFAULT_SMALLNET, batch: opts.batch, size: opts.size, seed: opts.seed };

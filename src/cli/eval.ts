@@ -1,8 +1,4 @@
 import type { Command } from 'commander';
-import { UsageError } from './errors.js';
-import { DataError } from '../data/errors.js';
-import { readJsonFile } from '../data/json.js';
-import { evaluateCoco, formatSummary, validateDetections, validateGroundTruth, writePrPlots, METRIC_KEYS } from '../eval/index.js';
 
 interface EvalFlags {
   gt: string;
@@ -24,16 +20,13 @@ export function register(program: Command): void {
     .option('--plots <dir>', 'write precision-recall plots (SVG) to this folder')
     .option('--drop-unknown', 'drop detections whose image or category is not in the ground truth (counted) instead of failing')
     .action(async (flags: EvalFlags) => {
-      try {
-        await runEval(flags);
-      } catch (e) {
-        if (e instanceof DataError) throw new UsageError(e.message);
-        throw e;
-      }
+      await runEval(flags);
     });
 }
 
 async function runEval(flags: EvalFlags): Promise<void> {
+  const [{ readJsonFile }, { evaluateCoco, formatSummary, validateDetections, validateGroundTruth, writePrPlots, METRIC_KEYS }] =
+    await Promise.all([import('../data/json.js'), import('../eval/index.js')]);
   const gt = validateGroundTruth(await readJsonFile(flags.gt), flags.gt);
   const check = validateDetections(await readJsonFile(flags.dt), flags.dt, gt, { dropUnknown: flags.dropUnknown });
   const dropped = check.droppedUnknownImage + check.droppedUnknownCategory;

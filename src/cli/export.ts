@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
 import { UsageError } from './errors.js';
-import { exportTarget, writeExport } from './export_output.js';
-import { Journal, JournalError } from '../search/journal.js';
-import { buildReport } from '../search/report.js';
 
 interface ExportFlags {
   run: string;
@@ -21,17 +18,12 @@ export function register(program: Command): void {
     .option('--id <gen:idx>', 'any candidate of the run by its id (as the dashboard shows it) instead of --rank')
     .option('--to <target>', 'export target (pytorch)', 'pytorch')
     .option('--out <file>', 'write here instead of stdout')
-    .action((f: ExportFlags) => {
+    .action(async (f: ExportFlags) => {
+      const [{ exportTarget, writeExport }, { Journal }, { buildReport }] = await Promise.all([import('./export_output.js'), import('../search/journal.js'), import('../search/report.js')]);
       const to = exportTarget(f.to);
       const rank = Number(f.rank);
       if (!Number.isInteger(rank) || rank < 1) throw new UsageError(`--rank must be a positive integer, got '${f.rank}'`);
-      let data;
-      try {
-        data = buildReport(f.run);
-      } catch (e) {
-        if (e instanceof JournalError) throw new UsageError(e.message);
-        throw e;
-      }
+      const data = buildReport(f.run);
       let h: { loss: string; fitness: number | null } | undefined = data.hallOfFame[rank - 1];
       let source = `${f.run} rank ${rank}`;
       if (f.id !== undefined) {

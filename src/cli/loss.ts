@@ -1,29 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { UsageError } from './errors.js';
-import { exportTarget, writeExport } from './export_output.js';
-import {
-  LossModeError,
-  LossSyntaxError,
-  MODES,
-  MODE_VARS,
-  PRESETS,
-  compileFast,
-  convergenceChecks,
-  printInfix,
-  printLatex,
-  printOfficial,
-  printSvg,
-  resolveLoss,
-  runFast,
-  simplify,
-  variablesOf,
-  type Expr,
-  type Mode,
-  type ResolvedLoss,
-} from '../loss/index.js';
+import type { Expr, Mode, ResolvedLoss } from '../loss/index.js';
 
-function parseMode(mode: string | undefined, expr: string): Mode {
+/** The loss library loads tfjs: it is imported when a subcommand runs, not for --help. */
+const lossLib = () => import('../loss/index.js');
+
+async function parseMode(mode: string | undefined, expr: string): Promise<Mode> {
+  const { MODES, PRESETS } = await lossLib();
   if (mode === undefined) {
     const p = Object.prototype.hasOwnProperty.call(PRESETS, expr.trim()) ? PRESETS[expr.trim()] : undefined;
     if (p) return p.mode;
@@ -33,17 +17,19 @@ function parseMode(mode: string | undefined, expr: string): Mode {
   return mode as Mode;
 }
 
-function resolve(mode: Mode, spec: string): ResolvedLoss {
+async function resolve(mode: Mode, spec: string): Promise<ResolvedLoss> {
+  const { LossSyntaxError, resolveLoss } = await lossLib();
   try {
     return resolveLoss(mode, spec);
   } catch (e) {
+    // The message gains the mode; every other error goes to the CLI's handler as it is.
     if (e instanceof LossSyntaxError) throw new UsageError(`invalid ${mode} expression: ${e.message}`);
-    if (e instanceof LossModeError) throw new UsageError(e.message);
     throw e;
   }
 }
 
-function exprOrFail(r: ResolvedLoss, what: string): Expr {
+async function exprOrFail(r: ResolvedLoss, what: string): Promise<Expr> {
+  const { PRESETS } = await lossLib();
   if (!r.expr) throw new UsageError(`'${r.text}' is a fixed baseline (${PRESETS[r.text]?.description}); it has no expression to ${what}`);
   return r.expr;
 }
@@ -60,7 +46,8 @@ function nested(buf: Float64Array, n: number, k: number, shape: 'M' | 'V' | 'S')
 }
 
 /** Reads the inputs of a mode from JSON: cls/bcls [N][K] arrays, reg [N] arrays. */
-function readInputs(file: string, mode: Mode, used: Set<string>): { n: number; k: number; inputs: Record<string, Float64Array> } {
+async function readInputs(file: string, mode: Mode, used: Set<string>): Promise<{ n: number; k: number; inputs: Record<string, Float64Array> }> {
+  const { MODE_VARS } = await lossLib();
   let data: unknown;
   try {
     data = JSON.parse(readFileSync(file, 'utf8'));
@@ -124,10 +111,11 @@ export function register(program: Command): void {
     .requiredOption('--expr <expr>', 'expression in the paper format, or a preset name')
     .requiredOption('--input <file>', 'JSON object of the mode inputs: cls/bcls [N][K] arrays, reg [N] arrays')
     .option('--grad', 'also print the gradient of sum(value) with respect to each input')
-    .action((flags: { mode?: string; expr: string; input: string; grad?: boolean }) => {
-      const mode = parseMode(flags.mode, flags.expr);
-      const e = exprOrFail(resolve(mode, flags.expr), 'evaluate');
-      const { n, k, inputs } = readInputs(flags.input, mode, variablesOf(e));
+    .action(async (flags: { mode?: string; expr: string; input: string; grad?: boolean }) => {
+      const { MODE_VARS, compileFast, runFast, variablesOf } = await lossLib();
+      const mode = await parseMode(flags.mode, flags.expr);
+      const e = await exprOrFail(await resolve(mode, flags.expr), 'evaluate');
+      const { n, k, inputs } = await readInputs(flags.input, mode, variablesOf(e));
       const prog = compileFast(mode, e);
       const run = runFast(prog, inputs, n, k, { grad: !!flags.grad });
       const out: Record<string, unknown> = { value: nested(run.value, n, k, prog.shape) };
@@ -146,9 +134,10 @@ export function register(program: Command): void {
     .option('--mode <mode>', 'cls, bcls or reg')
     .requiredOption('--expr <expr>', 'expression or preset name')
     .option('--json', 'print {"pass", "failed", "details"} as JSON')
-    .action((flags: { mode?: string; expr: string; json?: boolean }) => {
-      const mode = parseMode(flags.mode, flags.expr);
-      const e = exprOrFail(resolve(mode, flags.expr), 'check');
+    .action(async (flags: { mode?: string; expr: string; json?: boolean }) => {
+      const { convergenceChecks, printOfficial } = await lossLib();
+      const mode = await parseMode(flags.mode, flags.expr);
+      const e = await exprOrFail(await resolve(mode, flags.expr), 'check');
       const r = convergenceChecks(mode, e);
       if (flags.json) {
         process.stdout.write(JSON.stringify(r) + '\n');
@@ -167,10 +156,11 @@ export function register(program: Command): void {
     .option('--mode <mode>', 'cls, bcls or reg')
     .requiredOption('--expr <expr>', 'expression or preset name')
     .option('--format <format>', 'official, infix, latex or svg', 'official')
-    .action((flags: { mode?: string; expr: string; format: string }) => {
-      const mode = parseMode(flags.mode, flags.expr);
-      const r = resolve(mode, flags.expr);
-      const e = exprOrFail(r, 'show');
+    .action(async (flags: { mode?: string; expr: string; format: string }) => {
+      const { printInfix, printLatex, printOfficial, printSvg } = await lossLib();
+      const mode = await parseMode(flags.mode, flags.expr);
+      const r = await resolve(mode, flags.expr);
+      const e = await exprOrFail(r, 'show');
       let s: string;
       switch (flags.format) {
         case 'official':
@@ -196,9 +186,10 @@ export function register(program: Command): void {
     .description('algebraic simplification (same values); prints the simplified expression')
     .option('--mode <mode>', 'cls, bcls or reg')
     .requiredOption('--expr <expr>', 'expression or preset name')
-    .action((flags: { mode?: string; expr: string }) => {
-      const mode = parseMode(flags.mode, flags.expr);
-      const e = exprOrFail(resolve(mode, flags.expr), 'simplify');
+    .action(async (flags: { mode?: string; expr: string }) => {
+      const { printOfficial, simplify } = await lossLib();
+      const mode = await parseMode(flags.mode, flags.expr);
+      const e = await exprOrFail(await resolve(mode, flags.expr), 'simplify');
       process.stdout.write(printOfficial(simplify(mode, e)) + '\n');
     });
 
@@ -209,11 +200,12 @@ export function register(program: Command): void {
     .requiredOption('--expr <expr>', 'expression or preset name')
     .option('--to <target>', 'export target (pytorch)', 'pytorch')
     .option('--out <file>', 'write here instead of stdout')
-    .action((flags: { mode?: string; expr: string; to: string; out?: string }) => {
+    .action(async (flags: { mode?: string; expr: string; to: string; out?: string }) => {
+      const [{ exportTarget, writeExport }, { printOfficial }] = await Promise.all([import('./export_output.js'), lossLib()]);
       const to = exportTarget(flags.to);
-      const mode = parseMode(flags.mode, flags.expr);
-      const r = resolve(mode, flags.expr);
-      const e = exprOrFail(r, 'export');
+      const mode = await parseMode(flags.mode, flags.expr);
+      const r = await resolve(mode, flags.expr);
+      const e = await exprOrFail(r, 'export');
       writeExport(to, mode, printOfficial(e), r.preset ? { preset: r.preset } : {}, flags.out);
     });
 
@@ -221,7 +213,8 @@ export function register(program: Command): void {
     .command('list')
     .description('list the named presets (baselines and the published CSE-Autoloss strings)')
     .option('--json', 'print as JSON')
-    .action((flags: { json?: boolean }) => {
+    .action(async (flags: { json?: boolean }) => {
+      const { PRESETS } = await lossLib();
       if (flags.json) {
         process.stdout.write(JSON.stringify(PRESETS) + '\n');
         return;

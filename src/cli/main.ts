@@ -1,10 +1,20 @@
 import { Command, CommanderError } from 'commander';
-import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadCommands } from './commands.js';
-import { UsageError } from './errors.js';
+import { handleError, UsageError } from './errors.js';
 
-const require = createRequire(import.meta.url);
-const pkg = require('../../package.json') as { version: string; description: string };
+/** The package's package.json: the nearest one above this file (src/cli/ or dist/src/cli/). */
+function packageInfo(): { version: string; description: string } {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('cse-autoloss: package.json not found');
+    dir = up;
+  }
+  return JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string; description: string };
+}
 
 /** CSE_THREADS, when set, must be a positive integer (libtorch would silently ignore anything else). */
 export function checkThreadsEnv(v: string | undefined): void {
@@ -13,37 +23,24 @@ export function checkThreadsEnv(v: string | undefined): void {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  const pkg = packageInfo();
   const program = new Command();
-  program
-    .name('cse-autoloss')
-    .description(pkg.description)
-    .version(pkg.version)
-    .showHelpAfterError()
-    .exitOverride();
-  for (const register of await loadCommands()) register(program);
+  program.name('cse-autoloss').description(pkg.description).version(pkg.version).showHelpAfterError().exitOverride();
+  // The program's own options take no values, so the first word that is not an option names the command.
+  const command = argv.slice(2).find((a) => !a.startsWith('-'));
+  for (const register of await loadCommands(command)) register(program);
   try {
     checkThreadsEnv(process.env.CSE_THREADS);
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      // --help and --version are "errors" to commander with exit code 0.
-      return err.exitCode === 0 ? 0 : 2;
-    }
-    if (err instanceof UsageError) {
-      process.stderr.write(`error: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
+    // --help and --version are "errors" to commander with exit code 0; it printed the rest.
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    return handleError(err);
   }
 }
 
 main(process.argv).then(
   (code) => process.exit(code),
-  (err: unknown) => {
-    const e = err as Error;
-    process.stderr.write(`error: ${e?.message ?? String(err)}\n`);
-    if (process.env.CSE_DEBUG) process.stderr.write(`${e?.stack ?? ''}\n`);
-    process.exit(1);
-  },
+  async (err: unknown) => process.exit(await handleError(err)),
 );

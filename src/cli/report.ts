@@ -1,7 +1,4 @@
 import type { Command } from 'commander';
-import { UsageError } from './errors.js';
-import { JournalError } from '../search/journal.js';
-import { writeReport } from '../search/report.js';
 
 export function register(program: Command): void {
   program
@@ -9,14 +6,10 @@ export function register(program: Command): void {
     .description('write report.json and report.html (inline SVG plots) of a search run from its journal')
     .argument('<run-dir>', 'run folder of `cse-autoloss search`')
     .option('--json', 'also print the report data on stdout')
-    .action((runDir: string, flags: { json?: boolean }) => {
-      try {
-        const r = writeReport(runDir);
-        if (flags.json) process.stdout.write(JSON.stringify(r.data, null, 1) + '\n');
-        else process.stdout.write(`wrote ${r.html} and ${r.json}\n`);
-      } catch (e) {
-        if (e instanceof JournalError) throw new UsageError(e.message);
-        throw e;
-      }
+    .action(async (runDir: string, flags: { json?: boolean }) => {
+      const { writeReport } = await import('../search/report.js');
+      const r = writeReport(runDir);
+      if (flags.json) process.stdout.write(JSON.stringify(r.data, null, 1) + '\n');
+      else process.stdout.write(`wrote ${r.html} and ${r.json}\n`);
     });
 }

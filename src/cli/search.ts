@@ -2,17 +2,9 @@ import type { Command } from 'commander';
 import { UsageError } from './errors.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { ConfigError, DEMO_DATASET, configHash, loadConfig, planPool, deepMerge, parseConfig, setPath, type SearchConfig } from '../search/config.js';
-import { runSearch, SearchError, SearchInterrupted, StageEnvironmentError } from '../search/evolution.js';
-import { Journal, JournalError, JournalFullError } from '../search/journal.js';
-import { RunLockedError } from '../util/runlock.js';
-import { Progress } from '../search/progress.js';
-import { writeReport } from '../search/report.js';
-import { runStage } from '../search/stages/index.js';
-import { InProcessTransport, type StageTransport } from '../search/transport/index.js';
-import { ProcessPool } from '../search/transport/pool.js';
-import { openQueueForSearch } from './worker.js';
-import { serveBeside, untilSignal } from './serve.js';
+import type { ConfigError, SearchConfig } from '../search/config.js';
+import type { StageTransport } from '../search/transport/index.js';
+import { UserError } from '../util/errors.js';
 
 interface SearchFlags {
   config?: string;
@@ -66,6 +58,7 @@ export function register(program: Command): void {
     .option('--no-report', 'do not write report.json / report.html at the end')
     .option('--serve [port]', 'also serve the live dashboard of this run on 127.0.0.1 (default port 8080; kept up after the search until Ctrl-C)')
     .action(async (flags: SearchFlags) => {
+      const { serveBeside, untilSignal } = await import('./serve.js');
       const srv = flags.serve !== undefined ? await serveBeside(flags.out, flags.serve) : null;
       let done = false;
       try {
@@ -74,8 +67,8 @@ export function register(program: Command): void {
       } catch (e) {
         // --json-log: an error that ends the command is an event on stdout too (the CLI prints it on stderr).
         if (flags.jsonLog) {
-          const usage = e instanceof UsageError;
-          process.stdout.write(JSON.stringify({ t: null, type: 'error', kind: usage ? 'usage' : 'internal', message: (e as Error)?.message ?? String(e), exitCode: usage ? 2 : 1 }) + '\n');
+          const code = e instanceof UserError ? e.exitCode : 1;
+          process.stdout.write(JSON.stringify({ t: null, type: 'error', kind: code === 2 ? 'usage' : 'internal', message: (e as Error)?.message ?? String(e), exitCode: code }) + '\n');
         }
         throw e;
       } finally {
@@ -132,11 +125,13 @@ function withFlags(e: ConfigError, f: SearchFlags): string {
     .join('\n');
 }
 
-function resolveConfig(f: SearchFlags): SearchConfig {
+async function resolveConfig(f: SearchFlags): Promise<SearchConfig> {
+  const { ConfigError, deepMerge, loadConfig, parseConfig, setPath } = await import('../search/config.js');
   try {
     if (f.resume && !f.config && !f.demo) {
       // Resume with the journal's own config (flags still override, and are checked against it).
       let stored: string | null = null;
+      const { Journal } = await import('../search/journal.js');
       if (Journal.exists(f.out)) {
         const j = Journal.open(f.out, { readonly: true });
         stored = j.getMeta('config');
@@ -150,7 +145,6 @@ function resolveConfig(f: SearchFlags): SearchConfig {
     return loadConfig({ file: f.config, demo: f.demo, overrides: overridesOf(f) });
   } catch (e) {
     if (e instanceof ConfigError) throw new UsageError(withFlags(e, f));
-    if (e instanceof JournalError) throw new UsageError(e.message);
     throw e;
   }
 }
@@ -160,21 +154,34 @@ async function ensureDemoData(cfg: SearchConfig): Promise<void> {
   const dirs = new Set([cfg.proxy.task, cfg.final.task, cfg.mos.level2.task].filter((t) => t.kind === 'detector').map((t) => t.dataDir));
   for (const dir of dirs) {
     if (existsSync(join(dir, 'train', 'annotations.json')) && existsSync(join(dir, 'val', 'annotations.json'))) continue;
-    const { makeDataset } = await import('../data/index.js');
+    const [{ DEMO_DATASET }, { makeDataset }] = await Promise.all([import('../search/config.js'), import('../data/make.js')]);
     process.stderr.write(`demo: writing a ${DEMO_DATASET.kind} dataset (${DEMO_DATASET.images} images, ${DEMO_DATASET.size} px) to ${dir}\n`);
     await makeDataset(DEMO_DATASET.kind, { ...DEMO_DATASET, out: dir });
   }
 }
 
+/** Where stage evaluations run: the Redis queue, this process, or the local process pool. */
+async function openTransport(queue: string | undefined, plan: { workers: number; threads: number }, runTag: string): Promise<StageTransport> {
+  if (queue) return (await import('./worker.js')).openQueueForSearch(queue, runTag);
+  if (plan.workers === 0) {
+    const [{ InProcessTransport }, { runStage }] = await Promise.all([import('../search/transport/index.js'), import('../search/stages/index.js')]);
+    return new InProcessTransport(runStage);
+  }
+  const { ProcessPool } = await import('../search/transport/pool.js');
+  return new ProcessPool({ workers: plan.workers, threadsPerWorker: plan.threads });
+}
+
 async function search(f: SearchFlags): Promise<void> {
-  const cfg = resolveConfig(f);
+  const cfg = await resolveConfig(f);
   if (f.demo) await ensureDemoData(cfg);
-  const plan = planPool(cfg);
-  const transport: StageTransport = f.queue
-    ? await openQueueForSearch(f.queue, configHash(cfg))
-    : plan.workers === 0
-      ? new InProcessTransport(runStage)
-      : new ProcessPool({ workers: plan.workers, threadsPerWorker: plan.threads });
+  const [{ configHash, planPool }, { runSearch, SearchInterrupted, StageEnvironmentError }, { JournalFullError }, { Progress }, { writeReport }] = await Promise.all([
+    import('../search/config.js'),
+    import('../search/evolution.js'),
+    import('../search/journal.js'),
+    import('../search/progress.js'),
+    import('../search/report.js'),
+  ]);
+  const transport = await openTransport(f.queue, planPool(cfg), configHash(cfg));
   const progress = new Progress({ json: !!f.jsonLog, generations: cfg.evolution.generations });
   const ac = new AbortController();
   const resumeHint = `cse-autoloss search --out ${f.out} --resume`;
@@ -207,8 +214,7 @@ async function search(f: SearchFlags): Promise<void> {
       process.exitCode = 1;
       return;
     }
-    if (e instanceof SearchError || e instanceof JournalError || e instanceof RunLockedError || e instanceof ConfigError) throw new UsageError(e.message);
-    throw e;
+    throw e; // the CLI's handler maps user errors (SearchError, JournalError, RunLockedError, ...) to their exit codes
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

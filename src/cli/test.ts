@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { DataError } from '../data/index.js';
-import { CheckpointError, testDetector } from '../detect/index.js';
 import { UsageError } from './errors.js';
 import { selectBackend } from './train.js';
 
@@ -19,15 +17,11 @@ export function register(program: Command): void {
     .option('--backend <name>', 'tensor backend: torch (default) or cpu')
     .action(async (f: { checkpoint: string; data: string; out?: string; batch?: number; backend?: string }) => {
       await selectBackend(f.backend);
-      try {
-        const r = await testDetector({ checkpoint: f.checkpoint, data: f.data, batch: f.batch, out: f.out });
-        const m = r.metrics;
-        process.stdout.write(
-          `${r.modelConfig.detector} on ${r.images} images: AP ${m.AP.toFixed(3)}  AP50 ${m.AP50.toFixed(3)}  AP75 ${m.AP75.toFixed(3)}  APs ${m.APs.toFixed(3)}  APm ${m.APm.toFixed(3)}  APl ${m.APl.toFixed(3)}  AR1 ${m.AR1.toFixed(3)}  AR10 ${m.AR10.toFixed(3)}  AR100 ${m.AR100.toFixed(3)}\n`,
-        );
-      } catch (e) {
-        if (e instanceof DataError || e instanceof CheckpointError) throw new UsageError(e.message);
-        throw e;
-      }
+      const { testDetector } = await import('../detect/index.js');
+      const r = await testDetector({ checkpoint: f.checkpoint, data: f.data, batch: f.batch, out: f.out });
+      const m = r.metrics;
+      process.stdout.write(
+        `${r.modelConfig.detector} on ${r.images} images: AP ${m.AP.toFixed(3)}  AP50 ${m.AP50.toFixed(3)}  AP75 ${m.AP75.toFixed(3)}  APs ${m.APs.toFixed(3)}  APm ${m.APm.toFixed(3)}  APl ${m.APl.toFixed(3)}  AR1 ${m.AR1.toFixed(3)}  AR10 ${m.AR10.toFixed(3)}  AR100 ${m.AR100.toFixed(3)}\n`,
+      );
     });
 }

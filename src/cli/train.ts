@@ -1,12 +1,9 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
-import { tf } from '../tf.js';
-import { getNumThreads, setNumThreads, useTorchBackend } from '../backend/index.js';
-import { DataError } from '../data/index.js';
-import { CheckpointError, DetectConfigError, DETECTORS, MODEL_PRESETS, trainDetector, type TrainProgress } from '../detect/index.js';
+import { createRequire } from 'node:module';
+import { DETECTORS, MODEL_PRESETS } from '../detect/kinds.js';
+import type { TrainProgress } from '../detect/index.js';
 import { formatDuration } from '../util/progress.js';
-import { RunLockedError } from '../util/runlock.js';
 import { UsageError } from './errors.js';
 
 /** This process's command line with --resume added: what continues an interrupted run. */
@@ -26,6 +23,7 @@ function num(name: string, integer: boolean) {
 
 /** Selects the tensor backend: 'torch' (default) or tfjs's 'cpu' (slow; for machines without the addon). */
 export async function selectBackend(name: string | undefined, threads?: number): Promise<void> {
+  const [{ tf }, { setNumThreads, useTorchBackend }] = await Promise.all([import('../tf.js'), import('../backend/index.js')]);
   if (!name || name === 'torch') {
     await useTorchBackend();
     if (threads) setNumThreads(threads);
@@ -43,6 +41,8 @@ export function readConfigFile(path: string): Record<string, unknown> {
     throw new UsageError(`cannot read --config ${path}: ${(e as Error).message}`);
   }
   try {
+    // yaml is required here, not imported at the top: --help does not need it.
+    const parseYaml = (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse;
     const v = path.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('expected a mapping of settings');
     return v as Record<string, unknown>;
@@ -151,6 +151,8 @@ export function register(program: Command): void {
       for (const [k, v] of Object.entries(flagValues)) if (v !== undefined) config[k] = v;
       if (!config.detector) throw new UsageError(`--detector is required (${DETECTORS.join(' | ')})`);
       if (!config.data) throw new UsageError('--data is required');
+      // tfjs, the addon and the detectors load here, not for --help.
+      const [{ tf }, { getNumThreads }, { trainDetector }] = await Promise.all([import('../tf.js'), import('../backend/index.js'), import('../detect/index.js')]);
       await selectBackend(f.backend, f.threads);
       const tty = Boolean(process.stderr.isTTY);
       process.stderr.write(`backend ${tf.getBackend()}${tf.getBackend() === 'torch' ? `, ${getNumThreads()} threads` : ''}\n`);
@@ -177,9 +179,6 @@ export function register(program: Command): void {
             process.stderr.write(tty ? `\r${line}\x1b[K${p.phase === 'eval' ? '\n' : ''}` : `${line}\n`);
           },
         });
-      } catch (e) {
-        if (e instanceof DetectConfigError || e instanceof DataError || e instanceof CheckpointError || e instanceof RunLockedError) throw new UsageError(e.message);
-        throw e;
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

@@ -1,19 +1,11 @@
 import { cpus } from 'node:os';
 import type { Command } from 'commander';
-import { Queue } from 'bullmq';
 import { UsageError } from './errors.js';
-import {
-  DEFAULT_QUEUE,
-  KEY_PREFIX,
-  probeRedis,
-  redisOptions,
-  QueueTransport,
-  QueueUrlError,
-  QueueUnavailableError,
-  QueueWorker,
-  parseQueueUrl,
-  queueStatus,
-} from '../dist/index.js';
+import { DEFAULT_QUEUE } from '../queue/names.js';
+import type { QueueTransport } from '../queue/index.js';
+
+/** The queue layer loads BullMQ and ioredis: imported when a command uses it, not for --help. */
+const queueLib = () => import('../queue/index.js');
 
 interface WorkerFlags {
   queue: string;
@@ -89,17 +81,13 @@ export function register(program: Command): void {
 }
 
 async function worker(f: WorkerFlags): Promise<void> {
-  let addr;
-  try {
-    addr = parseQueueUrl(f.queue);
-  } catch (e) {
-    if (e instanceof QueueUrlError) throw new UsageError(e.message);
-    throw e;
-  }
+  const { KEY_PREFIX, QueueWorker, parseQueueUrl, probeRedis, queueStatus, redisOptions } = await queueLib();
+  const addr = parseQueueUrl(f.queue);
   if (f.queueName.includes(':') || f.queueName === '')
     throw new UsageError(`--queue-name '${f.queueName}' must be non-empty and without ':'`);
   if (f.status || f.drain) {
     await probeRedis(addr);
+    const { Queue } = await import('bullmq');
     const queue = new Queue(f.queueName, { connection: redisOptions(addr), prefix: KEY_PREFIX });
     try {
       if (f.drain) {
@@ -132,27 +120,17 @@ async function worker(f: WorkerFlags): Promise<void> {
     return;
   }
   const plan = planWorker(f.concurrency, f.threads);
-  let w: QueueWorker;
-  try {
-    w = await QueueWorker.start({
-      url: f.queue,
-      queueName: f.queueName,
-      concurrency: plan.concurrency,
-      threads: plan.threads,
-      stageModule: process.env.CSE_STAGE_MODULE || undefined,
-      lockSeconds: f.lockSeconds,
-      stalledCheckSeconds: f.stalledCheckSeconds,
-      maxStalledCount: f.maxStalled,
-      logJobs: !f.quiet,
-    });
-  } catch (e) {
-    if (e instanceof QueueUnavailableError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      process.exitCode = 1;
-      return;
-    }
-    throw e;
-  }
+  const w = await QueueWorker.start({
+    url: f.queue,
+    queueName: f.queueName,
+    concurrency: plan.concurrency,
+    threads: plan.threads,
+    stageModule: process.env.CSE_STAGE_MODULE || undefined,
+    lockSeconds: f.lockSeconds,
+    stalledCheckSeconds: f.stalledCheckSeconds,
+    maxStalledCount: f.maxStalled,
+    logJobs: !f.quiet,
+  });
   let signals = 0;
   const onSignal = () => {
     signals++;
@@ -184,6 +162,7 @@ export async function openQueueForSearch(url: string, runTag: string): Promise<Q
   const wait = process.env.CSE_QUEUE_UNAVAILABLE_SECONDS ? Number(process.env.CSE_QUEUE_UNAVAILABLE_SECONDS) : 60;
   if (!Number.isFinite(wait) || wait <= 0)
     throw new UsageError(`CSE_QUEUE_UNAVAILABLE_SECONDS must be a positive number, got '${process.env.CSE_QUEUE_UNAVAILABLE_SECONDS}'`);
+  const { QueueTransport, QueueUnavailableError, QueueUrlError } = await queueLib();
   try {
     return await QueueTransport.open({
       url,

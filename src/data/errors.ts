@@ -1,4 +1,5 @@
 /** One problem found in a dataset or an input file: where it is and what is wrong. */
+import { UserError } from '../util/errors.js';
 export interface Problem {
   /** File the problem is in (path as given). */
   file: string;
@@ -15,7 +16,7 @@ export function formatProblem(p: Problem): string {
  * Invalid input data. `problems` lists every problem found (not just the first); the
  * message shows up to `shown` of them.
  */
-export class DataError extends Error {
+export class DataError extends UserError {
   override name = 'DataError';
   readonly problems: Problem[];
   constructor(problems: Problem[], summary?: string, shown = 20) {

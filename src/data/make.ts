@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Rng } from '../util/rng.js';
+import { UserError } from '../util/errors.js';
 import { encodePng } from './image.js';
 import { mnistDetGenerator, splitDigits } from './generate/mnist-det.js';
 import { shapesGenerator } from './generate/shapes.js';
@@ -30,10 +31,10 @@ export interface MakeDatasetSummary {
  */
 export async function makeDataset(kind: DatasetKind, opts: MakeDatasetOptions): Promise<MakeDatasetSummary> {
   const valFraction = opts.valFraction ?? 0.2;
-  if (!Number.isInteger(opts.images) || opts.images < 2) throw new RangeError(`images must be an integer >= 2, got ${opts.images}`);
-  if (!Number.isInteger(opts.size) || opts.size < 16 || opts.size > 4096) throw new RangeError(`size must be an integer in 16..4096, got ${opts.size}`);
-  if (!(valFraction > 0 && valFraction < 1)) throw new RangeError(`valFraction must be in (0, 1), got ${valFraction}`);
-  if (kind !== 'mnist-det' && kind !== 'shapes') throw new RangeError(`unknown dataset kind ${String(kind)}`);
+  if (!Number.isInteger(opts.images) || opts.images < 2) throw new UserError(`images must be an integer >= 2, got ${opts.images}`);
+  if (!Number.isInteger(opts.size) || opts.size < 16 || opts.size > 4096) throw new UserError(`size must be an integer in 16..4096, got ${opts.size}`);
+  if (!(valFraction > 0 && valFraction < 1)) throw new UserError(`valFraction must be in (0, 1), got ${valFraction}`);
+  if (kind !== 'mnist-det' && kind !== 'shapes') throw new UserError(`unknown dataset kind ${String(kind)}`);
   const nVal = Math.min(opts.images - 1, Math.max(1, Math.round(opts.images * valFraction)));
   const nTrain = opts.images - nVal;
 

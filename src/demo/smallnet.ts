@@ -5,17 +5,9 @@
  */
 import { tf } from '../tf.js';
 import { Rng } from '../util/rng.js';
+import { DEFAULT_SMALLNET, type SmallNetConfig } from './config.js';
 
-export interface SmallNetConfig {
-  batch: number;
-  size: number; // input side
-  channels: [number, number, number];
-  classes: number;
-  lr: number;
-  seed: number;
-}
-
-export const DEFAULT_SMALLNET: SmallNetConfig = { batch: 16, size: 64, channels: [16, 32, 64], classes: 10, lr: 0.05, seed: 1 };
+export { DEFAULT_SMALLNET, type SmallNetConfig };
 
 export interface SmallNet {
   step(x: tf.Tensor4D, labels: tf.Tensor1D): number;

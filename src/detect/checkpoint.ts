@@ -14,6 +14,7 @@ import { lstat, mkdir, open, readdir, readFile, readlink, rename, rm, symlink } 
 import { existsSync, lstatSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { tf } from '../tf.js';
+import { UserError } from '../util/errors.js';
 import type { ParamStore } from './layers.js';
 import { filterStorage } from './layers.js';
 
@@ -43,7 +44,7 @@ export interface CheckpointManifest {
   files: Record<string, { bytes: number; sha256: string }>;
 }
 
-export class CheckpointError extends Error {
+export class CheckpointError extends UserError {
   override name = 'CheckpointError';
 }
 

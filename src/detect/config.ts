@@ -10,14 +10,13 @@ import type { FasterRcnnConfig } from './faster_rcnn.js';
 import type { FcosConfig, } from './fcos.js';
 import { INF } from './fcos.js';
 import type { HeadLosses } from './model.js';
+import { UserError } from '../util/errors.js';
+import { DETECTORS, MODEL_PRESETS, type DetectorKind, type ModelPreset } from './kinds.js';
 
-export const DETECTORS = ['fcos', 'faster-rcnn'] as const;
-export type DetectorKind = (typeof DETECTORS)[number];
-export const MODEL_PRESETS = ['tiny', 'cpu-small', 'r50-paper'] as const;
-export type ModelPreset = (typeof MODEL_PRESETS)[number];
+export { DETECTORS, MODEL_PRESETS, type DetectorKind, type ModelPreset };
 
 /** A configuration error found before training starts (the CLI turns it into exit code 2). */
-export class DetectConfigError extends Error {
+export class DetectConfigError extends UserError {
   override name = 'DetectConfigError';
 }
 

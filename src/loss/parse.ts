@@ -11,8 +11,9 @@
 import { MAX_NODES, opShape, type ConstNode, type Expr, type Shape } from './expr.js';
 import { MODE_VARS, PRIM_BY_NAME, type Mode } from './primitives.js';
 import { inputShape } from './expr.js';
+import { UserError } from '../util/errors.js';
 
-export class LossSyntaxError extends Error {
+export class LossSyntaxError extends UserError {
   override name = 'LossSyntaxError';
   /** 0-based character offset in the text. */
   readonly position: number;

@@ -7,6 +7,7 @@ import { checkExpr } from './expr.js';
 import { parseExpr } from './parse.js';
 import type { Mode } from './primitives.js';
 import { printOfficial } from './print.js';
+import { UserError } from '../util/errors.js';
 
 export interface Preset {
   mode: Mode;
@@ -77,7 +78,7 @@ export interface ResolvedLoss {
 }
 
 /** Error for a spec that names a preset of another mode. */
-export class LossModeError extends Error {
+export class LossModeError extends UserError {
   override name = 'LossModeError';
 }
 

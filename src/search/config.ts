@@ -10,6 +10,7 @@ import { z } from 'zod';
 import YAML from 'yaml';
 import { resolveLoss } from '../loss/index.js';
 import { MODES, type Mode } from '../loss/mode.js';
+import { UserError } from '../util/errors.js';
 
 const mode = z.enum(MODES);
 const prob = z.number().min(0).max(1);
@@ -224,7 +225,7 @@ export const searchConfigSchema = config;
 
 export const DEFAULT_LOSS: Record<Mode, string> = { cls: 'ce', bcls: 'focal', reg: 'giou' };
 
-export class ConfigError extends Error {
+export class ConfigError extends UserError {
   override name = 'ConfigError';
   constructor(
     message: string,

@@ -18,6 +18,7 @@
 import { mkdirSync } from 'node:fs';
 import { convergenceChecks, printOfficial, resolveLoss, treeDepth, treeSize, type Expr, type Mode } from '../loss/index.js';
 import { provenance, type Provenance } from '../util/provenance.js';
+import { UserError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { configDiff, configHash, defaultLossOf, hashOf, parseConfig, simulatedWarning, type SearchConfig } from './config.js';
 import { fingerprint as fingerprintOf, FINGERPRINT_VERSION } from './fingerprint.js';
@@ -30,7 +31,7 @@ import type { StageTransport } from './transport/index.js';
 import type { Candidate, Fate, StageName, StageRecord, StageTask } from './types.js';
 import { DrawFilter, initialPopulation, offspring, type DrawStats, type Newborn, type Parent } from './variation.js';
 
-export class SearchError extends Error {
+export class SearchError extends UserError {
   override name = 'SearchError';
 }
 /** The filters left nothing to search (no candidate passed CPV within the caps, or none reached the proxy). */

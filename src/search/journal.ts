@@ -8,17 +8,21 @@ import Database from 'better-sqlite3';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Candidate, Fate, StageName, StageRecord } from './types.js';
+import { UserError } from '../util/errors.js';
 
 export const JOURNAL_FILE = 'journal.sqlite';
 const SCHEMA_VERSION = '1';
 
-export class JournalError extends Error {
+export class JournalError extends UserError {
   override name = 'JournalError';
 }
 
-/** Disk full (or the database size limit) while writing: the run stops, resumable. */
+/** Disk full (or the database size limit) while writing: the run stops, resumable (exit code 1). */
 export class JournalFullError extends JournalError {
   override name = 'JournalFullError';
+  constructor(message: string) {
+    super(message, 1);
+  }
 }
 
 export interface StoredResult extends StageRecord {

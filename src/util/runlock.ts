@@ -8,10 +8,11 @@
 import { openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { UserError } from './errors.js';
 
 export const LOCK_FILE = 'owner.lock';
 
-export class RunLockedError extends Error {
+export class RunLockedError extends UserError {
   override name = 'RunLockedError';
 }
 

@@ -36,9 +36,10 @@ interface Worker {
   started: boolean;
 }
 
-function workerEntry(): { file: string; execArgv: string[] } {
+/** The compiled worker when this file is compiled, unless it must import a TypeScript stage module (tests). */
+function workerEntry(stageModule: string | undefined): { file: string; execArgv: string[] } {
   const js = fileURLToPath(new URL('./worker.js', import.meta.url));
-  if (import.meta.url.endsWith('.js') && existsSync(js)) return { file: js, execArgv: [] };
+  if (import.meta.url.endsWith('.js') && existsSync(js) && !stageModule?.endsWith('.ts')) return { file: js, execArgv: [] };
   return { file: fileURLToPath(new URL('./worker-boot.mjs', import.meta.url)), execArgv: [] };
 }
 
@@ -57,7 +58,7 @@ export class ProcessPool implements StageTransport {
   }
 
   private spawn(): Worker {
-    const { file, execArgv } = workerEntry();
+    const { file, execArgv } = workerEntry(this.opts.stageModule ?? process.env.CSE_STAGE_MODULE);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       CSE_THREADS: String(this.opts.threadsPerWorker),

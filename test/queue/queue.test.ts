@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { KEY_PREFIX, QueueTransport, QueueUnavailableError, hashDataset, redisOptions, parseQueueUrl, type QueueTransportOptions } from '../../src/dist/index.js';
+import { KEY_PREFIX, QueueTransport, QueueUnavailableError, hashDataset, redisOptions, parseQueueUrl, type QueueTransportOptions } from '../../src/queue/index.js';
 import type { StageTask } from '../../src/search/types.js';
 import { sleepScore } from './fixtures/stand-in-stage.js';
 import { CLI, ROOT, RedisServer, execLog, exited, freePort, haveRedis, killAll, startWorker, tempDir, track, waitFor, workerReady } from './helpers.js';

@@ -1,5 +1,5 @@
 /**
- * src/dist: the queue transport for stage evaluations (BullMQ on Redis). It moves serialisable
+ * src/queue: the queue transport for stage evaluations (BullMQ on Redis). It moves serialisable
  * StageTasks and StageRecords between a coordinator and any number of workers, and knows
  * nothing of losses or detectors. See docs/DISTRIBUTED.md.
  */

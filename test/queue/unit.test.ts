@@ -1,5 +1,5 @@
 /**
- * The parts of src/dist that need no Redis: queue URLs, payload validation, job ids, the record
+ * The parts of src/queue that need no Redis: queue URLs, payload validation, job ids, the record
  * codec, version stamps, dataset hashes and the worker's plan.
  */
 import { test } from 'node:test';
@@ -19,8 +19,8 @@ import {
   validatePayload,
   versionMismatch,
   type JobPayload,
-} from '../../src/dist/index.js';
-import { backoffMs } from '../../src/dist/connection.js';
+} from '../../src/queue/index.js';
+import { backoffMs } from '../../src/queue/connection.js';
 import { planWorker } from '../../src/cli/worker.js';
 import { ROOT, tempDir } from './helpers.js';
 
@@ -134,7 +134,7 @@ test('versions: a mismatch names both sides and what differs', () => {
 });
 
 test('the code version is a content hash of the sources, the same in every process of one checkout', () => {
-  const script = "import { localVersion } from './src/dist/version.ts'; console.log(JSON.stringify(localVersion()));";
+  const script = "import { localVersion } from './src/queue/version.ts'; console.log(JSON.stringify(localVersion()));";
   const run = (env: Record<string, string | undefined>) => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);

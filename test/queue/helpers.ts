@@ -13,7 +13,7 @@ import { Redis } from 'ioredis';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = join(ROOT, 'bin', 'cse-autoloss.js');
-export const STAND_IN = pathToFileURL(join(ROOT, 'test', 'dist', 'fixtures', 'stand-in-stage.ts')).href;
+export const STAND_IN = pathToFileURL(join(ROOT, 'test', 'queue', 'fixtures', 'stand-in-stage.ts')).href;
 
 const children = new Set<ChildProcess>();
 const tempDirs: string[] = [];

@@ -7,9 +7,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { QueueUnavailableError } from './errors.js';
 import type { QueueAddress } from './url.js';
 
-/** Queue name and key prefix in Redis (keys: cse:stages:*). */
-export const DEFAULT_QUEUE = 'stages';
-export const KEY_PREFIX = 'cse';
+export { DEFAULT_QUEUE, KEY_PREFIX } from './names.js';
 
 /** Reconnection delay after the n-th failed attempt (ms): 250, 500, 1000, 2000, 4000, 5000, 5000, ... */
 export function backoffMs(attempt: number): number {

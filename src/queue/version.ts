@@ -1,7 +1,7 @@
 /**
  * Version stamps of a job. A worker runs a job only when its own stamps equal the job's:
  *
- *   protocol  the job payload format of src/dist (bumped when the payload changes)
+ *   protocol  the job payload format of src/queue (bumped when the payload changes)
  *   code      a content hash of what computes results: every file under src/ (the CLI
  *             excepted), native/ and package-lock.json (dependency versions), plus the
  *             package version
@@ -38,7 +38,7 @@ export function projectRoot(): string {
       }
     }
     const up = dirname(dir);
-    if (up === dir) throw new Error('cannot find the cse-autoloss project root above src/dist');
+    if (up === dir) throw new Error('cannot find the cse-autoloss project root above src/queue');
     dir = up;
   }
 }
