@@ -149,14 +149,16 @@ async function resolveConfig(f: SearchFlags): Promise<SearchConfig> {
   }
 }
 
-/** Writes the demo's mnist-det dataset when a detector task of the config needs it and it is missing. */
-async function ensureDemoData(cfg: SearchConfig): Promise<void> {
+/** Makes the config's dataset (`dataset`) in every detector task's dataDir that does not hold one yet. */
+async function ensureData(cfg: SearchConfig): Promise<void> {
   const dirs = new Set([cfg.proxy.task, cfg.final.task, cfg.mos.level2.task].filter((t) => t.kind === 'detector').map((t) => t.dataDir));
   for (const dir of dirs) {
     if (existsSync(join(dir, 'train', 'annotations.json')) && existsSync(join(dir, 'val', 'annotations.json'))) continue;
-    const [{ DEMO_DATASET }, { makeDataset }] = await Promise.all([import('../search/config.js'), import('../data/make.js')]);
-    process.stderr.write(`demo: writing a ${DEMO_DATASET.kind} dataset (${DEMO_DATASET.images} images, ${DEMO_DATASET.size} px) to ${dir}\n`);
-    await makeDataset(DEMO_DATASET.kind, { ...DEMO_DATASET, out: dir });
+    const d = cfg.dataset;
+    if (!d) continue; // the proxy reports the missing folder as an environment error
+    const { makeDataset } = await import('../data/make.js');
+    process.stderr.write(`making the ${d.kind} dataset (${d.images} images, ${d.size} px, seed ${d.seed}) in ${dir} (config: dataset)\n`);
+    await makeDataset(d.kind, { images: d.images, size: d.size, seed: d.seed, valFraction: d.valFraction, out: dir });
   }
 }
 
@@ -173,7 +175,7 @@ async function openTransport(queue: string | undefined, plan: { workers: number;
 
 async function search(f: SearchFlags): Promise<void> {
   const cfg = await resolveConfig(f);
-  if (f.demo) await ensureDemoData(cfg);
+  await ensureData(cfg);
   const [{ configHash, planPool }, { runSearch, SearchInterrupted, StageEnvironmentError }, { JournalFullError }, { Progress }, { writeReport }] = await Promise.all([
     import('../search/config.js'),
     import('../search/evolution.js'),

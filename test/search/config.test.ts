@@ -67,10 +67,18 @@ test('pool plan from cores', () => {
   assert.deepEqual(planPool(parseConfig({ pool: { workers: 0 } }), 8), { workers: 0, threads: 8 });
 });
 
-test('configs/search.yaml spells out the defaults; the demo and vanilla files are valid', () => {
+test('configs/search.yaml is a real discovery search (detector proxy, dataset made on first use, cpu-small final with 3 seeds); the demo and vanilla files are valid', () => {
   const root = new URL('../../configs/', import.meta.url);
   const file = (n: string) => new URL(n, root).pathname;
-  assert.equal(configHash(loadConfig({ file: file('search.yaml') })), configHash(parseConfig({})));
+  const main = loadConfig({ file: file('search.yaml') });
+  assert.equal(main.proxy.task.kind, 'detector');
+  assert.equal(main.final.task.kind, 'detector');
+  assert.equal(main.final.task.preset, 'cpu-small');
+  assert.equal(main.final.task.iters, 4000); // the cpu-small schedule of FCOS
+  assert.deepEqual(main.final.seeds, [0, 1, 2]);
+  assert.equal(main.dataset?.kind, 'shapes');
+  assert.ok(main.proxy.earlyStop);
+  assert.ok(main.evolution.generations * main.proxy.topK >= 48, 'at least 48 proxy evaluations');
   const demoFile = loadConfig({ file: file('search-demo.yaml') });
   const demo = loadConfig({ demo: true });
   // The file's dataDir is the default one; --demo points it into the run folder.
