@@ -331,7 +331,7 @@ export function deepMerge(a: unknown, b: unknown): unknown {
 }
 
 /**
- * The preset behind `--demo`: every stage for real on a generated mnist-det dataset (1000 images,
+ * The preset behind `--demo`: every stage for real on a generated mnist-det dataset (1200 images,
  * 128 px; made in RUN_DIR/data on first use): random regression losses, CPV filling the
  * population, MOS level 1, and an FCOS (cpu-small model, 96 px input, 1000 iterations on 800
  * images) as the proxy task, scored on 150 held-out training images, with early stopping at half
@@ -341,7 +341,7 @@ export function deepMerge(a: unknown, b: unknown): unknown {
 export const DEMO_CONFIG = {
   mode: 'reg',
   seed: 0,
-  dataset: { kind: 'mnist-det', images: 1000, size: 128, seed: 0, valFraction: 0.2 },
+  dataset: { kind: 'mnist-det', images: 1200, size: 128, seed: 0, valFraction: 0.2 },
   population: { size: 300, maxSize: 24, minDepth: 2, maxDepth: 5 },
   evolution: { generations: 2, parents: 3, elites: 1 },
   mos: { level1: { samples: 64, steps: 200 } },
