@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { UsageError } from './errors.js';
 import { resolve } from 'node:path';
-import { serveInChild, type BesideServer } from '../serve/beside.js';
-import { ServeError, startServer, type RunningServer } from '../serve/server.js';
+import type { BesideServer } from '../serve/beside.js';
+import type { RunningServer } from '../serve/server.js';
 
 interface ServeFlags {
   port: string;
@@ -36,13 +36,10 @@ export function register(program: Command): void {
     });
 }
 
+/** The server module (journals, the loss library) loads when the command runs, not for --help. */
 async function start(dirs: string[], port: number, host: string, allowPending: boolean): Promise<RunningServer> {
-  try {
-    return await startServer({ runDirs: dirs, port, host, allowPending });
-  } catch (e) {
-    if (e instanceof ServeError) throw new UsageError(e.message);
-    throw e;
-  }
+  const { startServer } = await import('../serve/server.js');
+  return startServer({ runDirs: dirs, port, host, allowPending }); // a ServeError is a UserError (exit 2)
 }
 
 /** Resolves on SIGINT or SIGTERM. */
@@ -63,13 +60,8 @@ export function untilSignal(): Promise<void> {
  * yet), in a child process so that in-process stages do not stall it.
  */
 export async function serveBeside(runDir: string, port: string | true): Promise<BesideServer> {
-  let srv: BesideServer;
-  try {
-    srv = await serveInChild(resolve(runDir), parsePort(port));
-  } catch (e) {
-    if (e instanceof ServeError) throw new UsageError(e.message);
-    throw e;
-  }
+  const { serveInChild } = await import('../serve/beside.js');
+  const srv: BesideServer = await serveInChild(resolve(runDir), parsePort(port));
   process.stderr.write(`dashboard: ${srv.url}#/run/0\n`);
   return srv;
 }

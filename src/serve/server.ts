@@ -15,6 +15,7 @@
  * leaving the run folder or an unknown name is a 404; other methods a 405. Bound to 127.0.0.1
  * unless told otherwise.
  */
+import { UserError } from '../util/errors.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
@@ -23,7 +24,7 @@ import { reportFromJournal } from '../search/report.js';
 import { clientCss, clientJs, esc, servedPage } from '../search/view/assets.js';
 import { candidateView, compareEntry, generationCandidates, pendingSummary, runSummary, runView } from '../search/view/model.js';
 
-export class ServeError extends Error {
+export class ServeError extends UserError {
   override name = 'ServeError';
 }
 

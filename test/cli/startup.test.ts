@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 const root = resolve(import.meta.dirname, '..', '..');
 const bin = join(root, 'bin', 'cse-autoloss.js');
 const HEAVY = /@tensorflow\/|\/bullmq\/|\/ioredis\/|\/better-sqlite3\/|\/src\/backend\/|\/src\/tf\.[jt]s$/;
-const COMMANDS = ['demo', 'data', 'eval', 'loss', 'search', 'report', 'compare', 'export', 'worker', 'train', 'test'];
+const COMMANDS = ['demo', 'data', 'eval', 'loss', 'search', 'report', 'compare', 'export', 'worker', 'train', 'test', 'serve'];
 
 /** Runs the CLI with a module-resolution hook that lists every module it loads (ES modules: all of ours and the packages' entries). */
 function loadedModules(dir: string, args: string[]): string[] {
@@ -57,7 +57,7 @@ test('--help loads no heavy module: the program and every command', () => {
         c,
       );
       // only the command that runs is loaded
-      const commands = loaded.filter((u) => /\/cli\/(demo|data|eval|loss|search|report|compare|export|worker|train|test)\.[jt]s$/.test(u));
+      const commands = loaded.filter((u) => /\/cli\/(demo|data|eval|loss|search|report|compare|export|worker|train|test|serve)\.[jt]s$/.test(u));
       assert.ok(
         commands.every((u) => u.includes(`/cli/${c}.`) || (c === 'test' && u.includes('/cli/train.'))),
         `${c}: ${commands.join(' ')}`,
