@@ -2,7 +2,7 @@
  * The one code path of `cse-autoloss export --run` and `cse-autoloss loss export`: check the
  * target, generate the module (src/search/export.ts) and write it to --out or stdout.
  */
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../util/atomic.js';
 import { UsageError } from './errors.js';
 import { EXPORT_TARGETS, exportLoss, type ExportMeta, type ExportTarget } from '../search/export.js';
 import type { Mode } from '../loss/index.js';
@@ -22,7 +22,7 @@ export function writeExport(to: ExportTarget, mode: Mode, loss: string, meta: Ex
     return;
   }
   try {
-    writeFileSync(out, text);
+    writeFileAtomicSync(out, text);
   } catch (e) {
     throw new UsageError(`cannot write --out ${out}: ${(e as Error).message}`);
   }

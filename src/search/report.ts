@@ -6,7 +6,7 @@
  * fame with KaTeX-rendered formulas, the final evaluation, and a page per hall-of-fame loss and
  * its ancestors (strings, graph, stage records, curves). One self-contained file.
  */
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../util/atomic.js';
 import { join } from 'node:path';
 import { parseExpr, printInfix, printLatex, simplify, type Mode } from '../loss/index.js';
 import { simulatedWarning, type SearchConfig } from './config.js';
@@ -179,7 +179,7 @@ export function writeReport(runDir: string): { json: string; html: string; data:
   }
   const json = join(runDir, 'report.json');
   const html = join(runDir, 'report.html');
-  writeFileSync(json, JSON.stringify(data, null, 1) + '\n');
-  writeFileSync(html, page);
+  writeFileAtomicSync(json, JSON.stringify(data, null, 1) + '\n');
+  writeFileAtomicSync(html, page);
   return { json, html, data };
 }
