@@ -170,16 +170,21 @@ function runCli(configFile: string, runDir: string): Promise<number> {
   console.log(`  $ cse-autoloss ${args.slice(1).join(' ')}`);
   mkdirSync(runDir, { recursive: true });
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
-  // Ctrl-C reaches the child too (same process group); the child stops after its running evaluations
+  // the child stops after its running evaluations on a signal (resumable)
+  // (a terminal's Ctrl-C reaches it already); a SIGTERM sent to this process is passed on
   const onSignal = () => {
     interrupted = true;
   };
+  const onTerm = () => {
+    interrupted = true;
+    child.kill('SIGTERM');
+  };
   process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  process.on('SIGTERM', onTerm);
   return new Promise((res) => {
     child.on('exit', (code, signal) => {
       process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      process.off('SIGTERM', onTerm);
       res(code ?? (signal ? 130 : 1));
     });
   });

@@ -270,3 +270,26 @@ test('results-discovery: usage errors exit 2 and name the problem; --plan runs n
   assert.match(p.stdout, /S1: search not started/);
   assert.ok(!existsSync(join(dir, 'plan', 'discovery', 'S1', 'run', 'journal.sqlite')));
 });
+
+test('configs/discovery-s2.yaml is S1 with Faster R-CNN and cls (the cpu-small schedule in the final); discovery-s3.yaml is FCOS reg on mnist-det', async () => {
+  const { configDiff, loadConfig } = await import('../../src/search/config.js');
+  const { resolveTrainConfig } = await import('../../src/detect/index.js');
+  const file = (n: string) => new URL(`../../configs/${n}`, import.meta.url).pathname;
+  const s1 = loadConfig({ file: file('search.yaml') });
+  const s2 = loadConfig({ file: file('discovery-s2.yaml') });
+  const frcnnIters = resolveTrainConfig({ detector: 'faster-rcnn', data: '-', preset: 'cpu-small' }, 1).schedule.iters;
+  assert.equal(s2.final.task.iters, frcnnIters);
+  assert.deepEqual(configDiff(s1, s2), [
+    `final.task.detector: "fcos" → "faster-rcnn"`,
+    `final.task.iters: 4000 → ${frcnnIters}`,
+    'mode: "bcls" → "cls"',
+    'proxy.task.detector: "fcos" → "faster-rcnn"',
+  ]);
+  const s3 = loadConfig({ file: file('discovery-s3.yaml') });
+  assert.deepEqual(
+    [s3.mode, s3.proxy.task.detector, s3.dataset?.kind, s3.proxy.task.dataDir, s3.final.task.dataDir],
+    ['reg', 'fcos', 'mnist-det', 'data/mnist-det-128', 'data/mnist-det-128'],
+  );
+  for (const c of [s2, s3])
+    assert.ok(c.evolution.generations >= 8 && c.evolution.generations * c.proxy.topK >= 48 && c.population.seedWith.length === 0);
+});
