@@ -644,7 +644,7 @@ function okValues(a: (number | null)[]): number[] {
 }
 
 function cellOf(ap: (number | null)[], statuses: string[]): string {
-  return ap.map((x, i) => (x === null ? `failed (${statuses[i] ?? '?'})` : pct(x))).join(', ');
+  return ap.map((x, i) => (x !== null ? pct(x) : statuses[i] === 'not run' ? 'not run yet' : `failed (${statuses[i] ?? '?'})`)).join(', ');
 }
 
 function meanSd(a: number[]): string {
