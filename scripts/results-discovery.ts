@@ -1,0 +1,962 @@
+/**
+ * npm run results:discovery — the discovery searches of issue 15 (items 3 and 4) and their
+ * results on disk:
+ *   - S1 = configs/search.yaml (FCOS, bcls, shapes), S2 = configs/discovery-s2.yaml (Faster R-CNN,
+ *     cls, shapes), S3 = configs/discovery-s3.yaml (FCOS, reg, mnist-det; only with --settings S3):
+ *     each search runs through the CLI (`cse-autoloss search`, in a child process: run-folder lock,
+ *     Ctrl-C handling, report) into results/discovery/<name>/run, resumed with --resume when its
+ *     journal exists; a finished search is not run again;
+ *   - transfer (configs/discovery.yaml `transfer`): the winner and the default of a finished search
+ *     retrained on another dataset (mnist-det) with trainDetector, the other half of the losses at
+ *     its default, seed by seed; a finished run (metrics.json ok or diverged) is kept, one stopped
+ *     midway goes on from its checkpoint;
+ *   - --efficiency NAME: seeds x {cse, vanilla} searches of setting NAME with final disabled and the
+ *     same budget of proxy evaluations; the proxy evaluations and wall time until a candidate first
+ *     reaches the default's proxy fitness (report's reachedDefault), median, range and ratio.
+ * Results: results/discovery/<name>/{report.json, report.html, journal.sqlite (under 20 MB),
+ * final/*.json, transfer/<role>/seed<k>/metrics.json + provenance.json}, results/discovery/summary.json
+ * (issue 15's shape) and docs/DISCOVERY.md generated from them (with docs/img/discovery/*.svg).
+ *
+ * Options: --settings S1,S2 (default: S1,S2)  --collect-only (write the summary and the docs, run
+ *          nothing)  --plan (list the steps and which are done)  --efficiency NAME
+ *          --root DIR (results root, default results/)  --out FILE (docs/DISCOVERY.md)
+ *          --config-dir DIR (hidden, for tests; env CSE_DISCOVERY_CONFIG_DIR: where search.yaml,
+ *          discovery-s2.yaml, discovery-s3.yaml and discovery.yaml are read; default configs/)
+ * Exit codes: 0 done, 2 bad usage or config, 130 interrupted (resumable), 1 a step failed (the
+ * others still ran; the results so far are written).
+ */
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { fingerprint, parseExpr, PRESETS, printInfix, printLatex, type Mode } from '../src/loss/index.js';
+import { DEFAULT_LOSS, hashOf, loadConfig, type SearchConfig } from '../src/search/config.js';
+import { publishedPresetOf, type FinalRow } from '../src/search/evolution.js';
+import { FINGERPRINT_VERSION } from '../src/search/fingerprint.js';
+import { Journal } from '../src/search/journal.js';
+import { buildReport, writeReport, type ReportData } from '../src/search/report.js';
+import { compareMeans, mean, median, std } from '../src/search/stats.js';
+import { plotSvg } from '../src/search/svg.js';
+import { curveOf } from '../src/search/view/curves.js';
+import { provenance, type Provenance } from '../src/util/provenance.js';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const argv = process.argv.slice(2);
+function arg(name: string, def: string): string {
+  const i = argv.indexOf(`--${name}`);
+  if (i < 0) return def;
+  const v = argv[i + 1];
+  if (v === undefined || v.startsWith('--')) usage(`--${name} needs a value`);
+  return v;
+}
+function usage(msg: string): never {
+  console.error(`error: ${msg}`);
+  process.exit(2);
+}
+const KNOWN = ['--settings', '--collect-only', '--plan', '--efficiency', '--root', '--out', '--config-dir'];
+for (const [i, a] of argv.entries())
+  if (a.startsWith('--') && !KNOWN.includes(a)) usage(`unknown option ${a} (known: ${KNOWN.slice(0, -1).join(', ')})`);
+  else if (!a.startsWith('--') && !(i > 0 && ['--settings', '--efficiency', '--root', '--out', '--config-dir'].includes(argv[i - 1]!)))
+    usage(`unexpected argument '${a}'`);
+
+const root = arg('root', 'results');
+const discRoot = join(root, 'discovery');
+const outFile = arg('out', 'docs/DISCOVERY.md');
+const imgDir = join(dirname(outFile), 'img', 'discovery');
+const configDir = arg('config-dir', process.env.CSE_DISCOVERY_CONFIG_DIR ?? join(REPO, 'configs'));
+const collectOnly = argv.includes('--collect-only');
+const planOnly = argv.includes('--plan');
+const effName = argv.includes('--efficiency') ? arg('efficiency', '') : null;
+
+interface SettingDef {
+  name: string;
+  file: string;
+}
+const SETTINGS: SettingDef[] = [
+  { name: 'S1', file: 'search.yaml' },
+  { name: 'S2', file: 'discovery-s2.yaml' },
+  { name: 'S3', file: 'discovery-s3.yaml' },
+];
+const settingNames = arg('settings', 'S1,S2')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+for (const n of settingNames)
+  if (!SETTINGS.some((s) => s.name === n)) usage(`--settings: unknown setting '${n}' (known: ${SETTINGS.map((s) => s.name).join(', ')})`);
+if (effName !== null && !SETTINGS.some((s) => s.name === effName))
+  usage(`--efficiency: unknown setting '${effName}' (known: ${SETTINGS.map((s) => s.name).join(', ')})`);
+
+interface DriverConfig {
+  transfer: {
+    settings: string[];
+    dataset: { kind: 'mnist-det' | 'shapes'; images: number; size: number; seed: number; valFraction: number };
+    dataDir: string;
+    preset: 'tiny' | 'cpu-small' | 'r50-paper';
+    seeds: number[];
+    iters?: number;
+    warmupIters?: number;
+    inputSize?: number;
+  };
+  efficiency: { seeds: number[]; budget: number };
+}
+function loadDriverConfig(): DriverConfig {
+  const file = join(configDir, 'discovery.yaml');
+  let raw: Partial<DriverConfig>;
+  try {
+    raw = YAML.parse(readFileSync(file, 'utf8')) as Partial<DriverConfig>;
+  } catch (e) {
+    usage(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  const t = raw?.transfer;
+  const ef = raw?.efficiency;
+  const bad: string[] = [];
+  if (
+    !t ||
+    !Array.isArray(t.settings) ||
+    !t.dataset ||
+    typeof t.dataDir !== 'string' ||
+    typeof t.preset !== 'string' ||
+    !Array.isArray(t.seeds)
+  )
+    bad.push('transfer: needs settings, dataset, dataDir, preset and seeds');
+  if (!ef || !Array.isArray(ef.seeds) || !Number.isInteger(ef.budget) || ef.budget! < 1)
+    bad.push('efficiency: needs seeds and an integer budget >= 1');
+  if (bad.length) usage(`invalid ${file}:\n  ${bad.join('\n  ')}`);
+  return raw as DriverConfig;
+}
+const driver = loadDriverConfig();
+
+function settingConfig(s: SettingDef): { file: string; cfg: SearchConfig } | null {
+  const file = join(configDir, s.file);
+  if (!existsSync(file)) return null;
+  try {
+    return { file, cfg: loadConfig({ file }) };
+  } catch (e) {
+    usage((e as Error).message);
+  }
+}
+
+const pct = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : (100 * x).toFixed(1));
+const signed = (x: number) => `${x < 0 ? '−' : '+'}${Math.abs(x).toFixed(1)}`;
+const pText = (p: number | null) => (p === null ? '—' : p < 0.001 ? '< 0.001' : p.toFixed(3));
+const json = (v: unknown) => `${JSON.stringify(v, null, 1)}\n`;
+const writeJson = (file: string, v: unknown) => {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, json(v));
+};
+
+// ------------------------------------------------------------------ running a search (the CLI)
+
+/** The journal's status ('running', 'finished') or null when there is no journal. */
+function journalStatus(runDir: string): string | null {
+  if (!Journal.exists(runDir)) return null;
+  const j = Journal.open(runDir, { readonly: true });
+  try {
+    return j.getMeta('status');
+  } finally {
+    j.close();
+  }
+}
+
+let interrupted = false;
+let failures = 0;
+let trained = 0;
+
+/** Runs `cse-autoloss search` in a child process (its output is shown); resolves its exit code. */
+function runCli(configFile: string, runDir: string): Promise<number> {
+  const args = [join(REPO, 'bin', 'cse-autoloss.js'), 'search', '--config', configFile, '--out', runDir];
+  if (Journal.exists(runDir)) args.push('--resume');
+  console.log(`  $ cse-autoloss ${args.slice(1).join(' ')}`);
+  mkdirSync(runDir, { recursive: true });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+  // the child stops after its running evaluations on a signal (resumable)
+  // (a terminal's Ctrl-C reaches it already); a SIGTERM sent to this process is passed on
+  const onSignal = () => {
+    interrupted = true;
+  };
+  const onTerm = () => {
+    interrupted = true;
+    child.kill('SIGTERM');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onTerm);
+  return new Promise((res) => {
+    child.on('exit', (code, signal) => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onTerm);
+      res(code ?? (signal ? 130 : 1));
+    });
+  });
+}
+
+async function runSearchStep(name: string, configFile: string, runDir: string): Promise<boolean> {
+  const status = journalStatus(runDir);
+  if (status === 'finished') {
+    console.log(`${name}: search finished (${runDir})`);
+    return true;
+  }
+  console.log(`${name}: ${status ? 'resuming' : 'starting'} the search in ${runDir}`);
+  trained++;
+  const code = await runCli(configFile, runDir);
+  if (code === 130 || interrupted) {
+    interrupted = true;
+    console.log(`${name}: interrupted; run the same command again to resume`);
+    return false;
+  }
+  if (code !== 0) {
+    failures++;
+    console.log(`${name}: the search exited with code ${code} (see its output above); resumable with the same command`);
+    return false;
+  }
+  return journalStatus(runDir) === 'finished';
+}
+
+// ------------------------------------------------------------------ collecting a finished search
+
+interface FinalRunFile {
+  setting: string;
+  loss: string;
+  label: string;
+  role: string;
+  rank: number | null;
+  seed: number;
+  status: string;
+  reason: string | null;
+  AP: number | null;
+  AP50: number | null;
+  seconds: number | null;
+  /** The search run's own provenance (the code, command and environment that trained it). */
+  runProvenance: Provenance | null;
+  provenance: Provenance;
+}
+
+interface SummaryRow {
+  loss: string;
+  role: string;
+  seeds: number[];
+  AP: (number | null)[];
+  AP50: (number | null)[];
+}
+interface SearchEntry {
+  name: string;
+  dataset: string;
+  detector: string;
+  mode: Mode;
+  winner: string | null;
+  proxyEvaluations: number;
+  generations: number;
+  final: SummaryRow[];
+  transfer: (SummaryRow & { dataset: string })[];
+}
+
+/** What the docs need besides the summary (statuses of failed seeds, the report). */
+interface Collected {
+  name: string;
+  configFile: string;
+  cfg: SearchConfig;
+  status: string | null;
+  report: ReportData | null;
+  entry: SearchEntry;
+  finalStatuses: string[][];
+  transferStatuses: string[][];
+}
+
+function datasetName(cfg: SearchConfig): string {
+  return cfg.dataset?.kind ?? (cfg.final.task.kind === 'simulated' ? 'simulated' : cfg.final.task.dataDir.split('/').pop()!);
+}
+
+/** The name a final row's loss goes by: the preset for the default and the published half. */
+function rowLossName(cfg: SearchConfig, r: FinalRow): string {
+  if (r.role === 'default') return cfg.defaultLoss ?? DEFAULT_LOSS[cfg.mode];
+  if (r.label.startsWith('published (')) return publishedPresetOf(cfg.mode, cfg.final.task.detector);
+  return r.loss;
+}
+
+function fileSlug(r: FinalRow): string {
+  return r.role === 'candidate' ? `rank${r.rank}` : r.role;
+}
+
+function collectSearch(s: SettingDef): Collected | null {
+  const sc = settingConfig(s);
+  if (!sc) return null;
+  const { cfg, file } = sc;
+  const dir = join(discRoot, s.name);
+  const runDir = join(dir, 'run');
+  const status = journalStatus(runDir);
+  const entry: SearchEntry = {
+    name: s.name,
+    dataset: datasetName(cfg),
+    detector: cfg.final.task.detector,
+    mode: cfg.mode,
+    winner: null,
+    proxyEvaluations: 0,
+    generations: 0,
+    final: [],
+    transfer: [],
+  };
+  const out: Collected = { name: s.name, configFile: file, cfg, status, report: null, entry, finalStatuses: [], transferStatuses: [] };
+  if (status === null) return out;
+  const report = status === 'finished' ? writeReport(runDir).data : buildReport(runDir);
+  out.report = report;
+  entry.proxyEvaluations = report.proxyEvaluations;
+  entry.generations = report.generations.length;
+  if (status !== 'finished') return out;
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(join(runDir, 'report.json'), join(dir, 'report.json'));
+  copyFileSync(join(runDir, 'report.html'), join(dir, 'report.html'));
+  const jFile = join(runDir, 'journal.sqlite');
+  const wal = `${jFile}-wal`;
+  if (statSync(jFile).size < 20 * 1024 * 1024 && !(existsSync(wal) && statSync(wal).size > 0))
+    copyFileSync(jFile, join(dir, 'journal.sqlite'));
+  entry.winner = report.verdict?.winner ?? null;
+  // each final run's result: the journal's stored final records (AP50, status, time) per row and seed
+  const j = Journal.open(runDir, { readonly: true });
+  const results = j.allResults().filter((r) => r.stage === 'final');
+  j.close();
+  const ft = cfg.final.task;
+  for (const r of report.final ?? []) {
+    const rec = cfg.final.seeds.map((seed) => {
+      const key = hashOf({ stage: 'final', mode: cfg.mode, seed, config: ft, fp: FINGERPRINT_VERSION });
+      return results.find((x) => x.key === key && x.loss === r.loss) ?? null;
+    });
+    const ap50 = rec.map((x, i) => (r.aps[i] === null ? null : (x?.metrics.ap50 ?? null)));
+    entry.final.push({ loss: rowLossName(cfg, r), role: r.role, seeds: [...cfg.final.seeds], AP: [...r.aps], AP50: ap50 });
+    out.finalStatuses.push([...r.statuses]);
+    cfg.final.seeds.forEach((seed, i) => {
+      const f: FinalRunFile = {
+        setting: s.name,
+        loss: r.loss,
+        label: r.label,
+        role: r.role,
+        rank: r.rank,
+        seed,
+        status: r.statuses[i]!,
+        reason: rec[i]?.reason ?? null,
+        AP: r.aps[i] ?? null,
+        AP50: ap50[i] ?? null,
+        seconds: rec[i]?.seconds ?? null,
+        runProvenance: report.provenance,
+        provenance: provenance(),
+      };
+      writeJson(join(dir, 'final', `${fileSlug(r)}-seed${seed}.json`), f);
+    });
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ transfer
+
+interface TransferJob {
+  setting: string;
+  role: 'winner' | 'default';
+  loss: string;
+  mode: Mode;
+  detector: 'fcos' | 'faster-rcnn';
+  seed: number;
+  out: string;
+}
+
+function transferJobs(c: Collected): TransferJob[] {
+  if (!driver.transfer.settings.includes(c.name) || c.status !== 'finished' || !c.entry.winner) return [];
+  const def = c.cfg.defaultLoss ?? DEFAULT_LOSS[c.cfg.mode];
+  const jobs: TransferJob[] = [];
+  for (const seed of driver.transfer.seeds)
+    for (const [role, loss] of [
+      ['winner', c.entry.winner],
+      ['default', def],
+    ] as const)
+      jobs.push({
+        setting: c.name,
+        role,
+        loss,
+        mode: c.cfg.mode,
+        detector: c.cfg.final.task.detector,
+        seed,
+        out: join(discRoot, c.name, 'transfer', role, `seed${seed}`),
+      });
+  return jobs;
+}
+
+type RunMetrics = { status: string; metrics: Record<string, number> | null; iters?: number };
+function recorded(out: string): RunMetrics | null {
+  const f = join(out, 'metrics.json');
+  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as RunMetrics) : null;
+}
+const finishedRun = (out: string) => {
+  const m = recorded(out);
+  return m && (m.status === 'ok' || m.status === 'diverged') ? m : null;
+};
+
+async function runTransfer(jobs: TransferJob[]): Promise<void> {
+  const todo = jobs.filter((j) => !finishedRun(j.out));
+  if (!todo.length) return;
+  const t = driver.transfer;
+  const [{ useTorchBackend }, { makeDataset }, { trainDetector }] = await Promise.all([
+    import('../src/backend/index.js'),
+    import('../src/data/index.js'),
+    import('../src/detect/index.js'),
+  ]);
+  await useTorchBackend();
+  if (!existsSync(join(t.dataDir, 'train', 'annotations.json')) || !existsSync(join(t.dataDir, 'val', 'annotations.json'))) {
+    const d = t.dataset;
+    console.log(`making the ${d.kind} dataset (${d.images} images, ${d.size} px, seed ${d.seed}) in ${t.dataDir} (transfer)`);
+    await makeDataset(d.kind, { images: d.images, size: d.size, seed: d.seed, valFraction: d.valFraction, out: t.dataDir });
+  }
+  const ac = new AbortController();
+  const onSignal = () => {
+    if (ac.signal.aborted) process.exit(130);
+    interrupted = true;
+    ac.abort();
+    console.log('\ninterrupted: stopping after this iteration (a checkpoint is saved; run the same command again to resume)');
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    let n = 0;
+    for (const j of todo) {
+      if (interrupted) break;
+      n++;
+      console.log(`[transfer ${n}/${todo.length}] ${j.setting} ${j.role} on ${t.dataset.kind} (${j.detector}) seed ${j.seed}: ${j.loss}`);
+      trained++;
+      mkdirSync(j.out, { recursive: true });
+      let lastShown = -1;
+      let r: Awaited<ReturnType<typeof trainDetector>>;
+      try {
+        r = await trainDetector(
+          {
+            detector: j.detector,
+            data: t.dataDir,
+            out: j.out,
+            preset: t.preset,
+            seed: j.seed,
+            ...(j.mode === 'reg' ? { regLoss: j.loss } : { clsLoss: j.loss }),
+            resume: existsSync(join(j.out, 'config.json')),
+            ...(t.iters !== undefined ? { iters: t.iters } : {}),
+            ...(t.warmupIters !== undefined ? { warmupIters: t.warmupIters } : {}),
+            ...(t.inputSize !== undefined ? { inputSize: t.inputSize } : {}),
+          },
+          {
+            interrupt: ac.signal,
+            onNotice: (m) => console.log(`    ${m}`),
+            onProgress: (p) => {
+              const step = Math.max(1, Math.round(p.iters / 10));
+              if (p.phase === 'train' && p.iter % step === 0 && p.iter !== lastShown) {
+                lastShown = p.iter;
+                console.log(
+                  `    iteration ${p.iter}/${p.iters}: loss ${p.losses.total?.toFixed(3)}, ${p.itPerSec.toFixed(2)} it/s, ETA ${(p.etaSec / 60).toFixed(1)} min`,
+                );
+              }
+            },
+          },
+        );
+      } catch (e) {
+        // a bad dataset or config: the same for every run of this list; the results so far are kept
+        failures++;
+        console.log(`  -> error: ${(e as Error).message}`);
+        return;
+      }
+      writeJson(join(j.out, 'provenance.json'), provenance());
+      console.log(`  -> ${r.status} AP ${pct(r.metrics?.AP)} AP50 ${pct(r.metrics?.AP50)} (${(r.seconds / 60).toFixed(1)} min)`);
+      if (r.status === 'failed') failures++;
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function collectTransfer(c: Collected): void {
+  const jobs = transferJobs(c);
+  for (const role of ['winner', 'default'] as const) {
+    const mine = jobs.filter((j) => j.role === role);
+    if (!mine.length) continue;
+    const ms = mine.map((j) => recorded(j.out));
+    const ok = (m: RunMetrics | null) => m?.status === 'ok';
+    c.entry.transfer.push({
+      loss: mine[0]!.loss,
+      role,
+      dataset: driver.transfer.dataset.kind,
+      seeds: mine.map((j) => j.seed),
+      AP: ms.map((m) => (ok(m) ? (m!.metrics?.AP ?? null) : null)),
+      AP50: ms.map((m) => (ok(m) ? (m!.metrics?.AP50 ?? null) : null)),
+    });
+    c.transferStatuses.push(ms.map((m) => m?.status ?? 'not run'));
+  }
+}
+
+// ------------------------------------------------------------------ efficiency (item 4)
+
+interface EffRun {
+  seed: number;
+  status: string;
+  proxyEvaluations: number;
+  generations: number;
+  wallSeconds: number;
+  defaultFitness: number | null;
+  /** Proxy evaluations and wall time until a candidate first reached the default's proxy fitness; null: never. */
+  reachedDefault: { proxyEvaluations: number; seconds: number; gen: number; loss: string } | null;
+}
+interface EffSide {
+  runs: number;
+  reached: number;
+  medianEvaluations: number | null;
+  rangeEvaluations: [number, number] | null;
+  medianSeconds: number | null;
+  rangeSeconds: [number, number] | null;
+}
+interface Efficiency {
+  setting: string;
+  budget: number;
+  cse: EffRun[];
+  vanilla: EffRun[];
+  stats: {
+    cse: EffSide;
+    vanilla: EffSide;
+    /** vanilla median / cse median (evaluations, seconds); null when a cse run never reached the default. */
+    evaluationRatio: number | null;
+    timeRatio: number | null;
+    /** The ratio is a lower bound: some vanilla run never reached the default (counted at its whole budget and time). */
+    ratioIsLowerBound: boolean;
+  };
+  provenance: Provenance;
+}
+
+const STRATEGIES = ['cse', 'vanilla'] as const;
+const effDir = (setting: string, strategy: string, seed: number) => join(discRoot, 'efficiency', setting, `${strategy}-seed${seed}`);
+
+function effConfig(s: SettingDef, strategy: string, seed: number): { file: string; generations: number } {
+  const sc = settingConfig(s);
+  if (!sc) usage(`--efficiency ${s.name}: ${join(configDir, s.file)} does not exist`);
+  const raw = YAML.parse(readFileSync(sc.file, 'utf8')) as Record<string, unknown>;
+  const generations = Math.ceil(driver.efficiency.budget / sc.cfg.proxy.topK);
+  const cfg = {
+    ...raw,
+    strategy,
+    seed,
+    evolution: { ...(raw.evolution as object), generations },
+    final: { ...(raw.final as object), enabled: false },
+  };
+  const dir = effDir(s.name, strategy, seed);
+  const file = join(dir, 'config.yaml');
+  mkdirSync(dir, { recursive: true });
+  const text = `# written by scripts/results-discovery.ts --efficiency ${s.name} from ${sc.file}: strategy ${strategy}, seed ${seed}, final disabled, generations = ceil(budget ${driver.efficiency.budget} / topK ${sc.cfg.proxy.topK})\n${YAML.stringify(cfg)}`;
+  if (!existsSync(file) || readFileSync(file, 'utf8') !== text) writeFileSync(file, text);
+  return { file, generations };
+}
+
+function sideStats(runs: EffRun[]): EffSide {
+  const reached = runs.filter((r) => r.reachedDefault);
+  // a run that never reached the default counts at its whole budget and time (a lower bound)
+  const evals = runs.map((r) => r.reachedDefault?.proxyEvaluations ?? r.proxyEvaluations);
+  const secs = runs.map((r) => r.reachedDefault?.seconds ?? r.wallSeconds);
+  const range = (a: number[]): [number, number] | null => (a.length ? [Math.min(...a), Math.max(...a)] : null);
+  return {
+    runs: runs.length,
+    reached: reached.length,
+    medianEvaluations: evals.length ? median(evals) : null,
+    rangeEvaluations: range(evals),
+    medianSeconds: secs.length ? median(secs) : null,
+    rangeSeconds: range(secs),
+  };
+}
+
+function collectEfficiency(): Efficiency | null {
+  const base = join(discRoot, 'efficiency');
+  if (!existsSync(base)) return null;
+  const setting =
+    effName ??
+    readdirSync(base)
+      .filter((d) => SETTINGS.some((s) => s.name === d))
+      .sort()[0];
+  if (!setting) return null;
+  const sides: Record<string, EffRun[]> = { cse: [], vanilla: [] };
+  for (const strategy of STRATEGIES)
+    for (const seed of driver.efficiency.seeds) {
+      const runDir = join(effDir(setting, strategy, seed), 'run');
+      const status = journalStatus(runDir);
+      if (status !== 'finished') continue;
+      const r = buildReport(runDir);
+      sides[strategy]!.push({
+        seed,
+        status,
+        proxyEvaluations: r.proxyEvaluations,
+        generations: r.generations.length,
+        wallSeconds: r.elapsedMs / 1000,
+        defaultFitness: r.default?.fitness ?? null,
+        reachedDefault: r.reachedDefault
+          ? {
+              proxyEvaluations: r.reachedDefault.proxyEvaluations,
+              seconds: r.reachedDefault.elapsedMs / 1000,
+              gen: r.reachedDefault.gen,
+              loss: r.reachedDefault.loss,
+            }
+          : null,
+      });
+    }
+  const cse = sideStats(sides.cse!);
+  const vanilla = sideStats(sides.vanilla!);
+  const cseDetermined = cse.runs > 0 && cse.reached === cse.runs;
+  const e: Efficiency = {
+    setting,
+    budget: driver.efficiency.budget,
+    cse: sides.cse!,
+    vanilla: sides.vanilla!,
+    stats: {
+      cse,
+      vanilla,
+      evaluationRatio: cseDetermined && vanilla.runs ? vanilla.medianEvaluations! / cse.medianEvaluations! : null,
+      timeRatio: cseDetermined && vanilla.runs && cse.medianSeconds! > 0 ? vanilla.medianSeconds! / cse.medianSeconds! : null,
+      ratioIsLowerBound: vanilla.reached < vanilla.runs,
+    },
+    provenance: provenance(),
+  };
+  writeJson(join(base, `${setting}.json`), e);
+  return e;
+}
+
+// ------------------------------------------------------------------ summary.json and docs/DISCOVERY.md
+
+interface ProxyInfo {
+  name: string;
+  kendallTau: number | null;
+  ci95: [number, number] | null;
+  panel: number;
+}
+function proxyInfo(searched: Collected[]): ProxyInfo | null {
+  const f = join(root, 'proxy', 'summary.json');
+  if (!existsSync(f)) return null;
+  type P = { name: string; n: number; tau: number | null; ci95: [number, number] | null };
+  const all = JSON.parse(readFileSync(f, 'utf8')) as Record<string, { chosen: string | null; proxies: P[] }>;
+  for (const c of searched) {
+    const s = all[c.name];
+    if (!s) continue;
+    // the proxy this search uses (named as docs/PROXY.md names them: p<iters>-<input size>), else the study's choice
+    const t = c.cfg.proxy.task;
+    const used = s.proxies.find((p) => p.name === `p${t.iters}-${t.inputSize ?? 128}`) ?? s.proxies.find((p) => p.name === s.chosen);
+    if (used) return { name: used.name, kendallTau: used.tau, ci95: used.ci95, panel: used.n };
+  }
+  return null;
+}
+
+function okValues(a: (number | null)[]): number[] {
+  return a.filter((x): x is number => x !== null);
+}
+
+function cellOf(ap: (number | null)[], statuses: string[]): string {
+  return ap.map((x, i) => (x !== null ? pct(x) : statuses[i] === 'not run' ? 'not run yet' : `failed (${statuses[i] ?? '?'})`)).join(', ');
+}
+
+function meanSd(a: number[]): string {
+  if (!a.length) return '—';
+  return a.length > 1 ? `${pct(mean(a))} ± ${pct(std(a))}` : pct(mean(a));
+}
+
+function table(rows: SummaryRow[], statuses: string[][], extraLabel = ''): string[] {
+  const lines = [
+    `| loss${extraLabel} | role | AP per seed | AP mean ± s.d. | AP50 mean | Δ AP vs default | Welch t | p |`,
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  const def = rows.find((r) => r.role === 'default');
+  rows.forEach((r, i) => {
+    const ok = okValues(r.AP);
+    let diff = '—';
+    let t = '—';
+    let p = '—';
+    if (r !== def && def && ok.length && okValues(def.AP).length) {
+      const c = compareMeans(ok, okValues(def.AP));
+      diff = signed(100 * c.diff);
+      t = c.t === null ? '—' : c.t.toFixed(2);
+      p = pText(c.p);
+    }
+    const shown = PRESETS[r.loss] ? r.loss : `\`${r.loss}\``;
+    lines.push(
+      `| ${shown} | ${r.role} | ${cellOf(r.AP, statuses[i] ?? [])} | ${meanSd(ok)} | ${meanSd(okValues(r.AP50)).split(' ±')[0]} | ${diff} | ${t} | ${p} |`,
+    );
+  });
+  return lines;
+}
+
+function curveSvg(c: Collected, winner: string): string {
+  const mode = c.cfg.mode;
+  const defName = c.cfg.defaultLoss ?? DEFAULT_LOSS[mode];
+  const w = curveOf(mode, winner);
+  const d = curveOf(mode, defName);
+  const pts = (x: number[], y: (number | null)[]) =>
+    x.map((v, i) => [v, y[i]] as [number, number | null]).filter((p): p is [number, number] => p[1] !== null);
+  const xLabel = mode === 'reg' ? 'IoU with the target box' : 'p (predicted probability of the target class)';
+  const lossPlot = plotSvg({
+    title: `${c.name}: loss`,
+    xLabel,
+    yLabel: 'loss',
+    series: [
+      { label: 'winner', points: pts(w.x, w.loss) },
+      { label: `default (${defName})`, points: pts(d.x, d.loss), dashed: true },
+    ],
+    width: 440,
+    height: 300,
+  });
+  const gradPlot = plotSvg({
+    title: `${c.name}: gradient`,
+    xLabel,
+    yLabel: mode === 'reg' ? 'd loss / d IoU' : 'd loss / d target logit',
+    series: [
+      { label: 'winner', points: pts(w.x, w.grad) },
+      { label: `default (${defName})`, points: pts(d.x, d.grad), dashed: true },
+    ],
+    width: 440,
+    height: 300,
+  });
+  // the two plots side by side in one file
+  const inner = (svg: string, dx: number) => svg.replace(/^<svg [^>]*>/, `<g transform="translate(${dx},0)">`).replace(/<\/svg>$/, '</g>');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="880" height="300" viewBox="0 0 880 300" font-family="sans-serif" font-size="11">\n${inner(lossPlot, 0)}\n${inner(gradPlot, 440)}\n</svg>\n`;
+}
+
+function presetTwin(mode: Mode, loss: string): string | null {
+  const fp = fingerprint(mode, parseExpr(mode, loss));
+  for (const [name, p] of Object.entries(PRESETS))
+    if (p.mode === mode && p.text && fingerprint(mode, parseExpr(mode, p.text)) === fp) return name;
+  return null;
+}
+
+/** A path as the docs show it: relative to the repository when inside it. */
+function shownPath(p: string): string {
+  const r = relative(REPO, resolve(p));
+  return r && !r.startsWith('..') ? r : p;
+}
+
+function runCommand(names: string): string {
+  return `npm run results:discovery -- --settings ${names}`;
+}
+
+function showsSection(c: Collected): string[] {
+  const e = c.entry;
+  if (c.status !== 'finished')
+    return [
+      `- **${c.name}**: pending (${c.status ? `${c.status}: ${e.generations} generation(s), ${e.proxyEvaluations} proxy evaluations so far` : 'not started'}); run \`${runCommand(c.name)}\`.`,
+    ];
+  if (!e.winner)
+    return [
+      `- **${c.name}**: the search finished without a winner in the final evaluation (no searched loss finished a final seed${c.cfg.final.enabled ? '' : '; final evaluation disabled'}): the target is missed.`,
+    ];
+  const w = e.final.find((r) => r.role === 'winner')!;
+  const def = e.final.find((r) => r.role === 'default')!;
+  const pub = e.final.find((r) => r.role === 'published');
+  const c0 = compareMeans(okValues(w.AP), okValues(def.AP));
+  const ratio = c0.se && c0.se > 0 ? c0.diff / c0.se : null;
+  const twin = presetTwin(c.cfg.mode, e.winner);
+  const bigEnough = 100 * c0.diff >= 1.0;
+  const sharp = ratio !== null && ratio >= 3;
+  const target = bigEnough && sharp && !twin;
+  const why: string[] = [];
+  if (!bigEnough) why.push(`its AP is ${signed(100 * c0.diff)} against the default (target ≥ +1.0)`);
+  if (!sharp)
+    why.push(
+      ratio === null
+        ? 'there is no standard error (fewer than two finished seeds on a side)'
+        : `difference / s.e. is ${ratio.toFixed(2)} (target ≥ 3)`,
+    );
+  if (twin) why.push(`it is equivalent (same fingerprint) to the preset ${twin}`);
+  const lines = [
+    `- **${c.name}** (${e.detector}, ${e.mode}, ${e.dataset}): the winner scores ${meanSd(okValues(w.AP))} AP against the default's ${meanSd(okValues(def.AP))}, ` +
+      `a difference of ${signed(100 * c0.diff)} AP${ratio !== null ? ` (difference / s.e. ${ratio.toFixed(2)}, Welch p ${pText(c0.p)})` : ''}; ` +
+      `${twin ? `it is equivalent to the preset ${twin}` : 'it is not equivalent (by fingerprint) to any preset of the mode'}. ` +
+      (target ? '**Target met** (≥ +1.0 AP, difference / s.e. ≥ 3, not a preset).' : `**Target missed**: ${why.join('; ')}.`),
+  ];
+  if (pub && okValues(pub.AP).length) {
+    const cp = compareMeans(okValues(w.AP), okValues(pub.AP));
+    lines.push(
+      `  Stretch (equal or beat the published half ${pub.loss}, ${meanSd(okValues(pub.AP))} AP): ${cp.diff >= 0 ? '**met**' : '**missed**'}, ${signed(100 * cp.diff)} AP${cp.t !== null ? ` (Welch t ${cp.t.toFixed(2)}, p ${pText(cp.p)})` : ''}.`,
+    );
+  } else lines.push('  Stretch (the published half): not evaluated.');
+  const tw = e.transfer.find((r) => r.role === 'winner');
+  const td = e.transfer.find((r) => r.role === 'default');
+  if (tw && td && okValues(tw.AP).length && okValues(td.AP).length) {
+    const ct = compareMeans(okValues(tw.AP), okValues(td.AP));
+    lines.push(
+      `  Transfer to ${tw.dataset}: the winner ${meanSd(okValues(tw.AP))} AP against the default's ${meanSd(okValues(td.AP))} (${signed(100 * ct.diff)}${ct.t !== null ? `, Welch t ${ct.t.toFixed(2)}, p ${pText(ct.p)}` : ''}).`,
+    );
+  } else if (driver.transfer.settings.includes(c.name))
+    lines.push(`  Transfer to ${driver.transfer.dataset.kind}: pending (run \`${runCommand(c.name)}\`).`);
+  return lines;
+}
+
+function efficiencySection(e: Efficiency | null): string[] {
+  const lines = ['## Efficiency against vanilla evolution (issue 15, item 4)', ''];
+  if (!e)
+    return [
+      ...lines,
+      `Pending: run \`npm run results:discovery -- --efficiency S1\` (${driver.efficiency.seeds.length} search seeds per strategy, a budget of ${driver.efficiency.budget} proxy evaluations each, final disabled).`,
+      '',
+    ];
+  const s = e.stats;
+  const fmtSide = (name: string, x: EffSide) =>
+    `| ${name} | ${x.runs} | ${x.reached} | ${x.medianEvaluations ?? '—'} | ${x.rangeEvaluations ? `${x.rangeEvaluations[0]}–${x.rangeEvaluations[1]}` : '—'} | ${x.medianSeconds !== null ? x.medianSeconds.toFixed(1) : '—'} | ${x.rangeSeconds ? `${x.rangeSeconds[0].toFixed(1)}–${x.rangeSeconds[1].toFixed(1)}` : '—'} |`;
+  lines.push(
+    `Setting ${e.setting}, the same proxy for both strategies, a budget of ${e.budget} proxy evaluations per run (generations = ceil(budget / topK)). ` +
+      "Until a candidate first reaches the default loss's proxy fitness: proxy evaluations and wall time (s). A run that never reached it counts at its whole budget and time, a lower bound.",
+    '',
+    '| strategy | runs | reached | median evaluations | range | median time (s) | range (s) |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    fmtSide('cse', s.cse),
+    fmtSide('vanilla', s.vanilla),
+    '',
+  );
+  for (const r of [...e.cse.map((x) => ['cse', x] as const), ...e.vanilla.map((x) => ['vanilla', x] as const)])
+    lines.push(
+      `- ${r[0]} seed ${r[1].seed}: ${r[1].proxyEvaluations} proxy evaluations in ${r[1].generations} generations, ${r[1].wallSeconds.toFixed(1)} s; ${r[1].reachedDefault ? `reached the default after ${r[1].reachedDefault.proxyEvaluations} evaluations, ${r[1].reachedDefault.seconds.toFixed(1)} s` : 'never reached the default'}`,
+    );
+  lines.push('');
+  const lb = s.ratioIsLowerBound ? ' (a **lower bound**: a vanilla run never reached the default)' : '';
+  lines.push(
+    s.evaluationRatio === null
+      ? `Ratio vanilla / cse: not determined (${s.cse.runs === 0 ? 'no finished cse run' : s.vanilla.runs === 0 ? 'no finished vanilla run' : 'a cse run never reached the default'}). The paper claims 20x.`
+      : `Ratio vanilla / cse: ${s.evaluationRatio.toFixed(2)}x proxy evaluations${s.timeRatio !== null ? `, ${s.timeRatio.toFixed(2)}x wall time` : ''}${lb}. The paper claims 20x.`,
+    '',
+  );
+  return lines;
+}
+
+function writeDocs(cs: Collected[], proxy: ProxyInfo | null, eff: Efficiency | null): void {
+  mkdirSync(imgDir, { recursive: true });
+  const lines: string[] = [
+    '# Discovery: searched losses against the defaults',
+    '',
+    'Generated by `npm run results:discovery` (scripts/results-discovery.ts) from `results/discovery/` (do not edit by hand; ' +
+      '`npm run results:discovery -- --collect-only` rewrites it). Every result file records its commit, the exact command and the environment. ' +
+      'AP ×100 on the val split; mean ± sample s.d. over the seeds that finished; a failed seed is shown as failed and left out of the mean, never counted as 0. ' +
+      "Differences from the default by `compareMeans` (src/search/stats.ts): Welch's t and its two-sided p-value.",
+    '',
+    proxy
+      ? `Proxy: ${proxy.name}, Kendall τ-b ${proxy.kendallTau === null ? '—' : proxy.kendallTau.toFixed(2)} against the full-schedule AP${proxy.ci95 ? ` (bootstrap 95% [${proxy.ci95[0].toFixed(2)}, ${proxy.ci95[1].toFixed(2)}])` : ''} over ${proxy.panel} panel loss${proxy.panel === 1 ? '' : 'es'} ([PROXY.md](PROXY.md)).`
+      : 'Proxy fidelity: not measured yet (`npm run results:proxy`, [PROXY.md](PROXY.md)).',
+    '',
+    '## What the runs show',
+    '',
+    'Target (issue 15): the winner beats the default by ≥ 1.0 AP with difference / standard error ≥ 3 and is not equivalent (by fingerprint) to any preset; stretch: it equals or beats the published half.',
+    '',
+  ];
+  if (!cs.some((c) => c.status === 'finished'))
+    lines.push(
+      `No search has finished yet: pending. Run \`${runCommand(cs.map((c) => c.name).join(','))}\` (hours on 2 cores; resumable).`,
+      '',
+    );
+  for (const c of cs) lines.push(...showsSection(c));
+  lines.push('');
+  for (const c of cs) {
+    const e = c.entry;
+    lines.push(`## ${c.name}: ${e.detector}, ${e.mode} mode, ${e.dataset}`, '');
+    lines.push(`Config: \`${shownPath(c.configFile)}\`; run folder \`${join(discRoot, c.name, 'run')}\`.`, '');
+    if (c.status === null) {
+      lines.push(`Pending: not started. Run \`${runCommand(c.name)}\`.`, '');
+      continue;
+    }
+    lines.push(
+      `${e.generations} generation(s), ${e.proxyEvaluations} proxy evaluations${c.status === 'finished' ? '' : ` so far (${c.status}; pending: run \`${runCommand(c.name)}\` to resume)`}.`,
+      '',
+    );
+    if (c.status !== 'finished') continue;
+    if (c.report?.warnings.length) for (const w of c.report.warnings) lines.push(`**Warning:** ${w}`, '');
+    lines.push(
+      'Final evaluation (the default, the published half and the top of the hall of fame, the other half of the losses at its default):',
+      '',
+    );
+    lines.push(...table(e.final, c.finalStatuses), '');
+    if (e.transfer.length)
+      lines.push(
+        `Transfer to ${driver.transfer.dataset.kind} (\`${driver.transfer.preset}\`):`,
+        '',
+        ...table(e.transfer, c.transferStatuses),
+        '',
+      );
+    if (e.winner) {
+      const expr = parseExpr(e.mode, e.winner);
+      const svgName = `${c.name}-winner.svg`;
+      writeFileSync(join(imgDir, svgName), curveSvg(c, e.winner));
+      lines.push(
+        'Winner:',
+        '',
+        `- official: \`${e.winner}\``,
+        `- infix: \`${printInfix(expr)}\``,
+        `- LaTeX: $${printLatex(expr)}$`,
+        '',
+        `![${c.name} winner: loss and gradient against the default](${relative(dirname(outFile), join(imgDir, svgName))})`,
+        '',
+      );
+    }
+  }
+  lines.push(...efficiencySection(eff));
+  mkdirSync(dirname(outFile), { recursive: true });
+  writeFileSync(outFile, lines.join('\n'));
+}
+
+// ------------------------------------------------------------------ main
+
+async function main(): Promise<void> {
+  const settings = SETTINGS.filter((s) => settingNames.includes(s.name));
+  for (const s of settings) if (!settingConfig(s)) usage(`${s.name}: ${join(configDir, s.file)} does not exist`);
+  const effSetting = effName ? SETTINGS.find((s) => s.name === effName)! : null;
+  if (planOnly) {
+    for (const s of settings) {
+      const c = collectSearch(s)!;
+      console.log(
+        `${s.name}: search ${c.status ?? 'not started'} (${c.entry.generations} generations, ${c.entry.proxyEvaluations} proxy evaluations) in ${join(discRoot, s.name, 'run')}`,
+      );
+      const jobs = transferJobs(c);
+      if (driver.transfer.settings.includes(s.name) && !jobs.length)
+        console.log(`  transfer: after the search (winner and default x seeds ${driver.transfer.seeds.join(',')})`);
+      for (const j of jobs) console.log(`  ${finishedRun(j.out) ? 'done   ' : 'pending'} transfer ${j.role} seed ${j.seed}`);
+    }
+    if (effSetting)
+      for (const strategy of STRATEGIES)
+        for (const seed of driver.efficiency.seeds)
+          console.log(
+            `  ${journalStatus(join(effDir(effSetting.name, strategy, seed), 'run')) === 'finished' ? 'done   ' : 'pending'} efficiency ${effSetting.name} ${strategy} seed ${seed}`,
+          );
+    return;
+  }
+  if (!collectOnly) {
+    const t0 = Date.now();
+    for (const s of settings) {
+      if (interrupted) break;
+      const sc = settingConfig(s)!;
+      const ok = await runSearchStep(s.name, sc.file, join(discRoot, s.name, 'run'));
+      if (!ok || interrupted) continue;
+      const c = collectSearch(s)!;
+      await runTransfer(transferJobs(c));
+      console.log(`(${((Date.now() - t0) / 60000).toFixed(1)} min so far)`);
+    }
+    if (effSetting && !interrupted) {
+      for (const seed of driver.efficiency.seeds)
+        for (const strategy of STRATEGIES) {
+          if (interrupted) break;
+          const { file } = effConfig(effSetting, strategy, seed);
+          await runSearchStep(
+            `efficiency ${effSetting.name} ${strategy} seed ${seed}`,
+            file,
+            join(effDir(effSetting.name, strategy, seed), 'run'),
+          );
+        }
+    }
+  }
+  // collect: every setting whose config exists (the docs show the pending ones too)
+  const shown = SETTINGS.filter((s) => settingNames.includes(s.name) || existsSync(join(discRoot, s.name, 'run')));
+  const cs = shown.map(collectSearch).filter((c): c is Collected => c !== null);
+  for (const c of cs) collectTransfer(c);
+  const eff = collectEfficiency();
+  const proxy = proxyInfo(cs);
+  const summary = {
+    commit: provenance().commit,
+    proxy,
+    searches: cs.map((c) => c.entry),
+    efficiency: eff ? { setting: eff.setting, budget: eff.budget, cse: eff.cse, vanilla: eff.vanilla, stats: eff.stats } : null,
+    provenance: provenance(),
+  };
+  writeJson(join(discRoot, 'summary.json'), summary);
+  writeDocs(cs, proxy, eff);
+  console.log(`wrote ${join(discRoot, 'summary.json')} and ${outFile}; ${trained} step(s) run in this call`);
+  if (interrupted) process.exit(130);
+  if (failures) process.exit(1);
+}
+
+await main();

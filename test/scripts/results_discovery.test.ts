@@ -1,0 +1,295 @@
+/**
+ * scripts/results-discovery.ts end to end on tiny configurations (issue 15, items 3 and 4): two
+ * searches on the `simulated` task (through the CLI, as the real runs go), the transfer of S1's
+ * winner and default with a tiny FCOS for a few iterations on a small generated mnist-det, and the
+ * efficiency runs (cse and vanilla). Checks summary.json's shape and its numbers against the
+ * journals and the runs' own metrics.json, the generated DISCOVERY.md (table, Welch t by
+ * compareMeans, winner in infix and LaTeX, the SVG), and that a second call trains nothing.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseExpr, printInfix, printLatex } from '../../src/loss/index.js';
+import type { SearchSummary } from '../../src/search/evolution.js';
+import { Journal } from '../../src/search/journal.js';
+import { buildReport } from '../../src/search/report.js';
+import { compareMeans } from '../../src/search/stats.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cse-discovery-'));
+const cfgDir = join(dir, 'cfg');
+const root = join(dir, 'results');
+const docs = join(dir, 'docs', 'DISCOVERY.md');
+mkdirSync(cfgDir);
+const S1 = `mode: bcls
+seed: 0
+population: { size: 12, maxSize: 20, minDepth: 2, maxDepth: 4, maxDraws: 20000, maxOffspringTries: 400, seedWith: [bce] }
+evolution: { generations: 2, parents: 3, elites: 1 }
+mos: { level1: { samples: 16, steps: 20, threshold: 0 } }
+proxy: { topK: 3, task: { kind: simulated, iters: 30 } }
+final: { top: 2, published: true, seeds: [0, 1, 2], task: { kind: simulated, iters: 40 } }
+pool: { workers: 0 }
+`;
+writeFileSync(join(cfgDir, 'search.yaml'), S1);
+writeFileSync(
+  join(cfgDir, 'discovery-s2.yaml'),
+  S1.replace('mode: bcls', 'mode: cls')
+    .replace('seedWith: [bce]', 'seedWith: []')
+    .replace('kind: simulated, iters: 40', 'kind: simulated, detector: faster-rcnn, iters: 40'),
+);
+writeFileSync(
+  join(cfgDir, 'discovery.yaml'),
+  `transfer:
+  settings: [S1]
+  dataset: { kind: mnist-det, images: 60, size: 64, seed: 7, valFraction: 0.25 }
+  dataDir: ${join(dir, 'data')}
+  preset: tiny
+  seeds: [0]
+  iters: 3
+  warmupIters: 0
+  inputSize: 64
+efficiency:
+  seeds: [0]
+  budget: 6
+`,
+);
+// a proxy study's summary (the shape scripts/results-proxy.ts writes): the search's proxy is simulated, so the study's choice is quoted
+mkdirSync(join(root, 'proxy'), { recursive: true });
+writeFileSync(
+  join(root, 'proxy', 'summary.json'),
+  JSON.stringify({
+    S1: {
+      chosen: 'p400-128',
+      meetsTarget: true,
+      proxies: [{ name: 'p400-128', n: 12, tau: 0.7, ci95: [0.4, 0.9], seedSd: 0.01, panelSd: 0.03, seconds: 100 }],
+      mosTau: 0.2,
+    },
+  }),
+);
+
+function driver(...extra: string[]): { code: number | null; out: string } {
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'scripts/results-discovery.ts',
+      '--config-dir',
+      cfgDir,
+      '--root',
+      root,
+      '--out',
+      docs,
+      '--efficiency',
+      'S1',
+      ...extra,
+    ],
+    {
+      encoding: 'utf8',
+      env: { ...process.env, CSE_THREADS: '1' },
+      timeout: 240_000,
+    },
+  );
+  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+const disc = join(root, 'discovery');
+const okAps = (a: (number | null)[]) => a.filter((x): x is number => x !== null);
+
+test(
+  'results-discovery: tiny searches, transfer and efficiency; summary.json, DISCOVERY.md; a second call trains nothing',
+  { timeout: 300_000 },
+  () => {
+    const first = driver();
+    assert.equal(first.code, 0, first.out);
+
+    type Row = { loss: string; role: string; seeds: number[]; AP: (number | null)[]; AP50: (number | null)[]; dataset?: string };
+    const summary = JSON.parse(readFileSync(join(disc, 'summary.json'), 'utf8')) as {
+      commit: string | null;
+      proxy: { name: string; kendallTau: number; ci95: [number, number]; panel: number } | null;
+      searches: {
+        name: string;
+        dataset: string;
+        detector: string;
+        mode: string;
+        winner: string | null;
+        proxyEvaluations: number;
+        generations: number;
+        final: Row[];
+        transfer: Row[];
+      }[];
+      efficiency: {
+        setting: string;
+        budget: number;
+        cse: { seed: number; proxyEvaluations: number; reachedDefault: { proxyEvaluations: number } | null }[];
+        vanilla: { seed: number; proxyEvaluations: number; reachedDefault: { proxyEvaluations: number } | null }[];
+      } | null;
+      provenance: { commit: string | null; command: string };
+    };
+    assert.deepEqual(Object.keys(summary).sort(), ['commit', 'efficiency', 'provenance', 'proxy', 'searches']);
+    assert.deepEqual(summary.proxy, { name: 'p400-128', kendallTau: 0.7, ci95: [0.4, 0.9], panel: 12 });
+    assert.match(summary.provenance.command, /results-discovery\.ts/);
+    assert.deepEqual(
+      summary.searches.map((s) => [s.name, s.mode, s.detector, s.dataset]),
+      [
+        ['S1', 'bcls', 'fcos', 'simulated'],
+        ['S2', 'cls', 'faster-rcnn', 'simulated'],
+      ],
+    );
+    for (const s of summary.searches) {
+      // the numbers are the journal's own final evaluation
+      const j = Journal.open(join(disc, s.name, 'run'), { readonly: true });
+      const js = JSON.parse(j.getMeta('summary')!) as SearchSummary;
+      j.close();
+      assert.equal(s.winner, js.verdict!.winner);
+      assert.equal(s.proxyEvaluations, js.proxyEvaluations);
+      assert.equal(s.generations, js.generations.length);
+      assert.deepEqual(
+        s.final.map((r) => r.role),
+        js.final!.map((r) => r.role),
+      );
+      assert.deepEqual(
+        s.final.map((r) => r.AP),
+        js.final!.map((r) => r.aps),
+      );
+      assert.deepEqual(s.final[0]!.loss, s.mode === 'bcls' ? 'focal' : 'ce');
+      assert.deepEqual(s.final[1], { ...s.final[1]!, loss: s.mode === 'bcls' ? 'cse-b-cls' : 'cse-a-cls', role: 'published' });
+      for (const r of s.final) {
+        assert.deepEqual(Object.keys(r).sort(), ['AP', 'AP50', 'loss', 'role', 'seeds']);
+        assert.deepEqual(r.seeds, [0, 1, 2]);
+        for (const v of r.AP50) assert.ok(typeof v === 'number' && v >= 0 && v <= 1, `AP50 ${v}`);
+        // each final run's file, with provenance
+        for (const seed of r.seeds) {
+          const slug = r.role === 'candidate' ? undefined : r.role;
+          if (!slug) continue;
+          const f = JSON.parse(readFileSync(join(disc, s.name, 'final', `${slug}-seed${seed}.json`), 'utf8')) as {
+            AP: number;
+            provenance: { commit: string | null; env: { cpu: string } };
+          };
+          assert.equal(f.AP, r.AP[seed]);
+          assert.ok(f.provenance.env.cpu);
+        }
+      }
+      for (const f of ['report.json', 'report.html', 'journal.sqlite']) assert.ok(existsSync(join(disc, s.name, f)), `${s.name}/${f}`);
+    }
+    // transfer: S1 only, winner and default, the runs' own metrics.json
+    const s1 = summary.searches[0]!;
+    assert.deepEqual(summary.searches[1]!.transfer, []);
+    assert.deepEqual(
+      s1.transfer.map((r) => [r.role, r.loss, r.dataset, r.seeds]),
+      [
+        ['winner', s1.winner, 'mnist-det', [0]],
+        ['default', 'focal', 'mnist-det', [0]],
+      ],
+    );
+    for (const r of s1.transfer) {
+      const run = join(disc, 'S1', 'transfer', r.role, 'seed0');
+      const m = JSON.parse(readFileSync(join(run, 'metrics.json'), 'utf8')) as {
+        status: string;
+        iters: number;
+        clsLoss: string;
+        metrics: { AP: number; AP50: number };
+      };
+      assert.equal(m.iters, 3);
+      assert.equal(m.status, 'ok');
+      assert.deepEqual([r.AP[0], r.AP50[0]], [m.metrics.AP, m.metrics.AP50]);
+      assert.ok(existsSync(join(run, 'provenance.json')));
+    }
+    // efficiency: one seed per strategy, the report's reachedDefault
+    const eff = summary.efficiency!;
+    assert.equal(eff.setting, 'S1');
+    assert.equal(eff.budget, 6);
+    for (const strategy of ['cse', 'vanilla'] as const) {
+      assert.equal(eff[strategy].length, 1);
+      const rep = buildReport(join(disc, 'efficiency', 'S1', `${strategy}-seed0`, 'run'));
+      assert.equal(rep.strategy, strategy);
+      assert.equal(rep.final, null, 'final disabled');
+      assert.ok(rep.proxyEvaluations >= 6, 'the budget of proxy evaluations is spent');
+      assert.equal(eff[strategy][0]!.proxyEvaluations, rep.proxyEvaluations);
+      assert.equal(eff[strategy][0]!.reachedDefault?.proxyEvaluations ?? null, rep.reachedDefault?.proxyEvaluations ?? null);
+    }
+
+    // DISCOVERY.md: generated from those numbers
+    const md = readFileSync(docs, 'utf8');
+    assert.match(md, /## What the runs show/);
+    assert.match(md, /Proxy: p400-128, Kendall τ-b 0\.70/);
+    for (const s of summary.searches) {
+      const w = s.final.find((r) => r.role === 'winner')!;
+      const d = s.final.find((r) => r.role === 'default')!;
+      const c = compareMeans(okAps(w.AP), okAps(d.AP));
+      const row = md.split('\n').find((l) => l.startsWith(`| \`${w.loss}\` | winner |`));
+      assert.ok(row, `${s.name}: the winner's row`);
+      assert.ok(row.includes(`| ${c.t!.toFixed(2)} |`), `${s.name}: Welch t ${c.t} in ${row}`);
+      const e = parseExpr(s.mode as 'cls' | 'bcls', s.winner!);
+      assert.ok(md.includes(`infix: \`${printInfix(e)}\``));
+      assert.ok(md.includes(`$${printLatex(e)}$`));
+      const target = 100 * c.diff >= 1 && c.t !== null && c.t >= 3;
+      assert.match(md, new RegExp(`\\*\\*${s.name}\\*\\*[^\\n]*\\*\\*Target ${target ? 'met' : 'missed'}`));
+      const svg = readFileSync(join(dir, 'docs', 'img', 'discovery', `${s.name}-winner.svg`), 'utf8');
+      assert.match(svg, /^<svg[^>]*>[\s\S]*polyline[\s\S]*<\/svg>\n$/);
+      assert.ok(md.includes(`](img/discovery/${s.name}-winner.svg)`));
+    }
+    assert.match(md, /Transfer to mnist-det \(`tiny`\)/);
+    assert.match(md, /## Efficiency against vanilla/);
+    assert.match(md, /Ratio vanilla \/ cse: (not determined|[\d.]+x proxy evaluations)/);
+
+    // a second call: everything is finished, nothing runs again, the files are the same runs
+    const stamp = (f: string) => statSync(f).mtimeMs;
+    const files = [
+      join(disc, 'S1', 'run', 'journal.sqlite'),
+      join(disc, 'S2', 'run', 'journal.sqlite'),
+      join(disc, 'S1', 'transfer', 'winner', 'seed0', 'metrics.json'),
+      join(disc, 'efficiency', 'S1', 'vanilla-seed0', 'run', 'journal.sqlite'),
+    ];
+    const before = files.map(stamp);
+    const second = driver();
+    assert.equal(second.code, 0, second.out);
+    assert.match(second.out, /0 step\(s\) run in this call/);
+    assert.doesNotMatch(second.out, /cse-autoloss search|\[transfer/);
+    assert.deepEqual(files.map(stamp), before);
+    assert.equal(readFileSync(docs, 'utf8'), md, 'the docs are the same');
+  },
+);
+
+test('results-discovery: usage errors exit 2 and name the problem; --plan runs nothing', () => {
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/results-discovery.ts', '--settings', 'S9', '--config-dir', cfgDir, '--root', join(dir, 'none')],
+    { encoding: 'utf8' },
+  );
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--settings: unknown setting 'S9'/);
+  const p = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/results-discovery.ts', '--plan', '--config-dir', cfgDir, '--root', join(dir, 'plan')],
+    { encoding: 'utf8' },
+  );
+  assert.equal(p.status, 0, p.stderr);
+  assert.match(p.stdout, /S1: search not started/);
+  assert.ok(!existsSync(join(dir, 'plan', 'discovery', 'S1', 'run', 'journal.sqlite')));
+});
+
+test('configs/discovery-s2.yaml is S1 with Faster R-CNN and cls (the cpu-small schedule in the final); discovery-s3.yaml is FCOS reg on mnist-det', async () => {
+  const { configDiff, loadConfig } = await import('../../src/search/config.js');
+  const { resolveTrainConfig } = await import('../../src/detect/index.js');
+  const file = (n: string) => new URL(`../../configs/${n}`, import.meta.url).pathname;
+  const s1 = loadConfig({ file: file('search.yaml') });
+  const s2 = loadConfig({ file: file('discovery-s2.yaml') });
+  const frcnnIters = resolveTrainConfig({ detector: 'faster-rcnn', data: '-', preset: 'cpu-small' }, 1).schedule.iters;
+  assert.equal(s2.final.task.iters, frcnnIters);
+  assert.deepEqual(configDiff(s1, s2), [
+    `final.task.detector: "fcos" → "faster-rcnn"`,
+    `final.task.iters: 4000 → ${frcnnIters}`,
+    'mode: "bcls" → "cls"',
+    'proxy.task.detector: "fcos" → "faster-rcnn"',
+  ]);
+  const s3 = loadConfig({ file: file('discovery-s3.yaml') });
+  assert.deepEqual(
+    [s3.mode, s3.proxy.task.detector, s3.dataset?.kind, s3.proxy.task.dataDir, s3.final.task.dataDir],
+    ['reg', 'fcos', 'mnist-det', 'data/mnist-det-128', 'data/mnist-det-128'],
+  );
+  for (const c of [s2, s3])
+    assert.ok(c.evolution.generations >= 8 && c.evolution.generations * c.proxy.topK >= 48 && c.population.seedWith.length === 0);
+});
