@@ -64,6 +64,9 @@ def record(d):
         'numpy': np.__version__,
         'metrics': {k: float(v) for k, v in zip(KEYS, e.stats)},
         'perClass': per_class,
+        # the categories and images as pycocotools loaded and evaluated them (params after evaluate)
+        'catIds': [int(c) for c in e.params.catIds],
+        'imgIds': [int(i) for i in e.params.imgIds],
     }
     with open(os.path.join(d, 'expected.json'), 'w') as f:
         json.dump(out, f, indent=1)

@@ -2,6 +2,7 @@ import { open, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataError, type Problem } from './errors.js';
 import { readJsonFile } from './json.js';
+import { boxAt, cocoArrays, crowdFlag, describe as show, finite, isObject, knownId, uniqueId } from './coco_check.js';
 import { imageSize } from './image.js';
 
 export interface CocoImage {
@@ -62,16 +63,7 @@ export interface CocoInspection {
 const ANNOTATIONS = 'annotations.json';
 const MAX_REPORTED = 5000;
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const positiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
-function show(v: unknown): string {
-  if (v === undefined) return 'missing';
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 40 ? `${s.slice(0, 40)}...` : s;
-}
 
 /** Loads and validates a COCO dataset folder; throws a DataError listing every problem. */
 export async function loadCoco(dir: string, opts: LoadCocoOptions = {}): Promise<CocoDataset> {
@@ -100,29 +92,17 @@ export async function inspectCoco(dir: string, opts: LoadCocoOptions = {}): Prom
     if (e instanceof DataError) return { errors: e.problems, warnings };
     throw e;
   }
-  if (!isObject(raw)) {
-    err('', 'expected a JSON object with images, annotations, categories');
-    return { errors, warnings };
-  }
-  for (const key of ['images', 'annotations', 'categories']) {
-    if (!Array.isArray(raw[key])) err(key, `expected an array, got ${show(raw[key])}`);
-  }
-  if (errors.length) return { errors, warnings };
+  const arrays = cocoArrays(raw, err);
+  if (!arrays || !isObject(raw)) return { errors, warnings };
 
   // ---- images
   const images: CocoImage[] = [];
   const imageById = new Map<number, CocoImage>();
-  (raw.images as unknown[]).forEach((im, i) => {
+  const imageIds = new Set<number>();
+  arrays.images.forEach((im, i) => {
     const f = `images[${i}]`;
     if (!isObject(im)) return err(f, 'expected an object');
-    let ok = true;
-    if (!finite(im.id)) {
-      err(`${f}.id`, `expected a number, got ${show(im.id)}`);
-      ok = false;
-    } else if (imageById.has(im.id)) {
-      err(`${f}.id`, `duplicate image id ${im.id}`);
-      ok = false;
-    }
+    let ok = uniqueId(im, f, 'image', imageIds, err) !== null;
     if (typeof im.file_name !== 'string' || im.file_name === '') {
       err(`${f}.file_name`, `expected a file name, got ${show(im.file_name)}`);
       ok = false;
@@ -142,14 +122,13 @@ export async function inspectCoco(dir: string, opts: LoadCocoOptions = {}): Prom
   // ---- categories
   const categories: CocoCategory[] = [];
   const catIds = new Set<number>();
-  (raw.categories as unknown[]).forEach((c, i) => {
+  arrays.categories.forEach((c, i) => {
     const f = `categories[${i}]`;
     if (!isObject(c)) return err(f, 'expected an object');
-    if (!finite(c.id)) return err(`${f}.id`, `expected a number, got ${show(c.id)}`);
-    if (catIds.has(c.id)) return err(`${f}.id`, `duplicate category id ${c.id}`);
+    const id = uniqueId(c, f, 'category', catIds, err);
+    if (id === null) return;
     if (typeof c.name !== 'string') err(`${f}.name`, `expected a string, got ${show(c.name)}`);
-    catIds.add(c.id);
-    categories.push({ id: c.id, name: typeof c.name === 'string' ? c.name : String(c.id) });
+    categories.push({ id, name: typeof c.name === 'string' ? c.name : String(id) });
   });
   if (categories.length === 0) err('categories', 'no categories');
   const sortedCats = [...categories].sort((a, b) => a.id - b.id);
@@ -165,51 +144,19 @@ export async function inspectCoco(dir: string, opts: LoadCocoOptions = {}): Prom
   let clipped = 0;
   let crowds = 0;
   let missingArea = 0;
-  (raw.annotations as unknown[]).forEach((a, i) => {
+  arrays.annotations.forEach((a, i) => {
     const f = `annotations[${i}]`;
     if (!isObject(a)) return err(f, 'expected an object');
-    let ok = true;
-    if (!finite(a.id)) {
-      err(`${f}.id`, `expected a number, got ${show(a.id)}`);
-      ok = false;
-    } else if (annIds.has(a.id)) {
-      err(`${f}.id`, `duplicate annotation id ${a.id}`);
-      ok = false;
-    } else annIds.add(a.id);
-    let img: CocoImage | undefined;
-    if (!finite(a.image_id)) {
-      err(`${f}.image_id`, `expected a number, got ${show(a.image_id)}`);
-      ok = false;
-    } else if (!(img = imageById.get(a.image_id))) {
-      err(`${f}.image_id`, `unknown image id ${a.image_id}`);
-      ok = false;
-    }
-    if (!finite(a.category_id)) {
-      err(`${f}.category_id`, `expected a number, got ${show(a.category_id)}`);
-      ok = false;
-    } else if (!catIds.has(a.category_id)) {
-      err(`${f}.category_id`, `unknown category id ${a.category_id}`);
-      ok = false;
-    }
-    let iscrowd: 0 | 1 = 0;
-    if (a.iscrowd !== undefined) {
-      if (a.iscrowd === 1 || a.iscrowd === true) iscrowd = 1;
-      else if (a.iscrowd !== 0 && a.iscrowd !== false) {
-        err(`${f}.iscrowd`, `expected 0 or 1, got ${show(a.iscrowd)}`);
-        ok = false;
-      }
-    }
+    const id = uniqueId(a, f, 'annotation', annIds, err);
+    const imageId = knownId(a.image_id, `${f}.image_id`, 'image', imageById, err);
+    const catId = knownId(a.category_id, `${f}.category_id`, 'category', catIds, err);
+    const iscrowd = crowdFlag(a.iscrowd, `${f}.iscrowd`, err);
     const b = a.bbox;
-    if (!Array.isArray(b) || b.length !== 4 || !b.every(finite)) {
-      err(`${f}.bbox`, `expected [x, y, w, h] of finite numbers, got ${show(b)}`);
-      return;
-    }
-    let [x, y, w, h] = b as [number, number, number, number];
-    if (w <= 0 || h <= 0) {
-      err(`${f}.bbox`, `non-positive box size w=${w}, h=${h}`);
-      return;
-    }
-    if (!ok || !img) return;
+    const box = boxAt(b, `${f}.bbox`, 'rejected', err);
+    if (!box) return;
+    let [x, y, w, h] = box;
+    const img = imageId === null ? undefined : imageById.get(imageId);
+    if (id === null || catId === null || iscrowd === null || !img) return;
     const outside = x < 0 || y < 0 || x + w > img.width || y + h > img.height;
     if (outside) {
       if (policy === 'reject') {
@@ -238,7 +185,7 @@ export async function inspectCoco(dir: string, opts: LoadCocoOptions = {}): Prom
       return;
     } else area = a.area;
     if (iscrowd) crowds++;
-    annotations.push({ id: a.id as number, image_id: img.id, category_id: a.category_id as number, bbox: [x, y, w, h], area, iscrowd });
+    annotations.push({ id, image_id: img.id, category_id: catId, bbox: [x, y, w, h], area, iscrowd });
   });
   if (clipped > 20) warn('annotations', `${clipped} boxes clipped to their image in all (first 20 listed)`);
   if (missingArea) warn('annotations', `${missingArea} annotations without area: taken as w*h`);

@@ -3,26 +3,14 @@
  * Boxes are (x1, y1, x2, y2) in input pixels, stored row-major: box i is [4i, 4i+4).
  */
 import { tf } from '../tf.js';
+import { cornerIou } from '../util/iou.js';
 
 /** IoU matrix [N, M] between two box lists (row-major result). */
 export function iouMatrix(a: Float32Array, b: Float32Array): Float32Array {
   const n = a.length / 4;
   const m = b.length / 4;
   const out = new Float32Array(n * m);
-  for (let i = 0; i < n; i++) {
-    const ax1 = a[4 * i]!, ay1 = a[4 * i + 1]!, ax2 = a[4 * i + 2]!, ay2 = a[4 * i + 3]!;
-    const areaA = Math.max(0, ax2 - ax1) * Math.max(0, ay2 - ay1);
-    for (let j = 0; j < m; j++) {
-      const bx1 = b[4 * j]!, by1 = b[4 * j + 1]!, bx2 = b[4 * j + 2]!, by2 = b[4 * j + 3]!;
-      const iw = Math.min(ax2, bx2) - Math.max(ax1, bx1);
-      const ih = Math.min(ay2, by2) - Math.max(ay1, by1);
-      if (iw <= 0 || ih <= 0) continue;
-      const inter = iw * ih;
-      const areaB = Math.max(0, bx2 - bx1) * Math.max(0, by2 - by1);
-      const union = areaA + areaB - inter;
-      out[i * m + j] = union > 0 ? inter / union : 0;
-    }
-  }
+  for (let i = 0; i < n; i++) for (let j = 0; j < m; j++) out[i * m + j] = cornerIou(a, 4 * i, b, 4 * j);
   return out;
 }
 
@@ -30,16 +18,7 @@ export function iouMatrix(a: Float32Array, b: Float32Array): Float32Array {
 export function iouPaired(a: Float32Array, b: Float32Array): Float32Array {
   const n = a.length / 4;
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const iw = Math.min(a[4 * i + 2]!, b[4 * i + 2]!) - Math.max(a[4 * i]!, b[4 * i]!);
-    const ih = Math.min(a[4 * i + 3]!, b[4 * i + 3]!) - Math.max(a[4 * i + 1]!, b[4 * i + 1]!);
-    if (iw <= 0 || ih <= 0) continue;
-    const inter = iw * ih;
-    const areaA = Math.max(0, a[4 * i + 2]! - a[4 * i]!) * Math.max(0, a[4 * i + 3]! - a[4 * i + 1]!);
-    const areaB = Math.max(0, b[4 * i + 2]! - b[4 * i]!) * Math.max(0, b[4 * i + 3]! - b[4 * i + 1]!);
-    const union = areaA + areaB - inter;
-    out[i] = union > 0 ? inter / union : 0;
-  }
+  for (let i = 0; i < n; i++) out[i] = cornerIou(a, 4 * i, b, 4 * i);
   return out;
 }
 

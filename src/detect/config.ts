@@ -312,6 +312,22 @@ function formatZod(e: z.ZodError, prefix?: string): string {
     .join('; ');
 }
 
+/**
+ * A detector's preset with the config's `model` overrides merged in (the backbone's fields one
+ * by one), checked against the detector's override schema so that errors name the field.
+ */
+function withOverrides<C extends { backbone: BackboneConfig }, O extends { backbone?: Partial<BackboneConfig> }>(
+  detector: DetectorKind,
+  schema: z.ZodType<O, z.ZodTypeDef, unknown>,
+  base: C,
+  overrides: Record<string, unknown> | undefined,
+): C {
+  const o = schema.safeParse(overrides ?? {});
+  if (!o.success) throw new DetectConfigError(`invalid ${detector} model settings: ${formatZod(o.error, 'model')}`);
+  const { backbone, ...rest } = o.data;
+  return { ...base, ...rest, backbone: { ...base.backbone, ...backbone } };
+}
+
 /** Validates and fills in a training config; every problem is reported before training starts. */
 export function resolveTrainConfig(input: unknown, numClasses: number): ResolvedTrainConfig {
   const parsed = trainConfigSchema.safeParse(input);
@@ -319,24 +335,16 @@ export function resolveTrainConfig(input: unknown, numClasses: number): Resolved
   const raw = parsed.data;
   const sp = SCHEDULE_PRESETS[raw.preset][raw.detector];
   const inputSize = raw.inputSize ?? sp.inputSize;
-  let model: ModelConfig;
-  if (raw.detector === 'fcos') {
-    const o = fcosOverrides.safeParse(raw.model ?? {});
-    if (!o.success) throw new DetectConfigError(`invalid fcos model settings: ${formatZod(o.error, 'model')}`);
-    const base = fcosPreset(raw.preset, numClasses);
-    const { backbone, ...rest } = o.data;
-    const fcos: FcosConfig = { ...base, ...rest, backbone: { ...base.backbone, ...backbone } };
+  const model: ModelConfig =
+    raw.detector === 'fcos'
+      ? { detector: 'fcos', inputSize, fcos: withOverrides(raw.detector, fcosOverrides, fcosPreset(raw.preset, numClasses), raw.model) }
+      : { detector: 'faster-rcnn', inputSize, rcnn: withOverrides(raw.detector, rcnnOverrides, rcnnPreset(raw.preset, numClasses), raw.model) };
+  if (model.detector === 'fcos') {
+    const { fcos } = model;
     const n = fcos.maxLevel - fcos.minLevel + 1;
     if (fcos.regressRanges.length !== n) {
       throw new DetectConfigError(`model.regressRanges has ${fcos.regressRanges.length} ranges for ${n} levels (P${fcos.minLevel}..P${fcos.maxLevel})`);
     }
-    model = { detector: 'fcos', inputSize, fcos };
-  } else {
-    const o = rcnnOverrides.safeParse(raw.model ?? {});
-    if (!o.success) throw new DetectConfigError(`invalid faster-rcnn model settings: ${formatZod(o.error, 'model')}`);
-    const base = rcnnPreset(raw.preset, numClasses);
-    const { backbone, ...rest } = o.data;
-    model = { detector: 'faster-rcnn', inputSize, rcnn: { ...base, ...rest, backbone: { ...base.backbone, ...backbone } } };
   }
   const m = model.detector === 'fcos' ? model.fcos : model.rcnn;
   if (m.maxLevel < m.minLevel) throw new DetectConfigError(`model.maxLevel (${m.maxLevel}) is below model.minLevel (${m.minLevel})`);

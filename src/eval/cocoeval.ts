@@ -230,7 +230,8 @@ export function evaluateCoco(
       keptRank[k0 + r] = r;
     }
 
-    // IoU [D, G] against GT in input order (pycocotools' bbIou arithmetic).
+    // IoU [D, G] against GT in input order (pycocotools' bbIou arithmetic on (x, y, w, h), a crowd
+    // GT dividing by the detection's area: not util/iou.ts's corner-box IoU on purpose).
     for (let r = 0; r < D; r++) {
       const x = dX[r]!;
       const y = dY[r]!;

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { lineChartSvg, type Series } from '../util/svg.js';
 import type { CocoEvalResult } from './cocoeval.js';
 
 /** One precision-recall curve: precision at each of the 101 recall thresholds. */
@@ -35,55 +36,13 @@ export function precisionCurve(res: CocoEvalResult, k: number | null, t: number 
   return out;
 }
 
-const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd'];
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/** A self-contained SVG line plot of precision against recall. */
+/** An SVG line plot of precision against recall (points where precision is undefined are left out). */
 export function prCurveSvg(title: string, recThrs: ArrayLike<number>, curves: PrCurve[]): string {
-  const W = 480;
-  const H = 400;
-  const L = 56;
-  const Rm = 16;
-  const Tm = 36;
-  const B = 48;
-  const pw = W - L - Rm;
-  const ph = H - Tm - B;
-  const x = (v: number): number => L + v * pw;
-  const y = (v: number): number => Tm + (1 - v) * ph;
-  const parts: string[] = [];
-  parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
-  parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
-  parts.push(`<text x="${W / 2}" y="20" text-anchor="middle" font-size="14">${esc(title)}</text>`);
-  for (let i = 0; i <= 10; i++) {
-    const v = i / 10;
-    parts.push(`<line x1="${x(v)}" y1="${y(0)}" x2="${x(v)}" y2="${y(1)}" stroke="#eee"/>`);
-    parts.push(`<line x1="${x(0)}" y1="${y(v)}" x2="${x(1)}" y2="${y(v)}" stroke="#eee"/>`);
-    if (i % 2 === 0) {
-      parts.push(`<text x="${x(v)}" y="${y(0) + 16}" text-anchor="middle">${v.toFixed(1)}</text>`);
-      parts.push(`<text x="${x(0) - 6}" y="${y(v) + 4}" text-anchor="end">${v.toFixed(1)}</text>`);
-    }
-  }
-  parts.push(`<rect x="${L}" y="${Tm}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
-  parts.push(`<text x="${L + pw / 2}" y="${H - 12}" text-anchor="middle">recall</text>`);
-  parts.push(`<text x="14" y="${Tm + ph / 2}" text-anchor="middle" transform="rotate(-90 14 ${Tm + ph / 2})">precision</text>`);
-  curves.forEach((c, i) => {
-    const color = COLORS[i % COLORS.length]!;
-    const pts: string[] = [];
-    for (let r = 0; r < c.precision.length; r++) {
-      const p = c.precision[r]!;
-      if (p < 0) continue;
-      pts.push(`${x(recThrs[r]!).toFixed(2)},${y(p).toFixed(2)}`);
-    }
-    if (pts.length) parts.push(`<polyline fill="none" stroke="${color}" stroke-width="1.8" points="${pts.join(' ')}"/>`);
-    const ly = Tm + 14 + i * 16;
-    parts.push(`<line x1="${x(1) - 150}" y1="${ly - 4}" x2="${x(1) - 130}" y2="${ly - 4}" stroke="${color}" stroke-width="2"/>`);
-    parts.push(`<text x="${x(1) - 124}" y="${ly}">${esc(c.label)}</text>`);
-  });
-  parts.push('</svg>');
-  return parts.join('\n') + '\n';
+  const series: Series[] = curves.map((c) => ({
+    name: c.label,
+    points: c.precision.flatMap((p, r): [number, number][] => (p < 0 ? [] : [[recThrs[r]!, p]])),
+  }));
+  return lineChartSvg({ title, xLabel: 'recall', yLabel: 'precision', series, width: 640, height: 400, xRange: [0, 1], yRange: [0, 1], legendWidth: 170 }) + '\n';
 }
 
 function curvesFor(res: CocoEvalResult, k: number | null): PrCurve[] {

@@ -1,39 +1,8 @@
+import { boxAt, cocoArrays, crowdFlag, describe, finite, isObject, knownId, numberAt, uniqueId } from '../data/coco_check.js';
 import { DataError, type Problem } from '../data/errors.js';
 import type { CocoDetection, CocoGroundTruth, CocoGtAnnotation } from './cocoeval.js';
 
 const MAX_PROBLEMS = 1000;
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function finite(v: unknown): v is number {
-  return typeof v === 'number' && Number.isFinite(v);
-}
-
-function describe(v: unknown): string {
-  if (typeof v === 'number') return String(v);
-  if (v === undefined) return 'missing';
-  const s = JSON.stringify(v);
-  return s === undefined ? String(v) : s.length > 40 ? `${s.slice(0, 40)}...` : s;
-}
-
-/** Checks a bbox [x, y, w, h]: four finite numbers, w and h not negative. */
-function checkBox(v: unknown, file: string, field: string, problems: Problem[]): boolean {
-  if (!Array.isArray(v) || v.length !== 4) {
-    problems.push({ file, field, message: `expected [x, y, w, h], got ${describe(v)}` });
-    return false;
-  }
-  if (!v.every(finite)) {
-    problems.push({ file, field, message: `non-numeric or non-finite value in ${describe(v)}` });
-    return false;
-  }
-  if (v[2] < 0 || v[3] < 0) {
-    problems.push({ file, field, message: `negative box size w=${v[2]}, h=${v[3]}` });
-    return false;
-  }
-  return true;
-}
 
 /**
  * Validates a COCO instances object for evaluation. Reports every problem (field paths such
@@ -44,43 +13,30 @@ export function validateGroundTruth(raw: unknown, file: string): CocoGroundTruth
   const push = (field: string, message: string): void => {
     if (problems.length < MAX_PROBLEMS) problems.push({ file, field, message });
   };
-  if (!isObject(raw)) throw new DataError([{ file, field: '', message: 'expected a JSON object with images, annotations, categories' }]);
-  for (const key of ['images', 'annotations', 'categories']) {
-    if (!Array.isArray(raw[key])) push(key, `expected an array, got ${describe(raw[key])}`);
-  }
-  if (problems.length) throw new DataError(problems, `invalid ground truth ${file}`);
-  const images = raw.images as unknown[];
-  const categories = raw.categories as unknown[];
-  const annotations = raw.annotations as unknown[];
+  const arrays = cocoArrays(raw, push);
+  if (!arrays) throw new DataError(problems, isObject(raw) ? `invalid ground truth ${file}` : undefined);
+  const { images, categories, annotations } = arrays;
 
   const imgIds = new Set<number>();
   images.forEach((im, i) => {
-    if (!isObject(im) || !finite(im.id)) return push(`images[${i}].id`, `expected a number, got ${describe(isObject(im) ? im.id : im)}`);
-    if (imgIds.has(im.id)) push(`images[${i}].id`, `duplicate image id ${im.id}`);
-    imgIds.add(im.id);
+    if (!isObject(im)) return push(`images[${i}]`, 'expected an object');
+    uniqueId(im, `images[${i}]`, 'image', imgIds, push);
   });
   const catIds = new Set<number>();
   categories.forEach((c, i) => {
-    if (!isObject(c) || !finite(c.id)) return push(`categories[${i}].id`, `expected a number, got ${describe(isObject(c) ? c.id : c)}`);
-    if (catIds.has(c.id)) push(`categories[${i}].id`, `duplicate category id ${c.id}`);
-    catIds.add(c.id);
+    if (!isObject(c)) return push(`categories[${i}]`, 'expected an object');
+    uniqueId(c, `categories[${i}]`, 'category', catIds, push);
   });
   const annIds = new Set<number>();
   annotations.forEach((a, i) => {
     const f = `annotations[${i}]`;
     if (!isObject(a)) return push(f, 'expected an object');
-    if (!finite(a.id)) push(`${f}.id`, `expected a number, got ${describe(a.id)}`);
-    else if (annIds.has(a.id)) push(`${f}.id`, `duplicate annotation id ${a.id}`);
-    else annIds.add(a.id);
-    if (!finite(a.image_id)) push(`${f}.image_id`, `expected a number, got ${describe(a.image_id)}`);
-    else if (!imgIds.has(a.image_id)) push(`${f}.image_id`, `unknown image id ${a.image_id}`);
-    if (!finite(a.category_id)) push(`${f}.category_id`, `expected a number, got ${describe(a.category_id)}`);
-    else if (!catIds.has(a.category_id)) push(`${f}.category_id`, `unknown category id ${a.category_id}`);
-    if (problems.length < MAX_PROBLEMS) checkBox(a.bbox, file, `${f}.bbox`, problems);
-    if (!finite(a.area)) push(`${f}.area`, `expected a number, got ${describe(a.area)}`);
-    if (a.iscrowd !== undefined && a.iscrowd !== 0 && a.iscrowd !== 1 && typeof a.iscrowd !== 'boolean') {
-      push(`${f}.iscrowd`, `expected 0 or 1, got ${describe(a.iscrowd)}`);
-    }
+    uniqueId(a, f, 'annotation', annIds, push);
+    knownId(a.image_id, `${f}.image_id`, 'image', imgIds, push);
+    knownId(a.category_id, `${f}.category_id`, 'category', catIds, push);
+    boxAt(a.bbox, `${f}.bbox`, 'allowed', push);
+    numberAt(a.area, `${f}.area`, push);
+    crowdFlag(a.iscrowd, `${f}.iscrowd`, push);
   });
   if (problems.length) throw new DataError(problems, `invalid ground truth ${file}`);
   return {
@@ -125,16 +81,9 @@ export function validateDetections(
   raw.forEach((d: unknown, i) => {
     const f = `[${i}]`;
     if (!isObject(d)) return push(f, 'expected an object');
-    let ok = true;
-    if (!finite(d.image_id)) {
-      push(`${f}.image_id`, `expected a number, got ${describe(d.image_id)}`);
-      ok = false;
-    }
-    if (!finite(d.category_id)) {
-      push(`${f}.category_id`, `expected a number, got ${describe(d.category_id)}`);
-      ok = false;
-    }
-    if (problems.length < MAX_PROBLEMS) ok = checkBox(d.bbox, file, `${f}.bbox`, problems) && ok;
+    let ok = numberAt(d.image_id, `${f}.image_id`, push) !== null;
+    ok = numberAt(d.category_id, `${f}.category_id`, push) !== null && ok;
+    ok = boxAt(d.bbox, `${f}.bbox`, 'allowed', push) !== null && ok;
     if (!finite(d.score)) {
       push(`${f}.score`, `expected a finite number, got ${describe(d.score)}`);
       ok = false;

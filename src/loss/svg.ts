@@ -5,6 +5,7 @@
  */
 import type { Expr } from './expr.js';
 import { formatNumber } from './print.js';
+import { escapeXml } from '../util/svg.js';
 
 interface GNode {
   id: number;
@@ -19,10 +20,6 @@ interface GNode {
 
 const FILL = { input: '#cfe2ff', const: '#e2e3e5', op: '#ffe0b2' } as const;
 const STROKE = { input: '#3d6fb6', const: '#6c757d', op: '#c77c02' } as const;
-
-function escapeXml(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 /** The graph as a standalone SVG document. `title` is drawn above it when given. */
 export function printSvg(e: Expr, opts: { title?: string } = {}): string {

@@ -4,6 +4,7 @@
  * digits' ink extents; train and val draw from disjoint source digits.
  */
 import { createRequire } from 'node:module';
+import { cornerIou } from '../../util/iou.js';
 import type { Rng } from '../../util/rng.js';
 import type { GeneratedImage, SceneGenerator } from './types.js';
 
@@ -62,14 +63,6 @@ function inkExtent(img: Float32Array): [number, number, number, number] {
   return [x0, y0, x1 + 1, y1 + 1];
 }
 
-function iou(a: number[], b: number[]): number {
-  const iw = Math.min(a[2]!, b[2]!) - Math.max(a[0]!, b[0]!);
-  const ih = Math.min(a[3]!, b[3]!) - Math.max(a[1]!, b[1]!);
-  if (iw <= 0 || ih <= 0) return 0;
-  const inter = iw * ih;
-  return inter / ((a[2]! - a[0]!) * (a[3]! - a[1]!) + (b[2]! - b[0]!) * (b[3]! - b[1]!) - inter);
-}
-
 /** Overlap bound between two digits' ink boxes in one image: IoU and intersection over the smaller box. */
 export const MAX_OVERLAP_IOU = 0.2;
 export const MAX_OVERLAP_OF_SMALLER = 0.35;
@@ -79,7 +72,7 @@ function overlapOk(a: number[], b: number[]): boolean {
   const ih = Math.min(a[3]!, b[3]!) - Math.max(a[1]!, b[1]!);
   if (iw <= 0 || ih <= 0) return true;
   const smaller = Math.min((a[2]! - a[0]!) * (a[3]! - a[1]!), (b[2]! - b[0]!) * (b[3]! - b[1]!));
-  return iou(a, b) <= MAX_OVERLAP_IOU && (iw * ih) / smaller <= MAX_OVERLAP_OF_SMALLER;
+  return cornerIou(a, 0, b, 0) <= MAX_OVERLAP_IOU && (iw * ih) / smaller <= MAX_OVERLAP_OF_SMALLER;
 }
 
 export function mnistDetGenerator(sources: number[][]): SceneGenerator {

@@ -170,14 +170,8 @@ export class RegObjective {
   }
 }
 
-/** IoU of two corner boxes. */
-export function iouOf(a: ArrayLike<number>, ao: number, b: ArrayLike<number>, bo: number): number {
-  const iw = Math.max(Math.min(a[ao + 2]!, b[bo + 2]!) - Math.max(a[ao]!, b[bo]!), 0);
-  const ih = Math.max(Math.min(a[ao + 3]!, b[bo + 3]!) - Math.max(a[ao + 1]!, b[bo + 1]!), 0);
-  const I = iw * ih;
-  const ua = (a[ao + 2]! - a[ao]!) * (a[ao + 3]! - a[ao + 1]!) + (b[bo + 2]! - b[bo]!) * (b[bo + 3]! - b[bo + 1]!) - I;
-  return ua > 0 ? I / ua : 0;
-}
+/** IoU of two corner boxes (the project's one box IoU). */
+export { cornerIou as iouOf } from '../../util/iou.js';
 
 /** Boxes as (cx, cy, log w, log h) parameters → corners [n, 4]. */
 export function paramsToCorners(p: Float64Array, n: number, out: Float64Array): void {
