@@ -37,7 +37,7 @@ import { FINGERPRINT_VERSION } from '../src/search/fingerprint.js';
 import { Journal } from '../src/search/journal.js';
 import { buildReport, writeReport, type ReportData } from '../src/search/report.js';
 import { compareMeans, mean, median, std } from '../src/search/stats.js';
-import { plotSvg } from '../src/search/svg.js';
+import { lineChartSvg } from '../src/util/svg.js';
 import { curveOf } from '../src/search/view/curves.js';
 import { provenance, type Provenance } from '../src/util/provenance.js';
 
@@ -685,24 +685,24 @@ function curveSvg(c: Collected, winner: string): string {
   const pts = (x: number[], y: (number | null)[]) =>
     x.map((v, i) => [v, y[i]] as [number, number | null]).filter((p): p is [number, number] => p[1] !== null);
   const xLabel = mode === 'reg' ? 'IoU with the target box' : 'p (predicted probability of the target class)';
-  const lossPlot = plotSvg({
+  const lossPlot = lineChartSvg({
     title: `${c.name}: loss`,
     xLabel,
     yLabel: 'loss',
     series: [
-      { label: 'winner', points: pts(w.x, w.loss) },
-      { label: `default (${defName})`, points: pts(d.x, d.loss), dashed: true },
+      { name: 'winner', points: pts(w.x, w.loss) },
+      { name: `default (${defName})`, points: pts(d.x, d.loss) },
     ],
     width: 440,
     height: 300,
   });
-  const gradPlot = plotSvg({
+  const gradPlot = lineChartSvg({
     title: `${c.name}: gradient`,
     xLabel,
     yLabel: mode === 'reg' ? 'd loss / d IoU' : 'd loss / d target logit',
     series: [
-      { label: 'winner', points: pts(w.x, w.grad) },
-      { label: `default (${defName})`, points: pts(d.x, d.grad), dashed: true },
+      { name: 'winner', points: pts(w.x, w.grad) },
+      { name: `default (${defName})`, points: pts(d.x, d.grad) },
     ],
     width: 440,
     height: 300,
