@@ -4,23 +4,23 @@
  * with status 'diverged' (log and last finite metrics kept); COCO evaluation on the val split
  * at the end, writing metrics.json, results.json (COCO detections) and SVG curves.
  */
-import { appendFile, lstat, mkdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../tf.js';
 import { BatchLoader, loadCoco, type Batch, type CocoDataset } from '../data/index.js';
 import { evaluateCoco, type CocoDetection, type CocoMetrics } from '../eval/index.js';
-import { Rng, type RngState } from '../util/rng.js';
+import { Rng } from '../util/rng.js';
 import { acquireRunLock } from '../util/runlock.js';
 import { fusedMomentumStep } from '../backend/fused_sgd.js';
 import { getNumThreads } from '../backend/index.js';
-import { checkpointName, commitCheckpoint, loadWeightsInto, readCheckpoint, readOptimizerState, writeFileAtomic, CheckpointError } from './checkpoint.js';
+import { checkpointName, commitCheckpoint, loadWeightsInto, readCheckpoint, readOptimizerState, CheckpointError } from './checkpoint.js';
 import { buildHeadLosses, resolveTrainConfig, DetectConfigError, type ModelConfig, type ResolvedTrainConfig, type ScheduleConfig, type TrainConfigInput } from './config.js';
 import { buildFasterRcnn } from './faster_rcnn.js';
 import { buildFcos } from './fcos.js';
 import { ParamStore } from './layers.js';
 import type { DetectorModel, TrainBatch } from './model.js';
-import { lineChartSvg } from './svg.js';
+import { appendLog, logBytes, prepareRunFolder, startRunFolder, truncateLog, writeCurves, writeMetrics, writeResults, type RunState, type SavedTraining } from './run_folder.js';
 
 export interface TrainProgress {
   iter: number;
@@ -201,74 +201,6 @@ function checkData(train: CocoDataset, val: CocoDataset, trainIds: number[] | un
   return warnings;
 }
 
-interface RunState {
-  iter: number;
-  lossCurve: { iter: number; losses: Record<string, number> }[];
-  apCurve: { iter: number; AP: number; AP50: number }[];
-  lastMetrics: CocoMetrics | null;
-}
-
-/** What a checkpoint's `training` field holds: the run state and everything a resume needs to continue bit-identically. */
-interface SavedTraining extends Partial<RunState> {
-  /** The sampling generator's state (model.losses). */
-  rng?: RngState;
-  /** The loss terms of the current logging window (iterations since the last log line). */
-  window?: Record<string, number[]>;
-  lastLosses?: Record<string, number> | null;
-  /** log.jsonl's length when the checkpoint was made: a resume cuts the log back to it. */
-  logBytes?: number;
-  final?: boolean;
-}
-
-/** Config fields that may differ between a run and its resume (they do not change the result). */
-const RESUME_FREE_FIELDS = new Set(['resume', 'out', 'readAhead', 'checkpointEvery']);
-
-/** The run folder's state before a training starts: refuses what would destroy or mix work. */
-async function prepareRunFolder(out: string, raw: Record<string, unknown>, resume: boolean, resumeFrom: string | undefined): Promise<{ checkpoint: string | null; fresh: boolean }> {
-  const st = await stat(out).catch(() => null);
-  if (st && !st.isDirectory()) throw new DetectConfigError(`--out ${out} is a file, not a folder`);
-  const configFile = join(out, 'config.json');
-  const latest = join(out, 'checkpoints', 'latest');
-  const latestSt = await lstat(latest).catch(() => null);
-  if (latestSt && !latestSt.isSymbolicLink() && !latestSt.isDirectory()) throw new DetectConfigError(`${latest} is a file; the run folder cannot hold checkpoints there (move it away)`);
-  const holdsRun = existsSync(configFile) || existsSync(join(out, 'log.jsonl')) || existsSync(join(out, 'checkpoints')) || existsSync(join(out, 'metrics.json'));
-  if (!resume && !resumeFrom) {
-    if (holdsRun) throw new DetectConfigError(`${out} already holds a training run; use --resume to continue it, or another --out`);
-  } else {
-    if (!holdsRun) throw new DetectConfigError(`--resume: ${out} holds no training run to resume; drop --resume to start one`);
-    if (existsSync(configFile)) {
-      let saved: Record<string, unknown>;
-      try {
-        saved = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
-      } catch (e) {
-        throw new DetectConfigError(`${configFile}: not readable JSON (${(e as Error).message}); the run folder is damaged`);
-      }
-      const diffs: string[] = [];
-      const keys = new Set([...Object.keys(saved), ...Object.keys(raw)]);
-      keys.delete('resolved');
-      for (const k of [...keys].sort()) {
-        if (RESUME_FREE_FIELDS.has(k)) continue;
-        const x = JSON.stringify(saved[k]);
-        const y = JSON.stringify(raw[k]);
-        if (x !== y) diffs.push(`${k}: ${x ?? '(unset)'} → ${y ?? '(unset)'}`);
-      }
-      if (diffs.length) throw new DetectConfigError(`${out} holds a run of another config; refusing to resume. Differences (run → now):\n  ${diffs.join('\n  ')}`);
-    }
-  }
-  await mkdir(out, { recursive: true });
-  // an output folder that cannot be written is found now, not after the training
-  const probe = join(out, `.write-probe-${process.pid}`);
-  try {
-    await writeFile(probe, 'probe');
-  } catch (e) {
-    throw new DetectConfigError(`cannot write into --out ${out}: ${(e as Error).message}`);
-  } finally {
-    await rm(probe, { force: true });
-  }
-  const checkpoint = resumeFrom ?? (latestSt ? latest : null);
-  return { checkpoint, fresh: !holdsRun };
-}
-
 /**
  * Trains a detector on `config.data`/train and scores it on `config.data`/val. Configuration and
  * data problems throw (DetectConfigError, DataError, CheckpointError) before training starts;
@@ -319,7 +251,6 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
       if (loaded === 0) throw new CheckpointError(`--init-weights ${cfg.raw.initWeights}: none of its weights belongs to this model`);
     }
     if (out) {
-      const logFile = join(out, 'log.jsonl');
       if (folder.checkpoint) {
         const ck = await readCheckpoint(folder.checkpoint);
         loadWeightsInto(model.ps, ck.weights, folder.checkpoint, true);
@@ -344,15 +275,11 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
           options.onNotice?.(`${folder.checkpoint} is a checkpoint of an earlier version (no generator state): the resumed run will not be bit-identical to an uninterrupted one`);
         }
         // the log keeps each iteration once: lines written after the checkpoint are cut
-        if (tr.logBytes !== undefined && existsSync(logFile) && statSync(logFile).size > tr.logBytes) await truncate(logFile, tr.logBytes);
+        if (tr.logBytes !== undefined) await truncateLog(out, tr.logBytes);
         options.onNotice?.(`resuming from ${folder.checkpoint} at iteration ${state.iter}`);
       } else {
         if (!folder.fresh) options.onNotice?.(`${out} has no checkpoint yet: the run starts again from iteration 0`);
-        await writeFileAtomic(
-          join(out, 'config.json'),
-          JSON.stringify({ ...cfg.raw, resolved: { model: cfg.model, schedule: cfg.schedule, clsLoss: cfg.clsLoss, regLoss: cfg.regLoss, regWeight: cfg.regWeight, flip } }, null, 1),
-        );
-        await writeFileAtomic(logFile, '');
+        await startRunFolder(out, cfg, flip);
       }
     }
   } catch (e) {
@@ -362,7 +289,7 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
     throw e;
   }
   const log = async (rec: Record<string, unknown>) => {
-    if (out) await appendFile(join(out, 'log.jsonl'), `${JSON.stringify(rec)}\n`);
+    if (out) await appendLog(out, rec);
   };
   if (state.iter === 0) for (const w of warnings) await log({ warning: w });
 
@@ -388,7 +315,6 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
   const saveLatest = async (final = false) => {
     if (!out) return;
     const optWeights = await optimizer.getWeights();
-    const logFile = join(out, 'log.jsonl');
     const training: SavedTraining & { categories: unknown } = {
       iter: state.iter,
       lossCurve: state.lossCurve,
@@ -399,7 +325,7 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
       rng: rng.getState(),
       window,
       lastLosses,
-      logBytes: existsSync(logFile) ? statSync(logFile).size : 0,
+      logBytes: logBytes(out),
     };
     await commitCheckpoint(join(out, 'checkpoints'), model.ps, { modelConfig: cfg.model, training: training as unknown as Record<string, unknown> }, optWeights);
   };
@@ -517,30 +443,23 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
           written.push('checkpoints/latest');
         }
         if (detections) {
-          await writeFileAtomic(join(out, 'results.json'), JSON.stringify(detections));
+          await writeResults(out, detections);
           written.push('results.json');
         }
         const seconds = (Date.now() - t0) / 1000;
-        await writeFileAtomic(
-          join(out, 'metrics.json'),
-          JSON.stringify(
-            {
-              status,
-              reason,
-              detector: cfg.raw.detector,
-              preset: cfg.raw.preset,
-              clsLoss: cfg.clsLoss,
-              regLoss: cfg.regLoss,
-              seed: cfg.raw.seed,
-              iters: state.iter,
-              metrics,
-              timing: { seconds, trainSeconds, evalSeconds: evalMs / 1000, imagesPerSec: ((state.iter - startIter) * cfg.schedule.batch) / Math.max(1e-9, trainSeconds), backend: tf.getBackend(), threads: tf.getBackend() === 'torch' ? getNumThreads() : null, resumedFrom: startIter },
-              lastLosses,
-            },
-            null,
-            1,
-          ),
-        );
+        await writeMetrics(out, {
+          status,
+          reason,
+          detector: cfg.raw.detector,
+          preset: cfg.raw.preset,
+          clsLoss: cfg.clsLoss,
+          regLoss: cfg.regLoss,
+          seed: cfg.raw.seed,
+          iters: state.iter,
+          metrics,
+          timing: { seconds, trainSeconds, evalSeconds: evalMs / 1000, imagesPerSec: ((state.iter - startIter) * cfg.schedule.batch) / Math.max(1e-9, trainSeconds), backend: tf.getBackend(), threads: tf.getBackend() === 'torch' ? getNumThreads() : null, resumedFrom: startIter },
+          lastLosses,
+        });
         written.push('metrics.json');
         written.push(...(await writeCurves(out, state)));
       }
@@ -619,29 +538,6 @@ function checkSameModel(saved: unknown, current: ModelConfig, where: string): vo
     const s = saved as { detector?: string };
     throw new CheckpointError(`checkpoint ${where} was saved for a different model (${s?.detector ?? '?'} vs ${current.detector}, or other settings); start a fresh run folder or drop --resume`);
   }
-}
-
-async function writeCurves(out: string, state: RunState): Promise<string[]> {
-  const keys = new Set<string>();
-  for (const p of state.lossCurve) for (const k of Object.keys(p.losses)) keys.add(k);
-  const loss = lineChartSvg({
-    title: 'training losses',
-    xLabel: 'iteration',
-    yLabel: 'loss',
-    series: [...keys].map((k) => ({ name: k, points: state.lossCurve.filter((p) => k in p.losses).map((p) => [p.iter, p.losses[k]!] as [number, number]) })),
-  });
-  await writeFileAtomic(join(out, 'loss.svg'), loss);
-  const ap = lineChartSvg({
-    title: 'val AP',
-    xLabel: 'iteration',
-    yLabel: 'AP',
-    series: [
-      { name: 'AP', points: state.apCurve.map((p) => [p.iter, p.AP] as [number, number]) },
-      { name: 'AP50', points: state.apCurve.map((p) => [p.iter, p.AP50] as [number, number]) },
-    ],
-  });
-  await writeFileAtomic(join(out, 'ap.svg'), ap);
-  return ['loss.svg', 'ap.svg'];
 }
 
 /** Loads a checkpoint folder and evaluates it on a COCO split folder. */
