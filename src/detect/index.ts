@@ -1,5 +1,5 @@
 /** Detectors (FCOS-style one-stage, Faster R-CNN-style two-stage), their training and evaluation. */
-export { trainDetector, testDetector, evaluateDetector, buildDetector, learningRate, applyUpdate, type TrainResult, type TrainOptions, type TrainProgress, type EvalOutput } from './train.js';
+export { trainDetector, testDetector, evaluateDetector, buildDetector, createDetector, learningRate, applyUpdate, type TrainResult, type TrainOptions, type TrainProgress, type EvalOutput } from './train.js';
 export {
   trainConfigSchema,
   resolveTrainConfig,

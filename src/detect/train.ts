@@ -16,8 +16,9 @@ import { fusedMomentumStep } from '../backend/fused_sgd.js';
 import { getNumThreads } from '../backend/index.js';
 import { checkpointName, commitCheckpoint, loadWeightsInto, readCheckpoint, readOptimizerState, CheckpointError } from './checkpoint.js';
 import { buildHeadLosses, resolveTrainConfig, DetectConfigError, type ModelConfig, type ResolvedTrainConfig, type ScheduleConfig, type TrainConfigInput } from './config.js';
-import { buildFasterRcnn } from './faster_rcnn.js';
-import { buildFcos } from './fcos.js';
+import { buildFasterRcnn, type FasterRcnnConfig } from './faster_rcnn.js';
+import { buildFcos, type FcosConfig } from './fcos.js';
+import { DETECTOR_KINDS, detectorSpec } from './kinds.js';
 import { ParamStore } from './layers.js';
 import type { DetectorModel, TrainBatch } from './model.js';
 import { appendLog, logBytes, prepareRunFolder, startRunFolder, truncateLog, writeCurves, writeMetrics, writeResults, type RunState, type SavedTraining } from './run_folder.js';
@@ -77,7 +78,14 @@ export interface TrainOptions {
   onCheck?: (metrics: CocoMetrics, iter: number) => boolean;
 }
 
-/** Builds a detector from its resolved model config (weights from the seed). */
+/** Builds a detector from its resolved model config (weights from the seed) with its kind's builder from the registry (loaded on first use). */
+export async function createDetector(model: ModelConfig, seed: number): Promise<DetectorModel> {
+  const spec = detectorSpec(model.detector);
+  const build = await spec.load();
+  return build(new ParamStore(new Rng(seed)), (model as unknown as Record<string, FcosConfig & FasterRcnnConfig>)[spec.configKey]!);
+}
+
+/** The same, synchronous, for callers that have the detectors loaded (tests, benches). */
 export function buildDetector(model: ModelConfig, seed: number): DetectorModel {
   const ps = new ParamStore(new Rng(seed));
   return model.detector === 'fcos' ? buildFcos(ps, model.fcos) : buildFasterRcnn(ps, model.rcnn);
@@ -234,7 +242,7 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
       throw e;
     }
   }
-  const model = buildDetector(cfg.model, cfg.raw.seed);
+  const model = await createDetector(cfg.model, cfg.raw.seed);
   model.setLosses(buildHeadLosses(cfg.raw.detector, cfg.clsLoss, cfg.regLoss, cfg.clsWeight, cfg.regWeight));
   const state: RunState = { iter: 0, lossCurve: [], apCurve: [], lastMetrics: null };
   const optimizer = tf.train.momentum(cfg.schedule.lr, cfg.schedule.momentum);
@@ -544,13 +552,13 @@ function checkSameModel(saved: unknown, current: ModelConfig, where: string): vo
 export async function testDetector(opts: { checkpoint: string; data: string; batch?: number; subset?: number; out?: string }): Promise<EvalOutput & { modelConfig: ModelConfig }> {
   const ck = await readCheckpoint(opts.checkpoint);
   const mc = ck.meta.modelConfig as ModelConfig;
-  if (!mc || (mc.detector !== 'fcos' && mc.detector !== 'faster-rcnn')) {
+  if (!mc || !DETECTOR_KINDS.includes(mc.detector)) {
     tf.dispose(Object.values(ck.weights));
     throw new CheckpointError(`${opts.checkpoint}: no detector model config in model.json`);
   }
   const split = existsSync(join(opts.data, 'annotations.json')) ? opts.data : join(opts.data, 'val');
   const ds = await loadCoco(split);
-  const model = buildDetector(mc, 0);
+  const model = await createDetector(mc, 0);
   try {
     loadWeightsInto(model.ps, ck.weights, opts.checkpoint, true);
     const nc = mc.detector === 'fcos' ? mc.fcos.numClasses : mc.rcnn.numClasses;
