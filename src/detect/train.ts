@@ -1,26 +1,26 @@
 /**
- * Training and evaluation of a detector: SGD with momentum, linear warm-up, step decay, weight
+ * The training loop of a detector: SGD with momentum, linear warm-up, step decay, weight
  * decay, gradient clipping by global norm; checkpoints and resume; a NaN/Inf loss stops the run
  * with status 'diverged' (log and last finite metrics kept); COCO evaluation on the val split
- * at the end, writing metrics.json, results.json (COCO detections) and SVG curves.
+ * at the end (evaluate.ts). The run folder's files (config.json, log.jsonl, metrics.json,
+ * results.json, the SVG curves) are written through run_folder.ts; the model is built by
+ * build.ts. This module's exports are the detectors' training API.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../tf.js';
 import { BatchLoader, loadCoco, type Batch, type CocoDataset } from '../data/index.js';
-import { evaluateCoco, type CocoDetection, type CocoMetrics } from '../eval/index.js';
+import type { CocoDetection, CocoMetrics } from '../eval/index.js';
 import { Rng } from '../util/rng.js';
 import { acquireRunLock } from '../util/runlock.js';
 import { fusedMomentumStep } from '../backend/fused_sgd.js';
 import { getNumThreads } from '../backend/index.js';
 import { checkpointName, commitCheckpoint, loadWeightsInto, readCheckpoint, readOptimizerState, CheckpointError } from './checkpoint.js';
 import { buildHeadLosses, resolveTrainConfig, DetectConfigError, type ModelConfig, type ResolvedTrainConfig, type ScheduleConfig, type TrainConfigInput } from './config.js';
-import { buildFasterRcnn, type FasterRcnnConfig } from './faster_rcnn.js';
-import { buildFcos, type FcosConfig } from './fcos.js';
-import { DETECTOR_KINDS, detectorSpec } from './kinds.js';
-import { ParamStore } from './layers.js';
-import type { DetectorModel, TrainBatch } from './model.js';
+import { buildDetector, createDetector } from './build.js';
+import { evaluateDetector, round3, subsetIds, testDetector, type EvalOutput } from './evaluate.js';
+import type { TrainBatch } from './model.js';
 import { appendLog, logBytes, prepareRunFolder, startRunFolder, truncateLog, writeCurves, writeMetrics, writeResults, type RunState, type SavedTraining } from './run_folder.js';
 
 export interface TrainProgress {
@@ -78,19 +78,6 @@ export interface TrainOptions {
   onCheck?: (metrics: CocoMetrics, iter: number) => boolean;
 }
 
-/** Builds a detector from its resolved model config (weights from the seed) with its kind's builder from the registry (loaded on first use). */
-export async function createDetector(model: ModelConfig, seed: number): Promise<DetectorModel> {
-  const spec = detectorSpec(model.detector);
-  const build = await spec.load();
-  return build(new ParamStore(new Rng(seed)), (model as unknown as Record<string, FcosConfig & FasterRcnnConfig>)[spec.configKey]!);
-}
-
-/** The same, synchronous, for callers that have the detectors loaded (tests, benches). */
-export function buildDetector(model: ModelConfig, seed: number): DetectorModel {
-  const ps = new ParamStore(new Rng(seed));
-  return model.detector === 'fcos' ? buildFcos(ps, model.fcos) : buildFasterRcnn(ps, model.rcnn);
-}
-
 /** Learning rate at an iteration (0-based): linear warm-up from lr·warmupRatio, then step decay. */
 export function learningRate(s: ScheduleConfig, iter: number): number {
   let lr = s.lr;
@@ -100,12 +87,6 @@ export function learningRate(s: ScheduleConfig, iter: number): number {
     lr *= 1 - k;
   }
   return lr;
-}
-
-function subsetIds(ds: CocoDataset, subset: number | number[] | undefined): number[] | undefined {
-  if (subset === undefined) return undefined;
-  if (typeof subset === 'number') return ds.images.slice(0, subset).map((im) => im.id);
-  return subset;
 }
 
 /** Boxes in a batch smaller than this (input px) are dropped from the targets. */
@@ -130,57 +111,6 @@ function toTrainBatch(b: Batch): TrainBatch {
   });
   return { images: b.images, boxes, labels, contentSizes: b.contentSizes };
 }
-
-export interface EvalOutput {
-  metrics: CocoMetrics;
-  detections: CocoDetection[];
-  images: number;
-}
-
-/** Runs the detector over a dataset (one pass) and scores it with COCO metrics. */
-export async function evaluateDetector(
-  model: DetectorModel,
-  ds: CocoDataset,
-  opts: { size: number; batch: number; subset?: number[]; readAhead?: number },
-): Promise<EvalOutput> {
-  const loader = new BatchLoader(ds, { batchSize: opts.batch, size: opts.size, shuffle: false, flip: false, seed: 0, readAhead: opts.readAhead ?? 2, subset: opts.subset });
-  const detections: CocoDetection[] = [];
-  let images = 0;
-  try {
-    for (;;) {
-      const b = await loader.next();
-      if (!b) break;
-      const dets = model.predict(b.images, b.contentSizes);
-      b.images.dispose();
-      dets.forEach((d, i) => {
-        const s = b.scales[i]!;
-        for (let k = 0; k < d.scores.length; k++) {
-          const x1 = d.boxes[4 * k]! / s, y1 = d.boxes[4 * k + 1]! / s;
-          const x2 = d.boxes[4 * k + 2]! / s, y2 = d.boxes[4 * k + 3]! / s;
-          detections.push({
-            image_id: b.imageIds[i]!,
-            category_id: ds.labelToCatId[d.labels[k]!]!,
-            bbox: [round3(x1), round3(y1), round3(x2 - x1), round3(y2 - y1)],
-            score: round5(d.scores[k]!),
-          });
-        }
-      });
-      images += b.imageIds.length;
-    }
-  } finally {
-    await loader.close();
-  }
-  const gt = opts.subset ? restrictGt(ds, opts.subset) : ds;
-  return { metrics: evaluateCoco(gt, detections).metrics, detections, images };
-}
-
-function restrictGt(ds: CocoDataset, ids: number[]) {
-  const set = new Set(ids);
-  return { images: ds.images.filter((im) => set.has(im.id)), annotations: ds.annotations.filter((a) => set.has(a.image_id)), categories: ds.categories };
-}
-
-const round3 = (x: number) => Math.round(x * 1000) / 1000;
-const round5 = (x: number) => Math.round(x * 100000) / 100000;
 
 /** Checks on the data that would make a run pointless, reported before training starts. */
 function checkData(train: CocoDataset, val: CocoDataset, trainIds: number[] | undefined): string[] {
@@ -548,31 +478,4 @@ function checkSameModel(saved: unknown, current: ModelConfig, where: string): vo
   }
 }
 
-/** Loads a checkpoint folder and evaluates it on a COCO split folder. */
-export async function testDetector(opts: { checkpoint: string; data: string; batch?: number; subset?: number; out?: string }): Promise<EvalOutput & { modelConfig: ModelConfig }> {
-  const ck = await readCheckpoint(opts.checkpoint);
-  const mc = ck.meta.modelConfig as ModelConfig;
-  if (!mc || !DETECTOR_KINDS.includes(mc.detector)) {
-    tf.dispose(Object.values(ck.weights));
-    throw new CheckpointError(`${opts.checkpoint}: no detector model config in model.json`);
-  }
-  const split = existsSync(join(opts.data, 'annotations.json')) ? opts.data : join(opts.data, 'val');
-  const ds = await loadCoco(split);
-  const model = await createDetector(mc, 0);
-  try {
-    loadWeightsInto(model.ps, ck.weights, opts.checkpoint, true);
-    const nc = mc.detector === 'fcos' ? mc.fcos.numClasses : mc.rcnn.numClasses;
-    if (nc !== ds.categories.length) throw new CheckpointError(`the checkpoint has ${nc} classes, the dataset ${split} has ${ds.categories.length}`);
-    const r = await evaluateDetector(model, ds, { size: mc.inputSize, batch: opts.batch ?? 8, subset: subsetIds(ds, opts.subset) });
-    if (opts.out) {
-      await mkdir(opts.out, { recursive: true });
-      await writeFile(join(opts.out, 'results.json'), JSON.stringify(r.detections));
-      await writeFile(join(opts.out, 'metrics.json'), JSON.stringify({ checkpoint: opts.checkpoint, data: split, metrics: r.metrics, images: r.images }, null, 1));
-    }
-    return { ...r, modelConfig: mc };
-  } finally {
-    model.ps.dispose();
-  }
-}
-
-export type { ResolvedTrainConfig };
+export { buildDetector, createDetector, evaluateDetector, testDetector, type EvalOutput, type ResolvedTrainConfig };
