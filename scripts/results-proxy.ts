@@ -24,7 +24,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from 'node:path';
 import { useTorchBackend } from '../src/backend/index.js';
 import { makeDataset } from '../src/data/index.js';
-import { detectorProxyTask, trainDetector, type DetectorKind } from '../src/detect/index.js';
+import { trainDetector, type DetectorKind } from '../src/detect/index.js';
+import { detectorProxy } from '../src/search/stages/detector.js';
 import { convergenceChecks, fingerprint, parseExpr, PRESETS, printOfficial, randomTree, resolveLoss, type Mode } from '../src/loss/index.js';
 import { mos1 } from '../src/search/stages/mos.js';
 import { kendallTau, mixSeed } from '../src/search/stats.js';
@@ -181,10 +182,10 @@ async function runJob(j: Job): Promise<RunRecord> {
     return { ...base, status: r.status, ...(r.reason ? { reason: r.reason } : {}), AP: r.metrics?.AP ?? null, AP50: r.metrics?.AP50 ?? null, seconds: (Date.now() - t0) / 1000, provenance: provenance() };
   }
   const p = j.proxy!;
-  const r = await detectorProxyTask({
+  const r = await detectorProxy({
     mode: s.mode,
     loss: j.loss,
-    config: { detector: s.detector, dataDir, iters: p.iters, trainSubset: p.trainSubset, valSubset: 0, batch: 8, lr: 0.02, timeoutSeconds: 0, preset: p.preset, inputSize: p.inputSize },
+    config: { kind: 'detector', detector: s.detector, dataDir, iters: p.iters, trainSubset: p.trainSubset, valSubset: 0, batch: 8, lr: 0.02, timeoutSeconds: 0, preset: p.preset, inputSize: p.inputSize },
     seed: j.seed,
     split: 'proxy',
   });

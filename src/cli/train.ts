@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { DETECTORS, MODEL_PRESETS } from '../detect/kinds.js';
+import { DETECTOR_KINDS, MODEL_PRESETS } from '../detect/kinds.js';
 import type { TrainProgress } from '../detect/index.js';
 import { formatDuration } from '../util/progress.js';
 import { UsageError } from './errors.js';
@@ -97,7 +97,7 @@ export function register(program: Command): void {
   program
     .command('train')
     .description('train a detector (FCOS-style or Faster R-CNN-style) with the given losses and score it on the val split (COCO metrics)')
-    .option('--detector <kind>', `detector: ${DETECTORS.join(' | ')}`)
+    .option('--detector <kind>', `detector: ${DETECTOR_KINDS.join(' | ')}`)
     .option('--data <dir>', 'dataset root with train/ and val/ (COCO folders, e.g. from `cse-autoloss data make`)')
     .option('--out <dir>', 'run folder: log.jsonl, checkpoints/, metrics.json, results.json, loss.svg, ap.svg')
     .option('--config <file>', 'YAML or JSON file of training settings (flags override it)')
@@ -149,7 +149,7 @@ export function register(program: Command): void {
       };
       const config: Record<string, unknown> = { ...file };
       for (const [k, v] of Object.entries(flagValues)) if (v !== undefined) config[k] = v;
-      if (!config.detector) throw new UsageError(`--detector is required (${DETECTORS.join(' | ')})`);
+      if (!config.detector) throw new UsageError(`--detector is required (${DETECTOR_KINDS.join(' | ')})`);
       if (!config.data) throw new UsageError('--data is required');
       // tfjs, the addon and the detectors load here, not for --help.
       const [{ tf }, { getNumThreads }, { trainDetector }] = await Promise.all([import('../tf.js'), import('../backend/index.js'), import('../detect/index.js')]);

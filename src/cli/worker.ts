@@ -125,7 +125,6 @@ async function worker(f: WorkerFlags): Promise<void> {
     queueName: f.queueName,
     concurrency: plan.concurrency,
     threads: plan.threads,
-    stageModule: process.env.CSE_STAGE_MODULE || undefined,
     lockSeconds: f.lockSeconds,
     stalledCheckSeconds: f.stalledCheckSeconds,
     maxStalledCount: f.maxStalled,

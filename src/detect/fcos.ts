@@ -12,6 +12,7 @@ import { buildBackbone, buildFpn, type BackboneConfig } from './backbone.js';
 import { batchedNms, distanceToBox, distanceToBoxTensor, iouPaired, topKIndices, type Detections } from './boxes.js';
 import { conv2d, groupNorm, priorProbBias, type Layer, type ParamStore } from './layers.js';
 import type { DetectorModel, HeadLosses, TrainBatch } from './model.js';
+import { INF } from './presets.js';
 
 export interface FcosConfig {
   numClasses: number;
@@ -36,7 +37,7 @@ export interface FcosConfig {
   maxPerImage: number;
 }
 
-export const INF = 1e8;
+export { INF };
 
 /** Points (x, y) of one level, row-major, at (i + 0.5)·stride... as mmdetection: i·stride + stride/2. */
 export function levelPoints(h: number, w: number, stride: number): Float32Array {

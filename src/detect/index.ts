@@ -1,5 +1,5 @@
 /** Detectors (FCOS-style one-stage, Faster R-CNN-style two-stage), their training and evaluation. */
-export { trainDetector, testDetector, evaluateDetector, buildDetector, learningRate, applyUpdate, type TrainResult, type TrainOptions, type TrainProgress, type EvalOutput } from './train.js';
+export { trainDetector, testDetector, evaluateDetector, buildDetector, createDetector, learningRate, applyUpdate, type TrainResult, type TrainOptions, type TrainProgress, type EvalOutput } from './train.js';
 export {
   trainConfigSchema,
   resolveTrainConfig,
@@ -8,9 +8,8 @@ export {
   rcnnPreset,
   DetectConfigError,
   DETECTORS,
+  DETECTOR_KINDS,
   MODEL_PRESETS,
-  DEFAULT_LOSSES,
-  HEAD_NAMES,
   type TrainConfigInput,
   type ModelConfig,
   type DetectorKind,
@@ -21,7 +20,10 @@ export { saveCheckpoint, commitCheckpoint, readCheckpoint, verifyCheckpoint, int
 export { nms, batchedNms, iouMatrix, iouPaired, encodeDeltas, decodeDeltas, type Detections } from './boxes.js';
 export { roiAlign, multiLevelRoiAlign, axisWeights, mapRoiLevels } from './roi_align.js';
 export { buildFcos, fcosTargets, levelPoints, type FcosConfig } from './fcos.js';
-export { buildFasterRcnn, levelAnchors, maxIouAssign, randomSample, type FasterRcnnConfig } from './faster_rcnn.js';
+export { buildFasterRcnn, type FasterRcnnConfig } from './faster_rcnn.js';
+export { levelAnchors, rpnLoss, rpnTargets, rpnProposals } from './rpn.js';
+export { sampleRois, roiHeadLosses, roiHeadDetections } from './roi_heads.js';
+export { maxIouAssign, randomSample } from './assign.js';
+export { type DetectorSpec } from './kinds.js';
 export { ParamStore } from './layers.js';
 export type { DetectorModel, TrainBatch, HeadLosses } from './model.js';
-export { detectorProxyTask, type DetectorProxyInput, type DetectorProxyResult } from './proxy.js';

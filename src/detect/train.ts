@@ -1,26 +1,27 @@
 /**
- * Training and evaluation of a detector: SGD with momentum, linear warm-up, step decay, weight
+ * The training loop of a detector: SGD with momentum, linear warm-up, step decay, weight
  * decay, gradient clipping by global norm; checkpoints and resume; a NaN/Inf loss stops the run
  * with status 'diverged' (log and last finite metrics kept); COCO evaluation on the val split
- * at the end, writing metrics.json, results.json (COCO detections) and SVG curves.
+ * at the end (evaluate.ts). The run folder's files (config.json, log.jsonl, metrics.json,
+ * results.json, the SVG curves) are written through run_folder.ts; the model is built by
+ * build.ts. This module's exports are the detectors' training API.
  */
-import { appendFile, lstat, mkdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../tf.js';
 import { BatchLoader, loadCoco, type Batch, type CocoDataset } from '../data/index.js';
-import { evaluateCoco, type CocoDetection, type CocoMetrics } from '../eval/index.js';
-import { Rng, type RngState } from '../util/rng.js';
+import type { CocoDetection, CocoMetrics } from '../eval/index.js';
+import { Rng } from '../util/rng.js';
 import { acquireRunLock } from '../util/runlock.js';
 import { fusedMomentumStep } from '../backend/fused_sgd.js';
 import { getNumThreads } from '../backend/index.js';
-import { checkpointName, commitCheckpoint, loadWeightsInto, readCheckpoint, readOptimizerState, writeFileAtomic, CheckpointError } from './checkpoint.js';
+import { checkpointName, commitCheckpoint, loadWeightsInto, readCheckpoint, readOptimizerState, CheckpointError } from './checkpoint.js';
 import { buildHeadLosses, resolveTrainConfig, DetectConfigError, type ModelConfig, type ResolvedTrainConfig, type ScheduleConfig, type TrainConfigInput } from './config.js';
-import { buildFasterRcnn } from './faster_rcnn.js';
-import { buildFcos } from './fcos.js';
-import { ParamStore } from './layers.js';
-import type { DetectorModel, TrainBatch } from './model.js';
-import { lineChartSvg } from './svg.js';
+import { buildDetector, createDetector } from './build.js';
+import { evaluateDetector, round3, subsetIds, testDetector, type EvalOutput } from './evaluate.js';
+import type { TrainBatch } from './model.js';
+import { appendLog, logBytes, prepareRunFolder, startRunFolder, truncateLog, writeCurves, writeMetrics, writeResults, type RunState, type SavedTraining } from './run_folder.js';
 
 export interface TrainProgress {
   iter: number;
@@ -77,12 +78,6 @@ export interface TrainOptions {
   onCheck?: (metrics: CocoMetrics, iter: number) => boolean;
 }
 
-/** Builds a detector from its resolved model config (weights from the seed). */
-export function buildDetector(model: ModelConfig, seed: number): DetectorModel {
-  const ps = new ParamStore(new Rng(seed));
-  return model.detector === 'fcos' ? buildFcos(ps, model.fcos) : buildFasterRcnn(ps, model.rcnn);
-}
-
 /** Learning rate at an iteration (0-based): linear warm-up from lr·warmupRatio, then step decay. */
 export function learningRate(s: ScheduleConfig, iter: number): number {
   let lr = s.lr;
@@ -92,12 +87,6 @@ export function learningRate(s: ScheduleConfig, iter: number): number {
     lr *= 1 - k;
   }
   return lr;
-}
-
-function subsetIds(ds: CocoDataset, subset: number | number[] | undefined): number[] | undefined {
-  if (subset === undefined) return undefined;
-  if (typeof subset === 'number') return ds.images.slice(0, subset).map((im) => im.id);
-  return subset;
 }
 
 /** Boxes in a batch smaller than this (input px) are dropped from the targets. */
@@ -122,57 +111,6 @@ function toTrainBatch(b: Batch): TrainBatch {
   });
   return { images: b.images, boxes, labels, contentSizes: b.contentSizes };
 }
-
-export interface EvalOutput {
-  metrics: CocoMetrics;
-  detections: CocoDetection[];
-  images: number;
-}
-
-/** Runs the detector over a dataset (one pass) and scores it with COCO metrics. */
-export async function evaluateDetector(
-  model: DetectorModel,
-  ds: CocoDataset,
-  opts: { size: number; batch: number; subset?: number[]; readAhead?: number },
-): Promise<EvalOutput> {
-  const loader = new BatchLoader(ds, { batchSize: opts.batch, size: opts.size, shuffle: false, flip: false, seed: 0, readAhead: opts.readAhead ?? 2, subset: opts.subset });
-  const detections: CocoDetection[] = [];
-  let images = 0;
-  try {
-    for (;;) {
-      const b = await loader.next();
-      if (!b) break;
-      const dets = model.predict(b.images, b.contentSizes);
-      b.images.dispose();
-      dets.forEach((d, i) => {
-        const s = b.scales[i]!;
-        for (let k = 0; k < d.scores.length; k++) {
-          const x1 = d.boxes[4 * k]! / s, y1 = d.boxes[4 * k + 1]! / s;
-          const x2 = d.boxes[4 * k + 2]! / s, y2 = d.boxes[4 * k + 3]! / s;
-          detections.push({
-            image_id: b.imageIds[i]!,
-            category_id: ds.labelToCatId[d.labels[k]!]!,
-            bbox: [round3(x1), round3(y1), round3(x2 - x1), round3(y2 - y1)],
-            score: round5(d.scores[k]!),
-          });
-        }
-      });
-      images += b.imageIds.length;
-    }
-  } finally {
-    await loader.close();
-  }
-  const gt = opts.subset ? restrictGt(ds, opts.subset) : ds;
-  return { metrics: evaluateCoco(gt, detections).metrics, detections, images };
-}
-
-function restrictGt(ds: CocoDataset, ids: number[]) {
-  const set = new Set(ids);
-  return { images: ds.images.filter((im) => set.has(im.id)), annotations: ds.annotations.filter((a) => set.has(a.image_id)), categories: ds.categories };
-}
-
-const round3 = (x: number) => Math.round(x * 1000) / 1000;
-const round5 = (x: number) => Math.round(x * 100000) / 100000;
 
 /** Checks on the data that would make a run pointless, reported before training starts. */
 function checkData(train: CocoDataset, val: CocoDataset, trainIds: number[] | undefined): string[] {
@@ -199,74 +137,6 @@ function checkData(train: CocoDataset, val: CocoDataset, trainIds: number[] | un
   if (noObj) warnings.push(`${noObj} of ${images.length} training images have no objects (trained as background only)`);
   for (const w of train.warnings.slice(0, 5)) warnings.push(`${train.dir}: ${w.field ? `${w.field}: ` : ''}${w.message}`);
   return warnings;
-}
-
-interface RunState {
-  iter: number;
-  lossCurve: { iter: number; losses: Record<string, number> }[];
-  apCurve: { iter: number; AP: number; AP50: number }[];
-  lastMetrics: CocoMetrics | null;
-}
-
-/** What a checkpoint's `training` field holds: the run state and everything a resume needs to continue bit-identically. */
-interface SavedTraining extends Partial<RunState> {
-  /** The sampling generator's state (model.losses). */
-  rng?: RngState;
-  /** The loss terms of the current logging window (iterations since the last log line). */
-  window?: Record<string, number[]>;
-  lastLosses?: Record<string, number> | null;
-  /** log.jsonl's length when the checkpoint was made: a resume cuts the log back to it. */
-  logBytes?: number;
-  final?: boolean;
-}
-
-/** Config fields that may differ between a run and its resume (they do not change the result). */
-const RESUME_FREE_FIELDS = new Set(['resume', 'out', 'readAhead', 'checkpointEvery']);
-
-/** The run folder's state before a training starts: refuses what would destroy or mix work. */
-async function prepareRunFolder(out: string, raw: Record<string, unknown>, resume: boolean, resumeFrom: string | undefined): Promise<{ checkpoint: string | null; fresh: boolean }> {
-  const st = await stat(out).catch(() => null);
-  if (st && !st.isDirectory()) throw new DetectConfigError(`--out ${out} is a file, not a folder`);
-  const configFile = join(out, 'config.json');
-  const latest = join(out, 'checkpoints', 'latest');
-  const latestSt = await lstat(latest).catch(() => null);
-  if (latestSt && !latestSt.isSymbolicLink() && !latestSt.isDirectory()) throw new DetectConfigError(`${latest} is a file; the run folder cannot hold checkpoints there (move it away)`);
-  const holdsRun = existsSync(configFile) || existsSync(join(out, 'log.jsonl')) || existsSync(join(out, 'checkpoints')) || existsSync(join(out, 'metrics.json'));
-  if (!resume && !resumeFrom) {
-    if (holdsRun) throw new DetectConfigError(`${out} already holds a training run; use --resume to continue it, or another --out`);
-  } else {
-    if (!holdsRun) throw new DetectConfigError(`--resume: ${out} holds no training run to resume; drop --resume to start one`);
-    if (existsSync(configFile)) {
-      let saved: Record<string, unknown>;
-      try {
-        saved = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
-      } catch (e) {
-        throw new DetectConfigError(`${configFile}: not readable JSON (${(e as Error).message}); the run folder is damaged`);
-      }
-      const diffs: string[] = [];
-      const keys = new Set([...Object.keys(saved), ...Object.keys(raw)]);
-      keys.delete('resolved');
-      for (const k of [...keys].sort()) {
-        if (RESUME_FREE_FIELDS.has(k)) continue;
-        const x = JSON.stringify(saved[k]);
-        const y = JSON.stringify(raw[k]);
-        if (x !== y) diffs.push(`${k}: ${x ?? '(unset)'} → ${y ?? '(unset)'}`);
-      }
-      if (diffs.length) throw new DetectConfigError(`${out} holds a run of another config; refusing to resume. Differences (run → now):\n  ${diffs.join('\n  ')}`);
-    }
-  }
-  await mkdir(out, { recursive: true });
-  // an output folder that cannot be written is found now, not after the training
-  const probe = join(out, `.write-probe-${process.pid}`);
-  try {
-    await writeFile(probe, 'probe');
-  } catch (e) {
-    throw new DetectConfigError(`cannot write into --out ${out}: ${(e as Error).message}`);
-  } finally {
-    await rm(probe, { force: true });
-  }
-  const checkpoint = resumeFrom ?? (latestSt ? latest : null);
-  return { checkpoint, fresh: !holdsRun };
 }
 
 /**
@@ -302,7 +172,7 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
       throw e;
     }
   }
-  const model = buildDetector(cfg.model, cfg.raw.seed);
+  const model = await createDetector(cfg.model, cfg.raw.seed);
   model.setLosses(buildHeadLosses(cfg.raw.detector, cfg.clsLoss, cfg.regLoss, cfg.clsWeight, cfg.regWeight));
   const state: RunState = { iter: 0, lossCurve: [], apCurve: [], lastMetrics: null };
   const optimizer = tf.train.momentum(cfg.schedule.lr, cfg.schedule.momentum);
@@ -319,7 +189,6 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
       if (loaded === 0) throw new CheckpointError(`--init-weights ${cfg.raw.initWeights}: none of its weights belongs to this model`);
     }
     if (out) {
-      const logFile = join(out, 'log.jsonl');
       if (folder.checkpoint) {
         const ck = await readCheckpoint(folder.checkpoint);
         loadWeightsInto(model.ps, ck.weights, folder.checkpoint, true);
@@ -344,15 +213,11 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
           options.onNotice?.(`${folder.checkpoint} is a checkpoint of an earlier version (no generator state): the resumed run will not be bit-identical to an uninterrupted one`);
         }
         // the log keeps each iteration once: lines written after the checkpoint are cut
-        if (tr.logBytes !== undefined && existsSync(logFile) && statSync(logFile).size > tr.logBytes) await truncate(logFile, tr.logBytes);
+        if (tr.logBytes !== undefined) await truncateLog(out, tr.logBytes);
         options.onNotice?.(`resuming from ${folder.checkpoint} at iteration ${state.iter}`);
       } else {
         if (!folder.fresh) options.onNotice?.(`${out} has no checkpoint yet: the run starts again from iteration 0`);
-        await writeFileAtomic(
-          join(out, 'config.json'),
-          JSON.stringify({ ...cfg.raw, resolved: { model: cfg.model, schedule: cfg.schedule, clsLoss: cfg.clsLoss, regLoss: cfg.regLoss, regWeight: cfg.regWeight, flip } }, null, 1),
-        );
-        await writeFileAtomic(logFile, '');
+        await startRunFolder(out, cfg, flip);
       }
     }
   } catch (e) {
@@ -362,7 +227,7 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
     throw e;
   }
   const log = async (rec: Record<string, unknown>) => {
-    if (out) await appendFile(join(out, 'log.jsonl'), `${JSON.stringify(rec)}\n`);
+    if (out) await appendLog(out, rec);
   };
   if (state.iter === 0) for (const w of warnings) await log({ warning: w });
 
@@ -388,7 +253,6 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
   const saveLatest = async (final = false) => {
     if (!out) return;
     const optWeights = await optimizer.getWeights();
-    const logFile = join(out, 'log.jsonl');
     const training: SavedTraining & { categories: unknown } = {
       iter: state.iter,
       lossCurve: state.lossCurve,
@@ -399,7 +263,7 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
       rng: rng.getState(),
       window,
       lastLosses,
-      logBytes: existsSync(logFile) ? statSync(logFile).size : 0,
+      logBytes: logBytes(out),
     };
     await commitCheckpoint(join(out, 'checkpoints'), model.ps, { modelConfig: cfg.model, training: training as unknown as Record<string, unknown> }, optWeights);
   };
@@ -517,30 +381,23 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
           written.push('checkpoints/latest');
         }
         if (detections) {
-          await writeFileAtomic(join(out, 'results.json'), JSON.stringify(detections));
+          await writeResults(out, detections);
           written.push('results.json');
         }
         const seconds = (Date.now() - t0) / 1000;
-        await writeFileAtomic(
-          join(out, 'metrics.json'),
-          JSON.stringify(
-            {
-              status,
-              reason,
-              detector: cfg.raw.detector,
-              preset: cfg.raw.preset,
-              clsLoss: cfg.clsLoss,
-              regLoss: cfg.regLoss,
-              seed: cfg.raw.seed,
-              iters: state.iter,
-              metrics,
-              timing: { seconds, trainSeconds, evalSeconds: evalMs / 1000, imagesPerSec: ((state.iter - startIter) * cfg.schedule.batch) / Math.max(1e-9, trainSeconds), backend: tf.getBackend(), threads: tf.getBackend() === 'torch' ? getNumThreads() : null, resumedFrom: startIter },
-              lastLosses,
-            },
-            null,
-            1,
-          ),
-        );
+        await writeMetrics(out, {
+          status,
+          reason,
+          detector: cfg.raw.detector,
+          preset: cfg.raw.preset,
+          clsLoss: cfg.clsLoss,
+          regLoss: cfg.regLoss,
+          seed: cfg.raw.seed,
+          iters: state.iter,
+          metrics,
+          timing: { seconds, trainSeconds, evalSeconds: evalMs / 1000, imagesPerSec: ((state.iter - startIter) * cfg.schedule.batch) / Math.max(1e-9, trainSeconds), backend: tf.getBackend(), threads: tf.getBackend() === 'torch' ? getNumThreads() : null, resumedFrom: startIter },
+          lastLosses,
+        });
         written.push('metrics.json');
         written.push(...(await writeCurves(out, state)));
       }
@@ -621,54 +478,4 @@ function checkSameModel(saved: unknown, current: ModelConfig, where: string): vo
   }
 }
 
-async function writeCurves(out: string, state: RunState): Promise<string[]> {
-  const keys = new Set<string>();
-  for (const p of state.lossCurve) for (const k of Object.keys(p.losses)) keys.add(k);
-  const loss = lineChartSvg({
-    title: 'training losses',
-    xLabel: 'iteration',
-    yLabel: 'loss',
-    series: [...keys].map((k) => ({ name: k, points: state.lossCurve.filter((p) => k in p.losses).map((p) => [p.iter, p.losses[k]!] as [number, number]) })),
-  });
-  await writeFileAtomic(join(out, 'loss.svg'), loss);
-  const ap = lineChartSvg({
-    title: 'val AP',
-    xLabel: 'iteration',
-    yLabel: 'AP',
-    series: [
-      { name: 'AP', points: state.apCurve.map((p) => [p.iter, p.AP] as [number, number]) },
-      { name: 'AP50', points: state.apCurve.map((p) => [p.iter, p.AP50] as [number, number]) },
-    ],
-  });
-  await writeFileAtomic(join(out, 'ap.svg'), ap);
-  return ['loss.svg', 'ap.svg'];
-}
-
-/** Loads a checkpoint folder and evaluates it on a COCO split folder. */
-export async function testDetector(opts: { checkpoint: string; data: string; batch?: number; subset?: number; out?: string }): Promise<EvalOutput & { modelConfig: ModelConfig }> {
-  const ck = await readCheckpoint(opts.checkpoint);
-  const mc = ck.meta.modelConfig as ModelConfig;
-  if (!mc || (mc.detector !== 'fcos' && mc.detector !== 'faster-rcnn')) {
-    tf.dispose(Object.values(ck.weights));
-    throw new CheckpointError(`${opts.checkpoint}: no detector model config in model.json`);
-  }
-  const split = existsSync(join(opts.data, 'annotations.json')) ? opts.data : join(opts.data, 'val');
-  const ds = await loadCoco(split);
-  const model = buildDetector(mc, 0);
-  try {
-    loadWeightsInto(model.ps, ck.weights, opts.checkpoint, true);
-    const nc = mc.detector === 'fcos' ? mc.fcos.numClasses : mc.rcnn.numClasses;
-    if (nc !== ds.categories.length) throw new CheckpointError(`the checkpoint has ${nc} classes, the dataset ${split} has ${ds.categories.length}`);
-    const r = await evaluateDetector(model, ds, { size: mc.inputSize, batch: opts.batch ?? 8, subset: subsetIds(ds, opts.subset) });
-    if (opts.out) {
-      await mkdir(opts.out, { recursive: true });
-      await writeFile(join(opts.out, 'results.json'), JSON.stringify(r.detections));
-      await writeFile(join(opts.out, 'metrics.json'), JSON.stringify({ checkpoint: opts.checkpoint, data: split, metrics: r.metrics, images: r.images }, null, 1));
-    }
-    return { ...r, modelConfig: mc };
-  } finally {
-    model.ps.dispose();
-  }
-}
-
-export type { ResolvedTrainConfig };
+export { buildDetector, createDetector, evaluateDetector, testDetector, type EvalOutput, type ResolvedTrainConfig };

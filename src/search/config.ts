@@ -11,6 +11,7 @@ import YAML from 'yaml';
 import { resolveLoss } from '../loss/index.js';
 import { MODES, type Mode } from '../loss/mode.js';
 import { UserError } from '../util/errors.js';
+import { DETECTORS, DETECTOR_KINDS, MODEL_PRESETS } from '../detect/kinds.js';
 
 const mode = z.enum(MODES);
 const prob = z.number().min(0).max(1);
@@ -45,10 +46,10 @@ const proxyTask = z
      * trained on `dataDir` (needs src/detect wired in stages/proxy.ts). Default 'simulated'.
      */
     kind: z.enum(['simulated', 'detector']).default('simulated'),
-    /** Detector for kind 'detector': 'fcos' (one-stage; bcls and reg losses) or 'faster-rcnn' (two-stage; cls and reg). Default 'fcos'. */
-    detector: z.enum(['fcos', 'faster-rcnn']).default('fcos'),
+    /** Detector for kind 'detector', from src/detect's registry: 'fcos' (one-stage; bcls and reg losses) or 'faster-rcnn' (two-stage; cls and reg). Default 'fcos'. */
+    detector: z.enum(DETECTOR_KINDS).default('fcos'),
     /** Detector size preset (docs/DETECTORS.md): 'tiny', 'cpu-small' or 'r50-paper'. Default 'cpu-small'. */
-    preset: z.enum(['tiny', 'cpu-small', 'r50-paper']).default('cpu-small'),
+    preset: z.enum(MODEL_PRESETS).default('cpu-small'),
     /** Dataset folder for kind 'detector'. Default 'data/mnist-det'. */
     dataDir: z.string().min(1).default('data/mnist-det'),
     /** Training iterations. Default 300. */
@@ -255,13 +256,16 @@ export class ConfigError extends UserError {
 export function parseConfig(raw: unknown, source = 'config'): SearchConfig {
   const r = config.safeParse(raw ?? {});
   if (r.success) {
-    // The searched loss must fit the detector's head: FCOS classifies with sigmoids (bcls),
-    // Faster R-CNN's RoI head with a softmax (cls).
+    // The searched loss must fit the detector's head (the registry's clsMode): FCOS classifies
+    // with sigmoids (bcls), Faster R-CNN's RoI head with a softmax (cls).
     const wrong: string[] = [];
+    const mode = r.data.mode;
     for (const [path, t] of [['proxy.task', r.data.proxy.task], ['final.task', r.data.final.task], ['mos.level2.task', r.data.mos.level2.task]] as const) {
-      if (t.kind !== 'detector') continue;
-      if (r.data.mode === 'cls' && t.detector === 'fcos') wrong.push(`${path}.detector: fcos has a sigmoid (bcls) classification head; mode cls needs faster-rcnn`);
-      if (r.data.mode === 'bcls' && t.detector === 'faster-rcnn') wrong.push(`${path}.detector: faster-rcnn has a softmax (cls) classification head; mode bcls needs fcos`);
+      if (t.kind !== 'detector' || mode === 'reg') continue;
+      const clsMode = DETECTORS[t.detector].clsMode;
+      if (clsMode === mode) continue;
+      const fits = DETECTOR_KINDS.filter((k) => DETECTORS[k].clsMode === mode).join(' or ');
+      wrong.push(`${path}.detector: ${t.detector} has a ${clsMode === 'bcls' ? 'sigmoid' : 'softmax'} (${clsMode}) classification head; mode ${mode} needs ${fits}`);
     }
     // Loss strings: validated here, so that a bad one is refused before a run writes anything.
     const lossProblem = (spec: string): string | null => {

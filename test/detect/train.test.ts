@@ -155,30 +155,30 @@ test('learning rate: linear warm-up then step decay', () => {
 });
 
 test('proxy task: candidate loss in its half, held-out train images, failures as statuses', async () => {
-  const { detectorProxyTask } = await import('../../src/detect/index.js');
-  const config = { detector: 'fcos', dataDir: data, iters: 2, trainSubset: 8, valSubset: 4, batch: 2, lr: 0.01, timeoutSeconds: 0, preset: 'tiny' };
-  const ok = await detectorProxyTask({ mode: 'bcls', loss: 'cse-b-cls', config, seed: 1, split: 'proxy' });
+  const { detectorProxy } = await import('../../src/search/stages/detector.js');
+  const config = { kind: 'detector' as const, detector: 'fcos' as const, dataDir: data, iters: 2, trainSubset: 8, valSubset: 4, batch: 2, lr: 0.01, timeoutSeconds: 0, preset: 'tiny' as const };
+  const ok = await detectorProxy({ mode: 'bcls', loss: 'cse-b-cls', config, seed: 1, split: 'proxy' });
   assert.equal(ok.status, 'ok', ok.error);
   assert.ok(ok.ap >= 0 && ok.ap <= 1);
-  const wrong = await detectorProxyTask({ mode: 'cls', loss: 'Neg(Dot(Y,Log(Softmax(X))))', config, seed: 1, split: 'proxy' });
+  const wrong = await detectorProxy({ mode: 'cls', loss: 'Neg(Dot(Y,Log(Softmax(X))))', config, seed: 1, split: 'proxy' });
   assert.equal(wrong.status, 'error'); // a search of the wrong mode for the detector is a broken config, not a bad loss
   assert.match(wrong.error!, /FCOS head classification \(bcls mode/);
 });
 
 test('proxy early stop: a check at a fraction of the iterations stops a candidate behind the reference and leaves the others unchanged', async () => {
-  const { detectorProxyTask } = await import('../../src/detect/index.js');
-  const config = { detector: 'fcos', dataDir: data, iters: 4, trainSubset: 8, valSubset: 4, batch: 2, lr: 0.01, timeoutSeconds: 0, preset: 'tiny' };
-  const plain = await detectorProxyTask({ mode: 'bcls', loss: 'focal', config, seed: 2, split: 'proxy' });
+  const { detectorProxy } = await import('../../src/search/stages/detector.js');
+  const config = { kind: 'detector' as const, detector: 'fcos' as const, dataDir: data, iters: 4, trainSubset: 8, valSubset: 4, batch: 2, lr: 0.01, timeoutSeconds: 0, preset: 'tiny' as const };
+  const plain = await detectorProxy({ mode: 'bcls', loss: 'focal', config, seed: 2, split: 'proxy' });
   assert.equal(plain.status, 'ok', plain.error);
   assert.equal(plain.checkAp, undefined);
   // no reference yet (the default's own run): the check only records the AP, and the result is the plain one
-  const measured = await detectorProxyTask({ mode: 'bcls', loss: 'focal', config: { ...config, earlyStop: { fraction: 0.5, minRatio: 0.5, reference: null } }, seed: 2, split: 'proxy' });
+  const measured = await detectorProxy({ mode: 'bcls', loss: 'focal', config: { ...config, earlyStop: { fraction: 0.5, minRatio: 0.5, reference: null } }, seed: 2, split: 'proxy' });
   assert.equal(measured.status, 'ok');
   assert.equal(measured.ap, plain.ap);
   assert.equal(measured.ap50, plain.ap50);
   assert.ok(measured.checkAp !== undefined && measured.checkAp >= 0 && measured.checkAp <= 1);
   // a reference it cannot reach: stopped at iteration 2 of 4, as its own fate
-  const stopped = await detectorProxyTask({ mode: 'bcls', loss: 'focal', config: { ...config, earlyStop: { fraction: 0.5, minRatio: 0.9, reference: 2 } }, seed: 2, split: 'proxy' });
+  const stopped = await detectorProxy({ mode: 'bcls', loss: 'focal', config: { ...config, earlyStop: { fraction: 0.5, minRatio: 0.9, reference: 2 } }, seed: 2, split: 'proxy' });
   assert.equal(stopped.status, 'stopped');
   assert.equal(stopped.checkAp, measured.checkAp);
   assert.match(stopped.error!, /stopped early at iteration 2/);

@@ -14,6 +14,15 @@ import { Redis } from 'ioredis';
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const CLI = join(ROOT, 'bin', 'cse-autoloss.js');
 export const STAND_IN = pathToFileURL(join(ROOT, 'test', 'queue', 'fixtures', 'stand-in-stage.ts')).href;
+/**
+ * The environment under which a spawned `cse-autoloss` process's stage workers run the stand-in
+ * (fixtures/stand-in-hook.mjs, a module hook every process of the tree loads; CSE_DEV=1 runs the
+ * TypeScript sources, so that the stand-in, TypeScript too, loads in the workers).
+ */
+export const STAND_IN_ENV: Record<string, string> = {
+  CSE_DEV: '1',
+  NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${pathToFileURL(join(ROOT, 'test', 'queue', 'fixtures', 'stand-in-hook.mjs')).href}`.trim(),
+};
 
 const children = new Set<ChildProcess>();
 const tempDirs: string[] = [];
@@ -157,7 +166,7 @@ export function startWorker(url: string, opts: { env?: Record<string, string>; a
   const proc = track(
     spawn(process.execPath, [CLI, 'worker', '--queue', url, '--concurrency', '1', '--threads', '1', '--lock-seconds', '2', '--stalled-check-seconds', '0.5', ...(opts.args ?? [])], {
       cwd: opts.cwd ?? ROOT,
-      env: { ...process.env, CSE_STAGE_MODULE: STAND_IN, CSE_CODE_VERSION: 'test-version', ...opts.env },
+      env: { ...process.env, ...STAND_IN_ENV, CSE_CODE_VERSION: 'test-version', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );

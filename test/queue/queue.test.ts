@@ -2,7 +2,7 @@
  * The queue transport and worker against a real redis-server (started here on a free loopback
  * port, stopped at the end): faults and refusals. Each test uses its own queue name; the Redis
  * restart tests use their own server. Stage work is the stand-in module (fixtures/stand-in-stage.ts),
- * through the same CSE_STAGE_MODULE mechanism as the pool tests.
+ * loaded by the worker processes' stage workers through fixtures/stand-in-hook.mjs (STAND_IN_ENV).
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -10,7 +10,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Journal } from '../../src/search/journal.js';
-import { CLI, ROOT, RedisServer, STAND_IN, execLog, exited, haveRedis, killAll, startWorker, tempDir, track, waitFor, workerReady } from './helpers.js';
+import { CLI, ROOT, RedisServer, STAND_IN_ENV, execLog, exited, haveRedis, killAll, startWorker, tempDir, track, waitFor, workerReady } from './helpers.js';
 
 // CPV off and a MOS threshold of 0: most candidates reach the workers (MOS, proxy, final).
 const CONFIG = `
@@ -29,7 +29,7 @@ function search(args: string[], env: Record<string, string> = {}): { proc: Child
   const proc = track(
     spawn(process.execPath, [CLI, 'search', '--json-log', '--no-report', ...args], {
       cwd: ROOT,
-      env: { ...process.env, CSE_CODE_VERSION: 'test-version', CSE_STAGE_MODULE: STAND_IN, ...env },
+      env: { ...process.env, CSE_CODE_VERSION: 'test-version', ...STAND_IN_ENV, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );

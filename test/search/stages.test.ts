@@ -5,7 +5,8 @@ import { parseConfig } from '../../src/search/config.js';
 import { fingerprint } from '../../src/search/fingerprint.js';
 import { runStage } from '../../src/search/stages/index.js';
 import { mos1 } from '../../src/search/stages/mos.js';
-import { proxyTask, setDetectorProxy } from '../../src/search/stages/proxy.js';
+import { proxyTask } from '../../src/search/stages/proxy.js';
+import { proxySplit } from '../../src/search/stages/detector.js';
 import { kendallTau, median, paretoFront, std } from '../../src/search/stats.js';
 
 const cfg = { samples: 48, classes: 4, steps: 150, lr: 0.05 };
@@ -84,7 +85,7 @@ test('runStage: CPV verdicts with reasons; a bad loss string is a failed record,
   assert.match(bug.reason!, /^TypeError: /);
 });
 
-test('proxy: the simulated task ranks the default above its negation; NaN training is diverged; detector kind is pluggable', async () => {
+test('proxy: the simulated task ranks the default above its negation; NaN training is diverged; runStage records a proxy result as the loop journals it', async () => {
   const task = parseConfig({ proxy: { task: { iters: 120 } } }).proxy.task;
   const good = await proxyTask({ mode: 'cls', loss: 'Neg(Dot(Y,Log(Softmax(X))))', config: task, seed: 1, split: 'proxy' });
   const bad = await proxyTask({ mode: 'cls', loss: 'Dot(Y,Log(Softmax(X)))', config: task, seed: 1, split: 'proxy' });
@@ -103,12 +104,27 @@ test('proxy: the simulated task ranks the default above its negation; NaN traini
   const invalid = await proxyTask({ mode: 'cls', loss: 'Neg(Frob(X))', config: det, seed: 1, split: 'proxy' });
   assert.equal(invalid.status, 'failed');
   assert.match(invalid.error!, /Frob/);
-  const prev = setDetectorProxy(async (i) => ({ ap: i.config.iters / 1000, ap50: 0.5, status: 'ok', seconds: 0 }));
-  try {
-    const rec = await runStage({ stage: 'proxy', mode: 'cls', loss: 'ce', seed: 0, config: det });
-    assert.equal(rec.score, 0.12);
-    assert.equal(rec.metrics.ap50, 0.5);
-  } finally {
-    setDetectorProxy(prev);
-  }
+  // runStage turns a proxy result into the record the loop journals: score = AP, metrics.ap50
+  // (compared with the same deterministic proxy called directly), the error as the reason.
+  const direct = await proxyTask({ mode: 'cls', loss: 'Neg(Dot(Y,Log(Softmax(X))))', config: task, seed: 0, split: 'proxy' });
+  assert.equal(direct.status, 'ok');
+  const rec = await runStage({ stage: 'proxy', mode: 'cls', loss: 'Neg(Dot(Y,Log(Softmax(X))))', seed: 0, config: task });
+  assert.equal(rec.status, 'ok');
+  assert.equal(rec.score, direct.ap);
+  assert.equal(rec.metrics.ap, direct.ap);
+  assert.equal(rec.metrics.ap50, direct.ap50);
+  const recMissing = await runStage({ stage: 'proxy', mode: 'cls', loss: 'ce', seed: 0, config: det });
+  assert.equal(recMissing.status, 'error');
+  assert.equal(recMissing.score, 0);
+  assert.match(recMissing.reason!, /\/nonexistent\/mnist-det/);
+});
+
+test('proxy split: the first trainSubset train images train, the valSubset after them are held out; split val uses the val split', () => {
+  const ids = Array.from({ length: 20 }, (_, i) => 100 + i);
+  assert.deepEqual(proxySplit(ids, { trainSubset: 8, valSubset: 4 }, 'proxy'), { trainSubset: ids.slice(0, 8), valSubset: ids.slice(8, 12), evalSplit: 'train' });
+  // 0 means all: a fifth held out (4 of 20), the other 16 train
+  assert.deepEqual(proxySplit(ids, { trainSubset: 0, valSubset: 0 }, 'proxy'), { trainSubset: ids.slice(0, 16), valSubset: ids.slice(16), evalSplit: 'train' });
+  assert.deepEqual(proxySplit(null, { trainSubset: 8, valSubset: 4 }, 'val'), { trainSubset: 8, evalSplit: 'val' });
+  assert.deepEqual(proxySplit(null, { trainSubset: 0, valSubset: 4 }, 'val'), { evalSplit: 'val' });
+  assert.throws(() => proxySplit(ids, { trainSubset: 20, valSubset: 4 }, 'proxy'), /the train split has 20 images, the proxy task needs more than trainSubset=20/);
 });

@@ -12,14 +12,18 @@
  * runs inside a pool worker (CSE_THREADS holds its libtorch thread count). It is used by MOS
  * level 2 (a short task), the proxy stage and the final evaluation (split 'val').
  *
- * kind 'simulated' is implemented here (stages/simulated.ts); kind 'detector' trains the
- * configured detector of src/detect (build `config.detector`, read `config.dataDir`, train
- * `config.iters` iterations on `trainSubset` images, evaluate COCO AP on the `valSubset`
- * held-out images after them in the train split, or on the val split for split 'val').
+ * This is the one proxy contract: the search's stages, the detector adapter and the tests all
+ * use these two types. kind 'simulated' is stages/simulated.ts; kind 'detector' is
+ * stages/detector.ts (it trains `config.detector` of src/detect's registry on `config.dataDir`:
+ * `config.iters` iterations on `trainSubset` images, COCO AP on the `valSubset` held-out images
+ * after them in the train split, or on the val split for split 'val'). Tests that need another
+ * proxy inject a stage function through the transport (InProcessTransport, or the pool's
+ * `stageModule`).
  */
 import { parseExpr, type Mode } from '../../loss/index.js';
 import type { ProxyTaskConfig } from '../config.js';
 import { errorText } from '../transport/index.js';
+import { detectorProxy } from './detector.js';
 import { simulatedProxy } from './simulated.js';
 
 export interface ProxyInput {
@@ -49,24 +53,6 @@ export interface ProxyResult {
 }
 
 export type ProxyFunction = (input: ProxyInput) => Promise<ProxyResult>;
-
-/**
- * The detector-backed proxy: src/detect's proxy adapter (train on `trainSubset` train images,
- * score on the held-out train images after them, or on the val split for split 'val'), run on
- * the torch backend. Loaded lazily so that simulated runs never load libtorch.
- */
-export let detectorProxy: ProxyFunction = async (input) => {
-  const [{ useTorchBackend }, { detectorProxyTask }] = await Promise.all([import('../../backend/index.js'), import('../../detect/index.js')]);
-  await useTorchBackend();
-  return detectorProxyTask(input);
-};
-
-/** Replaces the detector proxy (for the code that wires src/detect in, and for tests). Returns the previous one. */
-export function setDetectorProxy(fn: ProxyFunction): ProxyFunction {
-  const prev = detectorProxy;
-  detectorProxy = fn;
-  return prev;
-}
 
 export async function proxyTask(input: ProxyInput): Promise<ProxyResult> {
   const t0 = performance.now();

@@ -58,17 +58,17 @@ export class ProcessPool implements StageTransport {
   }
 
   private spawn(): Worker {
-    const { file, execArgv } = workerEntry(this.opts.stageModule ?? process.env.CSE_STAGE_MODULE);
+    const { file, execArgv } = workerEntry(this.opts.stageModule);
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       CSE_THREADS: String(this.opts.threadsPerWorker),
       OMP_NUM_THREADS: String(this.opts.threadsPerWorker),
     };
-    if (this.opts.stageModule) env.CSE_STAGE_MODULE = this.opts.stageModule;
     // Own process group: a terminal's Ctrl-C reaches only the coordinator, which stops cleanly
     // (a worker killed by it would otherwise be recorded as a crashed evaluation). Workers
     // exit when the coordinator goes away (IPC disconnect).
-    const proc = fork(file, [], { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced', detached: true });
+    // The stage module (when not the default) is the worker's one argument.
+    const proc = fork(file, this.opts.stageModule ? [this.opts.stageModule] : [], { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced', detached: true });
     let markReady!: () => void;
     const w: Worker = { proc, ready: new Promise<void>((r) => (markReady = r)), job: null, timer: null, dead: false, started: false };
     proc.on('message', (m: { ready?: boolean; id?: number; record?: StageRecord }) => {

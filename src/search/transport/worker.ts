@@ -1,6 +1,7 @@
 /**
  * A pool worker process: receives {id, task} messages from the coordinator over IPC, runs the
- * stage function (src/search/stages, or the module named by CSE_STAGE_MODULE, for tests) and
+ * stage function (src/search/stages, or the module its pool names as its argument: ProcessPool's
+ * `stageModule`, for tests) and
  * replies {id, record}. One task at a time. Its libtorch thread count comes from CSE_THREADS.
  */
 import type { StageRecord, StageTask } from '../types.js';
@@ -11,7 +12,7 @@ interface Msg {
   task: StageTask;
 }
 
-const modUrl = process.env.CSE_STAGE_MODULE || new URL('../stages/index.js', import.meta.url).href;
+const modUrl = process.argv[2] || new URL('../stages/index.js', import.meta.url).href;
 const mod = (await import(modUrl)) as { runStage: (t: StageTask) => Promise<StageRecord> };
 
 process.on('message', (m: Msg) => {
