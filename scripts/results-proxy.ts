@@ -30,7 +30,7 @@ import { convergenceChecks, fingerprint, parseExpr, PRESETS, printOfficial, rand
 import { mos1 } from '../src/search/stages/mos.js';
 import { kendallTau, mixSeed } from '../src/search/stats.js';
 import { Rng } from '../src/util/rng.js';
-import { provenance } from './provenance.js';
+import { provenance } from '../src/util/provenance.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);

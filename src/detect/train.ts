@@ -6,6 +6,7 @@
  * results.json, the SVG curves) are written through run_folder.ts; the model is built by
  * build.ts. This module's exports are the detectors' training API.
  */
+import { provenance } from '../util/provenance.js';
 import { mkdir } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -397,6 +398,8 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
           metrics,
           timing: { seconds, trainSeconds, evalSeconds: evalMs / 1000, imagesPerSec: ((state.iter - startIter) * cfg.schedule.batch) / Math.max(1e-9, trainSeconds), backend: tf.getBackend(), threads: tf.getBackend() === 'torch' ? getNumThreads() : null, resumedFrom: startIter },
           lastLosses,
+          // the commit, the exact command and the environment (CPU, threads, libtorch, BLAS): training is bit-identical on one machine only
+          provenance: provenance(),
         });
         written.push('metrics.json');
         written.push(...(await writeCurves(out, state)));

@@ -91,6 +91,8 @@ test('trainDetector writes metrics, COCO results, curves and a checkpoint; resum
   const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
   assert.deepEqual(Object.keys(m.metrics).sort(), ['AP', 'AP50', 'AP75', 'APl', 'APm', 'APs', 'AR1', 'AR10', 'AR100', 'ARl', 'ARm', 'ARs'].sort());
   assert.ok(m.timing.seconds > 0);
+  // provenance: the commit, the command and the environment of the run
+  assert.ok(typeof m.provenance.command === 'string' && m.provenance.env.cpu && m.provenance.env.cores >= 1, JSON.stringify(m.provenance));
   const dets = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { image_id: number; category_id: number; bbox: number[]; score: number }[];
   const val = await loadCoco(join(data, 'val'));
   const ids = new Set(val.images.map((im) => im.id));
