@@ -74,7 +74,7 @@ test('the journal and report.json record the provenance; a resume on the same co
   const json = JSON.parse(readFileSync(r.json, 'utf8')) as { provenance: Provenance; sessions: RunSession[] };
   assert.deepEqual(json.provenance, p);
   assert.equal(json.sessions.length, 2);
-  assert.match(readFileSync(r.html, 'utf8'), new RegExp(`Provenance: code ${p.commit ?? 'no git'}`));
+  assert.match(readFileSync(r.html, 'utf8'), new RegExp(`"provenanceText":"code ${p.commit ?? 'no git'}`));
 });
 
 test('resume on other src/ code: refused naming both commits, journal untouched; --allow-code-change continues and is recorded', async () => {

@@ -51,6 +51,11 @@ test('the funnel reads the optional drawn count, else the population', async () 
   const w = Journal.open(dir);
   const g1 = w.generation(1)!;
   w.finishGeneration(1, [], { ...g1.stats, drawn: 777 }, g1.elapsedMs);
+  // generation 0 as a journal of an older version writes it: no drawn count
+  const g0 = w.generation(0)!;
+  const { drawn: _drawn, ...old } = g0.stats as typeof g0.stats & { drawn?: number };
+  void _drawn;
+  w.finishGeneration(0, [], old, g0.elapsedMs);
   w.close();
   const j = Journal.open(dir, { readonly: true });
   try {
