@@ -3,7 +3,9 @@
  * Loaded from YAML (or JSON), then CLI overrides applied by path, then validated; each bad
  * field is reported with its dotted path. docs/SEARCH.md lists the same fields.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
 import { z } from 'zod';
@@ -11,6 +13,7 @@ import YAML from 'yaml';
 import { resolveLoss } from '../loss/index.js';
 import { MODES, type Mode } from '../loss/mode.js';
 import { UserError } from '../util/errors.js';
+import { planProcesses } from '../util/plan.js';
 
 const mode = z.enum(MODES);
 const prob = z.number().min(0).max(1);
@@ -315,27 +318,30 @@ export function deepMerge(a: unknown, b: unknown): unknown {
 }
 
 /**
- * The preset behind `--demo`: every stage for real on a generated mnist-det dataset (64 px, 500
+ * The preset behind `--demo`, kept in one place: configs/search-demo.yaml (shipped with the
+ * package), read when used. Every stage for real on a generated mnist-det dataset (64 px, 500
  * images; the CLI writes it into RUN_DIR/data when missing): random regression losses, CPV, MOS
  * level 1, and a tiny FCOS trained on 300 images as the proxy task, then the final retraining of
  * the best losses and the default. About 5 minutes on 2 cores (4 min 24 s measured, docs/RESULTS.md).
  */
-export const DEMO_CONFIG = {
-  mode: 'reg',
-  seed: 0,
-  population: { size: 600, maxSize: 24, minDepth: 2, maxDepth: 5 },
-  evolution: { generations: 3, parents: 4, elites: 2 },
-  mos: { level1: { samples: 64, steps: 200 } },
-  proxy: { topK: 3, task: { kind: 'detector', detector: 'fcos', preset: 'tiny', iters: 400, trainSubset: 300, valSubset: 100, batch: 8, lr: 0.02, timeoutSeconds: 600 } },
-  final: { top: 1, published: false, seeds: [0, 1], task: { kind: 'detector', detector: 'fcos', preset: 'tiny', iters: 600, trainSubset: 400, valSubset: 0, batch: 8, lr: 0.02, timeoutSeconds: 900 } },
-};
+export function demoConfigFile(): string {
+  // src/search/config.ts, or dist/src/... in the built package: the first folder above with configs/
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const f = join(dir, 'configs', 'search-demo.yaml');
+    if (existsSync(f)) return f;
+    const up = dirname(dir);
+    if (up === dir) throw new ConfigError(`configs/search-demo.yaml (the --demo preset) not found above ${fileURLToPath(import.meta.url)}`);
+    dir = up;
+  }
+}
 
 /** Dataset the demo generates when its dataDir is missing. */
 export const DEMO_DATASET = { kind: 'mnist-det' as const, images: 500, size: 64, seed: 0 };
 
 /** Loads file (optional) + overrides (dotted paths) → validated config. */
 export function loadConfig(opts: { file?: string; demo?: boolean; overrides?: Record<string, unknown> }): SearchConfig {
-  let raw: unknown = opts.demo ? structuredClone(DEMO_CONFIG) : {};
+  let raw: unknown = opts.demo ? readConfigFile(demoConfigFile()) : {};
   if (opts.file) raw = deepMerge(raw, readConfigFile(opts.file));
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`config ${opts.file}: the top level must be a mapping`);
   const obj = structuredClone(raw) as Record<string, unknown>;
@@ -413,9 +419,9 @@ export function defaultLossOf(c: SearchConfig): string {
   return c.defaultLoss ?? DEFAULT_LOSS[c.mode];
 }
 
-/** Pool plan: workers and threads per worker from the machine's cores (or the config). */
+/** Pool plan: workers and threads per worker from the config, what is 'auto' fitted to the cores (src/util/plan.ts). */
 export function planPool(c: SearchConfig, cores = cpus().length): { workers: number; threads: number } {
-  const workers = c.pool.workers === 'auto' ? Math.max(1, cores) : c.pool.workers;
-  const threads = c.pool.threadsPerWorker === 'auto' ? Math.max(1, Math.floor(cores / Math.max(1, workers))) : c.pool.threadsPerWorker;
-  return { workers, threads };
+  const auto = (v: number | 'auto') => (v === 'auto' ? undefined : v);
+  const p = planProcesses(auto(c.pool.workers), auto(c.pool.threadsPerWorker), cores);
+  return { workers: p.processes, threads: p.threads };
 }
