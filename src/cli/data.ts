@@ -1,15 +1,10 @@
 import type { Command } from 'commander';
 import { UsageError } from './errors.js';
+import { int } from './flags.js';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatasetKind } from '../data/make.js';
 import { ProgressBar } from '../util/progress.js';
-
-function int(name: string, v: string, min: number): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${v}`);
-  return n;
-}
 
 export function register(program: Command): void {
   const data = program.command('data').description('COCO detection datasets: generate and inspect');
@@ -67,9 +62,9 @@ export function register(program: Command): void {
       const valFraction = ratio ? Number(ratio[1]) / Number(ratio[2]) : Number(flags.valFraction);
       if (!(valFraction > 0 && valFraction < 1)) throw new UsageError(`--val-fraction must be in (0, 1), got ${flags.valFraction}`);
       const opts = {
-        images: int('images', flags.images, 2),
-        size: int('size', flags.size, 16),
-        seed: int('seed', flags.seed, 0),
+        images: int('images', 2)(flags.images),
+        size: int('size', 16)(flags.size),
+        seed: int('seed', 0)(flags.seed),
         out: flags.out,
         valFraction,
       };

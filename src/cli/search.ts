@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from './errors.js';
+import { int } from './flags.js';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ConfigError, SearchConfig } from '../search/config.js';
@@ -25,14 +26,6 @@ interface SearchFlags {
   queue?: string;
   serve?: string | true;
   allowCodeChange?: boolean;
-}
-
-function int(name: string, min = 0) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got '${v}'`);
-    return n;
-  };
 }
 
 export function register(program: Command): void {
@@ -126,22 +119,10 @@ function withFlags(e: ConfigError, f: SearchFlags): string {
 }
 
 async function resolveConfig(f: SearchFlags): Promise<SearchConfig> {
-  const { ConfigError, deepMerge, loadConfig, parseConfig, setPath } = await import('../search/config.js');
+  const { ConfigError, loadConfig } = await import('../search/config.js');
   try {
-    if (f.resume && !f.config && !f.demo) {
-      // Resume with the journal's own config (flags still override, and are checked against it).
-      let stored: string | null = null;
-      const { Journal } = await import('../search/journal.js');
-      if (Journal.exists(f.out)) {
-        const j = Journal.open(f.out, { readonly: true });
-        stored = j.getMeta('config');
-        j.close();
-      }
-      if (!stored) throw new UsageError(`--resume: ${f.out} has no journal to resume`);
-      const obj = deepMerge({}, JSON.parse(stored)) as Record<string, unknown>;
-      for (const [p, v] of Object.entries(overridesOf(f))) if (v !== undefined) setPath(obj, p, v);
-      return parseConfig(obj, 'config');
-    }
+    // Resume with the journal's own config (flags still override, and are checked against it).
+    if (f.resume && !f.config && !f.demo) return (await import('../search/resume.js')).resumeConfig(f.out, overridesOf(f));
     return loadConfig({ file: f.config, demo: f.demo, overrides: overridesOf(f) });
   } catch (e) {
     if (e instanceof ConfigError) throw new UsageError(withFlags(e, f));
@@ -164,7 +145,7 @@ async function ensureData(cfg: SearchConfig): Promise<void> {
 
 /** Where stage evaluations run: the Redis queue, this process, or the local process pool. */
 async function openTransport(queue: string | undefined, plan: { workers: number; threads: number }, runTag: string): Promise<StageTransport> {
-  if (queue) return (await import('./worker.js')).openQueueForSearch(queue, runTag);
+  if (queue) return (await import('../queue/index.js')).openQueueForSearch(queue, runTag, (m) => process.stderr.write(`queue: ${m}\n`));
   if (plan.workers === 0) {
     const [{ InProcessTransport }, { runStage }] = await Promise.all([import('../search/transport/index.js'), import('../search/stages/index.js')]);
     return new InProcessTransport(runStage);

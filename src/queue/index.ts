@@ -12,3 +12,5 @@ export { datasetDirOf, hashDataset } from './dataset.js';
 export { probeRedis, redisOptions, DEFAULT_QUEUE, KEY_PREFIX } from './connection.js';
 export { queueStatus, listWorkers, type QueueStatus, type WorkerInfo } from './status.js';
 export { QueueError, QueueUrlError, QueueUnavailableError, PayloadError, RefusedJobError } from './errors.js';
+export { openQueueForSearch } from './search.js';
+export { drainQueue, statusOf } from './admin.js';

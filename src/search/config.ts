@@ -3,7 +3,9 @@
  * Loaded from YAML (or JSON), then CLI overrides applied by path, then validated; each bad
  * field is reported with its dotted path. docs/SEARCH.md lists the same fields.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { cpus } from 'node:os';
 import { z } from 'zod';
@@ -12,6 +14,7 @@ import { resolveLoss } from '../loss/index.js';
 import { MODES, type Mode } from '../loss/mode.js';
 import { UserError } from '../util/errors.js';
 import { DETECTORS, DETECTOR_KINDS, MODEL_PRESETS } from '../detect/kinds.js';
+import { planProcesses } from '../util/plan.js';
 
 const mode = z.enum(MODES);
 const prob = z.number().min(0).max(1);
@@ -335,36 +338,29 @@ export function deepMerge(a: unknown, b: unknown): unknown {
 }
 
 /**
- * The preset behind `--demo`: every stage for real on a generated mnist-det dataset (1200 images,
+ * The preset behind `--demo`, kept in one place: configs/search-demo.yaml (shipped with the
+ * package), read when used. Every stage for real on a generated mnist-det dataset (1200 images,
  * 128 px; made in RUN_DIR/data on first use): random regression losses, CPV filling the
  * population, MOS level 1, and an FCOS (cpu-small model, 96 px input, 1000 iterations on 800
  * images) as the proxy task, scored on 150 held-out training images, with early stopping at half
  * of the run; then the winner and the default retrained on the val split. The default scores AP
- * ≈ 0.25 on this proxy (docs/SEARCH.md "The demo"), so candidates differ by more than noise.
+ * 0.2405 on this proxy, so candidates differ by more than noise.
  */
-export const DEMO_CONFIG = {
-  mode: 'reg',
-  seed: 0,
-  dataset: { kind: 'mnist-det', images: 1200, size: 128, seed: 0, valFraction: 0.2 },
-  population: { size: 300, maxSize: 24, minDepth: 2, maxDepth: 5 },
-  evolution: { generations: 2, parents: 3, elites: 1 },
-  mos: { level1: { samples: 64, steps: 200 } },
-  proxy: {
-    topK: 2,
-    task: { kind: 'detector', detector: 'fcos', preset: 'cpu-small', inputSize: 96, iters: 1000, warmupIters: 100, trainSubset: 800, valSubset: 150, batch: 8, lr: 0.02, timeoutSeconds: 1200 },
-    earlyStop: { fraction: 0.5, minRatio: 0.8 },
-  },
-  final: {
-    top: 1,
-    published: false,
-    seeds: [0],
-    task: { kind: 'detector', detector: 'fcos', preset: 'cpu-small', inputSize: 96, iters: 1000, warmupIters: 100, trainSubset: 800, valSubset: 0, batch: 8, lr: 0.02, timeoutSeconds: 1200 },
-  },
-};
+export function demoConfigFile(): string {
+  // src/search/config.ts, or dist/src/... in the built package: the first folder above with configs/
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const f = join(dir, 'configs', 'search-demo.yaml');
+    if (existsSync(f)) return f;
+    const up = dirname(dir);
+    if (up === dir) throw new ConfigError(`configs/search-demo.yaml (the --demo preset) not found above ${fileURLToPath(import.meta.url)}`);
+    dir = up;
+  }
+}
 
 /** Loads file (optional) + overrides (dotted paths) → validated config. */
 export function loadConfig(opts: { file?: string; demo?: boolean; overrides?: Record<string, unknown> }): SearchConfig {
-  let raw: unknown = opts.demo ? structuredClone(DEMO_CONFIG) : {};
+  let raw: unknown = opts.demo ? readConfigFile(demoConfigFile()) : {};
   if (opts.file) raw = deepMerge(raw, readConfigFile(opts.file));
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`config ${opts.file}: the top level must be a mapping`);
   const obj = structuredClone(raw) as Record<string, unknown>;
@@ -442,9 +438,9 @@ export function defaultLossOf(c: SearchConfig): string {
   return c.defaultLoss ?? DEFAULT_LOSS[c.mode];
 }
 
-/** Pool plan: workers and threads per worker from the machine's cores (or the config). */
+/** Pool plan: workers and threads per worker from the config, what is 'auto' fitted to the cores (src/util/plan.ts). */
 export function planPool(c: SearchConfig, cores = cpus().length): { workers: number; threads: number } {
-  const workers = c.pool.workers === 'auto' ? Math.max(1, cores) : c.pool.workers;
-  const threads = c.pool.threadsPerWorker === 'auto' ? Math.max(1, Math.floor(cores / Math.max(1, workers))) : c.pool.threadsPerWorker;
-  return { workers, threads };
+  const auto = (v: number | 'auto') => (v === 'auto' ? undefined : v);
+  const p = planProcesses(auto(c.pool.workers), auto(c.pool.threadsPerWorker), cores);
+  return { workers: p.processes, threads: p.threads };
 }

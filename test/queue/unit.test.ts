@@ -21,7 +21,7 @@ import {
   type JobPayload,
 } from '../../src/queue/index.js';
 import { backoffMs } from '../../src/queue/connection.js';
-import { planWorker } from '../../src/cli/worker.js';
+import { planProcesses } from '../../src/util/plan.js';
 import { ROOT, tempDir } from './helpers.js';
 
 test('queue URLs: host, port and database; every malformed part named', () => {
@@ -174,10 +174,10 @@ test('dataset hash: of the content (paths and bytes), not of where the folder is
 });
 
 test('worker plan: jobs and threads from the flags and the cores; reconnection backoff', () => {
-  assert.deepEqual(planWorker(undefined, undefined, 8), { concurrency: 8, threads: 1 });
-  assert.deepEqual(planWorker(2, undefined, 8), { concurrency: 2, threads: 4 });
-  assert.deepEqual(planWorker(undefined, 4, 8), { concurrency: 2, threads: 4 });
-  assert.deepEqual(planWorker(3, 5, 8), { concurrency: 3, threads: 5 });
-  assert.deepEqual(planWorker(16, undefined, 8), { concurrency: 16, threads: 1 });
+  assert.deepEqual(planProcesses(undefined, undefined, 8), { processes: 8, threads: 1 });
+  assert.deepEqual(planProcesses(2, undefined, 8), { processes: 2, threads: 4 });
+  assert.deepEqual(planProcesses(undefined, 4, 8), { processes: 2, threads: 4 });
+  assert.deepEqual(planProcesses(3, 5, 8), { processes: 3, threads: 5 });
+  assert.deepEqual(planProcesses(16, undefined, 8), { processes: 16, threads: 1 });
   assert.deepEqual([1, 2, 3, 4, 5, 6, 10].map(backoffMs), [250, 500, 1000, 2000, 4000, 5000, 5000]);
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, configDiff, configHash, loadConfig, parseConfig, planPool } from '../../src/search/config.js';
+import { ConfigError, configDiff, configHash, demoConfigFile, loadConfig, parseConfig, planPool } from '../../src/search/config.js';
 
 test('defaults: an empty config is complete and documented values hold', () => {
   const c = parseConfig({});
@@ -65,6 +65,8 @@ test('pool plan from cores', () => {
   assert.deepEqual(planPool(parseConfig({}), 8), { workers: 8, threads: 1 });
   assert.deepEqual(planPool(parseConfig({ pool: { workers: 2 } }), 8), { workers: 2, threads: 4 });
   assert.deepEqual(planPool(parseConfig({ pool: { workers: 0 } }), 8), { workers: 0, threads: 8 });
+  // the same plan as `worker --threads`: processes fitted to the cores (src/util/plan.ts)
+  assert.deepEqual(planPool(parseConfig({ pool: { threadsPerWorker: 4 } }), 8), { workers: 2, threads: 4 });
 });
 
 test('configs/search.yaml is a real discovery search (detector proxy, dataset made on first use, cpu-small final with 3 seeds); the demo and vanilla files are valid', () => {
@@ -79,8 +81,12 @@ test('configs/search.yaml is a real discovery search (detector proxy, dataset ma
   assert.equal(main.dataset?.kind, 'shapes');
   assert.ok(main.proxy.earlyStop);
   assert.ok(main.evolution.generations * main.proxy.topK >= 48, 'at least 48 proxy evaluations');
+  // --demo reads the one copy of the preset, configs/search-demo.yaml
+  assert.equal(demoConfigFile(), file('search-demo.yaml'));
   const demoFile = loadConfig({ file: file('search-demo.yaml') });
   const demo = loadConfig({ demo: true });
+  assert.equal(demo.mode, 'reg');
+  assert.equal(demo.proxy.task.kind, 'detector');
   // The file's dataDir is the default one; --demo points it into the run folder.
   for (const c of [demoFile, demo]) for (const t of [c.proxy.task, c.final.task, c.mos.level2.task]) t.dataDir = 'x';
   assert.equal(configHash(demoFile), configHash(demo));

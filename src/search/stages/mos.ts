@@ -13,7 +13,7 @@
 import type { ClsMode, Expr, Mode } from '../../loss/index.js';
 import { Rng } from '../../util/rng.js';
 import type { Mos1Config } from '../types.js';
-import { ClsObjective, Diverged, RegObjective, cornerGradToParams, iouOf, normalisedStep, paramsToCorners, type ClsData } from './problems.js';
+import { ClsObjective, Diverged, RegObjective, cornerGradToParams, iouOf, normalisedStep, paramsToCorners, labelAccuracy, type ClsData } from './problems.js';
 
 export interface Mos1Result {
   status: 'ok' | 'diverged';
@@ -28,34 +28,7 @@ export function mos1(mode: Mode, e: Expr, cfg: Mos1Config, seed: number): Mos1Re
 }
 
 function clsScore(mode: ClsMode, X: Float64Array, d: ClsData): number {
-  const { n, k } = d;
-  if (mode === 'cls') {
-    let right = 0;
-    for (let i = 0; i < n; i++) {
-      let best = 0;
-      for (let j = 1; j < k; j++) if (X[i * k + j]! > X[i * k + best]!) best = j;
-      if (best === d.labels[i]) right++;
-    }
-    return right / n;
-  }
-  let tp = 0;
-  let p = 0;
-  let tn = 0;
-  let q = 0;
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < k; j++) {
-      const pos = d.labels[i] === j;
-      const predPos = X[i * k + j]! > 0;
-      if (pos) {
-        p++;
-        if (predPos) tp++;
-      } else {
-        q++;
-        if (!predPos) tn++;
-      }
-    }
-  }
-  return 0.5 * (p ? tp / p : 1) + 0.5 * (q ? tn / q : 1);
+  return labelAccuracy(mode, X, d.n, d.k, d.labels);
 }
 
 function mos1Cls(mode: ClsMode, e: Expr, cfg: Mos1Config, seed: number): Mos1Result {

@@ -200,3 +200,37 @@ export function cornerGradToParams(p: Float64Array, gc: Float64Array, n: number,
 }
 
 export type { Mode };
+
+/**
+ * How well scores X [n, k] fit the labels: cls, the accuracy of the argmax; bcls, the balanced
+ * element accuracy ½(TPR + TNR) of X > 0 (label j of row i: positive when labels[i] === j).
+ */
+export function labelAccuracy(mode: ClsMode, X: ArrayLike<number>, n: number, k: number, labels: ArrayLike<number>): number {
+  if (mode === 'cls') {
+    let right = 0;
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      for (let j = 1; j < k; j++) if (X[i * k + j]! > X[i * k + best]!) best = j;
+      if (best === labels[i]) right++;
+    }
+    return right / n;
+  }
+  let tp = 0;
+  let p = 0;
+  let tn = 0;
+  let q = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < k; j++) {
+      const pos = labels[i] === j;
+      const predPos = X[i * k + j]! > 0;
+      if (pos) {
+        p++;
+        if (predPos) tp++;
+      } else {
+        q++;
+        if (!predPos) tn++;
+      }
+    }
+  }
+  return 0.5 * (p ? tp / p : 1) + 0.5 * (q ? tn / q : 1);
+}

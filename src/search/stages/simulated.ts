@@ -14,7 +14,7 @@
  */
 import type { Expr, Mode } from '../../loss/index.js';
 import { Rng } from '../../util/rng.js';
-import { ClsObjective, Diverged, RegObjective, cornerGradToParams, iouOf, isFiniteArray, normalisedStep, paramsToCorners, type ClsData } from './problems.js';
+import { ClsObjective, Diverged, RegObjective, cornerGradToParams, iouOf, isFiniteArray, normalisedStep, paramsToCorners, labelAccuracy, type ClsData } from './problems.js';
 
 export interface SimulatedTask {
   iters: number;
@@ -206,33 +206,6 @@ export function simulatedProxy(mode: Mode, e: Expr, task: SimulatedTask, seed: n
     }
     ap += averagePrecision(scores, pos);
   }
-  let acc = 0;
-  if (mode === 'cls') {
-    for (let i = 0; i < nVal; i++) {
-      let best = 0;
-      for (let j = 1; j < k; j++) if (hv[i * k + j]! > hv[i * k + best]!) best = j;
-      if (best === held.labels[i]) acc++;
-    }
-    acc /= nVal;
-  } else {
-    let tp = 0;
-    let p = 0;
-    let tn = 0;
-    let q = 0;
-    for (let i = 0; i < nVal; i++) {
-      for (let j = 0; j < k; j++) {
-        const isPos = held.labels[i] === j;
-        const pp = hv[i * k + j]! > 0;
-        if (isPos) {
-          p++;
-          if (pp) tp++;
-        } else {
-          q++;
-          if (!pp) tn++;
-        }
-      }
-    }
-    acc = 0.5 * (p ? tp / p : 1) + 0.5 * (q ? tn / q : 1);
-  }
+  const acc = labelAccuracy(mode, hv, nVal, k, held.labels);
   return { status: 'ok', ap: ap / CLASSES, ap50: acc, reason: null };
 }

@@ -1,0 +1,182 @@
+/**
+ * The final evaluation: the default, the published half of the mode and the best of the hall of
+ * fame retrained on the full task with several seeds, and the verdict of the winner against the default.
+ */
+import { printOfficial, resolveLoss, type Expr, type Mode } from '../loss/index.js';
+import { SearchError } from './errors.js';
+import type { SearchConfig } from './config.js';
+import { fingerprint as fingerprintOf } from './fingerprint.js';
+import type { HallOfFameEntry } from './hall_of_fame.js';
+import { compareMeans, mean, std, type MeanComparison } from './stats.js';
+import type { StageRecord, StageTask } from './types.js';
+
+/** What a loss is in the final evaluation: the search's best, the mode's default, the published half of the mode, another of the best. */
+export type FinalRole = 'winner' | 'default' | 'published' | 'candidate';
+
+export interface FinalRow {
+  loss: string;
+  label: string;
+  role: FinalRole;
+  /** Rank in the hall of fame when the search found this loss (the published half may be found too); null otherwise. */
+  rank: number | null;
+  isDefault: boolean;
+  /** AP per seed (in final.seeds order); null where that seed's run did not finish ok (statuses says how): never counted as 0. */
+  aps: (number | null)[];
+  /** Mean and sample s.d. over the seeds that finished ok (null: none, or one for the s.d.). */
+  mean: number | null;
+  std: number | null;
+  okSeeds: number;
+  statuses: string[];
+  /** compareMeans(this row's ok APs, the default's); null for the default itself. */
+  vsDefault: MeanComparison | null;
+}
+
+/** The final verdict's significance level (two-sided Welch test). */
+export const VERDICT_ALPHA = 0.05;
+
+export interface Verdict {
+  winner: string;
+  /** Winner mean − default mean (AP), over the seeds that finished ok. */
+  diff: number;
+  se: number | null;
+  t: number | null;
+  df: number | null;
+  p: number | null;
+  beats: boolean;
+  alpha: number;
+  vsPublished: MeanComparison | null;
+}
+
+const fmtP = (p: number | null) => (p === null ? 'n/a' : p < 0.001 ? p.toExponential(1) : p.toFixed(3));
+
+/** One comparison as text: "+0.0123 (s.e. 0.0040, Welch t 3.07, df 3.5, p 0.041)"; no test with fewer than 2 ok seeds a side. */
+export function comparisonText(c: MeanComparison): string {
+  const d = `${c.diff >= 0 ? '+' : '−'}${Math.abs(c.diff).toFixed(4)}`;
+  if (c.se === null) return `${d} (no test: fewer than 2 finished seeds on a side)`;
+  if (c.t === null) return `${d} (s.e. 0: no test)`;
+  return `${d} (s.e. ${c.se.toFixed(4)}, Welch t ${c.t.toFixed(2)}, df ${c.df!.toFixed(1)}, p ${fmtP(c.p)})`;
+}
+
+/** The verdict as one sentence. */
+export function verdictText(v: Verdict): string {
+  const head = v.beats
+    ? `beats the default (p < ${v.alpha})`
+    : v.p === null
+      ? 'cannot be compared with the default (too few finished seeds, or no spread)'
+      : `does not beat the default (${v.diff > 0 ? `p ≥ ${v.alpha}` : 'not higher'})`;
+  const vsPub = v.vsPublished ? `; against the published half ${comparisonText(v.vsPublished)}` : '';
+  return `the winner ${head}: AP difference ${comparisonText({ diff: v.diff, se: v.se, t: v.t, df: v.df, p: v.p } as MeanComparison)}${vsPub}`;
+}
+
+/** The published CSE-Autoloss half of a mode (src/loss/presets.ts): A on Faster R-CNN, B on FCOS. */
+export function publishedPresetOf(mode: Mode, detector: 'fcos' | 'faster-rcnn'): string {
+  if (mode === 'cls') return 'cse-a-cls';
+  if (mode === 'bcls') return 'cse-b-cls';
+  return detector === 'faster-rcnn' ? 'cse-a-reg' : 'cse-b-reg';
+}
+
+/** A loss the search names in its config (defaultLoss, a published preset) as its expression. */
+export function parseDefault(mode: Mode, spec: string): Expr {
+  let r;
+  try {
+    r = resolveLoss(mode, spec);
+  } catch (e) {
+    throw new SearchError(`defaultLoss '${spec}': ${(e as Error).message}`);
+  }
+  if (!r.expr)
+    throw new SearchError(
+      `defaultLoss '${spec}' is a fixed baseline outside the expression language; choose an expression or preset of mode ${mode}`,
+    );
+  return r.expr;
+}
+
+export interface FinalInput {
+  cfg: SearchConfig;
+  mode: Mode;
+  /** The default loss as printed, its name in the config and its fingerprint. */
+  defText: string;
+  defaultLoss: string;
+  defFp: string;
+  hof: HallOfFameEntry[];
+  evaluate: (fp: string, task: StageTask, timeoutSeconds: number) => Promise<{ record: StageRecord }>;
+  onProgress: (done: number, total: number) => void;
+}
+
+/** Runs the final evaluation (cfg.final) and draws the verdict. */
+export async function finalEvaluation(inp: FinalInput): Promise<{ final: FinalRow[]; verdict: Verdict | null }> {
+  const { cfg, mode, defText, defaultLoss, defFp, hof } = inp;
+  let verdict: Verdict | null = null;
+  // the default, the published half of the mode, then the best of the hall of fame (a fingerprint once)
+  const entries: { loss: string; fp: string; label: string; role: FinalRole; rank: number | null }[] = [
+    { loss: defText, fp: defFp, label: `default (${defaultLoss})`, role: 'default', rank: null },
+  ];
+  if (cfg.final.published) {
+    const name = publishedPresetOf(mode, cfg.final.task.detector);
+    const e = parseDefault(mode, name);
+    const fp = fingerprintOf(mode, e);
+    if (fp !== defFp) entries.push({ loss: printOfficial(e), fp, label: `published (${name})`, role: 'published', rank: null });
+  }
+  for (const [i, h] of hof.slice(0, cfg.final.top).entries()) {
+    const same = entries.find((en) => en.fp === h.fingerprint);
+    if (same) {
+      // found again by the search: evaluated once
+      same.label += ` = #${i + 1}`;
+      same.rank = i + 1;
+    } else entries.push({ loss: h.loss, fp: h.fingerprint, label: `#${i + 1}`, role: 'candidate', rank: i + 1 });
+  }
+  const total = entries.length * cfg.final.seeds.length;
+  let done = 0;
+  const ft = cfg.final.task;
+  const rows = await Promise.all(
+    entries.map(async (en) => {
+      const recs = await Promise.all(
+        cfg.final.seeds.map(async (s) => {
+          const r = await inp.evaluate(en.fp, { stage: 'final', mode, loss: en.loss, seed: s, config: ft }, ft.timeoutSeconds);
+          inp.onProgress(++done, total);
+          return r.record;
+        }),
+      );
+      const aps = recs.map((r) => (r.status === 'ok' ? (r.score ?? 0) : null));
+      const ok = aps.filter((a): a is number => a !== null);
+      const row: FinalRow = {
+        loss: en.loss,
+        label: en.label,
+        role: en.role,
+        rank: en.rank,
+        isDefault: en.role === 'default',
+        aps,
+        mean: ok.length ? mean(ok) : null,
+        std: ok.length > 1 ? std(ok) : null,
+        okSeeds: ok.length,
+        statuses: recs.map((r) => r.status),
+        vsDefault: null,
+      };
+      return row;
+    }),
+  );
+  const okAps = (r: FinalRow) => r.aps.filter((a): a is number => a !== null);
+  const def = rows[0]!;
+  for (const r of rows.slice(1)) r.vsDefault = compareMeans(okAps(r), okAps(def));
+  // the winner: the best searched loss by mean AP (the default itself, if found again, is no winner)
+  const found = rows
+    .filter((r) => r.rank !== null && r.role !== 'default' && r.mean !== null)
+    .sort((a, b) => b.mean! - a.mean! || a.rank! - b.rank!);
+  if (found.length && def.mean !== null) {
+    const w = found[0]!;
+    const pub = rows.find((r) => r.role === 'published');
+    w.role = 'winner';
+    const c = w.vsDefault!;
+    verdict = {
+      winner: w.loss,
+      diff: c.diff,
+      se: c.se,
+      t: c.t,
+      df: c.df,
+      p: c.p,
+      beats: c.diff > 0 && c.p !== null && c.p < VERDICT_ALPHA,
+      alpha: VERDICT_ALPHA,
+      vsPublished: pub && pub !== w && pub.okSeeds ? compareMeans(okAps(w), okAps(pub)) : null,
+    };
+  }
+  return { final: rows, verdict };
+}
