@@ -32,7 +32,9 @@ await useTorchBackend();
 const threads = arg('threads', getNumThreads());
 setNumThreads(threads);
 const cfg = { ...DEFAULT_SMALLNET, batch: arg('batch', DEFAULT_SMALLNET.batch), size: arg('size', DEFAULT_SMALLNET.size) };
-console.log(`bench:backend — conv net ${cfg.channels.join('/')}, batch ${cfg.batch}, ${cfg.size}x${cfg.size}x3, SGD; ${threads} threads; ${rounds} rounds x ${steps} steps`);
+console.log(
+  `bench:backend — conv net ${cfg.channels.join('/')}, batch ${cfg.batch}, ${cfg.size}x${cfg.size}x3, SGD; ${threads} threads; ${rounds} rounds x ${steps} steps`,
+);
 
 const rng = new Rng(1);
 const batches = Array.from({ length: 4 }, () => syntheticBatch(cfg, rng));

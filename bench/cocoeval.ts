@@ -17,7 +17,14 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { Rng } from '../src/util/rng.js';
-import { evaluateCoco, validateDetections, validateGroundTruth, METRIC_KEYS, type CocoDetection, type CocoMetrics } from '../src/eval/index.js';
+import {
+  evaluateCoco,
+  validateDetections,
+  validateGroundTruth,
+  METRIC_KEYS,
+  type CocoDetection,
+  type CocoMetrics,
+} from '../src/eval/index.js';
 import { parseJsonText } from '../src/data/json.js';
 
 const { values } = parseArgs({
@@ -81,13 +88,23 @@ function generate(seed: number) {
         dets.push({
           image_id: id,
           category_id: cat,
-          bbox: [g.b[0]! + rng.normal(0, q * g.b[2]! * 0.5), g.b[1]! + rng.normal(0, q * g.b[3]! * 0.5), g.b[2]! * Math.exp(rng.normal(0, q)), g.b[3]! * Math.exp(rng.normal(0, q))],
+          bbox: [
+            g.b[0]! + rng.normal(0, q * g.b[2]! * 0.5),
+            g.b[1]! + rng.normal(0, q * g.b[3]! * 0.5),
+            g.b[2]! * Math.exp(rng.normal(0, q)),
+            g.b[3]! * Math.exp(rng.normal(0, q)),
+          ],
           score: Math.max(0.001, Math.min(1, rng.uniform(0.3, 1) - q)),
         });
       } else {
         const w = Math.exp(rng.uniform(Math.log(4), Math.log(300)));
         const h = w * Math.exp(rng.normal(0, 0.4));
-        dets.push({ image_id: id, category_id: pickCat(), bbox: [rng.uniform(0, W - w), rng.uniform(0, H - h), w, h], score: rng.uniform(0.001, 0.6) });
+        dets.push({
+          image_id: id,
+          category_id: pickCat(),
+          bbox: [rng.uniform(0, W - w), rng.uniform(0, H - h), w, h],
+          score: rng.uniform(0.001, 0.6),
+        });
       }
     }
   }
@@ -135,10 +152,20 @@ function processSeconds(cmd: string, args: string[]): { seconds: number; stdout:
 }
 const tEval = median(evalOnly);
 const tFull = median(endToEnd);
-const cli = processSeconds(process.execPath, [join(import.meta.dirname, '..', 'bin', 'cse-autoloss.js'), 'eval', '--gt', gtFile, '--dt', dtFile, '--json']);
+const cli = processSeconds(process.execPath, [
+  join(import.meta.dirname, '..', 'bin', 'cse-autoloss.js'),
+  'eval',
+  '--gt',
+  gtFile,
+  '--dt',
+  dtFile,
+  '--json',
+]);
 const cliStats = JSON.parse(cli.stdout) as CocoMetrics;
 if (METRIC_KEYS.some((k) => cliStats[k] !== stats[k])) throw new Error('the CLI printed other numbers than evaluateCoco');
-console.log(`evaluateCoco (in memory):        ${tEval.toFixed(3)} s  (${Math.round(nImages / tEval)} images/s, ${Math.round(dets.length / tEval)} dets/s), median of ${runs}`);
+console.log(
+  `evaluateCoco (in memory):        ${tEval.toFixed(3)} s  (${Math.round(nImages / tEval)} images/s, ${Math.round(dets.length / tEval)} dets/s), median of ${runs}`,
+);
 console.log(`read + validate + evaluate JSON: ${tFull.toFixed(3)} s  (${Math.round(nImages / tFull)} images/s)`);
 console.log(`cse-autoloss eval --json, whole process: ${cli.seconds.toFixed(3)} s, median of ${runs}`);
 console.log(`AP=${stats.AP.toFixed(4)} AP50=${stats.AP50.toFixed(4)} AR100=${stats.AR100.toFixed(4)}`);
@@ -149,7 +176,9 @@ if (refPython) {
   const py = processSeconds(refPython, [script, '--time', gtFile, dtFile]);
   const ref = JSON.parse(py.stdout.trim().split('\n').pop()!) as { seconds: number; metrics: CocoMetrics };
   const maxDiff = Math.max(...METRIC_KEYS.map((k) => Math.abs(ref.metrics[k] - stats[k])));
-  console.log(`pycocotools (load + evaluate + accumulate + summarize): ${ref.seconds.toFixed(2)} s; AP=${ref.metrics.AP.toFixed(4)} (max |diff| over the 12 numbers: ${maxDiff.toExponential(1)})`);
+  console.log(
+    `pycocotools (load + evaluate + accumulate + summarize): ${ref.seconds.toFixed(2)} s; AP=${ref.metrics.AP.toFixed(4)} (max |diff| over the 12 numbers: ${maxDiff.toExponential(1)})`,
+  );
   console.log(`pycocotools, whole python process: ${py.seconds.toFixed(2)} s, median of ${runs}`);
   console.log(
     `ratio: ${(py.seconds / cli.seconds).toFixed(1)}x faster process to process, ${(ref.seconds / tFull).toFixed(1)}x end to end in process, ${(ref.seconds / tEval).toFixed(1)}x in memory`,

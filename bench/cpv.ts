@@ -19,7 +19,9 @@ const N = flag('n', 10000);
 const SEED = flag('seed', 2021);
 
 const sizes = cpvGridSizes();
-console.log(`CPV benchmark: ${N} random candidates per mode, seed ${SEED}, trees depth ${RANDOM_TREE_DEFAULTS.minDepth}..${RANDOM_TREE_DEFAULTS.maxDepth}, size ≤ ${RANDOM_TREE_DEFAULTS.maxSize}; node ${process.version}, one thread`);
+console.log(
+  `CPV benchmark: ${N} random candidates per mode, seed ${SEED}, trees depth ${RANDOM_TREE_DEFAULTS.minDepth}..${RANDOM_TREE_DEFAULTS.maxDepth}, size ≤ ${RANDOM_TREE_DEFAULTS.maxSize}; node ${process.version}, one thread`,
+);
 console.log(`grids: cls ${sizes.cls.rows}x${sizes.cls.cols}, bcls ${sizes.bcls.rows}x${sizes.bcls.cols}, reg ${sizes.reg.rows} box pairs`);
 console.log('');
 console.log('mode  gen/s     cpv/s     x target  pass          mean size  first failed property');
@@ -56,4 +58,6 @@ for (const mode of MODES) {
   );
 }
 console.log('');
-console.log(`all modes: ${((totalN / totalMs) * 1000).toFixed(0)} candidates/s (target ${TARGET}/s: ratio ${((totalN / totalMs) * 1000 / TARGET).toFixed(2)})`);
+console.log(
+  `all modes: ${((totalN / totalMs) * 1000).toFixed(0)} candidates/s (target ${TARGET}/s: ratio ${(((totalN / totalMs) * 1000) / TARGET).toFixed(2)})`,
+);

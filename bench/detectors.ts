@@ -20,7 +20,14 @@ import { fileURLToPath } from 'node:url';
 import { tf } from '../src/tf.js';
 import { getNumThreads, setNumThreads, useTorchBackend } from '../src/backend/index.js';
 import { native } from '../src/backend/native.js';
-import { applyUpdate, buildDetector, buildHeadLosses, resolveTrainConfig, type DetectorKind, type TrainBatch } from '../src/detect/index.js';
+import {
+  applyUpdate,
+  buildDetector,
+  buildHeadLosses,
+  resolveTrainConfig,
+  type DetectorKind,
+  type TrainBatch,
+} from '../src/detect/index.js';
 import { Rng } from '../src/util/rng.js';
 
 function arg(name: string, def: string): string {
@@ -43,7 +50,10 @@ setNumThreads(threads);
 const here = dirname(fileURLToPath(import.meta.url));
 
 function syntheticBatch(rng: Rng): TrainBatch {
-  const images = tf.tensor4d(Float32Array.from({ length: batch * size * size * 3 }, () => rng.normal()), [batch, size, size, 3]);
+  const images = tf.tensor4d(
+    Float32Array.from({ length: batch * size * size * 3 }, () => rng.normal()),
+    [batch, size, size, 3],
+  );
   const boxes: Float32Array[] = [];
   const labels: Int32Array[] = [];
   for (let b = 0; b < batch; b++) {
@@ -51,7 +61,8 @@ function syntheticBatch(rng: Rng): TrainBatch {
     const bx = new Float32Array(n * 4);
     const lb = new Int32Array(n);
     for (let k = 0; k < n; k++) {
-      const x = rng.uniform(0, size - 64), y = rng.uniform(0, size - 64);
+      const x = rng.uniform(0, size - 64),
+        y = rng.uniform(0, size - 64);
       bx.set([x, y, x + rng.uniform(12, 64), y + rng.uniform(12, 64)], 4 * k);
       lb[k] = rng.int(0, classes - 1);
     }
@@ -62,7 +73,9 @@ function syntheticBatch(rng: Rng): TrainBatch {
 }
 
 async function pythonTwin(detector: DetectorKind, base: number) {
-  const py = spawn('/usr/bin/python3', [join(here, 'detectors.py'), JSON.stringify({ threads, detector, classes, batch, size, base })], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const py = spawn('/usr/bin/python3', [join(here, 'detectors.py'), JSON.stringify({ threads, detector, classes, batch, size, base })], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   py.on('error', (e) => console.error(`bench/detectors.py: ${e.message}`));
   const lines = createInterface({ input: py.stdout! })[Symbol.asyncIterator]();
   const first = await lines.next();
@@ -105,7 +118,10 @@ for (const detector of arg('detectors', 'fcos,faster-rcnn').split(',') as Detect
     const times: number[] = [];
     for (let i = 0; i < n; i++) {
       const t0 = performance.now();
-      const { value, grads } = tf.variableGrads(() => model.losses(batches[k++ % batches.length]!, rng).total, trainable.map(([, v]) => v));
+      const { value, grads } = tf.variableGrads(
+        () => model.losses(batches[k++ % batches.length]!, rng).total,
+        trainable.map(([, v]) => v),
+      );
       lastLoss = value.dataSync()[0]!;
       value.dispose();
       applyUpdate(opt, trainable, grads, cfg.schedule);
@@ -118,7 +134,9 @@ for (const detector of arg('detectors', 'fcos,faster-rcnn').split(',') as Detect
   const params = model.ps.count();
   if (py && py.params !== params) {
     py.close();
-    throw new Error(`${detector}: the PyTorch twin has ${py.params} parameters, the torch-backend model ${params}; the two models are not the same`);
+    throw new Error(
+      `${detector}: the PyTorch twin has ${py.params} parameters, the torch-backend model ${params}; the two models are not the same`,
+    );
   }
   runTs(2); // warm-up
   if (py) await py.run(2);
@@ -134,18 +152,25 @@ for (const detector of arg('detectors', 'fcos,faster-rcnn').split(',') as Detect
     runTs(profileSteps);
     const flat = native().profileStop();
     const ours: [string, number, number][] = [];
-    for (let i = 0; i < flat.length; i += 3) ours.push([flat[i] as string, (flat[i + 1] as number) / profileSteps, (flat[i + 2] as number) / 1000 / profileSteps]);
+    for (let i = 0; i < flat.length; i += 3)
+      ours.push([flat[i] as string, (flat[i + 1] as number) / profileSteps, (flat[i + 2] as number) / 1000 / profileSteps]);
     profiles = { ours, twin: py ? await py.profile(profileSteps).catch(() => []) : [] };
   }
   py?.close();
   const mts = median(ts);
   const line = `${detector}: torch backend ${mts.toFixed(0)} ms/it (${((1000 * batch) / mts).toFixed(1)} img/s)`;
-  const omp = process.env.OMP_WAIT_POLICY ? `OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY}` : `GOMP_SPINCOUNT=${process.env.GOMP_SPINCOUNT ?? '(libgomp default)'}`;
+  const omp = process.env.OMP_WAIT_POLICY
+    ? `OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY}`
+    : `GOMP_SPINCOUNT=${process.env.GOMP_SPINCOUNT ?? '(libgomp default)'}`;
   const setup = `${threads} threads, batch ${batch}, ${size} px, both sides ${omp}`;
   if (pt.length) {
     const mpt = median(pt);
-    console.log(`${line}; PyTorch eager ${mpt.toFixed(0)} ms/it (${((1000 * batch) / mpt).toFixed(1)} img/s); ratio ${(mts / mpt).toFixed(2)} (target <= 1.25); ${setup}`);
-    console.log(`  parameters: torch backend ${params}, PyTorch ${py!.params} (equal); last loss: torch backend ${lastLoss.toFixed(3)}, PyTorch ${py!.lastLoss().toFixed(3)}`);
+    console.log(
+      `${line}; PyTorch eager ${mpt.toFixed(0)} ms/it (${((1000 * batch) / mpt).toFixed(1)} img/s); ratio ${(mts / mpt).toFixed(2)} (target <= 1.25); ${setup}`,
+    );
+    console.log(
+      `  parameters: torch backend ${params}, PyTorch ${py!.params} (equal); last loss: torch backend ${lastLoss.toFixed(3)}, PyTorch ${py!.lastLoss().toFixed(3)}`,
+    );
   } else {
     console.log(`${line}; the PyTorch twin did not run (see its stderr above); ${setup}; ${params} parameters`);
   }

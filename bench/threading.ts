@@ -28,7 +28,16 @@ if (process.env.CSE_BENCH_CHILD) {
   // Child: train the tiny FCOS and print the training seconds.
   const { trainDetector } = await import('../src/detect/index.js');
   await useTorchBackend();
-  const r = await trainDetector({ detector: 'fcos', data: process.env.CSE_BENCH_CHILD, preset: 'tiny', iters, batch: 8, valSubset: 4, seed: 1, logEvery: 1000 });
+  const r = await trainDetector({
+    detector: 'fcos',
+    data: process.env.CSE_BENCH_CHILD,
+    preset: 'tiny',
+    iters,
+    batch: 8,
+    valSubset: 4,
+    seed: 1,
+    logEvery: 1000,
+  });
   console.log(JSON.stringify({ trainSeconds: r.trainSeconds }));
   process.exit(0);
 }
@@ -45,12 +54,17 @@ for (let i = 0; i < 13; i++) {
   if (i >= 3) times.push(performance.now() - t0);
 }
 times.sort((x, y) => x - y);
-const blas = spawnSync('update-alternatives', ['--query', 'libblas.so.3-x86_64-linux-gnu'], { encoding: 'utf8' }).stdout.match(/^Value: (.*)$/m)?.[1] ?? 'unknown';
+const blas =
+  spawnSync('update-alternatives', ['--query', 'libblas.so.3-x86_64-linux-gnu'], { encoding: 'utf8' }).stdout.match(
+    /^Value: (.*)$/m,
+  )?.[1] ?? 'unknown';
 console.log(`matmul [2100x32]x[32x2048]: median ${times[5]!.toFixed(1)} ms (libblas.so.3 -> ${blas})`);
 
 const dir = mkdtempSync(join(tmpdir(), 'cse-threading-'));
 const cli = join(import.meta.dirname, '..', 'bin', 'cse-autoloss.js');
-spawnSync(process.execPath, [cli, 'data', 'make', '--kind', 'mnist-det', '--images', '120', '--size', '64', '--seed', '0', '--out', dir], { stdio: 'ignore' });
+spawnSync(process.execPath, [cli, 'data', 'make', '--kind', 'mnist-det', '--images', '120', '--size', '64', '--seed', '0', '--out', dir], {
+  stdio: 'ignore',
+});
 const hogs = withLoad ? [0, 1].map(() => spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' })) : [];
 try {
   for (const setting of settings) {
@@ -63,7 +77,9 @@ try {
     const r = spawnSync(process.execPath, ['--import', 'tsx', import.meta.filename, '--iters', String(iters)], { encoding: 'utf8', env });
     const line = r.stdout.trim().split('\n').pop() ?? '';
     const secs = (JSON.parse(line) as { trainSeconds: number }).trainSeconds;
-    console.log(`tiny FCOS, ${iters} iterations, 2 threads, ${policy}${withLoad ? ', 2 competing busy processes' : ''}: ${secs.toFixed(1)} s`);
+    console.log(
+      `tiny FCOS, ${iters} iterations, 2 threads, ${policy}${withLoad ? ', 2 competing busy processes' : ''}: ${secs.toFixed(1)} s`,
+    );
   }
 } finally {
   for (const h of hogs) h.kill('SIGKILL');

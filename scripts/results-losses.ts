@@ -79,7 +79,8 @@ interface Row {
 await useTorchBackend();
 const t0 = Date.now();
 const runsDir = join(root, itersArg ? `runs-it${itersArg}` : 'runs');
-const itersOf = (det: DetectorKind) => (itersArg ? Number(itersArg) : resolveTrainConfig({ detector: det, data: '-', preset: 'cpu-small' }, 1).schedule.iters);
+const itersOf = (det: DetectorKind) =>
+  itersArg ? Number(itersArg) : resolveTrainConfig({ detector: det, data: '-', preset: 'cpu-small' }, 1).schedule.iters;
 type RunMetrics = {
   status: string;
   iters?: number;
@@ -105,7 +106,8 @@ function provenanceOf(out: string, m: RunMetrics | null): Provenance | null {
   const f = join(out, 'provenance.json');
   return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as Provenance) : null;
 }
-const runDir = (ds: string, det: string, v: { cls: string; reg: string }, seed: number) => join(runsDir, ds, det, `${v.cls}+${v.reg}`, `seed${seed}`);
+const runDir = (ds: string, det: string, v: { cls: string; reg: string }, seed: number) =>
+  join(runsDir, ds, det, `${v.cls}+${v.reg}`, `seed${seed}`);
 
 // train, seed by seed
 if (!collectOnly) {
@@ -124,30 +126,37 @@ if (!collectOnly) {
           if (finished(out, det)) continue;
           mkdirSync(out, { recursive: true });
           console.log(`${ds} ${det} ${v.name} seed ${seed} ... (${((Date.now() - t0) / 60000).toFixed(1)} min so far)`);
-          const r = await trainDetector({
-            detector: det,
-            data: join(root, 'data', `${ds}-128`),
-            out,
-            preset: 'cpu-small',
-            seed,
-            clsLoss: v.cls,
-            regLoss: v.reg,
-            resume: existsSync(join(out, 'config.json')), // a run stopped midway goes on from its last checkpoint (recorded as resumedFrom)
-            ...(itersArg ? { iters: Number(itersArg), warmupIters: warmupArg } : {}),
-          }, {
-            onProgress: (p) => {
-              // a line every 10% of the run (these runs take minutes each)
-              const step = Math.max(1, Math.round(p.iters / 10));
-              if (p.phase === 'eval') console.log(`    iteration ${p.iter}/${p.iters}: evaluating`);
-              else if (p.iter % step === 0) {
-                const total = p.losses.total;
-                console.log(`    iteration ${p.iter}/${p.iters}: loss ${total !== undefined ? total.toFixed(3) : '?'}, ${p.itPerSec.toFixed(2)} it/s, ETA ${(p.etaSec / 60).toFixed(1)} min`);
-              }
+          const r = await trainDetector(
+            {
+              detector: det,
+              data: join(root, 'data', `${ds}-128`),
+              out,
+              preset: 'cpu-small',
+              seed,
+              clsLoss: v.cls,
+              regLoss: v.reg,
+              resume: existsSync(join(out, 'config.json')), // a run stopped midway goes on from its last checkpoint (recorded as resumedFrom)
+              ...(itersArg ? { iters: Number(itersArg), warmupIters: warmupArg } : {}),
             },
-          });
+            {
+              onProgress: (p) => {
+                // a line every 10% of the run (these runs take minutes each)
+                const step = Math.max(1, Math.round(p.iters / 10));
+                if (p.phase === 'eval') console.log(`    iteration ${p.iter}/${p.iters}: evaluating`);
+                else if (p.iter % step === 0) {
+                  const total = p.losses.total;
+                  console.log(
+                    `    iteration ${p.iter}/${p.iters}: loss ${total !== undefined ? total.toFixed(3) : '?'}, ${p.itPerSec.toFixed(2)} it/s, ETA ${(p.etaSec / 60).toFixed(1)} min`,
+                  );
+                }
+              },
+            },
+          );
           // the commit, command and environment of this training, next to its metrics.json
           writeFileSync(join(out, 'provenance.json'), JSON.stringify(provenance(), null, 1) + '\n');
-          console.log(`  -> ${r.status} AP ${r.metrics?.AP?.toFixed(3)} AP50 ${r.metrics?.AP50?.toFixed(3)} (${(r.seconds / 60).toFixed(1)} min)`);
+          console.log(
+            `  -> ${r.status} AP ${r.metrics?.AP?.toFixed(3)} AP50 ${r.metrics?.AP50?.toFixed(3)} (${(r.seconds / 60).toFixed(1)} min)`,
+          );
         }
       }
     }
@@ -165,9 +174,17 @@ for (const ds of datasets) {
         const ok = m?.status === 'ok';
         const mm = ok ? m.metrics : null;
         rows.push({
-          dataset: ds, detector: det, variant: v.name, seed, status: m ? m.status : 'not run',
-          AP: mm?.AP ?? NaN, AP50: mm?.AP50 ?? NaN, AP75: mm?.AP75 ?? NaN, seconds: m?.timing?.seconds ?? NaN,
-          threads: m?.timing?.threads ?? null, resumedFrom: m?.timing?.resumedFrom ?? 0,
+          dataset: ds,
+          detector: det,
+          variant: v.name,
+          seed,
+          status: m ? m.status : 'not run',
+          AP: mm?.AP ?? NaN,
+          AP50: mm?.AP50 ?? NaN,
+          AP75: mm?.AP75 ?? NaN,
+          seconds: m?.timing?.seconds ?? NaN,
+          threads: m?.timing?.threads ?? null,
+          resumedFrom: m?.timing?.resumedFrom ?? 0,
           provenance: provenanceOf(runDir(ds, det, v, seed), m),
         });
       }
@@ -189,7 +206,8 @@ const stat = (xs: number[]) => {
   if (m.n === 1) return (100 * m.mean).toFixed(1); // one seed: no spread to show
   return `${(100 * m.mean).toFixed(1)} ± ${(100 * m.sd).toFixed(1)}`;
 };
-const okAP = (ds: string, det: string, variant: string) => rows.filter((r) => r.dataset === ds && r.detector === det && r.variant === variant && r.status === 'ok').map((r) => r.AP);
+const okAP = (ds: string, det: string, variant: string) =>
+  rows.filter((r) => r.dataset === ds && r.detector === det && r.variant === variant && r.status === 'ok').map((r) => r.AP);
 const lines: string[] = [
   '# Results: the published losses against the defaults',
   '',
@@ -205,7 +223,10 @@ for (const ds of datasets) {
     for (const v of VARIANTS[det]) {
       const rs = rows.filter((r) => r.dataset === ds && r.detector === det && r.variant === v.name);
       const ok = rs.filter((r) => r.status === 'ok');
-      const secs = rs.filter((r) => r.resumedFrom === 0).map((r) => r.seconds).filter(Number.isFinite); // a resumed run timed only its rest
+      const secs = rs
+        .filter((r) => r.resumedFrom === 0)
+        .map((r) => r.seconds)
+        .filter(Number.isFinite); // a resumed run timed only its rest
       lines.push(
         `| ${ds} | ${det} | ${v.name} | ${stat(ok.map((r) => r.AP))} | ${stat(ok.map((r) => r.AP50))} | ${stat(ok.map((r) => r.AP75))} | ${ok.length}/${rs.length} | ${secs.length ? (secs.reduce((a, b) => a + b, 0) / secs.length / 60).toFixed(1) + ' min' : '—'} |`,
       );
@@ -228,7 +249,14 @@ const signed = (x: number) => (x < 0 ? '−' : '+') + Math.abs(x).toFixed(1);
 const pValue = (p: number) => (p < 0.001 ? '< 0.001' : p.toFixed(3));
 for (const det of detectors) {
   const [def, ...others] = VARIANTS[det];
-  lines.push(`| ${det} ${def.name} | ${datasets.map((ds) => { const m = meanSd(okAP(ds, det, def.name)); return `${m ? (100 * m.mean).toFixed(1) : '—'} | `; }).join(' | ')} |`);
+  lines.push(
+    `| ${det} ${def.name} | ${datasets
+      .map((ds) => {
+        const m = meanSd(okAP(ds, det, def.name));
+        return `${m ? (100 * m.mean).toFixed(1) : '—'} | `;
+      })
+      .join(' | ')} |`,
+  );
   for (const v of others) {
     const cells = datasets.map((ds) => {
       const a = okAP(ds, det, v.name);
@@ -252,11 +280,21 @@ if (bad.length) {
 }
 const finishedRuns = rows.filter((r) => r.status !== 'not run');
 if (finishedRuns.length) {
-  lines.push('', 'Every finished run (also in `' + join(root, 'results-losses.json') + '`):', '', '| dataset | detector | losses | seed | status | AP | AP50 | AP75 | time | threads |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  lines.push(
+    '',
+    'Every finished run (also in `' + join(root, 'results-losses.json') + '`):',
+    '',
+    '| dataset | detector | losses | seed | status | AP | AP50 | AP75 | time | threads |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  );
   const pct = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) : '—');
   for (const r of finishedRuns) {
-    const time = Number.isFinite(r.seconds) ? `${(r.seconds / 60).toFixed(1)} min${r.resumedFrom > 0 ? ` (resumed at iteration ${r.resumedFrom})` : ''}` : '—';
-    lines.push(`| ${r.dataset} | ${r.detector} | ${r.variant} | ${r.seed} | ${r.status} | ${pct(r.AP)} | ${pct(r.AP50)} | ${pct(r.AP75)} | ${time} | ${r.threads ?? '—'} |`);
+    const time = Number.isFinite(r.seconds)
+      ? `${(r.seconds / 60).toFixed(1)} min${r.resumedFrom > 0 ? ` (resumed at iteration ${r.resumedFrom})` : ''}`
+      : '—';
+    lines.push(
+      `| ${r.dataset} | ${r.detector} | ${r.variant} | ${r.seed} | ${r.status} | ${pct(r.AP)} | ${pct(r.AP50)} | ${pct(r.AP75)} | ${time} | ${r.threads ?? '—'} |`,
+    );
   }
 }
 lines.push('');

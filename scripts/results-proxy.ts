@@ -26,7 +26,16 @@ import { useTorchBackend } from '../src/backend/index.js';
 import { makeDataset } from '../src/data/index.js';
 import { trainDetector, type DetectorKind } from '../src/detect/index.js';
 import { detectorProxy } from '../src/search/stages/detector.js';
-import { convergenceChecks, fingerprint, parseExpr, PRESETS, printOfficial, randomTree, resolveLoss, type Mode } from '../src/loss/index.js';
+import {
+  convergenceChecks,
+  fingerprint,
+  parseExpr,
+  PRESETS,
+  printOfficial,
+  randomTree,
+  resolveLoss,
+  type Mode,
+} from '../src/loss/index.js';
 import { mos1 } from '../src/search/stages/mos.js';
 import { kendallTau, mixSeed } from '../src/search/stats.js';
 import { Rng } from '../src/util/rng.js';
@@ -145,14 +154,28 @@ function jobsOf(s: Setting): Job[] {
   const file = (kind: string, name: string, seed: number) => join(dir, kind, `${name}-seed${seed}.json`);
   const jobs: Job[] = [];
   const add = (p: (typeof panel)[number], kind: 'full' | 'proxy', seed: number, proxy?: Proxy) =>
-    jobs.push({ setting: s, kind, proxy, lossName: p.name, loss: p.loss, role: p.role, mos1: p.mos1, seed, file: file(kind === 'full' ? 'full' : proxy!.name, p.name, seed) });
+    jobs.push({
+      setting: s,
+      kind,
+      proxy,
+      lossName: p.name,
+      loss: p.loss,
+      role: p.role,
+      mos1: p.mos1,
+      seed,
+      file: file(kind === 'full' ? 'full' : proxy!.name, p.name, seed),
+    });
   // seed 0 of everything, loss by loss (cheapest proxy first)
   for (const p of panel) {
     for (const proxy of PROXIES) add(p, 'proxy', 0, proxy);
     add(p, 'full', 0);
   }
   // the seed spread: the proxies on three losses (default, published, first survivor), the full schedule on default and published
-  const three = [panel.find((p) => p.role === 'default')!, panel.find((p) => p.role === 'published')!, panel.find((p) => p.role === 'survivor')!];
+  const three = [
+    panel.find((p) => p.role === 'default')!,
+    panel.find((p) => p.role === 'published')!,
+    panel.find((p) => p.role === 'survivor')!,
+  ];
   for (const seed of SEEDS.slice(1)) for (const p of three) for (const proxy of PROXIES) add(p, 'proxy', seed, proxy);
   for (const seed of SEEDS.slice(1)) for (const p of three.slice(0, 2)) add(p, 'full', seed);
   return jobs;
@@ -160,36 +183,85 @@ function jobsOf(s: Setting): Job[] {
 
 async function runJob(j: Job): Promise<RunRecord> {
   const s = j.setting;
-  const base = { setting: s.name, detector: s.detector, mode: s.mode, kind: j.kind, proxy: j.proxy ?? null, lossName: j.lossName, loss: j.loss, role: j.role, mos1: j.mos1, seed: j.seed };
+  const base = {
+    setting: s.name,
+    detector: s.detector,
+    mode: s.mode,
+    kind: j.kind,
+    proxy: j.proxy ?? null,
+    lossName: j.lossName,
+    loss: j.loss,
+    role: j.role,
+    mos1: j.mos1,
+    seed: j.seed,
+  };
   const lossField = s.mode === 'reg' ? { regLoss: j.loss } : { clsLoss: j.loss };
   if (j.kind === 'full') {
     const out = join(root, 'proxy-runs', s.name, `${j.lossName}-seed${j.seed}`);
     const t0 = Date.now();
     let lastShown = -1;
     const r = await trainDetector(
-      { detector: s.detector, data: dataDir, out, preset: 'cpu-small', seed: j.seed, ...lossField, resume: existsSync(join(out, 'config.json')) },
+      {
+        detector: s.detector,
+        data: dataDir,
+        out,
+        preset: 'cpu-small',
+        seed: j.seed,
+        ...lossField,
+        resume: existsSync(join(out, 'config.json')),
+      },
       {
         onNotice: (m) => console.log(`    ${m}`),
         onProgress: (p) => {
           const step = Math.max(1, Math.round(p.iters / 10));
           if (p.phase === 'train' && p.iter % step === 0 && p.iter !== lastShown) {
             lastShown = p.iter;
-            console.log(`    iteration ${p.iter}/${p.iters}: loss ${p.losses.total?.toFixed(3)}, ${p.itPerSec.toFixed(2)} it/s, ETA ${(p.etaSec / 60).toFixed(1)} min`);
+            console.log(
+              `    iteration ${p.iter}/${p.iters}: loss ${p.losses.total?.toFixed(3)}, ${p.itPerSec.toFixed(2)} it/s, ETA ${(p.etaSec / 60).toFixed(1)} min`,
+            );
           }
         },
       },
     );
-    return { ...base, status: r.status, ...(r.reason ? { reason: r.reason } : {}), AP: r.metrics?.AP ?? null, AP50: r.metrics?.AP50 ?? null, seconds: (Date.now() - t0) / 1000, provenance: provenance() };
+    return {
+      ...base,
+      status: r.status,
+      ...(r.reason ? { reason: r.reason } : {}),
+      AP: r.metrics?.AP ?? null,
+      AP50: r.metrics?.AP50 ?? null,
+      seconds: (Date.now() - t0) / 1000,
+      provenance: provenance(),
+    };
   }
   const p = j.proxy!;
   const r = await detectorProxy({
     mode: s.mode,
     loss: j.loss,
-    config: { kind: 'detector', detector: s.detector, dataDir, iters: p.iters, trainSubset: p.trainSubset, valSubset: 0, batch: 8, lr: 0.02, timeoutSeconds: 0, preset: p.preset, inputSize: p.inputSize },
+    config: {
+      kind: 'detector',
+      detector: s.detector,
+      dataDir,
+      iters: p.iters,
+      trainSubset: p.trainSubset,
+      valSubset: 0,
+      batch: 8,
+      lr: 0.02,
+      timeoutSeconds: 0,
+      preset: p.preset,
+      inputSize: p.inputSize,
+    },
     seed: j.seed,
     split: 'proxy',
   });
-  return { ...base, status: r.status, ...(r.error ? { reason: r.error } : {}), AP: r.status === 'ok' ? r.ap : null, AP50: r.status === 'ok' ? r.ap50 : null, seconds: r.seconds, provenance: provenance() };
+  return {
+    ...base,
+    status: r.status,
+    ...(r.error ? { reason: r.error } : {}),
+    AP: r.status === 'ok' ? r.ap : null,
+    AP50: r.status === 'ok' ? r.ap50 : null,
+    seconds: r.seconds,
+    provenance: provenance(),
+  };
 }
 
 // ---------------------------------------------------------------- statistics and the report
@@ -199,7 +271,10 @@ function bootstrapTau(x: number[], y: number[], reps = 2000, seed = 7): [number,
   const taus: number[] = [];
   for (let r = 0; r < reps; r++) {
     const idx = x.map(() => rng.int(0, x.length - 1));
-    const t = kendallTau(idx.map((i) => x[i]!), idx.map((i) => y[i]!));
+    const t = kendallTau(
+      idx.map((i) => x[i]!),
+      idx.map((i) => y[i]!),
+    );
     if (t !== null) taus.push(t);
   }
   if (taus.length < reps / 2) return null;
@@ -216,7 +291,9 @@ function readRecords(s: Setting): RunRecord[] {
   const dir = join(root, 'proxy', s.name);
   if (!existsSync(dir)) return [];
   const recs: RunRecord[] = [];
-  for (const sub of readdirSync(dir)) for (const f of readdirSync(join(dir, sub))) if (f.endsWith('.json')) recs.push(JSON.parse(readFileSync(join(dir, sub, f), 'utf8')) as RunRecord);
+  for (const sub of readdirSync(dir))
+    for (const f of readdirSync(join(dir, sub)))
+      if (f.endsWith('.json')) recs.push(JSON.parse(readFileSync(join(dir, sub, f), 'utf8')) as RunRecord);
   return recs;
 }
 
@@ -258,7 +335,9 @@ function summarise(s: Setting, recs: RunRecord[], jobs: Job[]): { md: string; pr
     const x = pairs.map((p) => p[0]);
     const y = pairs.map((p) => p[1]);
     const bySeed = new Map<string, number[]>();
-    for (const r of recs) if (r.kind === 'proxy' && r.proxy?.name === proxy.name && r.status === 'ok' && r.AP !== null) bySeed.set(r.lossName, [...(bySeed.get(r.lossName) ?? []), r.AP]);
+    for (const r of recs)
+      if (r.kind === 'proxy' && r.proxy?.name === proxy.name && r.status === 'ok' && r.AP !== null)
+        bySeed.set(r.lossName, [...(bySeed.get(r.lossName) ?? []), r.AP]);
     const sds = [...bySeed.values()].filter((a) => a.length >= 2).map(sdOf);
     const seed0 = recs.filter((r) => r.kind === 'proxy' && r.proxy?.name === proxy.name && r.seed === 0);
     proxies.push({
@@ -272,16 +351,33 @@ function summarise(s: Setting, recs: RunRecord[], jobs: Job[]): { md: string; pr
     });
   }
   const mosPairs = [...full].map(([name, ap]) => [panel.find((p) => p.lossName === name)!.mos1, ap] as [number, number]);
-  const mosTau = kendallTau(mosPairs.map((p) => p[0]), mosPairs.map((p) => p[1]));
-  const mosCi = mosPairs.length >= 4 ? bootstrapTau(mosPairs.map((p) => p[0]), mosPairs.map((p) => p[1])) : null;
+  const mosTau = kendallTau(
+    mosPairs.map((p) => p[0]),
+    mosPairs.map((p) => p[1]),
+  );
+  const mosCi =
+    mosPairs.length >= 4
+      ? bootstrapTau(
+          mosPairs.map((p) => p[0]),
+          mosPairs.map((p) => p[1]),
+        )
+      : null;
   const fullBySeed = new Map<string, number[]>();
-  for (const r of recs) if (r.kind === 'full' && r.status === 'ok' && r.AP !== null) fullBySeed.set(r.lossName, [...(fullBySeed.get(r.lossName) ?? []), r.AP]);
+  for (const r of recs)
+    if (r.kind === 'full' && r.status === 'ok' && r.AP !== null) fullBySeed.set(r.lossName, [...(fullBySeed.get(r.lossName) ?? []), r.AP]);
   const fullSds = [...fullBySeed.values()].filter((a) => a.length >= 2).map(sdOf);
-  lines.push('| ranker | losses | Kendall τ-b vs full AP | bootstrap 95% | seed s.d. (AP×100) | panel s.d. (AP×100) | cost per evaluation |', '| --- | --- | --- | --- | --- | --- | --- |');
+  lines.push(
+    '| ranker | losses | Kendall τ-b vs full AP | bootstrap 95% | seed s.d. (AP×100) | panel s.d. (AP×100) | cost per evaluation |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  );
   for (const p of proxies) {
-    lines.push(`| ${p.name} | ${p.n} | ${f2(p.tau)} | ${p.ci95 ? `[${f2(p.ci95[0])}, ${f2(p.ci95[1])}]` : '—'} | ${f1(p.seedSd)} | ${f1(p.panelSd)} | ${Number.isFinite(p.seconds) ? `${(p.seconds / 60).toFixed(1)} min` : '—'} |`);
+    lines.push(
+      `| ${p.name} | ${p.n} | ${f2(p.tau)} | ${p.ci95 ? `[${f2(p.ci95[0])}, ${f2(p.ci95[1])}]` : '—'} | ${f1(p.seedSd)} | ${f1(p.panelSd)} | ${Number.isFinite(p.seconds) ? `${(p.seconds / 60).toFixed(1)} min` : '—'} |`,
+    );
   }
-  lines.push(`| MOS level 1 | ${mosPairs.length} | ${f2(mosTau)} | ${mosCi ? `[${f2(mosCi[0])}, ${f2(mosCi[1])}]` : '—'} | — | — | < 0.1 s |`);
+  lines.push(
+    `| MOS level 1 | ${mosPairs.length} | ${f2(mosTau)} | ${mosCi ? `[${f2(mosCi[0])}, ${f2(mosCi[1])}]` : '—'} | — | — | < 0.1 s |`,
+  );
   const fullSecs = recs.filter((r) => r.kind === 'full' && r.seed === 0).map((r) => r.seconds);
   lines.push(
     `| full schedule (cpu-small, val) | ${full.size} | 1 | — | ${f1(fullSds.length ? Math.sqrt(meanOf(fullSds.map((v) => v * v))) : NaN)} | ${f1(sdOf([...full.values()]))} | ${fullSecs.length ? `${(meanOf(fullSecs) / 60).toFixed(1)} min` : '—'} |`,
@@ -349,7 +445,10 @@ async function main(): Promise<void> {
   if (planOnly) {
     for (const { s, jobs } of all) {
       console.log(`${s.name}: ${jobs.length} runs`);
-      for (const j of jobs) console.log(`  ${existsSync(j.file) ? 'done   ' : 'pending'} ${j.kind === 'full' ? 'full' : j.proxy!.name} ${j.lossName} (${j.role}) seed ${j.seed}${j.role === 'survivor' ? `: ${j.loss}` : ''}`);
+      for (const j of jobs)
+        console.log(
+          `  ${existsSync(j.file) ? 'done   ' : 'pending'} ${j.kind === 'full' ? 'full' : j.proxy!.name} ${j.lossName} (${j.role}) seed ${j.seed}${j.role === 'survivor' ? `: ${j.loss}` : ''}`,
+        );
     }
     return;
   }
@@ -367,11 +466,15 @@ async function main(): Promise<void> {
     let n = 0;
     for (const j of todo) {
       n++;
-      console.log(`[${n}/${todo.length}] ${j.setting.name} ${j.kind === 'full' ? 'full' : j.proxy!.name} ${j.lossName} (${j.role}) seed ${j.seed} (${((Date.now() - t0) / 60000).toFixed(1)} min so far)`);
+      console.log(
+        `[${n}/${todo.length}] ${j.setting.name} ${j.kind === 'full' ? 'full' : j.proxy!.name} ${j.lossName} (${j.role}) seed ${j.seed} (${((Date.now() - t0) / 60000).toFixed(1)} min so far)`,
+      );
       const rec = await runJob(j);
       mkdirSync(join(j.file, '..'), { recursive: true });
       writeFileSync(j.file, `${JSON.stringify(rec, null, 1)}\n`);
-      console.log(`  -> ${rec.status}${rec.reason ? ` (${rec.reason.slice(0, 120)})` : ''} AP ${f1(rec.AP)} (${(rec.seconds / 60).toFixed(1)} min)`);
+      console.log(
+        `  -> ${rec.status}${rec.reason ? ` (${rec.reason.slice(0, 120)})` : ''} AP ${f1(rec.AP)} (${(rec.seconds / 60).toFixed(1)} min)`,
+      );
       for (const a of all) a.recs = readRecords(a.s);
       writeReport(all);
     }

@@ -138,11 +138,19 @@ export function makeCase(seed: number, o: CaseOptions): { gt: object; dt: Dt[] }
     const catId = o.catIds[0]!;
     const hasGt = annotations.filter((a) => a.image_id === id && a.category_id === catId);
     for (let k = 0; k < 130; k++) {
-      const base = hasGt.length && rng.chance(0.3) ? rng.pick(hasGt).bbox : [rng.uniform(0, 500), rng.uniform(0, 400), rng.uniform(5, 120), rng.uniform(5, 80)];
+      const base =
+        hasGt.length && rng.chance(0.3)
+          ? rng.pick(hasGt).bbox
+          : [rng.uniform(0, 500), rng.uniform(0, 400), rng.uniform(5, 120), rng.uniform(5, 80)];
       dets.push({
         image_id: id,
         category_id: catId,
-        bbox: [r2(base[0]! + rng.normal(0, 3)), r2(base[1]! + rng.normal(0, 3)), r2(Math.abs(base[2]! + rng.normal(0, 3))), r2(Math.abs(base[3]! + rng.normal(0, 3)))],
+        bbox: [
+          r2(base[0]! + rng.normal(0, 3)),
+          r2(base[1]! + rng.normal(0, 3)),
+          r2(Math.abs(base[2]! + rng.normal(0, 3))),
+          r2(Math.abs(base[3]! + rng.normal(0, 3))),
+        ],
         score: score(rng.next()),
       });
     }
@@ -156,15 +164,39 @@ export type { CaseOptions };
 export const CASES: Record<string, [number, CaseOptions]> = {
   basic: [11, { images: 25, catIds: [1, 3, 7], gtPerImage: 4, fpPerImage: 2 }],
   crowds: [12, { images: 30, catIds: [2, 5], gtPerImage: 5, fpPerImage: 2, crowdRate: 0.25 }],
-  'ignore-fields-and-areas': [13, { images: 30, catIds: [1, 2, 3, 4], gtPerImage: 4, fpPerImage: 2, ignoreFieldRate: 0.3, areaJitterRate: 0.4 }],
+  'ignore-fields-and-areas': [
+    13,
+    { images: 30, catIds: [1, 2, 3, 4], gtPerImage: 4, fpPerImage: 2, ignoreFieldRate: 0.3, areaJitterRate: 0.4 },
+  ],
   ties: [14, { images: 30, catIds: [10, 20, 30], gtPerImage: 5, fpPerImage: 3, scoreLevels: 5, duplicateRate: 0.4 }],
   'max-dets': [15, { images: 12, catIds: [1, 2], gtPerImage: 8, fpPerImage: 10, floodImages: 6 }],
-  'empty-images-and-categories': [16, { images: 30, catIds: [1, 4, 9, 16], gtPerImage: 2, fpPerImage: 1, emptyImageRate: 0.4, orphanCategory: 99 }],
+  'empty-images-and-categories': [
+    16,
+    { images: 30, catIds: [1, 4, 9, 16], gtPerImage: 2, fpPerImage: 1, emptyImageRate: 0.4, orphanCategory: 99 },
+  ],
   'area-boundaries': [17, { images: 30, catIds: [1, 2], gtPerImage: 5, fpPerImage: 2, boundaryAreas: true, minSide: 20, maxSide: 120 }],
   'zero-annotation-id': [18, { images: 15, catIds: [1, 2], gtPerImage: 4, fpPerImage: 1, zeroId: true }],
-  'sparse-ids': [19, { images: 20, catIds: [3, 17, 42, 90], gtPerImage: 4, fpPerImage: 3, imageIdBase: 1000, imageIdStride: 37, crowdRate: 0.1 }],
+  'sparse-ids': [
+    19,
+    { images: 20, catIds: [3, 17, 42, 90], gtPerImage: 4, fpPerImage: 3, imageIdBase: 1000, imageIdStride: 37, crowdRate: 0.1 },
+  ],
   'small-objects': [20, { images: 30, catIds: [1, 2, 3], gtPerImage: 6, fpPerImage: 4, minSide: 2, maxSide: 40, crowdRate: 0.05 }],
-  'mixed-large': [21, { images: 250, catIds: [1, 2, 3, 5, 8, 13, 21, 34], gtPerImage: 6, fpPerImage: 6, crowdRate: 0.05, ignoreFieldRate: 0.05, areaJitterRate: 0.2, duplicateRate: 0.1, emptyImageRate: 0.05, scoreLevels: 50, floodImages: 3 }],
+  'mixed-large': [
+    21,
+    {
+      images: 250,
+      catIds: [1, 2, 3, 5, 8, 13, 21, 34],
+      gtPerImage: 6,
+      fpPerImage: 6,
+      crowdRate: 0.05,
+      ignoreFieldRate: 0.05,
+      areaJitterRate: 0.2,
+      duplicateRate: 0.1,
+      emptyImageRate: 0.05,
+      scoreLevels: 50,
+      floodImages: 3,
+    },
+  ],
 };
 for (let s = 0; s < 6; s++) {
   CASES[`random-${s}`] = [

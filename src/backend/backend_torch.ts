@@ -187,7 +187,8 @@ export class TorchBackend extends KernelBackend {
    */
   replaceStorage(dataId: DataId, t: NativeTensor): void {
     const e = this.entry(dataId);
-    if (!sameShape(e.shape, t.shape) || NDTYPE[e.dtype] !== t.dtype) throw new Error('torch backend: internal error, replaceStorage needs the same shape and dtype');
+    if (!sameShape(e.shape, t.shape) || NDTYPE[e.dtype] !== t.dtype)
+      throw new Error('torch backend: internal error, replaceStorage needs the same shape and dtype');
     this.claim(t, 'only a kernel temporary can become storage');
     this.n.free(e.id);
     e.id = t.id;

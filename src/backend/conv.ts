@@ -78,7 +78,13 @@ export function fewChannelsNchw(b: TorchBackend, t: NativeTensor): NativeTensor 
 }
 
 /** A convolution's input as ATen reads it: prepareInput, then fewChannelsNchw (not for depthwise). */
-function convInput(b: TorchBackend, x: TensorInfo, channelsLast: boolean, pad: PadInfo, depthwise: boolean): { t: NativeTensor; padding: [number, number] } {
+function convInput(
+  b: TorchBackend,
+  x: TensorInfo,
+  channelsLast: boolean,
+  pad: PadInfo,
+  depthwise: boolean,
+): { t: NativeTensor; padding: [number, number] } {
   const p = prepareInput(b, b.input(x), channelsLast, pad);
   return depthwise ? p : { t: fewChannelsNchw(b, p.t), padding: p.padding };
 }
@@ -106,8 +112,16 @@ export function conv2d(b: TorchBackend, { x, filter, info, depthwise, bias }: Co
   const groups = depthwise ? info.inChannels : 1;
   const biasOk = bias && bias.shape.length === 1 && bias.shape[0] === info.outChannels;
   const [y] = b.callAllWithFallback(
-    aten('convolution'), t.id, w.id, biasOk ? b.id(bias) : null,
-    [info.strideHeight, info.strideWidth], padding, [info.dilationHeight, info.dilationWidth], false, [0, 0], groups,
+    aten('convolution'),
+    t.id,
+    w.id,
+    biasOk ? b.id(bias) : null,
+    [info.strideHeight, info.strideWidth],
+    padding,
+    [info.dilationHeight, info.dilationWidth],
+    false,
+    [0, 0],
+    groups,
   );
   if (!y) throw new Error('convolution returned no tensor');
   let out = channelsLast ? nhwc(b, y) : y;
@@ -123,7 +137,13 @@ function paddedNchwShape(info: backend_util.Conv2DInfo): number[] {
 }
 
 /** Gradient of the convolution with respect to its input (tfjs layout). */
-export function conv2dBackpropInput(b: TorchBackend, dy: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo, depthwise: boolean): NativeTensor {
+export function conv2dBackpropInput(
+  b: TorchBackend,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  info: backend_util.Conv2DInfo,
+  depthwise: boolean,
+): NativeTensor {
   const channelsLast = info.dataFormat === 'channelsLast';
   const g = channelsLast ? nchw(b, b.input(dy)) : b.input(dy);
   const w = weightOf(b, b.input(filter), depthwise);
@@ -135,9 +155,18 @@ export function conv2dBackpropInput(b: TorchBackend, dy: TensorInfo, filter: Ten
   const pad = padOf(info);
   const padding = isSymmetric(pad) ? [pad.top, pad.left] : [0, 0];
   const [gx] = b.callAllWithFallback(
-    aten('convolution_backward'), g.id, dummy.id, w.id, null,
-    [info.strideHeight, info.strideWidth], padding, [info.dilationHeight, info.dilationWidth], false, [0, 0],
-    depthwise ? info.inChannels : 1, [true, false, false],
+    aten('convolution_backward'),
+    g.id,
+    dummy.id,
+    w.id,
+    null,
+    [info.strideHeight, info.strideWidth],
+    padding,
+    [info.dilationHeight, info.dilationWidth],
+    false,
+    [0, 0],
+    depthwise ? info.inChannels : 1,
+    [true, false, false],
   );
   if (!gx) throw new Error('convolution_backward returned no input gradient');
   const un = unpad(b, gx, pad, info.inHeight, info.inWidth);
@@ -145,7 +174,14 @@ export function conv2dBackpropInput(b: TorchBackend, dy: TensorInfo, filter: Ten
 }
 
 /** Gradient of the convolution with respect to its filter (tfjs layout). */
-export function conv2dBackpropFilter(b: TorchBackend, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo, filterShape: number[], depthwise: boolean): NativeTensor {
+export function conv2dBackpropFilter(
+  b: TorchBackend,
+  x: TensorInfo,
+  dy: TensorInfo,
+  info: backend_util.Conv2DInfo,
+  filterShape: number[],
+  depthwise: boolean,
+): NativeTensor {
   const channelsLast = info.dataFormat === 'channelsLast';
   const { t, padding } = convInput(b, x, channelsLast, padOf(info), depthwise);
   const g = channelsLast ? nchw(b, b.input(dy)) : b.input(dy);
@@ -153,9 +189,18 @@ export function conv2dBackpropFilter(b: TorchBackend, x: TensorInfo, dy: TensorI
   const wShape = depthwise ? [inC * last, 1, fh, fw] : [last, inC, fh, fw];
   const dummy = b.call(aten('empty', 'memory_format'), wShape, ScalarType.float32);
   const outs = b.callAllWithFallback(
-    aten('convolution_backward'), g.id, t.id, dummy.id, null,
-    [info.strideHeight, info.strideWidth], padding, [info.dilationHeight, info.dilationWidth], false, [0, 0],
-    depthwise ? info.inChannels : 1, [false, true, false],
+    aten('convolution_backward'),
+    g.id,
+    t.id,
+    dummy.id,
+    null,
+    [info.strideHeight, info.strideWidth],
+    padding,
+    [info.dilationHeight, info.dilationWidth],
+    false,
+    [0, 0],
+    depthwise ? info.inChannels : 1,
+    [false, true, false],
   );
   const gw = outs.find((o) => o.shape.length === 4 && o.shape[0] === wShape[0] && o.shape[2] === fh);
   if (!gw) throw new Error('convolution_backward returned no weight gradient');
@@ -163,7 +208,13 @@ export function conv2dBackpropFilter(b: TorchBackend, x: TensorInfo, dy: TensorI
 }
 
 /** Key of a filter gradient: the attributes tfjs's Conv2DBackpropFilter kernel gets. */
-export function filterGradKey(strides: number | [number, number], pad: unknown, dataFormat: string, dimRoundingMode: unknown, filterShape: number[]): string {
+export function filterGradKey(
+  strides: number | [number, number],
+  pad: unknown,
+  dataFormat: string,
+  dimRoundingMode: unknown,
+  filterShape: number[],
+): string {
   return JSON.stringify([strides, pad, dataFormat, dimRoundingMode ?? null, filterShape]);
 }
 
@@ -171,15 +222,31 @@ export function filterGradKey(strides: number | [number, number], pad: unknown, 
  * Input and filter gradients of a (non-depthwise) convolution in one ATen call, as PyTorch's
  * autograd does. Returns both in tfjs layout.
  */
-export function conv2dBackwardBoth(b: TorchBackend, x: TensorInfo, dy: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): { dx: NativeTensor; dw: NativeTensor } {
+export function conv2dBackwardBoth(
+  b: TorchBackend,
+  x: TensorInfo,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  info: backend_util.Conv2DInfo,
+): { dx: NativeTensor; dw: NativeTensor } {
   const channelsLast = info.dataFormat === 'channelsLast';
   const pad = padOf(info);
   const { t, padding } = convInput(b, x, channelsLast, pad, false);
   const g = channelsLast ? nchw(b, b.input(dy)) : b.input(dy);
   const w = weightOf(b, b.input(filter), false);
   const outs = b.callAllWithFallback(
-    aten('convolution_backward'), g.id, t.id, w.id, null,
-    [info.strideHeight, info.strideWidth], padding, [info.dilationHeight, info.dilationWidth], false, [0, 0], 1, [true, true, false],
+    aten('convolution_backward'),
+    g.id,
+    t.id,
+    w.id,
+    null,
+    [info.strideHeight, info.strideWidth],
+    padding,
+    [info.dilationHeight, info.dilationWidth],
+    false,
+    [0, 0],
+    1,
+    [true, true, false],
   );
   const [gx, gw] = outs;
   if (!gx || !gw || gx.shape.length !== 4 || gw.shape.length !== 4 || gw.shape[0] !== w.shape[0] || gx.shape[0] !== t.shape[0]) {

@@ -36,14 +36,20 @@ interface Accumulation {
  * (checkpoints) keep working. Returns the global gradient norm before clipping (the weights are
  * left untouched when it is not finite), or null when the fused path does not apply.
  */
-export function fusedMomentumStep(optimizer: tf.MomentumOptimizer, vars: tf.Variable[], grads: tf.NamedTensorMap, o: FusedSgdOptions): number | null {
+export function fusedMomentumStep(
+  optimizer: tf.MomentumOptimizer,
+  vars: tf.Variable[],
+  grads: tf.NamedTensorMap,
+  o: FusedSgdOptions,
+): number | null {
   const be = tf.backend();
   if (!(be instanceof TorchBackend) || vars.length === 0) return null;
   const opt = optimizer as unknown as { accumulations: (Accumulation | undefined)[]; useNesterov: boolean; incrementIterations(): void };
   if (opt.useNesterov || !Array.isArray(opt.accumulations)) return null;
   for (const v of vars) {
     const e = be.entry(v.dataId);
-    if (e.refCount !== 1 || e.shape.length !== v.shape.length || e.shape.some((d, i) => d !== v.shape[i]) || v.dtype !== 'float32') return null;
+    if (e.refCount !== 1 || e.shape.length !== v.shape.length || e.shape.some((d, i) => d !== v.shape[i]) || v.dtype !== 'float32')
+      return null;
   }
   // momentum buffers as tfjs creates them (positional, named `<weight>/momentum`)
   const accs = vars.map((v, i) => {
@@ -64,7 +70,14 @@ export function fusedMomentumStep(optimizer: tf.MomentumOptimizer, vars: tf.Vari
       return g ? be.input(g).id : be.call(aten('zeros_like'), pids[i]).id;
     });
     const norms = be.callAll(aten('_foreach_norm', 'Scalar'), gids, 2);
-    const total = be.call(aten('linalg_vector_norm'), be.call(aten('stack'), norms.map((t) => t.id)).id, 2);
+    const total = be.call(
+      aten('linalg_vector_norm'),
+      be.call(
+        aten('stack'),
+        norms.map((t) => t.id),
+      ).id,
+      2,
+    );
     const n = Number(be.n.toBuffer(total.id)[0]);
     if (!Number.isFinite(n)) return n;
     const clip = o.gradClip !== null && n > o.gradClip ? o.gradClip / (n + 1e-6) : 1;
@@ -75,16 +88,39 @@ export function fusedMomentumStep(optimizer: tf.MomentumOptimizer, vars: tf.Vari
     let next: NativeTensor[];
     if (clip !== 1) {
       next = be.callAll(aten('_foreach_mul', 'Scalar'), gids, dbl(clip));
-      if (o.weightDecay > 0) be.callAll(aten('_foreach_add_', 'List'), next.map((t) => t.id), pids, dbl(o.weightDecay));
-      if (o.momentum !== 0) be.callAll(aten('_foreach_add_', 'List'), next.map((t) => t.id), bids, dbl(o.momentum));
+      if (o.weightDecay > 0)
+        be.callAll(
+          aten('_foreach_add_', 'List'),
+          next.map((t) => t.id),
+          pids,
+          dbl(o.weightDecay),
+        );
+      if (o.momentum !== 0)
+        be.callAll(
+          aten('_foreach_add_', 'List'),
+          next.map((t) => t.id),
+          bids,
+          dbl(o.momentum),
+        );
     } else if (o.weightDecay > 0) {
       next = be.callAll(aten('_foreach_add', 'List'), gids, pids, dbl(o.weightDecay));
-      if (o.momentum !== 0) be.callAll(aten('_foreach_add_', 'List'), next.map((t) => t.id), bids, dbl(o.momentum));
+      if (o.momentum !== 0)
+        be.callAll(
+          aten('_foreach_add_', 'List'),
+          next.map((t) => t.id),
+          bids,
+          dbl(o.momentum),
+        );
     } else {
       next = be.callAll(aten('_foreach_add', 'List'), gids, bids, dbl(o.momentum));
     }
     accs.forEach((a, i) => be.replaceStorage(a.dataId, next[i]!));
-    be.callAll(aten('_foreach_add_', 'List'), pids, next.map((t) => t.id), dbl(-o.lr));
+    be.callAll(
+      aten('_foreach_add_', 'List'),
+      pids,
+      next.map((t) => t.id),
+      dbl(-o.lr),
+    );
     return n;
   });
   if (Number.isFinite(norm)) opt.incrementIterations();

@@ -44,7 +44,13 @@ export const torchConv2DBackwardConfig = kernel(TORCH_CONV2D_BACKWARD, (b, input
   const filter = req(inputs, 'filter', TORCH_CONV2D_BACKWARD);
   const { strides, pad, dataFormat, dimRoundingMode } = attrs as unknown as Conv2DAttrs;
   const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode, false,
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
     backend_util.convertConv2DDataFormat(dataFormat),
   );
   const { dx, dw } = conv2dBackwardBoth(b, x, dy, filter, info);
@@ -61,16 +67,31 @@ const conv2DGrad: GradConfig = {
     const g = dy as tf.Tensor4D;
     const { dilations, strides, pad, dataFormat, dimRoundingMode } = attrs as unknown as Conv2DAttrs;
     if (dilations !== undefined && !backend_util.tupleValuesAreOne(dilations)) {
-      throw new Error(`Error in gradient of conv2D: dilation rates greater than 1 are not yet supported in gradients. Got dilations '${dilations}'`);
+      throw new Error(
+        `Error in gradient of conv2D: dilation rates greater than 1 are not yet supported in gradients. Got dilations '${dilations}'`,
+      );
     }
     const filterGrad = () =>
-      tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy: g }, { strides, pad, dataFormat, dimRoundingMode, filterShape: filter.shape } as unknown as NamedAttrMap) as Tensor;
+      tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy: g }, {
+        strides,
+        pad,
+        dataFormat,
+        dimRoundingMode,
+        filterShape: filter.shape,
+      } as unknown as NamedAttrMap) as Tensor;
     if (tf.getBackend() === 'torch' && x.dtype === 'float32' && filter.dtype === 'float32' && g.dtype === 'float32') {
       // tfjs calls x() then, if the filter needs a gradient, filter() for the same x and dy
       return { x: () => tf.engine().runKernel(TORCH_CONV2D_BACKWARD, { x, dy: g, filter }, attrs) as Tensor, filter: filterGrad };
     }
     return {
-      x: () => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: g, filter }, { strides, pad, dataFormat, dimRoundingMode, inputShape: x.shape } as unknown as NamedAttrMap) as Tensor,
+      x: () =>
+        tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: g, filter }, {
+          strides,
+          pad,
+          dataFormat,
+          dimRoundingMode,
+          inputShape: x.shape,
+        } as unknown as NamedAttrMap) as Tensor,
       filter: filterGrad,
     };
   },

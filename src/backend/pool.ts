@@ -30,7 +30,10 @@ function unpadded(b: TorchBackend, g: NativeTensor, info: Info): NativeTensor {
 }
 
 function windowArgs(info: Info): [number[], number[]] {
-  return [[info.filterHeight, info.filterWidth], [info.strideHeight, info.strideWidth]];
+  return [
+    [info.filterHeight, info.filterWidth],
+    [info.strideHeight, info.strideWidth],
+  ];
 }
 
 /** Max pooling; returns the output and the argmax indices (kept for the gradient). */
@@ -68,7 +71,17 @@ export function avgPoolGrad(b: TorchBackend, dy: TensorInfo, x: TensorInfo, info
   const [k, s] = windowArgs(info);
   const g = nchw(b, b.input(dy));
   if (nativePadOk(info)) {
-    const gx = b.call(aten('avg_pool2d_backward'), g.id, nchw(b, b.input(x)).id, k, s, [padOf(info).top, padOf(info).left], false, false, null);
+    const gx = b.call(
+      aten('avg_pool2d_backward'),
+      g.id,
+      nchw(b, b.input(x)).id,
+      k,
+      s,
+      [padOf(info).top, padOf(info).left],
+      false,
+      false,
+      null,
+    );
     return nhwc(b, gx);
   }
   const { t } = paddedInput(b, x, info, 0);

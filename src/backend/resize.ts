@@ -77,7 +77,13 @@ function lerpAxisAdjoint(b: TorchBackend, g: NativeTensor, dim: number, ax: Axis
   return b.call(aten('index_add'), a.id, dim, b.constant(ax.hi, [n], NDType.I32).id, gHi.id);
 }
 
-export function resizeBilinear(b: TorchBackend, x: TensorInfo, size: [number, number], alignCorners: boolean, halfPixelCenters: boolean): NativeTensor {
+export function resizeBilinear(
+  b: TorchBackend,
+  x: TensorInfo,
+  size: [number, number],
+  alignCorners: boolean,
+  halfPixelCenters: boolean,
+): NativeTensor {
   const [, inH, inW] = x.shape as [number, number, number, number];
   let t = b.input(x);
   if (x.dtype !== 'float32') t = b.cast(t, 'float32');
@@ -85,14 +91,26 @@ export function resizeBilinear(b: TorchBackend, x: TensorInfo, size: [number, nu
   return lerpAxis(b, rows, 2, bilinearAxis(inW, size[1], alignCorners, halfPixelCenters));
 }
 
-export function resizeBilinearGrad(b: TorchBackend, dy: TensorInfo, x: TensorInfo, alignCorners: boolean, halfPixelCenters: boolean): NativeTensor {
+export function resizeBilinearGrad(
+  b: TorchBackend,
+  dy: TensorInfo,
+  x: TensorInfo,
+  alignCorners: boolean,
+  halfPixelCenters: boolean,
+): NativeTensor {
   const [, inH, inW] = x.shape as [number, number, number, number];
   const [, outH, outW] = dy.shape as [number, number, number, number];
   const cols = lerpAxisAdjoint(b, b.input(dy), 2, bilinearAxis(inW, outW, alignCorners, halfPixelCenters), inW);
   return lerpAxisAdjoint(b, cols, 1, bilinearAxis(inH, outH, alignCorners, halfPixelCenters), inH);
 }
 
-export function resizeNearest(b: TorchBackend, x: TensorInfo, size: [number, number], alignCorners: boolean, halfPixelCenters: boolean): NativeTensor {
+export function resizeNearest(
+  b: TorchBackend,
+  x: TensorInfo,
+  size: [number, number],
+  alignCorners: boolean,
+  halfPixelCenters: boolean,
+): NativeTensor {
   const [, inH, inW] = x.shape as [number, number, number, number];
   const r = nearestAxis(inH, size[0], alignCorners, halfPixelCenters);
   const c = nearestAxis(inW, size[1], alignCorners, halfPixelCenters);
@@ -100,7 +118,13 @@ export function resizeNearest(b: TorchBackend, x: TensorInfo, size: [number, num
   return b.call(aten('index_select'), rows.id, 2, b.constant(c, [c.length], NDType.I32).id);
 }
 
-export function resizeNearestGrad(b: TorchBackend, dy: TensorInfo, x: TensorInfo, alignCorners: boolean, halfPixelCenters: boolean): NativeTensor {
+export function resizeNearestGrad(
+  b: TorchBackend,
+  dy: TensorInfo,
+  x: TensorInfo,
+  alignCorners: boolean,
+  halfPixelCenters: boolean,
+): NativeTensor {
   const [n, inH, inW, ch] = x.shape as [number, number, number, number];
   const [, outH, outW] = dy.shape as [number, number, number, number];
   const r = nearestAxis(inH, outH, alignCorners, halfPixelCenters);

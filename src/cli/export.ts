@@ -19,7 +19,11 @@ export function register(program: Command): void {
     .option('--to <target>', 'export target (pytorch)', 'pytorch')
     .option('--out <file>', 'write here instead of stdout')
     .action(async (f: ExportFlags) => {
-      const [{ exportTarget, writeExport }, { Journal }, { buildReport }] = await Promise.all([import('./export_output.js'), import('../search/journal.js'), import('../search/report.js')]);
+      const [{ exportTarget, writeExport }, { Journal }, { buildReport }] = await Promise.all([
+        import('./export_output.js'),
+        import('../search/journal.js'),
+        import('../search/report.js'),
+      ]);
       const to = exportTarget(f.to);
       const rank = Number(f.rank);
       if (!Number.isInteger(rank) || rank < 1) throw new UsageError(`--rank must be a positive integer, got '${f.rank}'`);

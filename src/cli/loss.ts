@@ -46,7 +46,11 @@ function nested(buf: Float64Array, n: number, k: number, shape: 'M' | 'V' | 'S')
 }
 
 /** Reads the inputs of a mode from JSON: cls/bcls [N][K] arrays, reg [N] arrays. */
-async function readInputs(file: string, mode: Mode, used: Set<string>): Promise<{ n: number; k: number; inputs: Record<string, Float64Array> }> {
+async function readInputs(
+  file: string,
+  mode: Mode,
+  used: Set<string>,
+): Promise<{ n: number; k: number; inputs: Record<string, Float64Array> }> {
   const { MODE_VARS } = await lossLib();
   let data: unknown;
   try {
@@ -59,7 +63,8 @@ async function readInputs(file: string, mode: Mode, used: Set<string>): Promise<
   }
   const obj = data as Record<string, unknown>;
   for (const key of Object.keys(obj)) {
-    if (!MODE_VARS[mode].includes(key)) throw new UsageError(`--input ${file}: '${key}' is not an input of mode ${mode} (${MODE_VARS[mode].join(', ')})`);
+    if (!MODE_VARS[mode].includes(key))
+      throw new UsageError(`--input ${file}: '${key}' is not an input of mode ${mode} (${MODE_VARS[mode].join(', ')})`);
   }
   let n = -1;
   let k = mode === 'reg' ? 1 : -1;
@@ -95,7 +100,10 @@ async function readInputs(file: string, mode: Mode, used: Set<string>): Promise<
       inputs[name] = Float64Array.from(buf);
     }
   }
-  if (n <= 0) throw new UsageError(`--input ${file}: no samples (give the inputs ${[...used].join(', ') || MODE_VARS[mode].join(', ')} as non-empty arrays)`);
+  if (n <= 0)
+    throw new UsageError(
+      `--input ${file}: no samples (give the inputs ${[...used].join(', ') || MODE_VARS[mode].join(', ')} as non-empty arrays)`,
+    );
   if (k <= 0) throw new UsageError(`--input ${file}: rows must have at least one column`);
   for (const name of MODE_VARS[mode]) if (!inputs[name]) inputs[name] = new Float64Array(n * k);
   return { n, k, inputs };
@@ -106,7 +114,7 @@ export function register(program: Command): void {
 
   loss
     .command('eval')
-    .description("evaluate an expression on inputs from a JSON file; prints {value, grad} (value: the raw output, grad: of sum(value))")
+    .description('evaluate an expression on inputs from a JSON file; prints {value, grad} (value: the raw output, grad: of sum(value))')
     .option('--mode <mode>', 'cls, bcls or reg')
     .requiredOption('--expr <expr>', 'expression in the paper format, or a preset name')
     .requiredOption('--input <file>', 'JSON object of the mode inputs: cls/bcls [N][K] arrays, reg [N] arrays')
@@ -219,7 +227,10 @@ export function register(program: Command): void {
         process.stdout.write(JSON.stringify(PRESETS) + '\n');
         return;
       }
-      const rows = Object.entries(PRESETS).map(([name, p]) => `${name.padEnd(10)} ${p.mode.padEnd(5)} ${p.description}\n${' '.repeat(17)}${p.text ?? '(fixed baseline on box deltas)'}`);
+      const rows = Object.entries(PRESETS).map(
+        ([name, p]) =>
+          `${name.padEnd(10)} ${p.mode.padEnd(5)} ${p.description}\n${' '.repeat(17)}${p.text ?? '(fixed baseline on box deltas)'}`,
+      );
       process.stdout.write(rows.join('\n') + '\n');
     });
 }

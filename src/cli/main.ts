@@ -19,7 +19,8 @@ function packageInfo(): { version: string; description: string } {
 /** CSE_THREADS, when set, must be a positive integer (libtorch would silently ignore anything else). */
 export function checkThreadsEnv(v: string | undefined): void {
   if (v === undefined || v === '') return;
-  if (!/^\d+$/.test(v.trim()) || Number(v) < 1) throw new UsageError(`environment variable CSE_THREADS must be an integer ≥ 1 (libtorch threads), got '${v}'`);
+  if (!/^\d+$/.test(v.trim()) || Number(v) < 1)
+    throw new UsageError(`environment variable CSE_THREADS must be an integer ≥ 1 (libtorch threads), got '${v}'`);
 }
 
 export async function main(argv: string[]): Promise<number> {

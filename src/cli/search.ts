@@ -35,8 +35,14 @@ export function register(program: Command): void {
     .option('--config <file>', 'search config (YAML or JSON; see docs/SEARCH.md)')
     .requiredOption('--out <dir>', 'run folder (journal.sqlite, report.json, report.html)')
     .option('--resume', 'continue the run in --out (after a crash, Ctrl-C or kill -9), reusing every finished evaluation')
-    .option('--allow-code-change', 'with --resume: continue even though src/ differs from the code that wrote the journal (recorded in the journal)')
-    .option('--demo', 'the small preset: reg-mode search with a tiny FCOS on a generated mnist-det dataset (in --out/data), about 5 minutes on 2 cores')
+    .option(
+      '--allow-code-change',
+      'with --resume: continue even though src/ differs from the code that wrote the journal (recorded in the journal)',
+    )
+    .option(
+      '--demo',
+      'the small preset: reg-mode search with a tiny FCOS on a generated mnist-det dataset (in --out/data), about 5 minutes on 2 cores',
+    )
     .option('--mode <mode>', 'cls | bcls | reg (config: mode)')
     .option('--strategy <s>', 'cse | vanilla (config: strategy)')
     .option('--seed <n>', 'random seed (config: seed)', int('seed'))
@@ -49,7 +55,10 @@ export function register(program: Command): void {
     .option('--queue <url>', 'run MOS and proxy evaluations on `cse-autoloss worker` processes via Redis: redis://HOST:PORT[/DB]')
     .option('--json-log', 'one JSON object per event on stdout instead of the progress display')
     .option('--no-report', 'do not write report.json / report.html at the end')
-    .option('--serve [port]', 'also serve the live dashboard of this run on 127.0.0.1 (default port 8080; kept up after the search until Ctrl-C)')
+    .option(
+      '--serve [port]',
+      'also serve the live dashboard of this run on 127.0.0.1 (default port 8080; kept up after the search until Ctrl-C)',
+    )
     .action(async (flags: SearchFlags) => {
       const { serveBeside, untilSignal } = await import('./serve.js');
       const srv = flags.serve !== undefined ? await serveBeside(flags.out, flags.serve) : null;
@@ -61,7 +70,15 @@ export function register(program: Command): void {
         // --json-log: an error that ends the command is an event on stdout too (the CLI prints it on stderr).
         if (flags.jsonLog) {
           const code = e instanceof UserError ? e.exitCode : 1;
-          process.stdout.write(JSON.stringify({ t: null, type: 'error', kind: code === 2 ? 'usage' : 'internal', message: (e as Error)?.message ?? String(e), exitCode: code }) + '\n');
+          process.stdout.write(
+            JSON.stringify({
+              t: null,
+              type: 'error',
+              kind: code === 2 ? 'usage' : 'internal',
+              message: (e as Error)?.message ?? String(e),
+              exitCode: code,
+            }) + '\n',
+          );
         }
         throw e;
       } finally {
@@ -87,7 +104,10 @@ function overridesOf(f: SearchFlags): Record<string, unknown> {
     'evolution.generations': f.generations,
     'population.size': f.population,
     'proxy.topK': f.topK,
-    'population.seedWith': f.seedPopulation?.split(',').map((s) => s.trim()).filter(Boolean),
+    'population.seedWith': f.seedPopulation
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     'pool.workers': f.workers,
     'pool.threadsPerWorker': f.threads,
   };
@@ -144,10 +164,17 @@ async function ensureData(cfg: SearchConfig): Promise<void> {
 }
 
 /** Where stage evaluations run: the Redis queue, this process, or the local process pool. */
-async function openTransport(queue: string | undefined, plan: { workers: number; threads: number }, runTag: string): Promise<StageTransport> {
+async function openTransport(
+  queue: string | undefined,
+  plan: { workers: number; threads: number },
+  runTag: string,
+): Promise<StageTransport> {
   if (queue) return (await import('../queue/index.js')).openQueueForSearch(queue, runTag, (m) => process.stderr.write(`queue: ${m}\n`));
   if (plan.workers === 0) {
-    const [{ InProcessTransport }, { runStage }] = await Promise.all([import('../search/transport/index.js'), import('../search/stages/index.js')]);
+    const [{ InProcessTransport }, { runStage }] = await Promise.all([
+      import('../search/transport/index.js'),
+      import('../search/stages/index.js'),
+    ]);
     return new InProcessTransport(runStage);
   }
   const { ProcessPool } = await import('../search/transport/pool.js');
@@ -157,7 +184,13 @@ async function openTransport(queue: string | undefined, plan: { workers: number;
 async function search(f: SearchFlags): Promise<void> {
   const cfg = await resolveConfig(f);
   await ensureData(cfg);
-  const [{ configHash, planPool }, { runSearch, SearchInterrupted, StageEnvironmentError }, { JournalFullError }, { Progress }, { writeReport }] = await Promise.all([
+  const [
+    { configHash, planPool },
+    { runSearch, SearchInterrupted, StageEnvironmentError },
+    { JournalFullError },
+    { Progress },
+    { writeReport },
+  ] = await Promise.all([
     import('../search/config.js'),
     import('../search/evolution.js'),
     import('../search/journal.js'),
@@ -171,16 +204,29 @@ async function search(f: SearchFlags): Promise<void> {
   const onSignal = () => {
     if (ac.signal.aborted) process.exit(130);
     ac.abort();
-    process.stderr.write(`\ninterrupted: stopping after the running evaluations (the journal keeps every finished one; a second signal exits at once). Continue with: ${resumeHint}\n`);
+    process.stderr.write(
+      `\ninterrupted: stopping after the running evaluations (the journal keeps every finished one; a second signal exits at once). Continue with: ${resumeHint}\n`,
+    );
   };
   // --json-log: the error as an event on stdout too, before the CLI prints it and exits.
   const errorEvent = (kind: string, message: string, exitCode: number) => {
-    if (f.jsonLog) process.stdout.write(JSON.stringify({ t: null, type: 'error', kind, message, exitCode, resume: exitCode === 2 ? null : resumeHint }) + '\n');
+    if (f.jsonLog)
+      process.stdout.write(
+        JSON.stringify({ t: null, type: 'error', kind, message, exitCode, resume: exitCode === 2 ? null : resumeHint }) + '\n',
+      );
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    await runSearch({ config: cfg, runDir: f.out, resume: f.resume, allowCodeChange: !!f.allowCodeChange, transport, onEvent: progress.onEvent, signal: ac.signal });
+    await runSearch({
+      config: cfg,
+      runDir: f.out,
+      resume: f.resume,
+      allowCodeChange: !!f.allowCodeChange,
+      transport,
+      onEvent: progress.onEvent,
+      signal: ac.signal,
+    });
     if (f.report !== false) {
       const r = writeReport(f.out);
       if (!f.jsonLog) process.stderr.write(`report: ${r.html}, ${r.json}\n`);

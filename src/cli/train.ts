@@ -16,7 +16,8 @@ function resumeCommand(): string {
 function num(name: string, integer: boolean) {
   return (v: string): number => {
     const n = Number(v);
-    if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < 0) throw new UsageError(`--${name} must be a non-negative ${integer ? 'integer' : 'number'}, got '${v}'`);
+    if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < 0)
+      throw new UsageError(`--${name} must be a non-negative ${integer ? 'integer' : 'number'}, got '${v}'`);
     return n;
   };
 }
@@ -106,7 +107,7 @@ export function register(program: Command): void {
     .option('--batch <n>', 'images per batch', num('batch', true))
     .option('--lr <x>', 'base learning rate', num('lr', false))
     .option('--seed <n>', 'random seed (weights, data order, sampling)', num('seed', true))
-    .option('--cls-loss <loss>', 'classification loss: a preset (ce, focal, bce, cse-a-cls, cse-b-cls) or an expression of the head\'s mode')
+    .option('--cls-loss <loss>', "classification loss: a preset (ce, focal, bce, cse-a-cls, cse-b-cls) or an expression of the head's mode")
     .option('--reg-loss <loss>', 'regression loss: a preset (l1, smooth-l1, iou, giou, cse-a-reg, cse-b-reg) or a reg expression')
     .option('--cls-weight <x>', 'classification loss weight', num('cls-weight', false))
     .option('--reg-weight <x>', 'regression loss weight (default 1; 10 for decoded-box losses in Faster R-CNN)', num('reg-weight', false))
@@ -152,7 +153,11 @@ export function register(program: Command): void {
       if (!config.detector) throw new UsageError(`--detector is required (${DETECTOR_KINDS.join(' | ')})`);
       if (!config.data) throw new UsageError('--data is required');
       // tfjs, the addon and the detectors load here, not for --help.
-      const [{ tf }, { getNumThreads }, { trainDetector }] = await Promise.all([import('../tf.js'), import('../backend/index.js'), import('../detect/index.js')]);
+      const [{ tf }, { getNumThreads }, { trainDetector }] = await Promise.all([
+        import('../tf.js'),
+        import('../backend/index.js'),
+        import('../detect/index.js'),
+      ]);
       await selectBackend(f.backend, f.threads);
       const tty = Boolean(process.stderr.isTTY);
       process.stderr.write(`backend ${tf.getBackend()}${tf.getBackend() === 'torch' ? `, ${getNumThreads()} threads` : ''}\n`);
@@ -164,7 +169,9 @@ export function register(program: Command): void {
           process.exit(130);
         }
         interrupt.abort();
-        process.stderr.write(`\n${sig}: finishing this iteration and saving a checkpoint (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again exits at once)\n`);
+        process.stderr.write(
+          `\n${sig}: finishing this iteration and saving a checkpoint (${sig === 'SIGINT' ? 'Ctrl-C' : sig} again exits at once)\n`,
+        );
       };
       process.on('SIGINT', onSignal);
       process.on('SIGTERM', onSignal);
@@ -195,7 +202,9 @@ export function register(program: Command): void {
       const m = result.metrics;
       process.stdout.write(
         `status ${result.status}${result.reason ? ` (${result.reason})` : ''}; ${result.iters} iterations, train ${formatDuration(result.trainSeconds)}, eval ${formatDuration(result.evalSeconds)}\n` +
-          (m ? `AP ${m.AP.toFixed(3)}  AP50 ${m.AP50.toFixed(3)}  AP75 ${m.AP75.toFixed(3)}  APs ${m.APs.toFixed(3)}  APm ${m.APm.toFixed(3)}  APl ${m.APl.toFixed(3)}  AR100 ${m.AR100.toFixed(3)}\n` : '') +
+          (m
+            ? `AP ${m.AP.toFixed(3)}  AP50 ${m.AP50.toFixed(3)}  AP75 ${m.AP75.toFixed(3)}  APs ${m.APs.toFixed(3)}  APm ${m.APm.toFixed(3)}  APl ${m.APl.toFixed(3)}  AR100 ${m.AR100.toFixed(3)}\n`
+            : '') +
           (result.out && result.written.length ? `wrote ${result.out}/${result.written.join(', ')}\n` : ''),
       );
       if (result.status !== 'ok') process.exitCode = 1;

@@ -68,7 +68,8 @@ const positiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as nu
 /** Loads and validates a COCO dataset folder; throws a DataError listing every problem. */
 export async function loadCoco(dir: string, opts: LoadCocoOptions = {}): Promise<CocoDataset> {
   const r = await inspectCoco(dir, opts);
-  if (!r.dataset) throw new DataError(r.errors, `invalid COCO dataset ${dir} (${r.errors.length} problem${r.errors.length === 1 ? '' : 's'})`);
+  if (!r.dataset)
+    throw new DataError(r.errors, `invalid COCO dataset ${dir} (${r.errors.length} problem${r.errors.length === 1 ? '' : 's'})`);
   return r.dataset;
 }
 
@@ -114,7 +115,12 @@ export async function inspectCoco(dir: string, opts: LoadCocoOptions = {}): Prom
       }
     }
     if (!ok) return;
-    const img: CocoImage = { id: im.id as number, file_name: im.file_name as string, width: im.width as number, height: im.height as number };
+    const img: CocoImage = {
+      id: im.id as number,
+      file_name: im.file_name as string,
+      width: im.width as number,
+      height: im.height as number,
+    };
     images.push(img);
     imageById.set(img.id, img);
   });
@@ -135,7 +141,10 @@ export async function inspectCoco(dir: string, opts: LoadCocoOptions = {}): Prom
   const labelToCatId = sortedCats.map((c) => c.id);
   const catIdToLabel = new Map(labelToCatId.map((id, label) => [id, label]));
   if (labelToCatId.some((id, k) => id !== labelToCatId[0]! + k)) {
-    warn('categories', `category ids are not contiguous (${summariseIds(labelToCatId)}); kept as they are, class index k maps to labelToCatId[k]`);
+    warn(
+      'categories',
+      `category ids are not contiguous (${summariseIds(labelToCatId)}); kept as they are, class index k maps to labelToCatId[k]`,
+    );
   }
 
   // ---- annotations
@@ -204,7 +213,17 @@ export async function inspectCoco(dir: string, opts: LoadCocoOptions = {}): Prom
   const empty = images.filter((im) => annsByImage.get(im.id)!.length === 0).length;
   if (empty) warn('images', `${empty} image(s) without annotations`);
   const info = isObject(raw.info) ? (raw.info as Record<string, unknown>) : null;
-  const dataset: CocoDataset = { dir, images, categories: sortedCats, annotations, catIdToLabel, labelToCatId, annsByImage, warnings, info };
+  const dataset: CocoDataset = {
+    dir,
+    images,
+    categories: sortedCats,
+    annotations,
+    catIdToLabel,
+    labelToCatId,
+    annsByImage,
+    warnings,
+    info,
+  };
   return { dataset, errors, warnings };
 }
 

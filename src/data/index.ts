@@ -12,14 +12,7 @@ export {
   type LoadCocoOptions,
 } from './coco.js';
 export { decodeImage, encodePng, imageSize, type RgbImage } from './image.js';
-export {
-  planResize,
-  renderInput,
-  transformBoxes,
-  IMAGENET_NORMALIZATION,
-  type Normalization,
-  type ResizePlan,
-} from './transform.js';
+export { planResize, renderInput, transformBoxes, IMAGENET_NORMALIZATION, type Normalization, type ResizePlan } from './transform.js';
 export { BatchLoader, type Batch, type BatchLoaderOptions } from './loader.js';
 export { makeDataset, type DatasetKind, type MakeDatasetOptions, type MakeDatasetSummary } from './make.js';
 export { summarizeDataset, formatDatasetInfo, sizeClass, trainingProblems, decodeProblems, type DatasetSummary } from './info.js';

@@ -21,9 +21,13 @@ export function trainingProblems(ds: CocoDataset): { errors: Problem[]; warnings
   for (const a of ds.annotations) if (!a.iscrowd) perClass.set(a.category_id, (perClass.get(a.category_id) ?? 0) + 1);
   const empty = ds.categories.filter((c) => !perClass.get(c.id));
   if (ds.annotations.length > 0 && empty.length) {
-    const list = empty.slice(0, 10).map((c) => `${c.id} (${c.name})`).join(', ');
+    const list = empty
+      .slice(0, 10)
+      .map((c) => `${c.id} (${c.name})`)
+      .join(', ');
     const what = `no (non-crowd) annotations for ${empty.length} categor${empty.length === 1 ? 'y' : 'ies'}: ${list}`;
-    if (isVal) warnings.push({ file, field: 'categories', message: `${what} (fine for a val split; training refuses it in a train split)` });
+    if (isVal)
+      warnings.push({ file, field: 'categories', message: `${what} (fine for a val split; training refuses it in a train split)` });
     else out.push({ file, field: 'categories', message: `${what}; training refuses this: remove the category or add annotations` });
   }
   if (ds.images.length > 0 && ds.annotations.length > 0 && ds.images.every((im) => !(ds.annsByImage.get(im.id) ?? []).length)) {
@@ -40,7 +44,12 @@ export async function decodeProblems(ds: CocoDataset, onProgress?: (done: number
     const path = imagePath(ds.dir, im);
     try {
       const img = decodeImage(await readFile(path));
-      if (img.width !== im.width || img.height !== im.height) out.push({ file: path, field: `image ${im.id}`, message: `decodes to ${img.width}x${img.height}, the JSON says ${im.width}x${im.height}` });
+      if (img.width !== im.width || img.height !== im.height)
+        out.push({
+          file: path,
+          field: `image ${im.id}`,
+          message: `decodes to ${img.width}x${img.height}, the JSON says ${im.width}x${im.height}`,
+        });
     } catch (e) {
       out.push({ file: path, field: `image ${im.id}`, message: `cannot be decoded: ${(e as Error).message}` });
     }
@@ -114,12 +123,16 @@ export function formatDatasetInfo(dir: string, r: CocoInspection): string {
   if (s && s.images === 0) lines.push('images: 0');
   else if (s) {
     lines.push(`images: ${s.images} (${s.imageSizes.minW}-${s.imageSizes.maxW} x ${s.imageSizes.minH}-${s.imageSizes.maxH} px)`);
-    lines.push(`annotations: ${s.annotations} (${s.crowd} crowd), per image min ${s.boxesPerImage.min} / mean ${s.boxesPerImage.mean.toFixed(2)} / max ${s.boxesPerImage.max}`);
+    lines.push(
+      `annotations: ${s.annotations} (${s.crowd} crowd), per image min ${s.boxesPerImage.min} / mean ${s.boxesPerImage.mean.toFixed(2)} / max ${s.boxesPerImage.max}`,
+    );
     lines.push('', 'annotations per class (non-crowd; crowd in brackets):');
     const w = Math.max(4, ...s.perClass.map((c) => c.name.length));
     const maxC = Math.max(...s.perClass.map((c) => c.count));
     for (const c of s.perClass) {
-      lines.push(`  ${String(c.label).padStart(3)}  id ${String(c.id).padStart(4)}  ${c.name.padEnd(w)} ${String(c.count).padStart(7)}${c.crowd ? ` [${c.crowd}]` : ''}  ${bar(c.count, maxC)}`);
+      lines.push(
+        `  ${String(c.label).padStart(3)}  id ${String(c.id).padStart(4)}  ${c.name.padEnd(w)} ${String(c.count).padStart(7)}${c.crowd ? ` [${c.crowd}]` : ''}  ${bar(c.count, maxC)}`,
+      );
     }
     lines.push('', 'box sizes by area (COCO: small < 32^2 <= medium < 96^2 <= large):');
     const maxS = Math.max(s.sizes.small, s.sizes.medium, s.sizes.large);

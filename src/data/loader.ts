@@ -78,7 +78,8 @@ export class BatchLoader {
   private readonly waiting = new Map<number, { resolve: (p: Float32Array) => void; reject: (e: Error) => void }>();
 
   constructor(ds: CocoDataset, opts: BatchLoaderOptions) {
-    if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new RangeError(`batchSize must be a positive integer, got ${opts.batchSize}`);
+    if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)
+      throw new RangeError(`batchSize must be a positive integer, got ${opts.batchSize}`);
     if (!Number.isInteger(opts.size) || opts.size < 1) throw new RangeError(`size must be a positive integer, got ${opts.size}`);
     this.ds = ds;
     this.opts = {
@@ -185,7 +186,13 @@ export class BatchLoader {
       padW,
       padH,
       norm: this.opts.normalization,
-      items: images.map((im, b) => ({ path: imagePath(this.ds.dir, im), width: im.width, height: im.height, plan: plans[b]!, flip: flips[b]! })),
+      items: images.map((im, b) => ({
+        path: imagePath(this.ds.dir, im),
+        width: im.width,
+        height: im.height,
+        plan: plans[b]!,
+        flip: flips[b]!,
+      })),
     };
     return { seq: this.planned++, images, plans, flips, job };
   }
@@ -205,9 +212,7 @@ export class BatchLoader {
     const here = import.meta.url;
     const fromSource = here.endsWith('.ts');
     const entry = new URL(fromSource ? './decode-worker.ts' : './decode-worker.js', here);
-    const w = fromSource
-      ? new Worker(new URL('./worker-boot.mjs', here), { workerData: { entry: entry.href } })
-      : new Worker(entry);
+    const w = fromSource ? new Worker(new URL('./worker-boot.mjs', here), { workerData: { entry: entry.href } }) : new Worker(entry);
     w.unref();
     this.workerReady = new Promise((resolve, reject) => {
       const onMessage = (msg: { ready?: boolean; id?: number; pixels?: Float32Array; error?: string }): void => {
@@ -248,7 +253,13 @@ export class BatchLoader {
     const labels: Int32Array[] = [];
     p.images.forEach((im, b) => {
       const anns = (this.ds.annsByImage.get(im.id) ?? []).filter((a) => !a.iscrowd);
-      boxes.push(transformBoxes(anns.map((a) => a.bbox), p.plans[b]!, p.flips[b]!));
+      boxes.push(
+        transformBoxes(
+          anns.map((a) => a.bbox),
+          p.plans[b]!,
+          p.flips[b]!,
+        ),
+      );
       labels.push(Int32Array.from(anns, (a) => this.ds.catIdToLabel.get(a.category_id)!));
     });
     return {

@@ -32,7 +32,8 @@ export interface MakeDatasetSummary {
 export async function makeDataset(kind: DatasetKind, opts: MakeDatasetOptions): Promise<MakeDatasetSummary> {
   const valFraction = opts.valFraction ?? 0.2;
   if (!Number.isInteger(opts.images) || opts.images < 2) throw new UserError(`images must be an integer >= 2, got ${opts.images}`);
-  if (!Number.isInteger(opts.size) || opts.size < 16 || opts.size > 4096) throw new UserError(`size must be an integer in 16..4096, got ${opts.size}`);
+  if (!Number.isInteger(opts.size) || opts.size < 16 || opts.size > 4096)
+    throw new UserError(`size must be an integer in 16..4096, got ${opts.size}`);
   if (!(valFraction > 0 && valFraction < 1)) throw new UserError(`valFraction must be in (0, 1), got ${valFraction}`);
   if (kind !== 'mnist-det' && kind !== 'shapes') throw new UserError(`unknown dataset kind ${String(kind)}`);
   const nVal = Math.min(opts.images - 1, Math.max(1, Math.round(opts.images * valFraction)));
@@ -54,7 +55,15 @@ export async function makeDataset(kind: DatasetKind, opts: MakeDatasetOptions): 
   }
   // Digits are not mirror-symmetric (a mirrored 2 is no digit, a mirrored 5 looks like a 2), so a
   // mnist-det dataset asks trainers not to flip it; training honours this unless told otherwise.
-  const info = { kind, seed: opts.seed, size: opts.size, images: opts.images, valFraction, generator: 'cse-autoloss data make', horizontal_flip: kind !== 'mnist-det' };
+  const info = {
+    kind,
+    seed: opts.seed,
+    size: opts.size,
+    images: opts.images,
+    valFraction,
+    generator: 'cse-autoloss data make',
+    horizontal_flip: kind !== 'mnist-det',
+  };
   return {
     train: await writeSplit(join(opts.out, 'train'), train, nTrain, opts.size, trainRng, { ...info, split: 'train' }),
     val: await writeSplit(join(opts.out, 'val'), val, nVal, opts.size, valRng, { ...info, split: 'val' }),
@@ -80,7 +89,15 @@ async function writeSplit(
     await writeFile(join(dir, 'images', file_name), encodePng(image));
     images.push({ id, file_name, width: image.width, height: image.height });
     for (const a of anns) {
-      annotations.push({ id: annotations.length + 1, image_id: id, category_id: a.category_id, bbox: a.bbox, area: a.area, iscrowd: 0, ...a.extra });
+      annotations.push({
+        id: annotations.length + 1,
+        image_id: id,
+        category_id: a.category_id,
+        bbox: a.bbox,
+        area: a.area,
+        iscrowd: 0,
+        ...a.extra,
+      });
     }
   }
   const doc = { info, images, annotations, categories: gen.categories };

@@ -47,11 +47,7 @@ export function buildBackbone(ps: ParamStore, cfg: BackboneConfig, prefix = 'bac
     for (let b = 0; b < spec.blocks[s]!; b++) {
       const stride = b === 0 && s > 0 ? 2 : 1;
       const name = `${prefix}.layer${s + 1}.${b}`;
-      blocks.push(
-        spec.block === 'basic'
-          ? basicBlock(ps, name, inC, planes, stride, cfg)
-          : bottleneck(ps, name, inC, planes, stride, cfg),
-      );
+      blocks.push(spec.block === 'basic' ? basicBlock(ps, name, inC, planes, stride, cfg) : bottleneck(ps, name, inC, planes, stride, cfg));
       inC = planes * expansion;
     }
     stages.push((x) => blocks.reduce((h, blk) => blk(h), x));
@@ -132,7 +128,9 @@ export function buildFpn(ps: ParamStore, inChannels: number[], cfg: FpnConfig, p
   for (let l = cfg.minLevel; l <= 5; l++) used.push(l);
   const init = { kind: 'xavier-uniform' as const };
   const laterals = used.map((l, i) => conv2d(ps, `${prefix}.lateral_convs.${i}`, inChannels[l - 2]!, cfg.channels, 1, { init }));
-  const outs = used.filter((l) => l <= cfg.maxLevel).map((_, i) => conv2d(ps, `${prefix}.fpn_convs.${i}`, cfg.channels, cfg.channels, 3, { init }));
+  const outs = used
+    .filter((l) => l <= cfg.maxLevel)
+    .map((_, i) => conv2d(ps, `${prefix}.fpn_convs.${i}`, cfg.channels, cfg.channels, 3, { init }));
   const extras: Layer[] = [];
   for (let l = 6; l <= cfg.maxLevel; l++) {
     if (cfg.extra === 'conv') {

@@ -76,7 +76,10 @@ export function decodeDeltas(
     const cy = py + dy * ph;
     const w = pw * Math.exp(dw);
     const h = ph * Math.exp(dh);
-    let x1 = cx - 0.5 * w, y1 = cy - 0.5 * h, x2 = cx + 0.5 * w, y2 = cy + 0.5 * h;
+    let x1 = cx - 0.5 * w,
+      y1 = cy - 0.5 * h,
+      x2 = cx + 0.5 * w,
+      y2 = cy + 0.5 * h;
     if (clip) {
       x1 = clamp(x1, 0, clip.width);
       x2 = clamp(x2, 0, clip.width);
@@ -157,7 +160,10 @@ export function nms(boxes: Float32Array, scores: Float32Array, iouThreshold: num
     const i = order[oi]!;
     if (suppressed[i]) continue;
     keep.push(i);
-    const x1 = boxes[4 * i]!, y1 = boxes[4 * i + 1]!, x2 = boxes[4 * i + 2]!, y2 = boxes[4 * i + 3]!;
+    const x1 = boxes[4 * i]!,
+      y1 = boxes[4 * i + 1]!,
+      x2 = boxes[4 * i + 2]!,
+      y2 = boxes[4 * i + 3]!;
     for (let oj = oi + 1; oj < n; oj++) {
       const j = order[oj]!;
       if (suppressed[j]) continue;

@@ -95,7 +95,10 @@ export async function saveCheckpoint(
   const manifest: CheckpointManifest = { format: MANIFEST_FORMAT, iteration: Number(meta.training.iter ?? 0), files: {} };
   for (const [name, content] of Object.entries(files)) {
     await writeFileAtomic(join(dir, name), content);
-    manifest.files[name] = { bytes: typeof content === 'string' ? Buffer.byteLength(content) : content.byteLength, sha256: sha256(content) };
+    manifest.files[name] = {
+      bytes: typeof content === 'string' ? Buffer.byteLength(content) : content.byteLength,
+      sha256: sha256(content),
+    };
   }
   await writeFileAtomic(join(dir, 'manifest.json'), JSON.stringify(manifest, null, 1));
 }
@@ -141,7 +144,8 @@ export async function commitCheckpoint(
   await fsyncDir(checkpointsDir);
   for (const entry of await readdir(checkpointsDir)) {
     if (entry === name || entry === 'latest' || entry === previous) continue;
-    if (entry.startsWith('iter-') || entry.startsWith('.tmp-') || entry.startsWith('.latest-')) await rm(join(checkpointsDir, entry), { recursive: true, force: true });
+    if (entry.startsWith('iter-') || entry.startsWith('.tmp-') || entry.startsWith('.latest-'))
+      await rm(join(checkpointsDir, entry), { recursive: true, force: true });
   }
   return final;
 }
@@ -226,7 +230,8 @@ async function refuseDamaged(path: string, problem: string): Promise<never> {
   }
   if (basename(parent) === 'checkpoints' || existsSync(join(parent, 'latest'))) {
     const good = (await intactCheckpoints(parent)).filter((c) => c.dir !== real);
-    if (good.length) offer = `; the previous intact checkpoint is ${good[0]!.dir} (iteration ${good[0]!.iter}): resume from it with --resume-from ${good[0]!.dir}`;
+    if (good.length)
+      offer = `; the previous intact checkpoint is ${good[0]!.dir} (iteration ${good[0]!.iter}): resume from it with --resume-from ${good[0]!.dir}`;
   }
   throw new CheckpointError(`checkpoint ${shown} is damaged: ${problem}${offer}`);
 }

@@ -85,8 +85,7 @@ export interface ScheduleConfig {
 }
 
 export type ModelConfig =
-  | { detector: 'fcos'; inputSize: number; fcos: FcosConfig }
-  | { detector: 'faster-rcnn'; inputSize: number; rcnn: FasterRcnnConfig };
+  { detector: 'fcos'; inputSize: number; fcos: FcosConfig } | { detector: 'faster-rcnn'; inputSize: number; rcnn: FasterRcnnConfig };
 
 export interface ResolvedTrainConfig {
   raw: z.output<typeof trainConfigSchema>;
@@ -161,7 +160,13 @@ function checkLoss(mode: Mode, spec: string, head: string, field: string) {
 }
 
 /** The head's loss functions from strings (already checked by resolveTrainConfig). */
-export function buildHeadLosses(detector: DetectorKind, clsLoss: string, regLoss: string, clsWeight: number, regWeight: number): HeadLosses {
+export function buildHeadLosses(
+  detector: DetectorKind,
+  clsLoss: string,
+  regLoss: string,
+  clsWeight: number,
+  regWeight: number,
+): HeadLosses {
   const { heads, clsMode } = DETECTORS[detector];
   const reg = checkLoss('reg', regLoss, heads.reg, 'regLoss');
   checkLoss(clsMode, clsLoss, heads.cls, 'clsLoss');

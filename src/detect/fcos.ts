@@ -82,20 +82,30 @@ export function fcosTargets(
   const gtIndex = new Int32Array(P).fill(-1);
   const ltrb = new Float32Array(P * 4);
   for (let p = 0; p < P; p++) {
-    const x = points[2 * p]!, y = points[2 * p + 1]!;
+    const x = points[2 * p]!,
+      y = points[2 * p + 1]!;
     const lvl = pointLevel[p]!;
     const [lo, hi] = cfg.regressRanges[lvl]!;
     let best = -1;
     let bestArea = Infinity;
     for (let g = 0; g < G; g++) {
-      const x1 = gtBoxes[4 * g]!, y1 = gtBoxes[4 * g + 1]!, x2 = gtBoxes[4 * g + 2]!, y2 = gtBoxes[4 * g + 3]!;
-      const l = x - x1, t = y - y1, r = x2 - x, b = y2 - y;
+      const x1 = gtBoxes[4 * g]!,
+        y1 = gtBoxes[4 * g + 1]!,
+        x2 = gtBoxes[4 * g + 2]!,
+        y2 = gtBoxes[4 * g + 3]!;
+      const l = x - x1,
+        t = y - y1,
+        r = x2 - x,
+        b = y2 - y;
       let inside: boolean;
       if (cfg.centerSampling) {
-        const cx = (x1 + x2) / 2, cy = (y1 + y2) / 2;
+        const cx = (x1 + x2) / 2,
+          cy = (y1 + y2) / 2;
         const rad = strides[lvl]! * cfg.centerSampleRadius;
-        const cx1 = Math.max(cx - rad, x1), cy1 = Math.max(cy - rad, y1);
-        const cx2 = Math.min(cx + rad, x2), cy2 = Math.min(cy + rad, y2);
+        const cx1 = Math.max(cx - rad, x1),
+          cy1 = Math.max(cy - rad, y1);
+        const cx2 = Math.min(cx + rad, x2),
+          cy2 = Math.min(cy + rad, y2);
         inside = Math.min(x - cx1, y - cy1, cx2 - x, cy2 - y) > 0;
       } else {
         inside = Math.min(l, t, r, b) > 0;
@@ -127,7 +137,10 @@ interface LevelOutputs {
   quality: tf.Tensor4D; // [B, h, w, 1] logits
 }
 
-export function buildFcos(ps: ParamStore, cfg: FcosConfig): DetectorModel & { forwardLevels(x: tf.Tensor4D): LevelOutputs[]; strides: number[] } {
+export function buildFcos(
+  ps: ParamStore,
+  cfg: FcosConfig,
+): DetectorModel & { forwardLevels(x: tf.Tensor4D): LevelOutputs[]; strides: number[] } {
   const backbone = buildBackbone(ps, cfg.backbone);
   const fpn = buildFpn(ps, backbone.channels, { channels: cfg.fpnChannels, minLevel: cfg.minLevel, maxLevel: cfg.maxLevel, extra: 'conv' });
   const nLevels = cfg.maxLevel - cfg.minLevel + 1;
@@ -217,9 +230,21 @@ export function buildFcos(ps: ParamStore, cfg: FcosConfig): DetectorModel & { fo
       const { points, pointLevel, stridePerPoint } = pyramidPoints(outs);
       const P = pointLevel.length;
       const C = cfg.numClasses;
-      const clsFlat = flatten(outs.map((o) => o.cls), C); // [B·P, C]
-      const regFlat = flatten(outs.map((o) => o.reg), 4); // [B·P, 4] in stride units
-      const qFlat = tf.reshape(flatten(outs.map((o) => o.quality), 1), [-1]) as tf.Tensor1D; // [B·P]
+      const clsFlat = flatten(
+        outs.map((o) => o.cls),
+        C,
+      ); // [B·P, C]
+      const regFlat = flatten(
+        outs.map((o) => o.reg),
+        4,
+      ); // [B·P, 4] in stride units
+      const qFlat = tf.reshape(
+        flatten(
+          outs.map((o) => o.quality),
+          1,
+        ),
+        [-1],
+      ) as tf.Tensor1D; // [B·P]
 
       const labels = new Int32Array(B * P);
       const posIdx: number[] = [];
@@ -331,7 +356,8 @@ export function buildFcos(ps: ParamStore, cfg: FcosConfig): DetectorModel & { fo
             const p = Math.floor(candPair[k]! / C);
             const c = candPair[k]! % C;
             const o = (b * hw + p) * 4;
-            const x = pts[2 * p]!, y = pts[2 * p + 1]!;
+            const x = pts[2 * p]!,
+              y = pts[2 * p + 1]!;
             boxes.push(
               clampTo(x - lv.reg[o]! * stride, cw),
               clampTo(y - lv.reg[o + 1]! * stride, chh),
@@ -355,7 +381,10 @@ export function centerness(ltrb: Float32Array): Float32Array {
   const n = ltrb.length / 4;
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) {
-    const l = ltrb[4 * i]!, t = ltrb[4 * i + 1]!, r = ltrb[4 * i + 2]!, b = ltrb[4 * i + 3]!;
+    const l = ltrb[4 * i]!,
+      t = ltrb[4 * i + 1]!,
+      r = ltrb[4 * i + 2]!,
+      b = ltrb[4 * i + 3]!;
     out[i] = Math.sqrt((Math.min(l, r) / Math.max(l, r)) * (Math.min(t, b) / Math.max(t, b)));
   }
   return out;

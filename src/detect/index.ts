@@ -1,5 +1,17 @@
 /** Detectors (FCOS-style one-stage, Faster R-CNN-style two-stage), their training and evaluation. */
-export { trainDetector, testDetector, evaluateDetector, buildDetector, createDetector, learningRate, applyUpdate, type TrainResult, type TrainOptions, type TrainProgress, type EvalOutput } from './train.js';
+export {
+  trainDetector,
+  testDetector,
+  evaluateDetector,
+  buildDetector,
+  createDetector,
+  learningRate,
+  applyUpdate,
+  type TrainResult,
+  type TrainOptions,
+  type TrainProgress,
+  type EvalOutput,
+} from './train.js';
 export {
   trainConfigSchema,
   resolveTrainConfig,
@@ -16,7 +28,15 @@ export {
   type ModelPreset,
   type ScheduleConfig,
 } from './config.js';
-export { saveCheckpoint, commitCheckpoint, readCheckpoint, verifyCheckpoint, intactCheckpoints, loadWeightsInto, CheckpointError } from './checkpoint.js';
+export {
+  saveCheckpoint,
+  commitCheckpoint,
+  readCheckpoint,
+  verifyCheckpoint,
+  intactCheckpoints,
+  loadWeightsInto,
+  CheckpointError,
+} from './checkpoint.js';
 export { nms, batchedNms, iouMatrix, iouPaired, encodeDeltas, decodeDeltas, type Detections } from './boxes.js';
 export { roiAlign, multiLevelRoiAlign, axisWeights, mapRoiLevels } from './roi_align.js';
 export { buildFcos, fcosTargets, levelPoints, type FcosConfig } from './fcos.js';

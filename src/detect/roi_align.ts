@@ -20,7 +20,14 @@ export interface RoiAlignOptions {
  * axis (zero for a sample outside [-1, size], clamped at 0 and size − 1). Bilinear weights and
  * the outside test are products of per-axis factors, so RoIAlign = Ay · F · Axᵀ exactly.
  */
-export function axisWeights(start: number, extent: number, S: number, sr: number, size: number, out = new Float32Array(S * size)): Float32Array {
+export function axisWeights(
+  start: number,
+  extent: number,
+  S: number,
+  sr: number,
+  size: number,
+  out = new Float32Array(S * size),
+): Float32Array {
   const bin = extent / S;
   for (let p = 0; p < S; p++) {
     for (let i = 0; i < sr; i++) {

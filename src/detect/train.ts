@@ -18,11 +18,30 @@ import { acquireRunLock } from '../util/runlock.js';
 import { fusedMomentumStep } from '../backend/fused_sgd.js';
 import { getNumThreads } from '../backend/index.js';
 import { checkpointName, commitCheckpoint, loadWeightsInto, readCheckpoint, readOptimizerState, CheckpointError } from './checkpoint.js';
-import { buildHeadLosses, resolveTrainConfig, DetectConfigError, type ModelConfig, type ResolvedTrainConfig, type ScheduleConfig, type TrainConfigInput } from './config.js';
+import {
+  buildHeadLosses,
+  resolveTrainConfig,
+  DetectConfigError,
+  type ModelConfig,
+  type ResolvedTrainConfig,
+  type ScheduleConfig,
+  type TrainConfigInput,
+} from './config.js';
 import { buildDetector, createDetector } from './build.js';
 import { evaluateDetector, round3, subsetIds, testDetector, type EvalOutput } from './evaluate.js';
 import type { TrainBatch } from './model.js';
-import { appendLog, logBytes, prepareRunFolder, startRunFolder, truncateLog, writeCurves, writeMetrics, writeResults, type RunState, type SavedTraining } from './run_folder.js';
+import {
+  appendLog,
+  logBytes,
+  prepareRunFolder,
+  startRunFolder,
+  truncateLog,
+  writeCurves,
+  writeMetrics,
+  writeResults,
+  type RunState,
+  type SavedTraining,
+} from './run_folder.js';
 
 export interface TrainProgress {
   iter: number;
@@ -211,7 +230,9 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
           rng.setState(tr.rng);
           resumedRng = true;
         } else {
-          options.onNotice?.(`${folder.checkpoint} is a checkpoint of an earlier version (no generator state): the resumed run will not be bit-identical to an uninterrupted one`);
+          options.onNotice?.(
+            `${folder.checkpoint} is a checkpoint of an earlier version (no generator state): the resumed run will not be bit-identical to an uninterrupted one`,
+          );
         }
         // the log keeps each iteration once: lines written after the checkpoint are cut
         if (tr.logBytes !== undefined) await truncateLog(out, tr.logBytes);
@@ -241,7 +262,8 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
     readAhead: cfg.raw.readAhead,
     subset: trainIds,
   });
-  if (resumedRng) loader.skip(state.iter); // the batches the interrupted run consumed
+  if (resumedRng)
+    loader.skip(state.iter); // the batches the interrupted run consumed
   else for (let k = 0; k < state.iter; k++) rng.next();
   let status: TrainResult['status'] = 'ok';
   let reason: string | undefined;
@@ -266,12 +288,22 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
       lastLosses,
       logBytes: logBytes(out),
     };
-    await commitCheckpoint(join(out, 'checkpoints'), model.ps, { modelConfig: cfg.model, training: training as unknown as Record<string, unknown> }, optWeights);
+    await commitCheckpoint(
+      join(out, 'checkpoints'),
+      model.ps,
+      { modelConfig: cfg.model, training: training as unknown as Record<string, unknown> },
+      optWeights,
+    );
   };
   const runEval = async () => {
     const te = Date.now();
     options.onProgress?.({ iter: state.iter, iters, lr: 0, losses: lastLosses ?? {}, itPerSec: 0, etaSec: 0, phase: 'eval' });
-    const r = await evaluateDetector(model, valDs, { size: cfg.model.inputSize, batch: cfg.schedule.batch, subset: valIds, readAhead: cfg.raw.readAhead });
+    const r = await evaluateDetector(model, valDs, {
+      size: cfg.model.inputSize,
+      batch: cfg.schedule.batch,
+      subset: valIds,
+      readAhead: cfg.raw.readAhead,
+    });
     evalMs += Date.now() - te;
     return r;
   };
@@ -289,11 +321,14 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
       if (!raw) throw new Error('the training loader ran dry');
       const batch = toTrainBatch(raw);
       const parts: Record<string, number> = {};
-      const { value, grads } = tf.variableGrads(() => {
-        const l = model.losses(batch, rng);
-        for (const [k, v] of Object.entries(l)) parts[k] = (v as tf.Scalar).dataSync()[0]!;
-        return l.total;
-      }, trainable.map(([, v]) => v));
+      const { value, grads } = tf.variableGrads(
+        () => {
+          const l = model.losses(batch, rng);
+          for (const [k, v] of Object.entries(l)) parts[k] = (v as tf.Scalar).dataSync()[0]!;
+          return l.total;
+        },
+        trainable.map(([, v]) => v),
+      );
       raw.images.dispose();
       value.dispose();
       const bad = Object.entries(parts).filter(([, v]) => !Number.isFinite(v));
@@ -325,7 +360,15 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
         const elapsed = (Date.now() - tTrain - evalMs) / 1000;
         const itPerSec = (state.iter - startIter) / Math.max(1e-9, elapsed);
         await log({ iter: state.iter, lr, losses: avg, gradNorm, itPerSec: round3(itPerSec), mem: tf.memory().numTensors });
-        options.onProgress?.({ iter: state.iter, iters, lr, losses: avg, itPerSec, etaSec: (iters - state.iter) / Math.max(1e-9, itPerSec), phase: 'train' });
+        options.onProgress?.({
+          iter: state.iter,
+          iters,
+          lr,
+          losses: avg,
+          itPerSec,
+          etaSec: (iters - state.iter) / Math.max(1e-9, itPerSec),
+          phase: 'train',
+        });
       }
       if (cfg.raw.evalEvery > 0 && state.iter % cfg.raw.evalEvery === 0 && state.iter < iters) {
         const r = await runEval();
@@ -396,7 +439,15 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
           seed: cfg.raw.seed,
           iters: state.iter,
           metrics,
-          timing: { seconds, trainSeconds, evalSeconds: evalMs / 1000, imagesPerSec: ((state.iter - startIter) * cfg.schedule.batch) / Math.max(1e-9, trainSeconds), backend: tf.getBackend(), threads: tf.getBackend() === 'torch' ? getNumThreads() : null, resumedFrom: startIter },
+          timing: {
+            seconds,
+            trainSeconds,
+            evalSeconds: evalMs / 1000,
+            imagesPerSec: ((state.iter - startIter) * cfg.schedule.batch) / Math.max(1e-9, trainSeconds),
+            backend: tf.getBackend(),
+            threads: tf.getBackend() === 'torch' ? getNumThreads() : null,
+            resumedFrom: startIter,
+          },
           lastLosses,
           // the commit, the exact command and the environment (CPU, threads, libtorch, BLAS): training is bit-identical on one machine only
           provenance: provenance(),
@@ -437,14 +488,24 @@ export function trainFlip(configured: boolean | undefined, ds: CocoDataset): boo
 
 /** Weight decay, clipping by global norm, one momentum step. Disposes the gradients; returns the (pre-clip) norm. */
 
-export function applyUpdate(optimizer: tf.MomentumOptimizer, allTrainable: [string, tf.Variable][], grads: tf.NamedTensorMap, s: ScheduleConfig): number {
+export function applyUpdate(
+  optimizer: tf.MomentumOptimizer,
+  allTrainable: [string, tf.Variable][],
+  grads: tf.NamedTensorMap,
+  s: ScheduleConfig,
+): number {
   // a weight that did not reach the loss this step (e.g. no RoI on a level) gets a zero gradient
   const trainable = allTrainable;
   const fused = fusedMomentumStep(
     optimizer,
     trainable.map(([, v]) => v),
     grads,
-    { lr: (optimizer as unknown as { learningRate: number }).learningRate, momentum: (optimizer as unknown as { momentum: number }).momentum, weightDecay: s.weightDecay, gradClip: s.gradClip },
+    {
+      lr: (optimizer as unknown as { learningRate: number }).learningRate,
+      momentum: (optimizer as unknown as { momentum: number }).momentum,
+      weightDecay: s.weightDecay,
+      gradClip: s.gradClip,
+    },
   );
   if (fused !== null) {
     tf.dispose(Object.values(grads));
@@ -477,7 +538,9 @@ function checkSameModel(saved: unknown, current: ModelConfig, where: string): vo
   const b = JSON.stringify(current);
   if (a !== b) {
     const s = saved as { detector?: string };
-    throw new CheckpointError(`checkpoint ${where} was saved for a different model (${s?.detector ?? '?'} vs ${current.detector}, or other settings); start a fresh run folder or drop --resume`);
+    throw new CheckpointError(
+      `checkpoint ${where} was saved for a different model (${s?.detector ?? '?'} vs ${current.detector}, or other settings); start a fresh run folder or drop --resume`,
+    );
   }
 }
 

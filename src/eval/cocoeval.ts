@@ -46,7 +46,18 @@ export interface CocoMetrics {
 }
 
 export const METRIC_KEYS: readonly (keyof CocoMetrics)[] = [
-  'AP', 'AP50', 'AP75', 'APs', 'APm', 'APl', 'AR1', 'AR10', 'AR100', 'ARs', 'ARm', 'ARl',
+  'AP',
+  'AP50',
+  'AP75',
+  'APs',
+  'APm',
+  'APl',
+  'AR1',
+  'AR10',
+  'AR100',
+  'ARs',
+  'ARm',
+  'ARl',
 ];
 
 /** A ground-truth annotation as the evaluator reads it (extra fields are ignored). */
@@ -132,11 +143,7 @@ const IGNORED = 2;
  * `validateGroundTruth` / `validateDetections`); detections whose image or category is not in
  * the ground truth are skipped here (the validators decide whether that is an error).
  */
-export function evaluateCoco(
-  gt: CocoGroundTruth,
-  dets: readonly CocoDetection[],
-  opts: EvaluateOptions = {},
-): CocoEvalResult {
+export function evaluateCoco(gt: CocoGroundTruth, dets: readonly CocoDetection[], opts: EvaluateOptions = {}): CocoEvalResult {
   const T = IOU_THRESHOLDS.length;
   const R = RECALL_THRESHOLDS.length;
   const A = AREA_RANGES.length;

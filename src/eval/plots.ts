@@ -42,7 +42,19 @@ export function prCurveSvg(title: string, recThrs: ArrayLike<number>, curves: Pr
     name: c.label,
     points: c.precision.flatMap((p, r): [number, number][] => (p < 0 ? [] : [[recThrs[r]!, p]])),
   }));
-  return lineChartSvg({ title, xLabel: 'recall', yLabel: 'precision', series, width: 640, height: 400, xRange: [0, 1], yRange: [0, 1], legendWidth: 170 }) + '\n';
+  return (
+    lineChartSvg({
+      title,
+      xLabel: 'recall',
+      yLabel: 'precision',
+      series,
+      width: 640,
+      height: 400,
+      xRange: [0, 1],
+      yRange: [0, 1],
+      legendWidth: 170,
+    }) + '\n'
+  );
 }
 
 function curvesFor(res: CocoEvalResult, k: number | null): PrCurve[] {

@@ -58,12 +58,7 @@ export interface DetectionCheck {
  * category ids are errors naming them, unless `dropUnknown` (then they are dropped and
  * counted). Non-numeric or negative box sizes and non-finite scores are always errors.
  */
-export function validateDetections(
-  raw: unknown,
-  file: string,
-  gt: CocoGroundTruth,
-  opts: { dropUnknown?: boolean } = {},
-): DetectionCheck {
+export function validateDetections(raw: unknown, file: string, gt: CocoGroundTruth, opts: { dropUnknown?: boolean } = {}): DetectionCheck {
   if (!Array.isArray(raw)) {
     throw new DataError([{ file, field: '', message: `expected an array of detections, got ${describe(isObject(raw) ? '{...}' : raw)}` }]);
   }

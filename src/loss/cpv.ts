@@ -123,7 +123,11 @@ function buildClsGrid(): ClsGrid {
   const sweeps: Sweep[] = [];
   const desc: string[] = [];
   // Screening sweeps first (see screenRows).
-  const pairs = orderPairs(configs, bases, [[1, 0], [4, 0], [0, 2]]);
+  const pairs = orderPairs(configs, bases, [
+    [1, 0],
+    [4, 0],
+    [0, 2],
+  ]);
   const screenRows = 3 * T.length;
   let r = 0;
   for (const [cfg, base] of pairs) {
@@ -138,14 +142,31 @@ function buildClsGrid(): ClsGrid {
         }
         gt[r] = cfg.gt;
         const kind = cfg.gt < k - 1 ? `positive (class ${cfg.gt}, IoU ${cfg.z})` : 'negative (background)';
-        desc.push(`${kind}, logits [${Array.from(X.subarray(r * k, r * k + k)).map(fmt).join(', ')}]`);
+        desc.push(
+          `${kind}, logits [${Array.from(X.subarray(r * k, r * k + k))
+            .map(fmt)
+            .join(', ')}]`,
+        );
         rows.push(r++);
       }
-      const strict = T.map((t, i) => !base.extreme && i + 1 < T.length && Math.abs(t) <= STRICT_RANGE && Math.abs(T[i + 1]!) <= STRICT_RANGE);
+      const strict = T.map(
+        (t, i) => !base.extreme && i + 1 < T.length && Math.abs(t) <= STRICT_RANGE && Math.abs(T[i + 1]!) <= STRICT_RANGE,
+      );
       sweeps.push({ rows, col: cfg.gt, strict, checked: T.map(() => true), label: (i) => desc[rows[i]!]! });
     }
   }
-  return { n, k, screenRows, inputs: { X, Y, Z }, seed: null, gt, sweeps, decreasing: sweeps, increasing: [], describe: (row) => desc[row]! };
+  return {
+    n,
+    k,
+    screenRows,
+    inputs: { X, Y, Z },
+    seed: null,
+    gt,
+    sweeps,
+    decreasing: sweeps,
+    increasing: [],
+    describe: (row) => desc[row]!,
+  };
 }
 
 function logit(q: number): number {
@@ -182,7 +203,11 @@ function buildBclsGrid(): ClsGrid {
   const desc: string[] = [];
   const decreasing: Sweep[] = [];
   const increasing: Sweep[] = [];
-  const pairs = orderPairs(configs, bases, [[1, 0], [4, 0], [3, 2]]);
+  const pairs = orderPairs(configs, bases, [
+    [1, 0],
+    [4, 0],
+    [3, 2],
+  ]);
   const screenRows = 3 * T.length;
   let r = 0;
   for (const [cfg, base] of pairs) {
@@ -214,14 +239,19 @@ function buildBclsGrid(): ClsGrid {
             : cfg.kind === 'neg'
               ? 'negative row'
               : `negative class 1 in a positive row (class 0, IoU ${cfg.q})`;
-        desc.push(`${what}, logits [${Array.from(X.subarray(o, o + k)).map(fmt).join(', ')}]`);
+        desc.push(
+          `${what}, logits [${Array.from(X.subarray(o, o + k))
+            .map(fmt)
+            .join(', ')}]`,
+        );
         rows.push(r++);
       }
       const lim = cfg.kind === 'pos' ? logit(cfg.q) : Infinity;
       // Positives: only below the IoU target (σ(x) ≤ q); the whole sweep for q = 1 and negatives.
       const checked = T.map((t) => t <= lim);
       const strict = T.map(
-        (t, i) => !base.extreme && i + 1 < T.length && checked[i + 1]! && Math.abs(t) <= STRICT_RANGE && Math.abs(T[i + 1]!) <= STRICT_RANGE,
+        (t, i) =>
+          !base.extreme && i + 1 < T.length && checked[i + 1]! && Math.abs(t) <= STRICT_RANGE && Math.abs(T[i + 1]!) <= STRICT_RANGE,
       );
       const sw: Sweep = { rows, col, strict, checked, label: (i) => desc[rows[i]!]! };
       (cfg.kind === 'pos' ? decreasing : increasing).push(sw);
@@ -276,7 +306,14 @@ export function boxIUE(p: Box | Float64Array, t: Box | Float64Array, eps = 1e-7)
  * d(U, I, E)/d(pred x1, y1, x2, y2) (the box areas of boxIUE), combined with upstream gradients
  * gU, gI, gE into out[0..3]. Clamps pass the gradient where their input is ≥ 0, as torch's do.
  */
-export function boxIUEGrad(p: ArrayLike<number>, t: ArrayLike<number>, gU: number, gI: number, gE: number, out: { [j: number]: number }): void {
+export function boxIUEGrad(
+  p: ArrayLike<number>,
+  t: ArrayLike<number>,
+  gU: number,
+  gI: number,
+  gE: number,
+  out: { [j: number]: number },
+): void {
   const [px1, py1, px2, py2] = [p[0]!, p[1]!, p[2]!, p[3]!];
   const [tx1, ty1, tx2, ty2] = [t[0]!, t[1]!, t[2]!, t[3]!];
   const iw = Math.min(px2, tx2) - Math.max(px1, tx1);
@@ -336,19 +373,42 @@ function buildRegGrid(): RegGrid {
       const rows = boxes.map((b) => push(b, t, `${label}: pred ${boxStr(b)}, target ${boxStr(t)} (${name})`));
       paths.push({ rows, label: `${label} (${name})` });
     };
-    addPath('shrinking toward the target', [4, 3, 2, 1.5, 1.25, 1.1, 1.03, 1].map((k) => scaled(k, k)));
-    addPath('growing toward the target', [0.1, 0.25, 0.5, 0.7, 0.85, 0.95, 1].map((k) => scaled(k, k)));
+    addPath(
+      'shrinking toward the target',
+      [4, 3, 2, 1.5, 1.25, 1.1, 1.03, 1].map((k) => scaled(k, k)),
+    );
+    addPath(
+      'growing toward the target',
+      [0.1, 0.25, 0.5, 0.7, 0.85, 0.95, 1].map((k) => scaled(k, k)),
+    );
     const D = [4, 2.5, 1.5, 1.1, 0.9, 0.7, 0.5, 0.3, 0.15, 0.05, 0];
-    addPath('shifting along x', D.map((d) => shifted(d * w, 0)));
-    addPath('shifting along -y', D.map((d) => shifted(0, -d * h)));
-    addPath('shifting diagonally', D.map((d) => shifted(-0.8 * d * w, 0.9 * d * h)));
-    addPath('changing aspect', [3, 2, 1.5, 1.2, 1.05, 1].map((a) => scaled(a, 1 / a)));
+    addPath(
+      'shifting along x',
+      D.map((d) => shifted(d * w, 0)),
+    );
+    addPath(
+      'shifting along -y',
+      D.map((d) => shifted(0, -d * h)),
+    );
+    addPath(
+      'shifting diagonally',
+      D.map((d) => shifted(-0.8 * d * w, 0.9 * d * h)),
+    );
+    addPath(
+      'changing aspect',
+      [3, 2, 1.5, 1.2, 1.05, 1].map((a) => scaled(a, 1 / a)),
+    );
     const perfect = push(t, t, `perfect overlap, target ${boxStr(t)} (${name})`);
     const others: number[] = [];
     for (let i = preds.length - 1; i >= firstRow; i--) if (i !== perfect) others.push(i);
     for (let i = 0; i < 12; i++) {
       const amp = i < 6 ? 0.05 : 0.5;
-      const p: Box = [x1 + amp * w * (rnd() - 0.5), y1 + amp * h * (rnd() - 0.5), x2 + amp * w * (rnd() - 0.5), y2 + amp * h * (rnd() - 0.5)];
+      const p: Box = [
+        x1 + amp * w * (rnd() - 0.5),
+        y1 + amp * h * (rnd() - 0.5),
+        x2 + amp * w * (rnd() - 0.5),
+        y2 + amp * h * (rnd() - 0.5),
+      ];
       others.push(push(p, t, `perturbed pred ${boxStr(p)}, target ${boxStr(t)} (${name})`));
     }
     optimum.push({ row: perfect, others, label: name });
@@ -501,7 +561,8 @@ export function convergenceChecks(mode: Mode, e: Expr): CpvResult {
   // Pass 1 screens on the first sweeps of the grid, pass 2 checks the whole grid. Both passes run
   // the same checks, so the verdict is the full grid's; a failure found in pass 1 is reported
   // from there (most random candidates fail there, at a fraction of the cost).
-  const full = mode === 'reg' ? (regGrid ??= buildRegGrid()) : mode === 'cls' ? (clsGrid ??= buildClsGrid()) : (bclsGrid ??= buildBclsGrid());
+  const full =
+    mode === 'reg' ? (regGrid ??= buildRegGrid()) : mode === 'cls' ? (clsGrid ??= buildClsGrid()) : (bclsGrid ??= buildBclsGrid());
   let props: PropertyResult[] = [];
   for (const limit of [full.screenRows, full.n]) {
     const checks = mode === 'reg' ? regChecks(prog, coupled, limit) : clsChecks(mode, prog, coupled, limit);
@@ -527,7 +588,12 @@ function clsChecks(mode: ClsMode, prog: FastProgram, coupled: boolean, n: number
   const full = mode === 'cls' ? (clsGrid ??= buildClsGrid()) : (bclsGrid ??= buildBclsGrid());
   const k = full.k;
   const inRange = (sw: Sweep) => sw.rows[sw.rows.length - 1]! < n;
-  const grid = { ...full, sweeps: full.sweeps.filter(inRange), decreasing: full.decreasing.filter(inRange), increasing: full.increasing.filter(inRange) };
+  const grid = {
+    ...full,
+    sweeps: full.sweeps.filter(inRange),
+    decreasing: full.decreasing.filter(inRange),
+    increasing: full.increasing.filter(inRange),
+  };
   const ev = evalRows(prog, coupled, prefix(grid.inputs, n * k), n, k, grid.seed ? grid.seed.subarray(0, n * k) : null);
   const gx = ev.grads.X!;
   const L = ev.loss;
@@ -540,11 +606,13 @@ function clsChecks(mode: ClsMode, prog: FastProgram, coupled: boolean, n: number
       const b = L[rows[i + 1]!]!;
       const slack = SLACK * Math.max(1, Math.abs(a));
       const worse = dir < 0 ? b > a + slack : b < a - slack;
-      if (worse) return `${what}: loss ${dir < 0 ? 'rose' : 'fell'} from ${a.toPrecision(6)} to ${b.toPrecision(6)} between ${sw.label(i)} and ${sw.label(i + 1)}`;
+      if (worse)
+        return `${what}: loss ${dir < 0 ? 'rose' : 'fell'} from ${a.toPrecision(6)} to ${b.toPrecision(6)} between ${sw.label(i)} and ${sw.label(i + 1)}`;
       if (sw.strict[i]) {
         const tight = 1e-12 * Math.max(1, Math.abs(a));
         const better = dir < 0 ? b < a - tight : b > a + tight;
-        if (!better) return `${what}: loss not strictly ${dir < 0 ? 'decreasing' : 'increasing'} (${a.toPrecision(6)} then ${b.toPrecision(6)}) between ${sw.label(i)} and ${sw.label(i + 1)}`;
+        if (!better)
+          return `${what}: loss not strictly ${dir < 0 ? 'decreasing' : 'increasing'} (${a.toPrecision(6)} then ${b.toPrecision(6)}) between ${sw.label(i)} and ${sw.label(i + 1)}`;
       }
     }
     return null;
@@ -630,10 +698,15 @@ function regChecks(prog: FastProgram, coupled: boolean, n: number): Record<strin
     finite: () => {
       for (let r = 0; r < n; r++) {
         if (!isFinite32(L[r]!)) return `loss ${L[r]} at ${grid.describe(r)}`;
-        for (const [name, g] of [['U', gU], ['I', gI], ['E', gE]] as const) {
+        for (const [name, g] of [
+          ['U', gU],
+          ['I', gI],
+          ['E', gE],
+        ] as const) {
           if (!isFinite32(g[r]!)) return `d loss / d ${name} = ${g[r]} at ${grid.describe(r)}`;
         }
-        for (let j = 0; j < 4; j++) if (!isFinite32(coord[r * 4 + j]!)) return `d loss / d box = ${coord[r * 4 + j]} at ${grid.describe(r)}`;
+        for (let j = 0; j < 4; j++)
+          if (!isFinite32(coord[r * 4 + j]!)) return `d loss / d box = ${coord[r * 4 + j]} at ${grid.describe(r)}`;
       }
       if (!ev.intermediatesFinite) return `an intermediate value leaves float32 range at ${grid.describe(ev.badRow)}`;
       return null;
@@ -660,7 +733,8 @@ function regChecks(prog: FastProgram, coupled: boolean, n: number): Record<strin
         const best = L[o.row]!;
         for (const r of o.others) {
           const slack = SLACK * Math.max(1, Math.abs(best));
-          if (L[r]! < best - slack) return `loss ${L[r]!.toPrecision(6)} below the perfect overlap's ${best.toPrecision(6)} at ${grid.describe(r)}`;
+          if (L[r]! < best - slack)
+            return `loss ${L[r]!.toPrecision(6)} below the perfect overlap's ${best.toPrecision(6)} at ${grid.describe(r)}`;
         }
       }
       return null;

@@ -68,7 +68,10 @@ export function compileFast(mode: Mode, e: Expr): FastProgram {
     if (!p || !p.modes.includes(mode)) throw new Error(`primitive '${x.op}' is not allowed in mode ${mode}`);
     if (x.args.length !== p.arity) throw new Error(`${x.op} takes ${p.arity} arguments`);
     const args = x.args.map(walk);
-    const s = opShape(p, args.map((i) => nodes[i]!.shape));
+    const s = opShape(
+      p,
+      args.map((i) => nodes[i]!.shape),
+    );
     if (s.length > 1) throw new Error(s);
     const key = `${x.op}(${args.join(',')})`;
     if (p.arity === 1) {

@@ -29,7 +29,16 @@ export {
   type BclsLossInput,
   type RegLossInput,
 } from './tfjs.js';
-export { convergenceChecks, CPV_PROPERTIES, cpvGridSizes, boxIUE, boxIUEGrad, type CpvResult, type CpvDetails, type PropertyResult } from './cpv.js';
+export {
+  convergenceChecks,
+  CPV_PROPERTIES,
+  cpvGridSizes,
+  boxIUE,
+  boxIUEGrad,
+  type CpvResult,
+  type CpvDetails,
+  type PropertyResult,
+} from './cpv.js';
 export {
   randomTree,
   randomTerminal,

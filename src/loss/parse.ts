@@ -71,7 +71,11 @@ class Parser {
     this.ws();
     if (this.pos < this.text.length) {
       const ch = this.text[this.pos];
-      this.fail(ch === ')' ? "unbalanced parentheses: unexpected ')'" : `trailing text after the expression: '${this.text.slice(this.pos, this.pos + 20)}'`);
+      this.fail(
+        ch === ')'
+          ? "unbalanced parentheses: unexpected ')'"
+          : `trailing text after the expression: '${this.text.slice(this.pos, this.pos + 20)}'`,
+      );
     }
     return expr;
   }

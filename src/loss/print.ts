@@ -101,6 +101,8 @@ function latex(e: Expr): { s: string; prec: number } {
   if (e.op === 'Div') return { s: p.latex(a.s, b.s), prec: PREC_ATOM };
   const left = a.prec >= st.prec ? a.s : `\\left(${a.s}\\right)`;
   const right =
-    !b.s.startsWith('-') && (b.prec > st.prec || (b.prec === st.prec && st.assoc && rightAssocOk(e, st.sym))) ? b.s : `\\left(${b.s}\\right)`;
+    !b.s.startsWith('-') && (b.prec > st.prec || (b.prec === st.prec && st.assoc && rightAssocOk(e, st.sym)))
+      ? b.s
+      : `\\left(${b.s}\\right)`;
   return { s: p.latex(left, right), prec: st.prec };
 }

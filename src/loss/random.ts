@@ -77,7 +77,9 @@ const VAR_ATTEMPTS = 64;
 
 function within(mode: Mode, e: Expr, lim: VariationLimits): boolean {
   return (
-    treeSize(e) <= (lim.maxSize ?? VAR_DEFAULTS.maxSize) && treeDepth(e) <= (lim.maxDepth ?? VAR_DEFAULTS.maxDepth) && checkExpr(mode, e) === null
+    treeSize(e) <= (lim.maxSize ?? VAR_DEFAULTS.maxSize) &&
+    treeDepth(e) <= (lim.maxDepth ?? VAR_DEFAULTS.maxDepth) &&
+    checkExpr(mode, e) === null
   );
 }
 

@@ -60,7 +60,9 @@ function fingerprintInputs(mode: Mode): FpInputs {
     for (let i = 0; i < X.length; i++) X[i] = rng.normal(0, 2.5);
     const iou = Array.from({ length: n }, () => rng.uniform(0.2, 1));
     // Labels: cls has background k-1; bcls has "negative" = k (no positive column).
-    const labels = Array.from({ length: n }, (_, i) => (i % 3 === 2 ? (mode === 'cls' ? k - 1 : k) : rng.int(0, mode === 'cls' ? k - 2 : k - 1)));
+    const labels = Array.from({ length: n }, (_, i) =>
+      i % 3 === 2 ? (mode === 'cls' ? k - 1 : k) : rng.int(0, mode === 'cls' ? k - 2 : k - 1),
+    );
     if (mode === 'cls') {
       const Y = new Float64Array(n * k);
       const Z = new Float64Array(n * k);
@@ -174,7 +176,10 @@ export function simplify(mode: Mode, e: Expr): Expr {
 function shapeOf(mode: Mode, e: Expr): Shape {
   if (e.kind === 'const') return 'S';
   if (e.kind === 'var') return inputShape(mode);
-  return opShape(PRIM_BY_NAME.get(e.op)!, e.args.map((a) => shapeOf(mode, a))) as Shape;
+  return opShape(
+    PRIM_BY_NAME.get(e.op)!,
+    e.args.map((a) => shapeOf(mode, a)),
+  ) as Shape;
 }
 
 function pass(mode: Mode, e: Expr, isRoot: boolean): Expr {

@@ -89,7 +89,8 @@ export function printSvg(e: Expr, opts: { title?: string } = {}): string {
     '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#555"/></marker></defs>',
     '<rect width="100%" height="100%" fill="white"/>',
   );
-  if (opts.title) out.push(`<text x="${(width / 2).toFixed(1)}" y="24" text-anchor="middle" font-weight="bold">${escapeXml(opts.title)}</text>`);
+  if (opts.title)
+    out.push(`<text x="${(width / 2).toFixed(1)}" y="24" text-anchor="middle" font-weight="bold">${escapeXml(opts.title)}</text>`);
   for (const n of nodes) {
     n.args.forEach((a, i) => {
       const c = nodes[a]!;
@@ -97,9 +98,13 @@ export function printSvg(e: Expr, opts: { title?: string } = {}): string {
       const y1 = c.y - boxH / 2;
       const x2 = n.x + (n.args.length > 1 ? (i === 0 ? -1 : 1) * Math.min(n.w / 4, 12) : 0);
       const y2 = n.y + boxH / 2;
-      out.push(`<line x1="${x1.toFixed(1)}" y1="${y1.toFixed(1)}" x2="${x2.toFixed(1)}" y2="${y2.toFixed(1)}" stroke="#555" stroke-width="1.2" marker-end="url(#arrow)"/>`);
+      out.push(
+        `<line x1="${x1.toFixed(1)}" y1="${y1.toFixed(1)}" x2="${x2.toFixed(1)}" y2="${y2.toFixed(1)}" stroke="#555" stroke-width="1.2" marker-end="url(#arrow)"/>`,
+      );
       if (n.args.length > 1) {
-        out.push(`<text x="${(x2 + (i === 0 ? -8 : 8)).toFixed(1)}" y="${(y2 + 12).toFixed(1)}" font-size="9" fill="#777" text-anchor="middle">${i + 1}</text>`);
+        out.push(
+          `<text x="${(x2 + (i === 0 ? -8 : 8)).toFixed(1)}" y="${(y2 + 12).toFixed(1)}" font-size="9" fill="#777" text-anchor="middle">${i + 1}</text>`,
+        );
       }
     });
   }

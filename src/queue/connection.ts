@@ -51,11 +51,13 @@ export async function probeRedis(addr: QueueAddress, timeoutMs = 5000): Promise<
     const info = await client.info('server');
     const version = /redis_version:([^\r\n]+)/.exec(info)?.[1] ?? 'unknown';
     const [maj = 0, min = 0] = version.split('.').map(Number);
-    if (maj < 6 || (maj === 6 && min < 2)) throw new QueueUnavailableError(`Redis at ${addr.display} is version ${version}; BullMQ needs 6.2 or newer`);
+    if (maj < 6 || (maj === 6 && min < 2))
+      throw new QueueUnavailableError(`Redis at ${addr.display} is version ${version}; BullMQ needs 6.2 or newer`);
     const warnings: string[] = [];
     try {
       const policy = (await client.config('GET', 'maxmemory-policy')) as string[];
-      if (policy[1] && policy[1] !== 'noeviction') warnings.push(`Redis at ${addr.display} has maxmemory-policy ${policy[1]}: it may evict queued jobs; set it to noeviction`);
+      if (policy[1] && policy[1] !== 'noeviction')
+        warnings.push(`Redis at ${addr.display} has maxmemory-policy ${policy[1]}: it may evict queued jobs; set it to noeviction`);
     } catch {
       /* CONFIG may be disabled (managed Redis) */
     }
@@ -64,7 +66,9 @@ export async function probeRedis(addr: QueueAddress, timeoutMs = 5000): Promise<
     if (e instanceof QueueUnavailableError) throw e;
     const err = lastError ?? (e as Error);
     const msg = err.message || (err as NodeJS.ErrnoException).code || String(err);
-    throw new QueueUnavailableError(`cannot reach Redis at ${addr.display}: ${msg}${/ECONNREFUSED/.test(msg) ? ' (is redis-server running there? see docs/DISTRIBUTED.md)' : ''}`);
+    throw new QueueUnavailableError(
+      `cannot reach Redis at ${addr.display}: ${msg}${/ECONNREFUSED/.test(msg) ? ' (is redis-server running there? see docs/DISTRIBUTED.md)' : ''}`,
+    );
   } finally {
     client.disconnect();
   }

@@ -40,7 +40,8 @@ const memo = new Map<string, { stat: string; hash: Promise<string> }>();
 /** Content hash (sha256, 16 hex digits) of a dataset folder; rejects when the folder is missing. */
 export function hashDataset(dir: string): Promise<string> {
   const root = resolve(dir);
-  if (!existsSync(root) || !statSync(root).isDirectory()) return Promise.reject(new Error(`dataset folder ${dir} (${root}) does not exist`));
+  if (!existsSync(root) || !statSync(root).isDirectory())
+    return Promise.reject(new Error(`dataset folder ${dir} (${root}) does not exist`));
   const entries: Entry[] = [];
   walk(root, root, entries);
   entries.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));

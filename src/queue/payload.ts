@@ -32,7 +32,8 @@ const taskSchema = z
   // Fields a later StageTask may add travel untouched (the job id covers them).
   .passthrough()
   .superRefine((t, ctx) => {
-    if (t.stage !== 'cpv' && t.config === undefined) ctx.addIssue({ code: 'custom', path: ['config'], message: `required for stage '${t.stage}'` });
+    if (t.stage !== 'cpv' && t.config === undefined)
+      ctx.addIssue({ code: 'custom', path: ['config'], message: `required for stage '${t.stage}'` });
   });
 
 export const payloadSchema = z
@@ -40,7 +41,10 @@ export const payloadSchema = z
     protocol: z.number().int().positive(),
     code: z.string().min(1),
     config: z.string().min(1),
-    dataset: z.object({ dir: z.string().min(1), hash: z.string().min(1).nullable() }).strict().nullable(),
+    dataset: z
+      .object({ dir: z.string().min(1), hash: z.string().min(1).nullable() })
+      .strict()
+      .nullable(),
     task: taskSchema,
     timeoutSeconds: z.number().positive().finite(),
     run: z.string().nullable(),
@@ -72,7 +76,15 @@ export function validatePayload(raw: unknown): JobPayload {
 /** The job's id: deterministic in what determines its result (BullMQ ids may not contain ':'). */
 export function jobIdOf(p: JobPayload): string {
   const h = createHash('sha256')
-    .update(stableStringify({ protocol: p.protocol, code: p.code, config: p.config, dataset: p.dataset?.hash ?? p.dataset?.dir ?? null, task: p.task }))
+    .update(
+      stableStringify({
+        protocol: p.protocol,
+        code: p.code,
+        config: p.config,
+        dataset: p.dataset?.hash ?? p.dataset?.dir ?? null,
+        task: p.task,
+      }),
+    )
     .digest('hex');
   return `${p.task.stage}-${h.slice(0, 32)}`;
 }

@@ -110,7 +110,8 @@ export class QueueTransport implements StageTransport {
     this.notice = opts.onNotice ?? (() => {});
     this.attempts = opts.attempts ?? 2;
     this.keepSeconds = opts.keepSeconds ?? 7 * 24 * 3600;
-    if (!Number.isInteger(this.attempts) || this.attempts < 1) throw new QueueError(`attempts must be an integer ≥ 1, got ${this.attempts}`);
+    if (!Number.isInteger(this.attempts) || this.attempts < 1)
+      throw new QueueError(`attempts must be an integer ≥ 1, got ${this.attempts}`);
   }
 
   /** Parses the URL, checks that Redis answers (QueueUrlError / QueueUnavailableError otherwise), and connects. */
@@ -145,7 +146,8 @@ export class QueueTransport implements StageTransport {
     this.events.on('completed', ({ jobId, returnvalue }) => this.onCompleted(jobId, returnvalue));
     this.events.on('failed', ({ jobId }) => void this.onFailed(jobId));
     (this.events as unknown as NodeJS.EventEmitter).on('refused', (args: { jobId?: string; worker?: string; reason?: string }) => {
-      if (args.jobId && this.pending.has(args.jobId)) this.notice(`worker ${args.worker ?? '?'}: ${args.reason ?? 'refused a job'} (the job waits for another worker)`);
+      if (args.jobId && this.pending.has(args.jobId))
+        this.notice(`worker ${args.worker ?? '?'}: ${args.reason ?? 'refused a job'} (the job waits for another worker)`);
     });
     await this.events.waitUntilReady();
     this.timers.push(setInterval(() => this.watchdog(), 250));
@@ -158,7 +160,9 @@ export class QueueTransport implements StageTransport {
     try {
       const workers = await listWorkers(this.client, this.queueName);
       if (workers.length === 0) {
-        this.notice(`no worker is connected to queue '${this.queueName}' at ${this.address.display} yet; jobs wait until one starts: cse-autoloss worker --queue ${this.address.display}`);
+        this.notice(
+          `no worker is connected to queue '${this.queueName}' at ${this.address.display} yet; jobs wait until one starts: cse-autoloss worker --queue ${this.address.display}`,
+        );
       }
       for (const w of workers) {
         const why = versionMismatch(this.version, w.version);
@@ -232,13 +236,20 @@ export class QueueTransport implements StageTransport {
       p.submitting = false;
       if (!job) return; // removed meanwhile: the next reconcile adds it again
       if (job.timestamp < t0 && !again) {
-        if (this.stats.adopted++ === 0) this.notice('jobs of this run are already in the queue (a restarted coordinator): adopting them and their results instead of sending them again');
+        if (this.stats.adopted++ === 0)
+          this.notice(
+            'jobs of this run are already in the queue (a restarted coordinator): adopting them and their results instead of sending them again',
+          );
       } else this.stats.submitted++;
       if (job.finishedOn) await this.settleFromJob(p.id, job as Job);
     } catch (e) {
       p.submitting = false;
       if (this.broken || this.closed) return;
-      this.settle(p.id, null, new QueueError(`cannot add a job to queue '${this.queueName}' at ${this.address.display}: ${(e as Error).message}`));
+      this.settle(
+        p.id,
+        null,
+        new QueueError(`cannot add a job to queue '${this.queueName}' at ${this.address.display}: ${(e as Error).message}`),
+      );
     }
   }
 
@@ -312,7 +323,9 @@ export class QueueTransport implements StageTransport {
     const up = this.client.status === 'ready';
     if (up) {
       if (this.downSince !== null) {
-        this.notice(`Redis at ${this.address.display} is back after ${((Date.now() - this.downSince) / 1000).toFixed(1)} s; checking the queued jobs`);
+        this.notice(
+          `Redis at ${this.address.display} is back after ${((Date.now() - this.downSince) / 1000).toFixed(1)} s; checking the queued jobs`,
+        );
         this.downSince = null;
         void this.reconcile();
       }
@@ -321,7 +334,9 @@ export class QueueTransport implements StageTransport {
     const limit = this.opts.unavailableSeconds ?? 60;
     if (this.downSince === null) {
       this.downSince = Date.now();
-      this.notice(`lost the connection to Redis at ${this.address.display}${this.lastError ? ` (${this.lastError})` : ''}; reconnecting with backoff for up to ${limit} s`);
+      this.notice(
+        `lost the connection to Redis at ${this.address.display}${this.lastError ? ` (${this.lastError})` : ''}; reconnecting with backoff for up to ${limit} s`,
+      );
       return;
     }
     if (Date.now() - this.downSince > limit * 1000) {

@@ -17,7 +17,8 @@ export interface QueueAddress {
 }
 
 export function parseQueueUrl(text: string): QueueAddress {
-  const bad = (part: string) => new QueueUrlError(`bad queue URL '${redact(text)}': ${part}; expected redis://HOST:PORT[/DB], e.g. redis://127.0.0.1:6379/0`);
+  const bad = (part: string) =>
+    new QueueUrlError(`bad queue URL '${redact(text)}': ${part}; expected redis://HOST:PORT[/DB], e.g. redis://127.0.0.1:6379/0`);
   if (typeof text !== 'string' || text.trim() === '') throw bad('it is empty');
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/(.*)$/.exec(text.trim());
   if (!m) throw bad("it does not start with 'redis://'");
@@ -63,7 +64,8 @@ export function parseQueueUrl(text: string): QueueAddress {
   if (host === '') throw bad('the host is missing');
   if (!/^[A-Za-z0-9.\-_:%]+$/.test(host)) throw bad(`the host '${host}' has characters a host name cannot have`);
   if (portText === undefined) throw bad(`the port is missing (write ${host}:6379 for Redis's default)`);
-  if (!/^\d+$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) throw bad(`the port '${portText}' is not a number from 1 to 65535`);
+  if (!/^\d+$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535)
+    throw bad(`the port '${portText}' is not a number from 1 to 65535`);
   const port = Number(portText);
   let db = 0;
   if (path !== '') {

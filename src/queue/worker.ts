@@ -157,7 +157,10 @@ export class QueueWorker {
     this.worker.on('stalled', (jobId: string) => this.log(`job ${jobId}: its worker was lost; put back in the queue`));
     await this.worker.waitUntilReady();
     await writeHeartbeat(this.client, this.queueName, this.info());
-    this.heartbeat = setInterval(() => void writeHeartbeat(this.client, this.queueName, this.info()).catch(() => {}), HEARTBEAT_SECONDS * 1000);
+    this.heartbeat = setInterval(
+      () => void writeHeartbeat(this.client, this.queueName, this.info()).catch(() => {}),
+      HEARTBEAT_SECONDS * 1000,
+    );
     this.heartbeat.unref();
     void this.worker.run().catch((e: Error) => this.logError(e));
     this.log(
@@ -181,7 +184,14 @@ export class QueueWorker {
       try {
         mine = await hashDataset(p.dataset.dir);
       } catch (e) {
-        return this.refuse(job, token, new RefusedJobError(`refused job ${job.id}: it needs dataset ${p.dataset.dir} with content hash ${p.dataset.hash}, which this worker does not have (${(e as Error).message})`, 'dataset'));
+        return this.refuse(
+          job,
+          token,
+          new RefusedJobError(
+            `refused job ${job.id}: it needs dataset ${p.dataset.dir} with content hash ${p.dataset.hash}, which this worker does not have (${(e as Error).message})`,
+            'dataset',
+          ),
+        );
       }
       if (mine !== p.dataset.hash) {
         return this.refuse(
@@ -249,5 +259,11 @@ export class QueueWorker {
 }
 
 async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
-  await Promise.race([p.then(() => undefined, () => undefined), new Promise<void>((r) => setTimeout(r, ms).unref())]);
+  await Promise.race([
+    p.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((r) => setTimeout(r, ms).unref()),
+  ]);
 }

@@ -78,7 +78,9 @@ export function formatComparison(c: Comparison): string {
     return (
       `${s.runDir}: ${s.strategy}, ${s.generations} generations, ${s.proxyEvaluations} proxy evaluations, ${(s.elapsedMs / 1000).toFixed(1)} s; ` +
       `default fitness ${s.defaultFitness?.toFixed(4) ?? '-'}, best ${s.bestFitness?.toFixed(4) ?? '-'}; ` +
-      (r ? `reached the default after ${r.proxyEvaluations} proxy evaluations, ${(r.elapsedMs / 1000).toFixed(1)} s (generation ${r.gen + 1})` : 'never reached the default')
+      (r
+        ? `reached the default after ${r.proxyEvaluations} proxy evaluations, ${(r.elapsedMs / 1000).toFixed(1)} s (generation ${r.gen + 1})`
+        : 'never reached the default')
     );
   };
   const lines = [`A ${row(c.a)}`, `B ${row(c.b)}`];

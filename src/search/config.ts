@@ -147,7 +147,10 @@ const config = z
       .strict()
       .default({}),
     /** Convergence property verification (cse only). */
-    cpv: z.object({ enabled: z.boolean().default(true) }).strict().default({}),
+    cpv: z
+      .object({ enabled: z.boolean().default(true) })
+      .strict()
+      .default({}),
     mos: z
       .object({
         level1: mosLevel1,
@@ -190,7 +193,10 @@ const config = z
          * when its AP is below `minRatio` × the default loss's AP at the same point, its training
          * stops (fate 'stopped-early', fitness 0). A NaN loss stops at once in any case. Off when absent.
          */
-        earlyStop: z.object({ fraction: z.number().gt(0).lt(1).default(0.5), minRatio: z.number().min(0).default(0.8) }).strict().optional(),
+        earlyStop: z
+          .object({ fraction: z.number().gt(0).lt(1).default(0.5), minRatio: z.number().min(0).default(0.8) })
+          .strict()
+          .optional(),
       })
       .strict()
       .default({}),
@@ -224,14 +230,23 @@ const config = z
   .strict()
   .superRefine((c, ctx) => {
     if (c.population.minDepth > c.population.maxDepth) {
-      ctx.addIssue({ code: 'custom', path: ['population', 'minDepth'], message: `must be ≤ population.maxDepth (${c.population.maxDepth})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['population', 'minDepth'],
+        message: `must be ≤ population.maxDepth (${c.population.maxDepth})`,
+      });
     }
     for (const [path, t] of [
       [['proxy', 'task'], c.proxy.task],
       [['mos', 'level2', 'task'], c.mos.level2.task],
       [['final', 'task'], c.final.task],
     ] as const) {
-      if (t.earlyStop) ctx.addIssue({ code: 'custom', path: [...path, 'earlyStop'], message: 'is set by the search loop; configure proxy.earlyStop instead' });
+      if (t.earlyStop)
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'earlyStop'],
+          message: 'is set by the search loop; configure proxy.earlyStop instead',
+        });
     }
     const w = c.evolution.mutationWeights;
     if (w.insert + w.delete + w.replaceOp + w.replaceLeaf + w.subtree <= 0) {
@@ -263,17 +278,25 @@ export function parseConfig(raw: unknown, source = 'config'): SearchConfig {
     // with sigmoids (bcls), Faster R-CNN's RoI head with a softmax (cls).
     const wrong: string[] = [];
     const mode = r.data.mode;
-    for (const [path, t] of [['proxy.task', r.data.proxy.task], ['final.task', r.data.final.task], ['mos.level2.task', r.data.mos.level2.task]] as const) {
+    for (const [path, t] of [
+      ['proxy.task', r.data.proxy.task],
+      ['final.task', r.data.final.task],
+      ['mos.level2.task', r.data.mos.level2.task],
+    ] as const) {
       if (t.kind !== 'detector' || mode === 'reg') continue;
       const clsMode = DETECTORS[t.detector].clsMode;
       if (clsMode === mode) continue;
       const fits = DETECTOR_KINDS.filter((k) => DETECTORS[k].clsMode === mode).join(' or ');
-      wrong.push(`${path}.detector: ${t.detector} has a ${clsMode === 'bcls' ? 'sigmoid' : 'softmax'} (${clsMode}) classification head; mode ${mode} needs ${fits}`);
+      wrong.push(
+        `${path}.detector: ${t.detector} has a ${clsMode === 'bcls' ? 'sigmoid' : 'softmax'} (${clsMode}) classification head; mode ${mode} needs ${fits}`,
+      );
     }
     // Loss strings: validated here, so that a bad one is refused before a run writes anything.
     const lossProblem = (spec: string): string | null => {
       try {
-        return resolveLoss(r.data.mode, spec).expr ? null : 'a fixed baseline outside the expression language; give an expression or preset';
+        return resolveLoss(r.data.mode, spec).expr
+          ? null
+          : 'a fixed baseline outside the expression language; give an expression or preset';
       } catch (e) {
         return (e as Error).message.split('\n')[0]!;
       }
@@ -362,7 +385,8 @@ export function demoConfigFile(): string {
 export function loadConfig(opts: { file?: string; demo?: boolean; overrides?: Record<string, unknown> }): SearchConfig {
   let raw: unknown = opts.demo ? readConfigFile(demoConfigFile()) : {};
   if (opts.file) raw = deepMerge(raw, readConfigFile(opts.file));
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`config ${opts.file}: the top level must be a mapping`);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new ConfigError(`config ${opts.file}: the top level must be a mapping`);
   const obj = structuredClone(raw) as Record<string, unknown>;
   for (const [path, value] of Object.entries(opts.overrides ?? {})) if (value !== undefined) setPath(obj, path, value);
   return parseConfig(obj, opts.file ? `config ${opts.file}` : 'config');
@@ -409,7 +433,8 @@ export function configDiff(a: SearchConfig, b: SearchConfig): string[] {
     const isObj = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
     if (isObj(x) && isObj(y)) {
       const keys = new Set([...Object.keys(x as object), ...Object.keys(y as object)]);
-      for (const k of [...keys].sort()) walk((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], path ? `${path}.${k}` : k);
+      for (const k of [...keys].sort())
+        walk((x as Record<string, unknown>)[k], (y as Record<string, unknown>)[k], path ? `${path}.${k}` : k);
       return;
     }
     if (stableStringify(x) !== stableStringify(y)) out.push(`${path}: ${JSON.stringify(x)} → ${JSON.stringify(y)}`);
@@ -430,7 +455,7 @@ export function simulatedWarning(c: SearchConfig): string | null {
   if (!used.length) return null;
   return (
     `${used.join(', ')} ${used.length > 1 ? 'are' : 'is'} 'simulated': a stand-in for tests (a linear model on synthetic features), not a detector. ` +
-    "Its AP says nothing about detection; set kind: detector to search for real (docs/SEARCH.md)."
+    'Its AP says nothing about detection; set kind: detector to search for real (docs/SEARCH.md).'
   );
 }
 

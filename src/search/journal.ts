@@ -52,13 +52,22 @@ function wrap<T>(path: string, what: string, fn: () => T): T {
   } catch (e) {
     const err = e as { code?: string; message: string };
     if (err.code === 'SQLITE_FULL' || err.code === 'SQLITE_IOERR_WRITE' || /disk is full|database or disk is full/i.test(err.message)) {
-      throw new JournalFullError(`disk full while ${what} (${path}): the run stopped; everything before is kept. Free space and run again with --resume.`);
+      throw new JournalFullError(
+        `disk full while ${what} (${path}): the run stopped; everything before is kept. Free space and run again with --resume.`,
+      );
     }
     if (err.code === 'SQLITE_CORRUPT' || err.code === 'SQLITE_NOTADB') {
       throw new JournalError(`the journal ${path} is corrupted (${shortReport(err.message)}) while ${what}; it was not modified`);
     }
-    if (err.code?.startsWith('SQLITE_READONLY') || err.code?.startsWith('SQLITE_CANTOPEN') || err.code?.startsWith('SQLITE_PERM') || err.code?.startsWith('SQLITE_IOERR')) {
-      throw new JournalError(`cannot write the journal ${path} while ${what} (${err.code}: ${err.message}): check that the file and its folder are writable; finished work is kept, continue with --resume`);
+    if (
+      err.code?.startsWith('SQLITE_READONLY') ||
+      err.code?.startsWith('SQLITE_CANTOPEN') ||
+      err.code?.startsWith('SQLITE_PERM') ||
+      err.code?.startsWith('SQLITE_IOERR')
+    ) {
+      throw new JournalError(
+        `cannot write the journal ${path} while ${what} (${err.code}: ${err.message}): check that the file and its folder are writable; finished work is kept, continue with --resume`,
+      );
     }
     throw e;
   }
@@ -108,7 +117,9 @@ export class Journal {
         if (v !== SCHEMA_VERSION) throw new Error(`schema version ${v ?? 'missing'}, expected ${SCHEMA_VERSION}`);
       } catch (e) {
         db.close();
-        throw new JournalError(`journal ${path} is corrupted or not a cse-autoloss journal (${shortReport((e as Error).message)}); it was not modified. Move it away or use another RUN_DIR.`);
+        throw new JournalError(
+          `journal ${path} is corrupted or not a cse-autoloss journal (${shortReport((e as Error).message)}); it was not modified. Move it away or use another RUN_DIR.`,
+        );
       }
     }
     const j = new Journal(db, path);
@@ -157,7 +168,9 @@ export class Journal {
   }
 
   setMeta(key: string, value: string): void {
-    wrap(this.path, `writing meta ${key}`, () => this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value));
+    wrap(this.path, `writing meta ${key}`, () =>
+      this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value),
+    );
   }
 
   /** Every stored result, for the in-memory cache of a (resumed) run. */
@@ -187,7 +200,20 @@ export class Journal {
           `INSERT OR IGNORE INTO results (fingerprint, stage, key, loss, status, pass, score, metrics, reason, seconds, finished_at, seq)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(r.fingerprint, r.stage, r.key, r.loss, r.status, r.pass === null ? null : r.pass ? 1 : 0, r.score, JSON.stringify(r.metrics), r.reason, r.seconds, Date.now(), this.seq++),
+        .run(
+          r.fingerprint,
+          r.stage,
+          r.key,
+          r.loss,
+          r.status,
+          r.pass === null ? null : r.pass ? 1 : 0,
+          r.score,
+          JSON.stringify(r.metrics),
+          r.reason,
+          r.seconds,
+          Date.now(),
+          this.seq++,
+        ),
     );
   }
 
@@ -216,20 +242,28 @@ export class Journal {
   }
 
   /** Records what happened to each candidate of a generation, and the generation's summary. */
-  finishGeneration(gen: number, fates: { idx: number; fate: Fate; mosScore: number | null; fitness: number | null }[], stats: Record<string, unknown>, elapsedMs: number): void {
+  finishGeneration(
+    gen: number,
+    fates: { idx: number; fate: Fate; mosScore: number | null; fitness: number | null }[],
+    stats: Record<string, unknown>,
+    elapsedMs: number,
+  ): void {
     const up = this.db.prepare('UPDATE candidates SET fate = ?, mos_score = ?, fitness = ? WHERE gen = ? AND idx = ?');
     wrap(this.path, `finishing generation ${gen}`, () =>
       this.db.transaction(() => {
         for (const f of fates) up.run(f.fate, f.mosScore, f.fitness, gen, f.idx);
         this.db
-          .prepare('INSERT INTO generations (gen, stats, elapsed_ms) VALUES (?, ?, ?) ON CONFLICT(gen) DO UPDATE SET stats = excluded.stats')
+          .prepare(
+            'INSERT INTO generations (gen, stats, elapsed_ms) VALUES (?, ?, ?) ON CONFLICT(gen) DO UPDATE SET stats = excluded.stats',
+          )
           .run(gen, JSON.stringify(stats), elapsedMs);
       })(),
     );
   }
 
   generation(gen: number): GenerationRow | null {
-    const r = this.db.prepare('SELECT * FROM generations WHERE gen = ?').get(gen) as { gen: number; stats: string; elapsed_ms: number } | undefined;
+    const r = this.db.prepare('SELECT * FROM generations WHERE gen = ?').get(gen) as
+      { gen: number; stats: string; elapsed_ms: number } | undefined;
     return r ? { gen: r.gen, stats: JSON.parse(r.stats) as Record<string, unknown>, elapsedMs: r.elapsed_ms } : null;
   }
 

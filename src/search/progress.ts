@@ -73,10 +73,14 @@ export class Progress {
         this.status(`gen ${ev.gen + 1}/${this.opts.generations}: ${ev.population} candidates`);
         break;
       case 'draw':
-        this.status(`gen ${ev.gen + 1}/${this.opts.generations} drawing: ${ev.admitted}/${ev.target} candidates, ${ev.passed} of ${ev.drawn} draws passed CPV (${pct3(ev.passed, ev.drawn)})`);
+        this.status(
+          `gen ${ev.gen + 1}/${this.opts.generations} drawing: ${ev.admitted}/${ev.target} candidates, ${ev.passed} of ${ev.drawn} draws passed CPV (${pct3(ev.passed, ev.drawn)})`,
+        );
         break;
       case 'stage':
-        this.status(`gen ${ev.gen + 1}/${this.opts.generations} ${ev.stage} ${ev.done}/${ev.total} (passed ${ev.passed}, reused ${ev.reused})`);
+        this.status(
+          `gen ${ev.gen + 1}/${this.opts.generations} ${ev.stage} ${ev.done}/${ev.total} (passed ${ev.passed}, reused ${ev.reused})`,
+        );
         break;
       case 'generation-end': {
         const s = ev.stats;
@@ -90,7 +94,10 @@ export class Progress {
           ? `drawn ${s.draws.drawn}, CPV ${s.draws.passed} (${pct3(s.draws.passed, s.draws.drawn)}), ${s.draws.duplicates} dup` +
             `${s.draws.capped ? ` [cap ${s.draws.capped} hit]` : ''} → population ${s.population}${s.cpvFail || s.duplicates ? `  ${members}` : ''}`
           : members;
-        const filters = this.strategy === 'cse' ? `${drawn}  MOS ${s.mosPass}/${s.mosEvaluated} (${pct(s.mosPass, s.mosEvaluated)})` : `${s.population} candidates, dup ${s.duplicates}`;
+        const filters =
+          this.strategy === 'cse'
+            ? `${drawn}  MOS ${s.mosPass}/${s.mosEvaluated} (${pct(s.mosPass, s.mosEvaluated)})`
+            : `${s.population} candidates, dup ${s.duplicates}`;
         this.line(
           `gen ${ev.gen + 1}/${this.opts.generations}  ${filters}  proxy ${s.proxyNew} new + ${s.proxyReused} known` +
             `${s.proxyFailed ? `, ${s.proxyFailed} failed` : ''}${s.proxyStopped ? `, ${s.proxyStopped} stopped early` : ''}  tau ${s.kendallTau === null ? '-' : s.kendallTau.toFixed(2)}  ` +

@@ -44,7 +44,10 @@ export interface ReportData {
   elapsedMs: number;
   generations: GenerationStats[];
   hallOfFame: ReportLoss[];
-  pareto: { all: { size: number; fitness: number; loss: string; id: string }[]; front: { size: number; fitness: number; loss: string; id: string }[] };
+  pareto: {
+    all: { size: number; fitness: number; loss: string; id: string }[];
+    front: { size: number; fitness: number; loss: string; id: string }[];
+  };
   final: FinalRow[] | null;
   verdict: SearchSummary['verdict'];
   proxyEvaluations: number;
@@ -79,7 +82,9 @@ export function reportFromJournal(j: Journal, runDir: string): ReportData {
     // Hall of fame: first appearance of each proxied fingerprint, by fitness.
     const seen = new Map<string, (typeof cands)[number]>();
     for (const c of cands) if (c.fate === 'proxied' && c.fitness !== null && !seen.has(c.fingerprint)) seen.set(c.fingerprint, c);
-    const fame = [...seen.values()].sort((a, b) => compareCandidates({ fitness: a.fitness!, gen: a.gen, idx: a.idx }, { fitness: b.fitness!, gen: b.gen, idx: b.idx }));
+    const fame = [...seen.values()].sort((a, b) =>
+      compareCandidates({ fitness: a.fitness!, gen: a.gen, idx: a.idx }, { fitness: b.fitness!, gen: b.gen, idx: b.idx }),
+    );
     const hallOfFame: ReportLoss[] = fame.slice(0, config.evolution.hallOfFame).map((c, i) => {
       const e = parseExpr(config.mode, c.loss);
       return {

@@ -90,7 +90,14 @@ export interface DrawStats {
  * comes from the generation's Rng, so the filtered population is a function of (seed, generation).
  */
 export class DrawFilter {
-  readonly stats: DrawStats = { drawn: 0, passed: 0, duplicates: 0, random: { drawn: 0, passed: 0 }, offspring: { drawn: 0, passed: 0 }, capped: null };
+  readonly stats: DrawStats = {
+    drawn: 0,
+    passed: 0,
+    duplicates: 0,
+    random: { drawn: 0, passed: 0 },
+    offspring: { drawn: 0, passed: 0 },
+    capped: null,
+  };
   private readonly seen = new Set<string>();
   private ticks = 0;
 
@@ -152,7 +159,14 @@ export class DrawFilter {
 }
 
 /** Up to `count` random trees that pass the filter (or `count` unfiltered ones). */
-async function randomMembers(mode: Mode, rng: Rng, cfg: SearchConfig, count: number, filter: DrawFilter | undefined, out: Newborn[]): Promise<void> {
+async function randomMembers(
+  mode: Mode,
+  rng: Rng,
+  cfg: SearchConfig,
+  count: number,
+  filter: DrawFilter | undefined,
+  out: Newborn[],
+): Promise<void> {
   if (!filter) {
     for (let i = 0; i < count; i++) out.push(randomIndividual(mode, rng, cfg));
     return;

@@ -104,7 +104,12 @@ export class Rng {
   /** Continues the stream saved by getState(). */
   setState(state: RngState): void {
     const s = state?.s;
-    if (!Array.isArray(s) || s.length !== 4 || !s.every((x) => Number.isInteger(x) && x >= 0 && x <= 0xffffffff) || (s[0]! | s[1]! | s[2]! | s[3]!) === 0) {
+    if (
+      !Array.isArray(s) ||
+      s.length !== 4 ||
+      !s.every((x) => Number.isInteger(x) && x >= 0 && x <= 0xffffffff) ||
+      (s[0]! | s[1]! | s[2]! | s[3]!) === 0
+    ) {
       throw new RangeError(`not a saved Rng state: ${JSON.stringify(state)?.slice(0, 80)}`);
     }
     [this.s0, this.s1, this.s2, this.s3] = s as [number, number, number, number];

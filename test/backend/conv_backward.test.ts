@@ -18,8 +18,14 @@ const cases: [[number, number, number, number], [number, number, number, number]
 function run(): number[][] {
   const out: number[][] = [];
   for (const [xs, ws, s, p] of cases) {
-    const x = tf.tensor(Array.from({ length: xs.reduce((a, b) => a * b) }, (_, i) => Math.sin(i)), xs) as tf.Tensor4D;
-    const w = tf.tensor(Array.from({ length: ws.reduce((a, b) => a * b) }, (_, i) => Math.cos(i * 0.7)), ws) as tf.Tensor4D;
+    const x = tf.tensor(
+      Array.from({ length: xs.reduce((a, b) => a * b) }, (_, i) => Math.sin(i)),
+      xs,
+    ) as tf.Tensor4D;
+    const w = tf.tensor(
+      Array.from({ length: ws.reduce((a, b) => a * b) }, (_, i) => Math.cos(i * 0.7)),
+      ws,
+    ) as tf.Tensor4D;
     const conv = (a: tf.Tensor, b: tf.Tensor) => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, s, p as 'same');
     const both = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.add(tf.sum(tf.square(conv(a, b))), tf.sum(conv(tf.mul(a, 2), b))))([x, w]);
     const filterOnly = tf.grad((b: tf.Tensor) => tf.sum(tf.square(conv(x, b))))(w);
@@ -41,6 +47,8 @@ test('Conv2D gradients (one ATen call for both) match the cpu backend and leak n
   assert.equal(tf.memory().numTensors, tensors, 'tfjs tensors');
   assert.equal(numNativeTensors(), natives, 'native tensors (an unclaimed filter gradient is freed)');
   ref.forEach((r, i) =>
-    r.forEach((v, j) => assert.ok(Math.abs(got[i]![j]! - v) <= 1e-4 * Math.max(1, Math.abs(v)), `output ${i} [${j}]: ${got[i]![j]} vs ${v}`)),
+    r.forEach((v, j) =>
+      assert.ok(Math.abs(got[i]![j]! - v) <= 1e-4 * Math.max(1, Math.abs(v)), `output ${i} [${j}]: ${got[i]![j]} vs ${v}`),
+    ),
   );
 });

@@ -8,7 +8,8 @@ import { Rng } from '../../src/util/rng.js';
 
 const close = (got: ArrayLike<number>, ref: ArrayLike<number>, tol: number, what: string) => {
   assert.equal(got.length, ref.length, what);
-  for (let i = 0; i < ref.length; i++) assert.ok(Math.abs(got[i]! - ref[i]!) <= tol * Math.max(1, Math.abs(ref[i]!)), `${what}[${i}]: ${got[i]} vs ${ref[i]}`);
+  for (let i = 0; i < ref.length; i++)
+    assert.ok(Math.abs(got[i]! - ref[i]!) <= tol * Math.max(1, Math.abs(ref[i]!)), `${what}[${i}]: ${got[i]} vs ${ref[i]}`);
 };
 
 test('convFilterStorage keeps values and shape (torch and cpu)', async () => {
@@ -35,13 +36,16 @@ function chain(backend: 'torch' | 'cpu', xs: number[], w1s: number[], w2s: numbe
     const x = tf.tensor4d(xs, [2, 9, 9, 3]);
     const w1 = torch ? convFilterStorage(tf.tensor4d(w1s, [3, 3, 3, 8])) : tf.tensor4d(w1s, [3, 3, 3, 8]);
     const w2 = torch ? convFilterStorage(tf.tensor4d(w2s, [3, 3, 8, 6])) : tf.tensor4d(w2s, [3, 3, 8, 6]);
-    const gn = (t: tf.Tensor4D, c: number) => (torch ? groupNorm : groupNormReference)(t, tf.ones([c]) as tf.Tensor1D, tf.zeros([c]) as tf.Tensor1D, 2);
+    const gn = (t: tf.Tensor4D, c: number) =>
+      (torch ? groupNorm : groupNormReference)(t, tf.ones([c]) as tf.Tensor1D, tf.zeros([c]) as tf.Tensor1D, 2);
     const f = (a: tf.Tensor, b1: tf.Tensor, b2: tf.Tensor) => {
       const h = tf.relu(gn(tf.conv2d(a as tf.Tensor4D, b1 as tf.Tensor4D, 1, 1), 8));
       const y = gn(tf.conv2d(h as tf.Tensor4D, b2 as tf.Tensor4D, 2, 1), 6);
       return tf.sum(tf.mul(y, tf.tensor4d(rs, y.shape)));
     };
-    return tf.grads(f)([x, w1, w2]).map((g) => Array.from(g.dataSync()));
+    return tf
+      .grads(f)([x, w1, w2])
+      .map((g) => Array.from(g.dataSync()));
   });
 }
 

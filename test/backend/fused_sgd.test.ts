@@ -54,7 +54,11 @@ test('fused momentum step on torch equals the float64 reference (clipping, weigh
       assert.ok(norm !== null, 'the fused path applies on torch');
       const ref = referenceSteps(w0, gsteps, lrs.slice(0, t + 1), 0.9, 1e-2, clipAt);
       assert.ok(close(norm!, ref.norms[t]!, 1e-5), `norm ${norm} vs ${ref.norms[t]}`);
-      vars.forEach((v, i) => Array.from(v.dataSync()).forEach((x, j) => assert.ok(close(x, ref.w[i]![j]!, 1e-5), `clip ${clipAt} step ${t} w${i}[${j}] ${x} vs ${ref.w[i]![j]}`)));
+      vars.forEach((v, i) =>
+        Array.from(v.dataSync()).forEach((x, j) =>
+          assert.ok(close(x, ref.w[i]![j]!, 1e-5), `clip ${clipAt} step ${t} w${i}[${j}] ${x} vs ${ref.w[i]![j]}`),
+        ),
+      );
     }
     // the optimizer's state (checkpoints) holds the same buffers, named as tfjs names them
     const ref = referenceSteps(w0, gsteps, lrs, 0.9, 1e-2, clipAt);
@@ -73,19 +77,39 @@ test('fused momentum step on torch equals the float64 reference (clipping, weigh
 test('fused step agrees with the generic tfjs path of applyUpdate and leaks nothing', async () => {
   await useTorchBackend();
   const rng = new Rng(5);
-  const mk = (tag: string) => tf.tidy(() => [tf.variable(tf.randomNormal([4, 3], 0, 1, 'float32', 1), true, `${tag}a`), tf.variable(tf.randomNormal([3], 0, 1, 'float32', 2), true, `${tag}b`)]);
+  const mk = (tag: string) =>
+    tf.tidy(() => [
+      tf.variable(tf.randomNormal([4, 3], 0, 1, 'float32', 1), true, `${tag}a`),
+      tf.variable(tf.randomNormal([3], 0, 1, 'float32', 2), true, `${tag}b`),
+    ]);
   const fusedVars = mk('f');
   const plainVars = mk('p');
   const fusedOpt = tf.train.momentum(0.05, 0.9);
   const plainOpt = tf.train.momentum(0.05, 0.9);
-  const sched = { iters: 1, batch: 1, lr: 0.05, momentum: 0.9, weightDecay: 1e-4, warmupIters: 0, warmupRatio: 0.001, steps: [], gamma: 0.1, gradClip: 2 };
+  const sched = {
+    iters: 1,
+    batch: 1,
+    lr: 0.05,
+    momentum: 0.9,
+    weightDecay: 1e-4,
+    warmupIters: 0,
+    warmupRatio: 0.001,
+    steps: [],
+    gamma: 0.1,
+    gradClip: 2,
+  };
   // warm-up so the buffers exist, then count tensors
   const step = (vars: tf.Variable[], opt: tf.MomentumOptimizer, gv: number[][], generic: boolean) => {
     const grads: tf.NamedTensorMap = { [vars[0]!.name]: tf.tensor(gv[0]!, [4, 3]), [vars[1]!.name]: tf.tensor(gv[1]!, [3]) };
     if (generic) {
       // the generic path: pin one weight so the fused path refuses (reference count 2)
       const pin = tf.reshape(vars[0]!, [12]);
-      const n = applyUpdate(opt, vars.map((v) => [v.name, v] as [string, tf.Variable]), grads, sched);
+      const n = applyUpdate(
+        opt,
+        vars.map((v) => [v.name, v] as [string, tf.Variable]),
+        grads,
+        sched,
+      );
       pin.dispose();
       return n;
     }

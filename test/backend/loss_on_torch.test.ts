@@ -21,7 +21,11 @@ function inputsFor(mode: Mode, rng: Rng) {
       const y1 = rng.uniform(0, 50);
       return [x1, y1, x1 + rng.uniform(1, 40), y1 + rng.uniform(1, 40)];
     };
-    return { pred: Array.from({ length: N }, box), target: Array.from({ length: N }, box), weights: Array.from({ length: N }, () => rng.uniform(0, 1)) };
+    return {
+      pred: Array.from({ length: N }, box),
+      target: Array.from({ length: N }, box),
+      weights: Array.from({ length: N }, () => rng.uniform(0, 1)),
+    };
   }
   const k = mode === 'cls' ? C + 1 : C;
   return {

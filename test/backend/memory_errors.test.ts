@@ -73,7 +73,9 @@ test('training on torch follows the cpu backend step for step', async () => {
   const cpu = await lossesOn('cpu');
   await useTorchBackend();
   const torch = await lossesOn('torch');
-  torch.forEach((l, i) => assert.ok(Math.abs(l - cpu[i]!) < 1e-4 * Math.max(1, Math.abs(cpu[i]!)), `step ${i}: torch ${l} vs cpu ${cpu[i]}`));
+  torch.forEach((l, i) =>
+    assert.ok(Math.abs(l - cpu[i]!) < 1e-4 * Math.max(1, Math.abs(cpu[i]!)), `step ${i}: torch ${l} vs cpu ${cpu[i]}`),
+  );
 });
 
 test('native errors become JS errors with the ATen message; the process lives on', async () => {
@@ -85,7 +87,10 @@ test('native errors become JS errors with the ATen message; the process lives on
     () => tf.engine().runKernel('BatchMatMul', { a, b }, { transposeA: false, transposeB: false }),
     /mat1 and mat2 shapes cannot be multiplied|size mismatch|shapes cannot be multiplied/,
   );
-  assert.throws(() => tf.engine().runKernel('Sum', { x: tf.ones([2], 'int32') }, { axis: [5], keepDims: false }), /out of range|Dimension out of range/);
+  assert.throws(
+    () => tf.engine().runKernel('Sum', { x: tf.ones([2], 'int32') }, { axis: [5], keepDims: false }),
+    /out of range|Dimension out of range/,
+  );
   // still alive and correct
   assert.deepEqual(Array.from(tf.add(a, a).dataSync()), [2, 2, 2, 2, 2, 2]);
   tf.dispose([a, b]);
@@ -94,7 +99,10 @@ test('native errors become JS errors with the ATen message; the process lives on
 test('a kernel the backend lacks is named in the error', async () => {
   await useTorchBackend();
   const x = tf.ones([1, 2, 2, 2, 1]) as tf.Tensor5D;
-  assert.throws(() => tf.conv3d(x, tf.ones([1, 1, 1, 1, 1]) as tf.Tensor5D, 1, 'valid'), /Conv3D.*torch|Kernel 'Conv3D' not registered for backend 'torch'/);
+  assert.throws(
+    () => tf.conv3d(x, tf.ones([1, 1, 1, 1, 1]) as tf.Tensor5D, 1, 'valid'),
+    /Conv3D.*torch|Kernel 'Conv3D' not registered for backend 'torch'/,
+  );
 });
 
 test('a tensor used after dispose is an error, not a crash', async () => {

@@ -57,7 +57,9 @@ test('--help loads no heavy module: the program and every command', () => {
         c,
       );
       // only the command that runs is loaded
-      const commands = loaded.filter((u) => /\/cli\/(demo|data|eval|loss|search|report|compare|export|worker|train|test|serve)\.[jt]s$/.test(u));
+      const commands = loaded.filter((u) =>
+        /\/cli\/(demo|data|eval|loss|search|report|compare|export|worker|train|test|serve)\.[jt]s$/.test(u),
+      );
       assert.ok(
         commands.every((u) => u.includes(`/cli/${c}.`) || (c === 'test' && u.includes('/cli/train.'))),
         `${c}: ${commands.join(' ')}`,

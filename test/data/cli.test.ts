@@ -22,7 +22,10 @@ test('data make writes train/val; data info summarises; problems exit with code 
     assert.match(info.stdout, /annotations per class/);
     assert.match(info.stdout, /small\s+\d+/);
     assert.match(info.stdout, /problems: 0 error/);
-    writeFileSync(join(dir, 'train', 'annotations.json'), '{"images": [{"id": 1, "file_name": "nope.png", "width": 4, "height": 4}], "annotations": [], "categories": [{"id": 1, "name": "a"}]}');
+    writeFileSync(
+      join(dir, 'train', 'annotations.json'),
+      '{"images": [{"id": 1, "file_name": "nope.png", "width": 4, "height": 4}], "annotations": [], "categories": [{"id": 1, "name": "a"}]}',
+    );
     const bad = run('data', 'info', join(dir, 'train'));
     assert.equal(bad.status, 2);
     assert.match(bad.stdout, /nope\.png: image 1: image file missing/);

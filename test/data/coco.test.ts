@@ -50,7 +50,10 @@ test('loads PNG and JPEG datasets; non-contiguous category ids kept and mapped; 
     assert.match(w, /annotations\[1\]\.bbox: .*clipped/);
     assert.match(w, /1 crowd annotations/);
     // With 'reject', the same box is an error.
-    await assert.rejects(loadCoco(dir, { boxPolicy: 'reject' }), (e: unknown) => e instanceof DataError && /annotations\[1\]\.bbox.*outside/.test(e.message));
+    await assert.rejects(
+      loadCoco(dir, { boxPolicy: 'reject' }),
+      (e: unknown) => e instanceof DataError && /annotations\[1\]\.bbox.*outside/.test(e.message),
+    );
     const info = formatDatasetInfo(dir, await inspectCoco(dir));
     assert.match(info, /images: 2/);
     assert.match(info, /small\s+2/);

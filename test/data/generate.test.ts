@@ -27,14 +27,19 @@ test('mnist-det: valid COCO on disk, deterministic by seed, train and val from d
     const train = await loadCoco(join(a, 'train'), { boxPolicy: 'reject' });
     const val = await loadCoco(join(a, 'val'), { boxPolicy: 'reject' });
     assert.equal(train.categories.length, 10);
-    assert.deepEqual(train.categories.map((c) => c.name), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+    assert.deepEqual(
+      train.categories.map((c) => c.name),
+      ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+    );
     assert.deepEqual(train.warnings, []);
     // digits are not mirror-symmetric: the dataset asks for no flips, training follows unless told
     assert.equal(train.info?.horizontal_flip, false);
     assert.equal(trainFlip(undefined, train), false);
     assert.equal(trainFlip(true, train), true);
     const sources = (dir: string): Set<string> => {
-      const doc = JSON.parse(readFileSync(join(dir, 'annotations.json'), 'utf8')) as { annotations: { category_id: number; mnist_index: number }[] };
+      const doc = JSON.parse(readFileSync(join(dir, 'annotations.json'), 'utf8')) as {
+        annotations: { category_id: number; mnist_index: number }[];
+      };
       return new Set(doc.annotations.map((x) => `${x.category_id}:${x.mnist_index}`));
     };
     const tr = sources(join(a, 'train'));
@@ -49,7 +54,10 @@ test('mnist-det: valid COCO on disk, deterministic by seed, train and val from d
     const other = tmp();
     try {
       await makeDataset('mnist-det', { images: 30, size: 96, seed: 10, out: other });
-      assert.notEqual(readFileSync(join(a, 'train', 'annotations.json'), 'utf8'), readFileSync(join(other, 'train', 'annotations.json'), 'utf8'));
+      assert.notEqual(
+        readFileSync(join(a, 'train', 'annotations.json'), 'utf8'),
+        readFileSync(join(other, 'train', 'annotations.json'), 'utf8'),
+      );
     } finally {
       rmSync(other, { recursive: true, force: true });
     }
@@ -64,12 +72,18 @@ test('shapes: six classes, imbalanced, wide scale range, occlusion bounded', asy
   try {
     await makeDataset('shapes', { images: 120, size: 128, seed: 4, out: dir });
     const ds = await loadCoco(join(dir, 'train'), { boxPolicy: 'reject' });
-    assert.deepEqual(ds.categories.map((c) => c.name), [...SHAPE_CLASSES]);
+    assert.deepEqual(
+      ds.categories.map((c) => c.name),
+      [...SHAPE_CLASSES],
+    );
     assert.equal(ds.info?.horizontal_flip, true);
     assert.equal(trainFlip(undefined, ds), true);
     assert.equal(trainFlip(false, ds), false);
     const counts = ds.labelToCatId.map((id) => ds.annotations.filter((x) => x.category_id === id).length);
-    assert.ok(counts.every((c) => c > 0), `counts ${counts}`);
+    assert.ok(
+      counts.every((c) => c > 0),
+      `counts ${counts}`,
+    );
     assert.ok(counts[0]! > 3 * counts[5]!, `imbalance expected, counts ${counts}`);
     const sides = ds.annotations.map((x) => Math.max(x.bbox[2], x.bbox[3]));
     assert.ok(Math.min(...sides) <= 8 && Math.max(...sides) >= 64, `sides ${Math.min(...sides)}..${Math.max(...sides)}`);
@@ -80,7 +94,10 @@ test('shapes: six classes, imbalanced, wide scale range, occlusion bounded', asy
     const doc = JSON.parse(readFileSync(join(dir, 'train', 'annotations.json'), 'utf8')) as { annotations: { visible_fraction: number }[] };
     const vis = doc.annotations.map((x) => x.visible_fraction);
     assert.ok(vis.every((v) => v >= 0.4 - 1e-9));
-    assert.ok(vis.some((v) => v < 0.95), 'some shapes are partly occluded');
+    assert.ok(
+      vis.some((v) => v < 0.95),
+      'some shapes are partly occluded',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

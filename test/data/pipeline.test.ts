@@ -5,7 +5,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { BatchLoader, loadCoco, makeDataset, planResize, renderInput, transformBoxes, type Batch, type CocoDataset } from '../../src/data/index.js';
+import {
+  BatchLoader,
+  loadCoco,
+  makeDataset,
+  planResize,
+  renderInput,
+  transformBoxes,
+  type Batch,
+  type CocoDataset,
+} from '../../src/data/index.js';
 
 let root: string;
 let ds: CocoDataset;
@@ -86,7 +95,10 @@ test('one pass without shuffle: every image once, in order, last batch smaller, 
     b.images.dispose();
   }
   await loader.close();
-  assert.deepEqual(seen, ds.images.map((im) => im.id));
+  assert.deepEqual(
+    seen,
+    ds.images.map((im) => im.id),
+  );
   assert.deepEqual(sizes, [5, 5, 2]);
 });
 
@@ -95,8 +107,14 @@ test('labels and boxes follow the annotations (scale 1, no flip)', async () => {
   const b = (await loader.next())!;
   const anns = ds.annsByImage.get(b.imageIds[0]!)!;
   assert.equal(b.scales[0], 1);
-  assert.deepEqual(Array.from(b.labels[0]!), anns.map((a) => ds.catIdToLabel.get(a.category_id)));
-  assert.deepEqual(Array.from(b.boxes[0]!), anns.flatMap((a) => [a.bbox[0], a.bbox[1], a.bbox[0] + a.bbox[2], a.bbox[1] + a.bbox[3]]));
+  assert.deepEqual(
+    Array.from(b.labels[0]!),
+    anns.map((a) => ds.catIdToLabel.get(a.category_id)),
+  );
+  assert.deepEqual(
+    Array.from(b.boxes[0]!),
+    anns.flatMap((a) => [a.bbox[0], a.bbox[1], a.bbox[0] + a.bbox[2], a.bbox[1] + a.bbox[3]]),
+  );
   b.images.dispose();
   await loader.close();
 });
@@ -107,11 +125,20 @@ test('deterministic by seed, identical with and without the read-ahead worker', 
   const b = await take(new BatchLoader(ds, { ...opts, readAhead: 0 }), 6);
   const c = await take(new BatchLoader(ds, { ...opts, seed: 43, readAhead: 2 }), 6);
   assert.deepEqual(a, b);
-  assert.notDeepEqual(a.map((x) => x.ids), c.map((x) => x.ids));
+  assert.notDeepEqual(
+    a.map((x) => x.ids),
+    c.map((x) => x.ids),
+  );
   assert.ok(a.some((x) => x.flips.includes(true)) && a.some((x) => x.flips.includes(false)));
   // Each epoch is a permutation of all images.
-  const epoch1 = a.slice(0, 3).flatMap((x) => x.ids).sort((p, q) => p - q);
-  assert.deepEqual(epoch1, ds.images.map((im) => im.id).sort((p, q) => p - q));
+  const epoch1 = a
+    .slice(0, 3)
+    .flatMap((x) => x.ids)
+    .sort((p, q) => p - q);
+  assert.deepEqual(
+    epoch1,
+    ds.images.map((im) => im.id).sort((p, q) => p - q),
+  );
 });
 
 test("pad 'stride' pads a batch to a stride multiple; subset selects images; tensors do not leak", async () => {

@@ -6,7 +6,8 @@ import { batchedNms, decodeDeltas, encodeDeltas, iouMatrix, nms, RCNN_CODER, top
 function randomBoxes(rng: Rng, n: number, size = 100): Float32Array {
   const b = new Float32Array(n * 4);
   for (let i = 0; i < n; i++) {
-    const x = rng.uniform(0, size), y = rng.uniform(0, size);
+    const x = rng.uniform(0, size),
+      y = rng.uniform(0, size);
     b.set([x, y, x + rng.uniform(1, 40), y + rng.uniform(1, 40)], 4 * i);
   }
   return b;
@@ -23,7 +24,8 @@ const box = (b: Float32Array, i: number) => Array.from(b.subarray(4 * i, 4 * i +
 
 test('iouMatrix matches the definition', () => {
   const rng = new Rng(1);
-  const a = randomBoxes(rng, 13), b = randomBoxes(rng, 7);
+  const a = randomBoxes(rng, 13),
+    b = randomBoxes(rng, 7);
   const m = iouMatrix(a, b);
   for (let i = 0; i < 13; i++) for (let j = 0; j < 7; j++) assert.ok(Math.abs(m[i * 7 + j]! - iou1(box(a, i), box(b, j))) < 1e-5);
   assert.ok(Math.abs(iouMatrix(Float32Array.from([0, 0, 2, 2]), Float32Array.from([1, 0, 3, 2]))[0]! - 1 / 3) < 1e-7);
@@ -31,7 +33,8 @@ test('iouMatrix matches the definition', () => {
 
 test('delta coding round trip (means/stds) and known values', () => {
   const rng = new Rng(2);
-  const anchors = randomBoxes(rng, 50), gt = randomBoxes(rng, 50);
+  const anchors = randomBoxes(rng, 50),
+    gt = randomBoxes(rng, 50);
   const d = encodeDeltas(anchors, gt, RCNN_CODER);
   const back = decodeDeltas(anchors, d, RCNN_CODER);
   for (let i = 0; i < gt.length; i++) assert.ok(Math.abs(back[i]! - gt[i]!) < 1e-3, `${i}: ${back[i]} vs ${gt[i]}`);
@@ -69,7 +72,10 @@ test('batchedNms suppresses only within a class and keeps the top k by score', (
   const scores = Float32Array.from([0.9, 0.8, 0.7, 0.6]);
   const labels = Int32Array.from([0, 1, 0, 0]);
   const d = batchedNms(boxes, scores, labels, 0.5, 10);
-  assert.deepEqual(Array.from(d.scores).map((s) => Math.round(s * 10)), [9, 8, 6]);
+  assert.deepEqual(
+    Array.from(d.scores).map((s) => Math.round(s * 10)),
+    [9, 8, 6],
+  );
   assert.deepEqual(Array.from(d.labels), [0, 1, 0]);
   assert.equal(batchedNms(boxes, scores, labels, 0.5, 2).scores.length, 2);
   assert.deepEqual(topKIndices(Float32Array.from([1, 3, 2, 3]), 3), [1, 3, 2]);

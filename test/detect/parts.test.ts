@@ -19,7 +19,15 @@ test('FCOS assignment: regression ranges, center sampling, smallest box wins', (
   const points = new Float32Array([...p0, ...p1]);
   const pointLevel = Int32Array.from([...Array(16).fill(0), ...Array(4).fill(1)]);
   assert.deepEqual(Array.from(p0.subarray(0, 4)), [4, 4, 12, 4]);
-  const cfg = { numClasses: 3, regressRanges: [[-1, 12], [12, 1e8]] as [number, number][], centerSampling: false, centerSampleRadius: 1.5 };
+  const cfg = {
+    numClasses: 3,
+    regressRanges: [
+      [-1, 12],
+      [12, 1e8],
+    ] as [number, number][],
+    centerSampling: false,
+    centerSampleRadius: 1.5,
+  };
   // a small box around (12, 12) and a large box covering everything
   const gt = Float32Array.from([6, 6, 18, 18, 0, 0, 32, 32]);
   const t = fcosTargets(points, pointLevel, strides, gt, Int32Array.from([2, 1]), cfg);
@@ -33,7 +41,15 @@ test('FCOS assignment: regression ranges, center sampling, smallest box wins', (
   // level-0 point (4, 4) is outside the small box, and the large box's max 28 is out of range -> negative
   assert.equal(t.labels[0], 3);
   // center sampling with radius 0.5·stride: only points within 4 px of the centre remain positive
-  const c = fcosTargets(points, pointLevel, strides, Float32Array.from([0, 0, 30, 30]), Int32Array.from([0]), { ...cfg, regressRanges: [[-1, 1e8], [-1, 1e8]], centerSampling: true, centerSampleRadius: 0.5 });
+  const c = fcosTargets(points, pointLevel, strides, Float32Array.from([0, 0, 30, 30]), Int32Array.from([0]), {
+    ...cfg,
+    regressRanges: [
+      [-1, 1e8],
+      [-1, 1e8],
+    ],
+    centerSampling: true,
+    centerSampleRadius: 0.5,
+  });
   const pos = Array.from(c.labels.keys()).filter((i) => c.labels[i] === 0);
   for (const i of pos) assert.ok(Math.abs(points[2 * i]! - 15) < 8 * 0.5 + 1e-6 || pointLevel[i] === 1);
   assert.ok(pos.length > 0 && pos.length < 20);
@@ -44,7 +60,8 @@ test('anchors: side scale·stride, ratio h/w, centred on cells', () => {
   const a = levelAnchors(2, 3, 8, 4, [0.5, 1, 2]);
   assert.equal(a.length, 2 * 3 * 3 * 4);
   for (let i = 0; i < 18; i++) {
-    const w = a[4 * i + 2]! - a[4 * i]!, h = a[4 * i + 3]! - a[4 * i + 1]!;
+    const w = a[4 * i + 2]! - a[4 * i]!,
+      h = a[4 * i + 3]! - a[4 * i + 1]!;
     assert.ok(Math.abs(Math.sqrt(w * h) - 32) < 1e-3);
     assert.ok(Math.abs(h / w - [0.5, 1, 2][i % 3]!) < 1e-5);
   }
@@ -93,7 +110,13 @@ test('backbones 18/34/50 and the FPN give the documented shapes and channels', (
     const bb = buildBackbone(ps, { depth, widthMult: 0.0625, norm: 'gn', gnGroups: 2 });
     const fpn = buildFpn(ps, bb.channels, { channels: 8, minLevel: 3, maxLevel: 7, extra: 'conv' });
     const out = tf.tidy(() => fpn.forward(bb.forward(tf.zeros([1, 64, 64, 3]) as tf.Tensor4D)).map((t) => t.shape));
-    assert.deepEqual(out, [[1, 8, 8, 8], [1, 4, 4, 8], [1, 2, 2, 8], [1, 1, 1, 8], [1, 1, 1, 8]]);
+    assert.deepEqual(out, [
+      [1, 8, 8, 8],
+      [1, 4, 4, 8],
+      [1, 2, 2, 8],
+      [1, 1, 1, 8],
+      [1, 1, 1, 8],
+    ]);
     const exp = depth === 50 ? 4 : 1;
     assert.deepEqual(bb.channels, [4 * exp, 8 * exp, 16 * exp, 32 * exp]);
     ps.dispose();
@@ -116,7 +139,10 @@ test('FCOS starts with every ltrb distance alive (positive), for several seeds',
     for (const o of outs) {
       const v = o.reg.dataSync();
       // ReLU(scale·conv): a zero distance has no gradient, so none may start there
-      assert.ok(v.every((d) => d > 0.5 && d < 1.5), `seed ${seed}: ltrb in [${Math.min(...v)}, ${Math.max(...v)}] at init`);
+      assert.ok(
+        v.every((d) => d > 0.5 && d < 1.5),
+        `seed ${seed}: ltrb in [${Math.min(...v)}, ${Math.max(...v)}] at init`,
+      );
     }
     tf.dispose([x, ...outs.flatMap((o) => [o.cls, o.reg, o.quality])]);
     ps.dispose();

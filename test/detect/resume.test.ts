@@ -4,7 +4,19 @@
 // they succeeded. The reference is always the same training run uninterrupted.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,19 +32,62 @@ const bin = fileURLToPath(new URL('../../bin/cse-autoloss.js', import.meta.url))
 const env = { ...process.env, CSE_THREADS: '1' };
 
 // logEvery 3 and checkpoints every 2: a checkpoint often falls inside a logging window
-const base = { detector: 'fcos', data, preset: 'tiny', iters: 10, batch: 2, logEvery: 3, checkpointEvery: 2, readAhead: 0, seed: 5 } as const;
+const base = {
+  detector: 'fcos',
+  data,
+  preset: 'tiny',
+  iters: 10,
+  batch: 2,
+  logEvery: 3,
+  checkpointEvery: 2,
+  readAhead: 0,
+  seed: 5,
+} as const;
 // the CLI runs log every iteration (a config file sets what has no flag)
 const cliConfig = join(root, 'cli.json');
 const cliArgs = (out: string, extra: string[] = [], config = cliConfig) => [
-  bin, 'train', '--config', config, '--detector', 'fcos', '--data', data, '--out', out, '--preset', 'tiny', '--iters', '10', '--batch', '2', '--checkpoint-every', '1', '--seed', '5', '--threads', '1', ...extra,
+  bin,
+  'train',
+  '--config',
+  config,
+  '--detector',
+  'fcos',
+  '--data',
+  data,
+  '--out',
+  out,
+  '--preset',
+  'tiny',
+  '--iters',
+  '10',
+  '--batch',
+  '2',
+  '--checkpoint-every',
+  '1',
+  '--seed',
+  '5',
+  '--threads',
+  '1',
+  ...extra,
 ];
 
-interface LogLine { iter?: number; losses?: Record<string, number>; eval?: Record<string, number>; warning?: string }
-const readLog = (out: string): LogLine[] => readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogLine);
+interface LogLine {
+  iter?: number;
+  losses?: Record<string, number>;
+  eval?: Record<string, number>;
+  warning?: string;
+}
+const readLog = (out: string): LogLine[] =>
+  readFileSync(join(out, 'log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as LogLine);
 /** The log without its timing fields: what must be identical between runs. */
 const logContent = (out: string) => readLog(out).map((l) => ({ iter: l.iter, losses: l.losses, eval: l.eval, warning: l.warning }));
 const weightsOf = (out: string) => readFileSync(join(out, 'checkpoints', 'latest', 'weights.bin'));
-const metricsOf = (out: string) => JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { status: string; metrics: Record<string, number>; iters: number };
+const metricsOf = (out: string) =>
+  JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { status: string; metrics: Record<string, number>; iters: number };
 
 let reference: string;
 let cliReference: string;
@@ -57,7 +112,10 @@ test('Rng state round-trips: a restored generator continues the same stream', ()
   const want = Array.from({ length: 9 }, () => a.normal());
   const b = new Rng(1);
   b.setState(saved);
-  assert.deepEqual(Array.from({ length: 9 }, () => b.normal()), want);
+  assert.deepEqual(
+    Array.from({ length: 9 }, () => b.normal()),
+    want,
+  );
   assert.throws(() => b.setState({ s: [0, 0, 0, 0], spareNormal: null }), /not a saved Rng state/);
 });
 
@@ -77,7 +135,10 @@ test('an interrupt finishes the iteration, saves a checkpoint, and the resume eq
   const out = join(root, 'interrupted');
   const ac = new AbortController();
   // interrupt right after iteration 3's log line: iteration 4 is not started
-  const r1 = await trainDetector({ ...base, out, checkpointEvery: 100 }, { interrupt: ac.signal, onProgress: (p) => p.iter === 3 && ac.abort() });
+  const r1 = await trainDetector(
+    { ...base, out, checkpointEvery: 100 },
+    { interrupt: ac.signal, onProgress: (p) => p.iter === 3 && ac.abort() },
+  );
   assert.equal(r1.status, 'interrupted');
   assert.equal(r1.iters, 3);
   assert.deepEqual(r1.written, ['checkpoints/iter-0000003']);
@@ -129,7 +190,10 @@ test('kill -9 at random points (checkpoint writes included) and --resume reach t
   assert.ok(weightsOf(out).equals(weightsOf(cliReference)), 'final weights differ from the uninterrupted run');
   // no leftovers of interrupted writes; latest is a link to a complete set
   const left = readdirSync(join(out, 'checkpoints'));
-  assert.ok(left.every((e) => e === 'latest' || /^iter-\d{7}$/.test(e)), left.join(' '));
+  assert.ok(
+    left.every((e) => e === 'latest' || /^iter-\d{7}$/.test(e)),
+    left.join(' '),
+  );
   assert.match(readlinkSync(join(out, 'checkpoints', 'latest')), /^iter-0000010$/);
 });
 
@@ -139,7 +203,8 @@ test('Ctrl-C on train: saves a checkpoint, prints the resume command, exits 130;
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  while (!(existsSync(join(out, 'log.jsonl')) && readFileSync(join(out, 'log.jsonl'), 'utf8').includes('"losses"'))) await new Promise((r) => setTimeout(r, 20));
+  while (!(existsSync(join(out, 'log.jsonl')) && readFileSync(join(out, 'log.jsonl'), 'utf8').includes('"losses"')))
+    await new Promise((r) => setTimeout(r, 20));
   child.kill('SIGINT');
   assert.equal(await exited, 130, stderr);
   assert.match(stderr, /interrupted at iteration \d+; checkpoint saved/);
@@ -157,14 +222,26 @@ test('reruns never destroy work: a run folder needs --resume, a resume needs a r
   const r = await trainDetector({ ...base, out, iters: 4 });
   assert.equal(r.status, 'ok');
   const before = readFileSync(join(out, 'metrics.json'), 'utf8');
-  const c1 = spawnSync(process.execPath, [bin, 'train', '--detector', 'fcos', '--data', data, '--out', out, '--preset', 'tiny', '--iters', '5'], { encoding: 'utf8', env });
+  const c1 = spawnSync(
+    process.execPath,
+    [bin, 'train', '--detector', 'fcos', '--data', data, '--out', out, '--preset', 'tiny', '--iters', '5'],
+    { encoding: 'utf8', env },
+  );
   assert.equal(c1.status, 2);
   assert.match(c1.stderr, /already holds a training run; use --resume/);
   assert.equal(readFileSync(join(out, 'metrics.json'), 'utf8'), before);
-  const c2 = spawnSync(process.execPath, [bin, 'train', '--detector', 'fcos', '--data', data, '--out', join(root, 'empty'), '--preset', 'tiny', '--resume'], { encoding: 'utf8', env });
+  const c2 = spawnSync(
+    process.execPath,
+    [bin, 'train', '--detector', 'fcos', '--data', data, '--out', join(root, 'empty'), '--preset', 'tiny', '--resume'],
+    { encoding: 'utf8', env },
+  );
   assert.equal(c2.status, 2);
   assert.match(c2.stderr, /holds no training run to resume; drop --resume/);
-  await assert.rejects(trainDetector({ ...base, out, iters: 4, lr: 0.5, clsLoss: 'cse-b-cls', resume: true }), (e: Error) => e instanceof DetectConfigError && /lr: (undefined|\(unset\)) → 0.5/.test(e.message) && /clsLoss: .* → "cse-b-cls"/.test(e.message));
+  await assert.rejects(
+    trainDetector({ ...base, out, iters: 4, lr: 0.5, clsLoss: 'cse-b-cls', resume: true }),
+    (e: Error) =>
+      e instanceof DetectConfigError && /lr: (undefined|\(unset\)) → 0.5/.test(e.message) && /clsLoss: .* → "cse-b-cls"/.test(e.message),
+  );
   assert.equal(readFileSync(join(out, 'metrics.json'), 'utf8'), before);
   assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).clsLoss, undefined, 'config.json was rewritten');
 });
@@ -177,13 +254,19 @@ test('a damaged checkpoint is refused by name with the previous intact one offer
   const latest = join(out, 'checkpoints', 'latest');
   assert.equal(readlinkSync(latest), 'iter-0000006');
   truncateSync(join(latest, 'weights.bin'), 100);
-  const c = spawnSync(process.execPath, cliArgs(out, ['--resume', '--checkpoint-every', '2'], join(root, 'cli-base.json')), { encoding: 'utf8', env });
+  const c = spawnSync(process.execPath, cliArgs(out, ['--resume', '--checkpoint-every', '2'], join(root, 'cli-base.json')), {
+    encoding: 'utf8',
+    env,
+  });
   assert.equal(c.status, 2, c.stderr);
   assert.match(c.stderr, /checkpoint .*iter-0000006.* is damaged: weights\.bin has 100 bytes/);
   assert.match(c.stderr, /previous intact checkpoint is .*iter-0000004 \(iteration 4\): resume from it with --resume-from/);
   // a missing optimizer file is named too
   unlinkSync(join(out, 'checkpoints', 'iter-0000004', 'optimizer.bin'));
-  await assert.rejects(trainDetector({ ...base, out, resume: true }, { resumeFrom: join(out, 'checkpoints', 'iter-0000004') }), (e: Error) => e instanceof CheckpointError && /iter-0000004 is damaged: optimizer\.bin is missing/.test(e.message));
+  await assert.rejects(
+    trainDetector({ ...base, out, resume: true }, { resumeFrom: join(out, 'checkpoints', 'iter-0000004') }),
+    (e: Error) => e instanceof CheckpointError && /iter-0000004 is damaged: optimizer\.bin is missing/.test(e.message),
+  );
 });
 
 test('--resume-from an intact older checkpoint continues bit-identically', async () => {

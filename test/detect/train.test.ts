@@ -76,7 +76,19 @@ for (const [detector, iters, lr] of [
   ['faster-rcnn', 150, 0.02],
 ] as [DetectorKind, number, number][]) {
   test(`${detector}: ${iters} iterations of the tiny preset reach AP50 >= 0.3 on the images it trained on`, async () => {
-    const r = await trainDetector({ detector, data, preset: 'tiny', iters, batch: 4, lr, readAhead: 0, logEvery: 1000, evalSplit: 'train', trainSubset: 16, valSubset: 16 });
+    const r = await trainDetector({
+      detector,
+      data,
+      preset: 'tiny',
+      iters,
+      batch: 4,
+      lr,
+      readAhead: 0,
+      logEvery: 1000,
+      evalSplit: 'train',
+      trainSubset: 16,
+      valSubset: 16,
+    });
     assert.equal(r.status, 'ok', r.reason);
     assert.ok(r.metrics!.AP50! >= 0.3, `AP50 ${r.metrics!.AP50} after ${iters} iterations`);
     assert.ok(r.metrics!.AP! > 0.1, `AP ${r.metrics!.AP} after ${iters} iterations`);
@@ -89,11 +101,19 @@ test('trainDetector writes metrics, COCO results, curves and a checkpoint; resum
   assert.equal(r.status, 'ok', r.reason);
   assert.equal(r.iters, 4);
   const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
-  assert.deepEqual(Object.keys(m.metrics).sort(), ['AP', 'AP50', 'AP75', 'APl', 'APm', 'APs', 'AR1', 'AR10', 'AR100', 'ARl', 'ARm', 'ARs'].sort());
+  assert.deepEqual(
+    Object.keys(m.metrics).sort(),
+    ['AP', 'AP50', 'AP75', 'APl', 'APm', 'APs', 'AR1', 'AR10', 'AR100', 'ARl', 'ARm', 'ARs'].sort(),
+  );
   assert.ok(m.timing.seconds > 0);
   // provenance: the commit, the command and the environment of the run
   assert.ok(typeof m.provenance.command === 'string' && m.provenance.env.cpu && m.provenance.env.cores >= 1, JSON.stringify(m.provenance));
-  const dets = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as { image_id: number; category_id: number; bbox: number[]; score: number }[];
+  const dets = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as {
+    image_id: number;
+    category_id: number;
+    bbox: number[];
+    score: number;
+  }[];
   const val = await loadCoco(join(data, 'val'));
   const ids = new Set(val.images.map((im) => im.id));
   const cats = new Set(val.categories.map((c) => c.id));
@@ -107,19 +127,44 @@ test('trainDetector writes metrics, COCO results, curves and a checkpoint; resum
     trainDetector({ detector: 'fcos', data, out, preset: 'tiny', iters: 6, batch: 2, logEvery: 2, readAhead: 0, resume: true }),
     (e: Error) => e instanceof DetectConfigError && /another config/.test(e.message) && /iters: 4 → 6/.test(e.message),
   );
-  const r2 = await trainDetector({ detector: 'fcos', data, out, preset: 'tiny', iters: 4, batch: 2, logEvery: 2, readAhead: 0, resume: true });
+  const r2 = await trainDetector({
+    detector: 'fcos',
+    data,
+    out,
+    preset: 'tiny',
+    iters: 4,
+    batch: 2,
+    logEvery: 2,
+    readAhead: 0,
+    resume: true,
+  });
   assert.equal(r2.status, 'ok');
   assert.equal(r2.iters, 4);
   assert.deepEqual(r2.metrics, r.metrics);
-  const log = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(log.filter((l) => 'losses' in l && 'lr' in l).map((l) => l.iter), [2, 4]);
+  const log = readFileSync(join(out, 'log.jsonl'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    log.filter((l) => 'losses' in l && 'lr' in l).map((l) => l.iter),
+    [2, 4],
+  );
   const t = await testDetector({ checkpoint: join(out, 'checkpoints', 'latest'), data, batch: 2 });
   assert.deepEqual(t.metrics, JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')).metrics);
 });
 
 test('a loss that yields NaN stops the run as diverged and keeps the log', async () => {
   const out = join(root, 'run-nan');
-  const r = await trainDetector({ detector: 'faster-rcnn', data, out, preset: 'tiny', iters: 5, batch: 2, regLoss: 'Log(Neg(U))', readAhead: 0 });
+  const r = await trainDetector({
+    detector: 'faster-rcnn',
+    data,
+    out,
+    preset: 'tiny',
+    iters: 5,
+    batch: 2,
+    regLoss: 'Log(Neg(U))',
+    readAhead: 0,
+  });
   assert.equal(r.status, 'diverged');
   assert.match(r.reason!, /non-finite loss at iteration 1: .*reg=NaN/);
   const m = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8'));
@@ -128,16 +173,28 @@ test('a loss that yields NaN stops the run as diverged and keeps the log', async
 });
 
 test('clear errors before training: wrong-mode loss names head and mode; foreign checkpoint names weights', async () => {
-  assert.throws(() => resolveTrainConfig({ detector: 'faster-rcnn', data, clsLoss: 'focal' }, 10), (e: Error) => e instanceof DetectConfigError && /RoI head classification \(cls mode/.test(e.message) && /bcls/.test(e.message));
-  assert.throws(() => resolveTrainConfig({ detector: 'fcos', data, clsLoss: 'Neg(Dot(Y,Log(Softmax(X))))' }, 10), (e: Error) => e instanceof DetectConfigError && /FCOS head classification \(bcls mode/.test(e.message));
-  assert.throws(() => resolveTrainConfig({ detector: 'fcos', data, regLoss: 'ce' }, 10), (e: Error) => /box regression \(reg mode/.test(e.message));
+  assert.throws(
+    () => resolveTrainConfig({ detector: 'faster-rcnn', data, clsLoss: 'focal' }, 10),
+    (e: Error) => e instanceof DetectConfigError && /RoI head classification \(cls mode/.test(e.message) && /bcls/.test(e.message),
+  );
+  assert.throws(
+    () => resolveTrainConfig({ detector: 'fcos', data, clsLoss: 'Neg(Dot(Y,Log(Softmax(X))))' }, 10),
+    (e: Error) => e instanceof DetectConfigError && /FCOS head classification \(bcls mode/.test(e.message),
+  );
+  assert.throws(
+    () => resolveTrainConfig({ detector: 'fcos', data, regLoss: 'ce' }, 10),
+    (e: Error) => /box regression \(reg mode/.test(e.message),
+  );
   assert.throws(() => resolveTrainConfig({ detector: 'fcos', data, iters: -1 }, 10), /iters/);
   const ck = await readCheckpoint(join(root, 'run-fcos', 'checkpoints', 'latest'));
   const cfg = resolveTrainConfig({ detector: 'faster-rcnn', data, preset: 'tiny' }, 10);
   const model = buildDetector(cfg.model, 0);
   assert.throws(
     () => loadWeightsInto(model.ps, ck.weights, 'fcos checkpoint', true),
-    (e: Error) => e instanceof CheckpointError && /rpn_head\.rpn_conv\.weight: missing/.test(e.message) && /bbox_head\.cls_convs\.0\.conv\.weight: not a weight of this model/.test(e.message),
+    (e: Error) =>
+      e instanceof CheckpointError &&
+      /rpn_head\.rpn_conv\.weight: missing/.test(e.message) &&
+      /bbox_head\.cls_convs\.0\.conv\.weight: not a weight of this model/.test(e.message),
   );
   model.ps.dispose();
   // the CLI turns it into exit code 2 with the message
@@ -148,7 +205,18 @@ test('clear errors before training: wrong-mode loss names head and mode; foreign
 });
 
 test('learning rate: linear warm-up then step decay', () => {
-  const s = { iters: 120, batch: 1, lr: 0.1, momentum: 0.9, weightDecay: 0, warmupIters: 10, warmupRatio: 0.001, steps: [80, 110], gamma: 0.1, gradClip: null };
+  const s = {
+    iters: 120,
+    batch: 1,
+    lr: 0.1,
+    momentum: 0.9,
+    weightDecay: 0,
+    warmupIters: 10,
+    warmupRatio: 0.001,
+    steps: [80, 110],
+    gamma: 0.1,
+    gradClip: null,
+  };
   assert.ok(Math.abs(learningRate(s, 0) - 0.1 * 0.001) < 1e-12);
   assert.ok(Math.abs(learningRate(s, 5) - 0.1 * (1 - 0.5 * 0.999)) < 1e-12);
   assert.equal(learningRate(s, 10), 0.1);
@@ -158,7 +226,18 @@ test('learning rate: linear warm-up then step decay', () => {
 
 test('proxy task: candidate loss in its half, held-out train images, failures as statuses', async () => {
   const { detectorProxy } = await import('../../src/search/stages/detector.js');
-  const config = { kind: 'detector' as const, detector: 'fcos' as const, dataDir: data, iters: 2, trainSubset: 8, valSubset: 4, batch: 2, lr: 0.01, timeoutSeconds: 0, preset: 'tiny' as const };
+  const config = {
+    kind: 'detector' as const,
+    detector: 'fcos' as const,
+    dataDir: data,
+    iters: 2,
+    trainSubset: 8,
+    valSubset: 4,
+    batch: 2,
+    lr: 0.01,
+    timeoutSeconds: 0,
+    preset: 'tiny' as const,
+  };
   const ok = await detectorProxy({ mode: 'bcls', loss: 'cse-b-cls', config, seed: 1, split: 'proxy' });
   assert.equal(ok.status, 'ok', ok.error);
   assert.ok(ok.ap >= 0 && ok.ap <= 1);
@@ -169,18 +248,41 @@ test('proxy task: candidate loss in its half, held-out train images, failures as
 
 test('proxy early stop: a check at a fraction of the iterations stops a candidate behind the reference and leaves the others unchanged', async () => {
   const { detectorProxy } = await import('../../src/search/stages/detector.js');
-  const config = { kind: 'detector' as const, detector: 'fcos' as const, dataDir: data, iters: 4, trainSubset: 8, valSubset: 4, batch: 2, lr: 0.01, timeoutSeconds: 0, preset: 'tiny' as const };
+  const config = {
+    kind: 'detector' as const,
+    detector: 'fcos' as const,
+    dataDir: data,
+    iters: 4,
+    trainSubset: 8,
+    valSubset: 4,
+    batch: 2,
+    lr: 0.01,
+    timeoutSeconds: 0,
+    preset: 'tiny' as const,
+  };
   const plain = await detectorProxy({ mode: 'bcls', loss: 'focal', config, seed: 2, split: 'proxy' });
   assert.equal(plain.status, 'ok', plain.error);
   assert.equal(plain.checkAp, undefined);
   // no reference yet (the default's own run): the check only records the AP, and the result is the plain one
-  const measured = await detectorProxy({ mode: 'bcls', loss: 'focal', config: { ...config, earlyStop: { fraction: 0.5, minRatio: 0.5, reference: null } }, seed: 2, split: 'proxy' });
+  const measured = await detectorProxy({
+    mode: 'bcls',
+    loss: 'focal',
+    config: { ...config, earlyStop: { fraction: 0.5, minRatio: 0.5, reference: null } },
+    seed: 2,
+    split: 'proxy',
+  });
   assert.equal(measured.status, 'ok');
   assert.equal(measured.ap, plain.ap);
   assert.equal(measured.ap50, plain.ap50);
   assert.ok(measured.checkAp !== undefined && measured.checkAp >= 0 && measured.checkAp <= 1);
   // a reference it cannot reach: stopped at iteration 2 of 4, as its own fate
-  const stopped = await detectorProxy({ mode: 'bcls', loss: 'focal', config: { ...config, earlyStop: { fraction: 0.5, minRatio: 0.9, reference: 2 } }, seed: 2, split: 'proxy' });
+  const stopped = await detectorProxy({
+    mode: 'bcls',
+    loss: 'focal',
+    config: { ...config, earlyStop: { fraction: 0.5, minRatio: 0.9, reference: 2 } },
+    seed: 2,
+    split: 'proxy',
+  });
   assert.equal(stopped.status, 'stopped');
   assert.equal(stopped.checkAp, measured.checkAp);
   assert.match(stopped.error!, /stopped early at iteration 2/);

@@ -29,7 +29,10 @@ test('eval --json prints the 12 pycocotools numbers; --plots writes SVGs', () =>
 test('eval: bad detections exit with code 2 and a clear message, no stack trace', () => {
   const dir = mkdtempSync(join(tmpdir(), 'badeval-'));
   try {
-    writeFileSync(join(dir, 'dt.json'), '[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 5, 5], "score": 0.5},\n {"image_id": 424242, "category_id": 1, "bbox": [0, 0, 5, 5], "score": 0.5}]');
+    writeFileSync(
+      join(dir, 'dt.json'),
+      '[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 5, 5], "score": 0.5},\n {"image_id": 424242, "category_id": 1, "bbox": [0, 0, 5, 5], "score": 0.5}]',
+    );
     const r = run('eval', '--gt', join(fixture, 'gt.json'), '--dt', join(dir, 'dt.json'));
     assert.equal(r.status, 2);
     assert.match(r.stderr, /image ids not in the ground truth: 424242/);

@@ -165,17 +165,33 @@ test('bad detections: unknown ids named, NaN scores and negative sizes rejected,
   const gt = validateGroundTruth({ images: [{ id: 1 }], categories: [{ id: 1 }], annotations: [ann(1, [0, 0, 5, 5])] }, 'gt.json');
   assert.throws(
     () => validateDetections([det(7, [0, 0, 1, 1], 0.5), det(1, [0, 0, 1, 1], 0.5, 9)], 'dt.json', gt),
-    (e: unknown) => e instanceof DataError && /image ids not in the ground truth: 7/.test(e.message) && /category ids not in the ground truth: 9/.test(e.message),
+    (e: unknown) =>
+      e instanceof DataError &&
+      /image ids not in the ground truth: 7/.test(e.message) &&
+      /category ids not in the ground truth: 9/.test(e.message),
   );
-  const dropped = validateDetections([det(7, [0, 0, 1, 1], 0.5), det(1, [0, 0, 1, 1], 0.5, 9), det(1, [0, 0, 1, 1], 0.5)], 'dt.json', gt, { dropUnknown: true });
+  const dropped = validateDetections([det(7, [0, 0, 1, 1], 0.5), det(1, [0, 0, 1, 1], 0.5, 9), det(1, [0, 0, 1, 1], 0.5)], 'dt.json', gt, {
+    dropUnknown: true,
+  });
   assert.equal(dropped.dets.length, 1);
   assert.equal(dropped.droppedUnknownImage, 1);
   assert.equal(dropped.droppedUnknownCategory, 1);
   assert.throws(() => validateDetections([det(1, [0, 0, 1, 1], NaN)], 'dt.json', gt), /\[0\]\.score/);
   assert.throws(() => validateDetections([det(1, [0, 0, -1, 1], 0.5)], 'dt.json', gt), /negative box size/);
-  assert.throws(() => validateDetections([{ image_id: 1, category_id: 1, bbox: [0, 0, '3', 1], score: 0.5 }], 'dt.json', gt), /non-numeric/);
   assert.throws(
-    () => validateGroundTruth({ images: [{ id: 1 }, { id: 1 }], categories: [{ id: 1 }], annotations: [{ id: 1, image_id: 2, category_id: 1, bbox: [0, 0, 1, 1] }] }, 'gt.json'),
+    () => validateDetections([{ image_id: 1, category_id: 1, bbox: [0, 0, '3', 1], score: 0.5 }], 'dt.json', gt),
+    /non-numeric/,
+  );
+  assert.throws(
+    () =>
+      validateGroundTruth(
+        {
+          images: [{ id: 1 }, { id: 1 }],
+          categories: [{ id: 1 }],
+          annotations: [{ id: 1, image_id: 2, category_id: 1, bbox: [0, 0, 1, 1] }],
+        },
+        'gt.json',
+      ),
     (e: unknown) => e instanceof DataError && e.problems.length === 3, // duplicate image, unknown image, missing area
   );
 });

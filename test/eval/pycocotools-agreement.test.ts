@@ -31,14 +31,22 @@ for (const name of cases) {
     };
     const res = evaluateCoco(gt, dets, { perClass: true });
     // the images and categories as pycocotools loaded and evaluated them are ours too
-    assert.deepEqual([...new Set(gt.images.map((im) => im.id))].sort((a, b) => a - b), expected.imgIds, `${name}: evaluated images`);
+    assert.deepEqual(
+      [...new Set(gt.images.map((im) => im.id))].sort((a, b) => a - b),
+      expected.imgIds,
+      `${name}: evaluated images`,
+    );
     assert.deepEqual(res.catIds, expected.catIds, `${name}: evaluated categories (the K axis)`);
     for (const k of METRIC_KEYS) {
       const diff = Math.abs(res.metrics[k] - expected.metrics[k]!);
       assert.ok(diff <= 1e-6, `${name} ${k}: ours ${res.metrics[k]} vs pycocotools ${expected.metrics[k]}`);
     }
     // walk pycocotools' classes: each must have our per-class result, with the same AP and AP50
-    assert.deepEqual(Object.keys(expected.perClass), expected.catIds.map(String), `${name}: expected.json's perClass follows pycocotools' catIds`);
+    assert.deepEqual(
+      Object.keys(expected.perClass),
+      expected.catIds.map(String),
+      `${name}: expected.json's perClass follows pycocotools' catIds`,
+    );
     assert.equal(res.perClass!.length, expected.catIds.length, `${name}: number of classes`);
     for (const catId of expected.catIds) {
       const e = expected.perClass[String(catId)]!;

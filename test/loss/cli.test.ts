@@ -15,7 +15,23 @@ const dir = mkdtempSync(join(tmpdir(), 'loss-cli-'));
 
 test('loss eval: raw value and gradients of sum(value) per input', () => {
   const f = join(dir, 'cls.json');
-  writeFileSync(f, JSON.stringify({ X: [[1, 2, 0.5], [0, 0, 0]], Y: [[0, 1, 0], [0, 0, 1]], Z: [[1, 1, 1], [0.5, 0.5, 0.5]] }));
+  writeFileSync(
+    f,
+    JSON.stringify({
+      X: [
+        [1, 2, 0.5],
+        [0, 0, 0],
+      ],
+      Y: [
+        [0, 1, 0],
+        [0, 0, 1],
+      ],
+      Z: [
+        [1, 1, 1],
+        [0.5, 0.5, 0.5],
+      ],
+    }),
+  );
   const r = run('eval', '--mode', 'cls', '--expr', 'ce', '--input', f, '--grad');
   assert.equal(r.code, 0, r.err);
   const j = JSON.parse(r.out) as { value: number[]; grad: Record<string, number[][]> };
@@ -66,7 +82,20 @@ test('loss show (all formats), simplify and list', () => {
   for (const label of ['>U<', '>I<', '>E<', '>Div<', '>Neg<', '>3<']) assert.ok(svg.includes(label), label);
   assert.equal(run('simplify', '--mode', 'reg', '--expr', 'Add(I,Div(E,E))').out.trim(), 'Add(1,I)');
   const list = run('list').out;
-  for (const name of ['ce', 'focal', 'bce', 'iou', 'log-iou', 'giou', 'l1', 'smooth-l1', 'cse-a-cls', 'cse-a-reg', 'cse-b-cls', 'cse-b-reg']) {
+  for (const name of [
+    'ce',
+    'focal',
+    'bce',
+    'iou',
+    'log-iou',
+    'giou',
+    'l1',
+    'smooth-l1',
+    'cse-a-cls',
+    'cse-a-reg',
+    'cse-b-cls',
+    'cse-b-reg',
+  ]) {
     assert.match(list, new RegExp(`^${name} `, 'm'));
   }
 });
@@ -129,7 +158,11 @@ test('loss export: stdout and --out agree, bad input exits 2, and the exported c
   assert.equal(run('export', '--expr', 'ce', '--out', join(dir, 'no-such-dir', 'x.py')).code, 2);
 
   const torch = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' });
-  assert.equal(torch.status, 0, `PyTorch is required (${PYTHON} -c 'import torch' failed): run scripts/setup.sh (it installs Debian's python3-torch)`);
+  assert.equal(
+    torch.status,
+    0,
+    `PyTorch is required (${PYTHON} -c 'import torch' failed): run scripts/setup.sh (it installs Debian's python3-torch)`,
+  );
   const r = spawnSync(PYTHON, ['-c', WRAPPER_CHECK, ...files], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr + r.stdout);
   assert.equal(r.stdout.trim(), 'ok');

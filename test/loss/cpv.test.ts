@@ -72,7 +72,13 @@ test('an invalid tree fails "valid" instead of throwing', () => {
 
 test('deterministic on random trees, and most random trees fail (the paper rejects > 99%)', () => {
   for (const mode of ['cls', 'bcls', 'reg'] as const) {
-    const trees = Array.from({ length: 300 }, ((rng) => () => randomTree(mode, rng))(new Rng(99)));
+    const trees = Array.from(
+      { length: 300 },
+      (
+        (rng) => () =>
+          randomTree(mode, rng)
+      )(new Rng(99)),
+    );
     const a = trees.map((t) => convergenceChecks(mode, t));
     const b = trees.map((t) => convergenceChecks(mode, t));
     assert.deepEqual(a, b);

@@ -89,7 +89,10 @@ test('every primitive: fast derivative agrees with central finite differences', 
     const prog = compileFast('cls', e);
     const run = runFast(prog, { X, Y, Z }, n, k, { grad: true });
     const sum = (x: Float64Array, z: Float64Array) => runFast(prog, { X: x, Y, Z: z }, n, k).value.reduce((s, v) => s + v, 0);
-    for (const [name, buf] of [['X', X], ['Z', Z]] as const) {
+    for (const [name, buf] of [
+      ['X', X],
+      ['Z', Z],
+    ] as const) {
       for (let i = 0; i < buf.length; i++) {
         const h = 1e-6;
         const a = Float64Array.from(buf);
@@ -115,7 +118,9 @@ test('fast evaluator agrees with the tfjs evaluator (cpu backend) on the presets
       const t = tfjsEval(p.mode, e, b);
       f.value.forEach((v, i) => assert.ok(close(v, t.value[i]!, 1e-4, 1e-5), `${name} value ${v} vs ${t.value[i]}`));
       for (const nm of MODE_VARS[p.mode]) {
-        f.grads![nm]!.forEach((g, i) => assert.ok(close(g, t.grads[nm]![i]!, 1e-3, 1e-4), `${name} grad ${nm}[${i}] ${g} vs ${t.grads[nm]![i]}`));
+        f.grads![nm]!.forEach((g, i) =>
+          assert.ok(close(g, t.grads[nm]![i]!, 1e-3, 1e-4), `${name} grad ${nm}[${i}] ${g} vs ${t.grads[nm]![i]}`),
+        );
       }
     }
   }
@@ -179,11 +184,21 @@ test('masked gradients follow torch: Relu and the Exp clamp select, no inf·0 = 
   assert.deepEqual(Array.from(f.grads!.X!), [0, 0.25]);
   const t = tf.tidy(() => {
     const x = tf.tensor2d([[-1, 4]]);
-    return Array.from(tf.grad((x: tf.Tensor) => tf.sum(evalTfjs('cls', e, { X: x, Y: x, Z: x })))(x).dataSync());
+    return Array.from(
+      tf
+        .grad((x: tf.Tensor) => tf.sum(evalTfjs('cls', e, { X: x, Y: x, Z: x })))(x)
+        .dataSync(),
+    );
   });
   assert.deepEqual(t, [0, 0.25]);
   const ex = parseExpr('cls', 'Exp(X)');
-  const g = tf.tidy(() => Array.from(tf.grad((x: tf.Tensor) => tf.sum(evalTfjs('cls', ex, { X: x, Y: x, Z: x })))(tf.tensor2d([[100, 1]])).dataSync()));
+  const g = tf.tidy(() =>
+    Array.from(
+      tf
+        .grad((x: tf.Tensor) => tf.sum(evalTfjs('cls', ex, { X: x, Y: x, Z: x })))(tf.tensor2d([[100, 1]]))
+        .dataSync(),
+    ),
+  );
   assert.equal(g[0], 0);
   assert.ok(close(g[1]!, Math.E, 1e-6, 0));
 });

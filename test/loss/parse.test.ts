@@ -79,18 +79,25 @@ function parseOrSyntaxError(mode: Mode, s: string): void {
     assert.equal(printOfficial(parseExpr(mode, printed)), printed);
   } catch (err) {
     if (!(err instanceof LossSyntaxError)) throw err;
-    assert.ok(Number.isInteger(err.position) && err.position >= 0 && err.position <= s.length, `position ${err.position} for ${JSON.stringify(s)}`);
+    assert.ok(
+      Number.isInteger(err.position) && err.position >= 0 && err.position <= s.length,
+      `position ${err.position} for ${JSON.stringify(s)}`,
+    );
   }
 }
 
 test('fuzz: random strings never crash or hang the parser', () => {
   const alphabet = fc.constantFrom(...'NegAdDotMulXYZQPIUE()(),,, 0123.-eSqrtLogxp\u0000\u00ff'.split(''));
   fc.assert(
-    fc.property(fc.constantFrom<Mode>('cls', 'bcls', 'reg'), fc.string({ unit: alphabet, maxLength: 80 }), (mode, s) => parseOrSyntaxError(mode, s)),
+    fc.property(fc.constantFrom<Mode>('cls', 'bcls', 'reg'), fc.string({ unit: alphabet, maxLength: 80 }), (mode, s) =>
+      parseOrSyntaxError(mode, s),
+    ),
     { numRuns: 3000, seed: 42 },
   );
   fc.assert(
-    fc.property(fc.constantFrom<Mode>('cls', 'bcls', 'reg'), fc.string({ unit: 'binary', maxLength: 120 }), (mode, s) => parseOrSyntaxError(mode, s)),
+    fc.property(fc.constantFrom<Mode>('cls', 'bcls', 'reg'), fc.string({ unit: 'binary', maxLength: 120 }), (mode, s) =>
+      parseOrSyntaxError(mode, s),
+    ),
     { numRuns: 2000, seed: 43 },
   );
 });
@@ -99,7 +106,10 @@ test('fuzz: mutated valid strings (deleted, inserted, replaced characters) never
   fc.assert(
     fc.property(
       fc.constantFrom(...validStrings),
-      fc.array(fc.tuple(fc.nat(), fc.constantFrom('del', 'ins', 'rep'), fc.constantFrom(...'(),XYZIUEQ12Neg '.split(''))), { minLength: 1, maxLength: 4 }),
+      fc.array(fc.tuple(fc.nat(), fc.constantFrom('del', 'ins', 'rep'), fc.constantFrom(...'(),XYZIUEQ12Neg '.split(''))), {
+        minLength: 1,
+        maxLength: 4,
+      }),
       ({ mode, text }, edits) => {
         let s = text;
         for (const [i, kind, ch] of edits) {

@@ -28,8 +28,20 @@ function leavesAndOps(e: Expr, ops: Set<string>, vars: Set<string>, consts: Set<
 
 test('random trees: seeded, within bounds, in the mode primitive set, parse back', () => {
   for (const mode of ['cls', 'bcls', 'reg'] as const) {
-    const a = Array.from({ length: 200 }, ((r) => () => randomTree(mode, r, { minDepth: 1, maxDepth: 5, maxSize: 40 }))(new Rng(1)));
-    const b = Array.from({ length: 200 }, ((r) => () => randomTree(mode, r, { minDepth: 1, maxDepth: 5, maxSize: 40 }))(new Rng(1)));
+    const a = Array.from(
+      { length: 200 },
+      (
+        (r) => () =>
+          randomTree(mode, r, { minDepth: 1, maxDepth: 5, maxSize: 40 })
+      )(new Rng(1)),
+    );
+    const b = Array.from(
+      { length: 200 },
+      (
+        (r) => () =>
+          randomTree(mode, r, { minDepth: 1, maxDepth: 5, maxSize: 40 })
+      )(new Rng(1)),
+    );
     assert.deepEqual(a, b, 'same seed, same trees');
     const allowed = new Set(primitivesFor(mode).map((p) => p.name));
     const ops = new Set<string>();
@@ -41,7 +53,10 @@ test('random trees: seeded, within bounds, in the mode primitive set, parse back
       assert.equal(checkExpr(mode, e), null);
       const back = parseExpr(mode, printOfficial(e));
       assert.equal(printOfficial(back), printOfficial(e));
-      assert.equal(JSON.stringify(back, (k, v) => (k === 'text' ? undefined : v)), JSON.stringify(e));
+      assert.equal(
+        JSON.stringify(back, (k, v) => (k === 'text' ? undefined : v)),
+        JSON.stringify(e),
+      );
       leavesAndOps(e, ops, vars, consts);
     }
     for (const o of ops) assert.ok(allowed.has(o), `${o} in ${mode}`);
@@ -57,7 +72,9 @@ test('full trees have exactly the drawn height; grow trees vary', () => {
     const e = randomTree('reg', rng, { minDepth: 3, maxDepth: 3, method: 'full', maxSize: 1000 });
     assert.equal(treeDepth(e), 3);
   }
-  const depths = new Set(Array.from({ length: 100 }, () => treeDepth(randomTree('bcls', rng, { minDepth: 0, maxDepth: 6, method: 'grow' }))));
+  const depths = new Set(
+    Array.from({ length: 100 }, () => treeDepth(randomTree('bcls', rng, { minDepth: 0, maxDepth: 6, method: 'grow' }))),
+  );
   assert.ok(depths.size >= 4);
 });
 

@@ -62,7 +62,9 @@ test('presets simplify to trees with the same values and fingerprint', () => {
     assert.equal(sameValues(p.mode, e, s, 1), null, name);
     assert.equal(fingerprint(p.mode, s), fingerprint(p.mode, e), name);
   }
-  assert.ok(treeSize(simplify('reg', parseExpr('reg', PRESETS['cse-b-reg']!.text!))) < treeSize(parseExpr('reg', PRESETS['cse-b-reg']!.text!)));
+  assert.ok(
+    treeSize(simplify('reg', parseExpr('reg', PRESETS['cse-b-reg']!.text!))) < treeSize(parseExpr('reg', PRESETS['cse-b-reg']!.text!)),
+  );
 });
 
 test('property: simplify keeps validity and values on random trees', () => {

@@ -67,7 +67,10 @@ test('cls wrapper: gradient of CE is softmax - onehot (the tape reaches the logi
   const f = buildClsLoss('cse-a-cls');
   const labels = tf.tensor1d(d.labels, 'int32');
   const iou = tf.tensor1d(d.iou);
-  const [gx, giou] = tf.grads((x: tf.Tensor, q: tf.Tensor) => f({ logits: x as tf.Tensor2D, labels, iou: q as tf.Tensor1D }))([tf.tensor2d(d.logits), iou]);
+  const [gx, giou] = tf.grads((x: tf.Tensor, q: tf.Tensor) => f({ logits: x as tf.Tensor2D, labels, iou: q as tf.Tensor1D }))([
+    tf.tensor2d(d.logits),
+    iou,
+  ]);
   const g = gx!.arraySync() as number[][];
   d.logits.forEach((row, i) => {
     const z = d.labels[i]! < 2 ? d.iou[i]! : 1;
@@ -77,7 +80,10 @@ test('cls wrapper: gradient of CE is softmax - onehot (the tape reaches the logi
       assert.ok(close(g[i]![j]!, want, 1e-4, 1e-6), `grad ${i},${j}: ${g[i]![j]} vs ${want}`);
     });
   });
-  assert.ok((giou!.arraySync() as number[]).every((v) => v === 0), 'IoU is detached');
+  assert.ok(
+    (giou!.arraySync() as number[]).every((v) => v === 0),
+    'IoU is detached',
+  );
   tf.dispose([gx!, giou!, labels, iou]);
 });
 
@@ -118,7 +124,12 @@ test('bcls wrapper: focal, bce and CSE-B cls against closed forms with alpha_t a
         want += weights[i]! * alpha * elem(name, logits[i]![j]!, y, y ? iou[i]! : 0);
       }
     }
-    const inputs = { logits: tf.tensor2d(logits), labels: tf.tensor1d(labels, 'int32'), iou: tf.tensor1d(iou), weights: tf.tensor1d(weights) };
+    const inputs = {
+      logits: tf.tensor2d(logits),
+      labels: tf.tensor1d(labels, 'int32'),
+      iou: tf.tensor1d(iou),
+      weights: tf.tensor1d(weights),
+    };
     const got = scalar(buildBclsLoss(name)({ ...inputs, avgFactor: 3 }));
     assert.ok(close(got, want / 3, 1e-4, 1e-6), `${name}: ${got} vs ${want / 3}`);
     tf.dispose(Object.values(inputs));
@@ -134,7 +145,12 @@ test('reg wrapper: IoU, log-IoU, GIoU and CSE-A reg from boxes; L1 and smooth L1
     return [x, y, x + rng.uniform(5, 40), y + rng.uniform(5, 40)];
   };
   const pred = Array.from({ length: n }, boxes);
-  const target = pred.map((b) => [b[0]! + rng.uniform(-8, 8), b[1]! + rng.uniform(-8, 8), b[2]! + rng.uniform(-8, 8), b[3]! + rng.uniform(-8, 8)]);
+  const target = pred.map((b) => [
+    b[0]! + rng.uniform(-8, 8),
+    b[1]! + rng.uniform(-8, 8),
+    b[2]! + rng.uniform(-8, 8),
+    b[3]! + rng.uniform(-8, 8),
+  ]);
   target[0] = [200, 200, 230, 240]; // no overlap
   const weights = Array.from({ length: n }, () => rng.uniform(0.5, 1.5));
   const geo = pred.map((p, i) => {
@@ -178,7 +194,10 @@ test('resolveLoss: presets, expressions, and a preset of another mode names both
   assert.equal(resolveLoss('cls', 'ce').text, PRESETS.ce!.text);
   assert.equal(resolveLoss('reg', 'l1').fixed, 'l1');
   assert.equal(resolveLoss('reg', ' Sub(1, Div(I,U)) ').text, 'Sub(1,Div(I,U))');
-  assert.throws(() => resolveLoss('cls', 'giou'), (e: unknown) => e instanceof LossModeError && /reg/.test(e.message) && /cls/.test(e.message));
+  assert.throws(
+    () => resolveLoss('cls', 'giou'),
+    (e: unknown) => e instanceof LossModeError && /reg/.test(e.message) && /cls/.test(e.message),
+  );
   assert.throws(() => buildClsLoss('focal'), /bcls.*cls/);
   assert.throws(() => buildClsLoss(parseExpr('reg', 'I')), /invalid cls expression/);
 });
@@ -192,10 +211,18 @@ test('wrappers leak no tensors across iterations', () => {
   const logits = tf.tensor2d(d.logits);
   const labels = tf.tensor1d(d.labels, 'int32');
   const iou = tf.tensor1d(d.iou);
-  const boxes = tf.tensor2d([[0, 0, 10, 10], [5, 5, 20, 30]]);
-  const tboxes = tf.tensor2d([[1, 1, 11, 12], [6, 4, 18, 33]]);
+  const boxes = tf.tensor2d([
+    [0, 0, 10, 10],
+    [5, 5, 20, 30],
+  ]);
+  const tboxes = tf.tensor2d([
+    [1, 1, 11, 12],
+    [6, 4, 18, 33],
+  ]);
   const step = () => {
-    const [ga] = tf.grads((x: tf.Tensor) => tf.add(f({ logits: x as tf.Tensor2D, labels, iou }), g({ logits: x as tf.Tensor2D, labels, iou, avgFactor: 2 })))([logits]);
+    const [ga] = tf.grads((x: tf.Tensor) =>
+      tf.add(f({ logits: x as tf.Tensor2D, labels, iou }), g({ logits: x as tf.Tensor2D, labels, iou, avgFactor: 2 })),
+    )([logits]);
     const [gb] = tf.grads((p: tf.Tensor) => r({ pred: p as tf.Tensor2D, target: tboxes }))([boxes]);
     tf.dispose([ga!, gb!]);
   };

@@ -21,7 +21,8 @@ export const STAND_IN = pathToFileURL(join(ROOT, 'test', 'queue', 'fixtures', 's
  */
 export const STAND_IN_ENV: Record<string, string> = {
   CSE_DEV: '1',
-  NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${pathToFileURL(join(ROOT, 'test', 'queue', 'fixtures', 'stand-in-hook.mjs')).href}`.trim(),
+  NODE_OPTIONS:
+    `${process.env.NODE_OPTIONS ?? ''} --import ${pathToFileURL(join(ROOT, 'test', 'queue', 'fixtures', 'stand-in-hook.mjs')).href}`.trim(),
 };
 
 const children = new Set<ChildProcess>();
@@ -123,7 +124,22 @@ export class RedisServer {
   }
 
   private async launch(): Promise<void> {
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no', '--daemonize', 'no', '--loglevel', 'warning'];
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      this.dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+      '--loglevel',
+      'warning',
+    ];
     this.proc = track(spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'inherit'] }));
     await waitFor('redis-server to answer', async () => {
       const c = new Redis({ host: '127.0.0.1', port: this.port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
@@ -164,11 +180,29 @@ export interface WorkerProc {
 export function startWorker(url: string, opts: { env?: Record<string, string>; args?: string[]; cwd?: string } = {}): WorkerProc {
   let out = '';
   const proc = track(
-    spawn(process.execPath, [CLI, 'worker', '--queue', url, '--concurrency', '1', '--threads', '1', '--lock-seconds', '2', '--stalled-check-seconds', '0.5', ...(opts.args ?? [])], {
-      cwd: opts.cwd ?? ROOT,
-      env: { ...process.env, ...STAND_IN_ENV, CSE_CODE_VERSION: 'test-version', ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
+    spawn(
+      process.execPath,
+      [
+        CLI,
+        'worker',
+        '--queue',
+        url,
+        '--concurrency',
+        '1',
+        '--threads',
+        '1',
+        '--lock-seconds',
+        '2',
+        '--stalled-check-seconds',
+        '0.5',
+        ...(opts.args ?? []),
+      ],
+      {
+        cwd: opts.cwd ?? ROOT,
+        env: { ...process.env, ...STAND_IN_ENV, CSE_CODE_VERSION: 'test-version', ...opts.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    ),
   );
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));

@@ -10,7 +10,21 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Journal } from '../../src/search/journal.js';
-import { CLI, ROOT, RedisServer, STAND_IN_ENV, execLog, exited, haveRedis, killAll, startWorker, tempDir, track, waitFor, workerReady } from './helpers.js';
+import {
+  CLI,
+  ROOT,
+  RedisServer,
+  STAND_IN_ENV,
+  execLog,
+  exited,
+  haveRedis,
+  killAll,
+  startWorker,
+  tempDir,
+  track,
+  waitFor,
+  workerReady,
+} from './helpers.js';
 
 // CPV off and a MOS threshold of 0: most candidates reach the workers (MOS, proxy, final).
 const CONFIG = `
@@ -75,7 +89,10 @@ describe('search --queue', { skip: haveRedis() ? false : 'redis-server is not in
 
   test('two queue workers give the local pool journal results', async () => {
     const log = join(dir, 'exec-2w.log');
-    const workers = [startWorker(redis.url, { env: { CSE_TEST_EXEC_LOG: log } }), startWorker(redis.url, { env: { CSE_TEST_EXEC_LOG: log } })];
+    const workers = [
+      startWorker(redis.url, { env: { CSE_TEST_EXEC_LOG: log } }),
+      startWorker(redis.url, { env: { CSE_TEST_EXEC_LOG: log } }),
+    ];
     await Promise.all(workers.map(workerReady));
     await finished(search(['--config', cfg, '--out', join(dir, 'queue'), '--queue', redis.url]));
     const got = results(join(dir, 'queue'));
@@ -102,7 +119,10 @@ describe('search --queue', { skip: haveRedis() ? false : 'redis-server is not in
     first.proc.kill('SIGKILL');
     await exited(first.proc);
     const partial = results(out).length;
-    assert.ok(partial < reference.length, `killed before the end (${partial} of ${reference.length} results; ${execLog(log).length} log lines, ${reference.filter((r) => JSON.parse(r)[1] !== 'cpv').length} non-CPV)`);
+    assert.ok(
+      partial < reference.length,
+      `killed before the end (${partial} of ${reference.length} results; ${execLog(log).length} log lines, ${reference.filter((r) => JSON.parse(r)[1] !== 'cpv').length} non-CPV)`,
+    );
     const second = search(['--resume', '--out', out, '--queue', redis.url]);
     await finished(second);
     assert.match(second.out(), /"type":"start".*"resumed":true/);

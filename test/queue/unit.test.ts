@@ -25,7 +25,15 @@ import { planProcesses } from '../../src/util/plan.js';
 import { ROOT, tempDir } from './helpers.js';
 
 test('queue URLs: host, port and database; every malformed part named', () => {
-  assert.deepEqual(parseQueueUrl('redis://10.0.0.5:6380/2'), { host: '10.0.0.5', port: 6380, db: 2, tls: false, username: undefined, password: undefined, display: 'redis://10.0.0.5:6380/2' });
+  assert.deepEqual(parseQueueUrl('redis://10.0.0.5:6380/2'), {
+    host: '10.0.0.5',
+    port: 6380,
+    db: 2,
+    tls: false,
+    username: undefined,
+    password: undefined,
+    display: 'redis://10.0.0.5:6380/2',
+  });
   assert.equal(parseQueueUrl('redis://queue.lab:6379').db, 0);
   assert.equal(parseQueueUrl('redis://[::1]:6379/1').host, '::1');
   const auth = parseQueueUrl('rediss://user:s%40cret@h:6379/0');
@@ -54,7 +62,10 @@ test('queue URLs: host, port and database; every malformed part named', () => {
     );
   }
   // A password never appears in an error message.
-  assert.throws(() => parseQueueUrl('redis://u:hunter2@h:99999'), (e: Error) => !e.message.includes('hunter2') && e.message.includes('u:***@'));
+  assert.throws(
+    () => parseQueueUrl('redis://u:hunter2@h:99999'),
+    (e: Error) => !e.message.includes('hunter2') && e.message.includes('u:***@'),
+  );
 });
 
 const payload = (over: Partial<JobPayload> = {}): JobPayload => ({
@@ -70,7 +81,12 @@ const payload = (over: Partial<JobPayload> = {}): JobPayload => ({
 
 test('payload validation names each bad field', () => {
   assert.deepEqual(validatePayload(payload()), payload());
-  const bad = (raw: unknown, msg: RegExp) => assert.throws(() => validatePayload(raw), (e: Error) => e instanceof PayloadError && msg.test(e.message), msg.source);
+  const bad = (raw: unknown, msg: RegExp) =>
+    assert.throws(
+      () => validatePayload(raw),
+      (e: Error) => e instanceof PayloadError && msg.test(e.message),
+      msg.source,
+    );
   bad(null, /\(payload\): Expected object/);
   bad({ ...payload(), protocol: '1' }, /protocol: Expected number, received string/);
   bad({ ...payload(), code: '' }, /code: String must contain at least 1/);
@@ -114,7 +130,14 @@ test('job ids: the same evaluation gives the same id; anything that changes its 
 });
 
 test('records survive the queue: non-finite numbers included, malformed results refused', () => {
-  const r = { status: 'diverged' as const, pass: null, score: -Infinity, metrics: { a: NaN, b: Infinity, c: 2 }, reason: 'nan', seconds: 0.5 };
+  const r = {
+    status: 'diverged' as const,
+    pass: null,
+    score: -Infinity,
+    metrics: { a: NaN, b: Infinity, c: 2 },
+    reason: 'nan',
+    seconds: 0.5,
+  };
   const wire = JSON.parse(JSON.stringify(encodeRecord(r)));
   assert.deepEqual(decodeRecord(wire), r);
   const ok = { status: 'ok' as const, pass: true, score: 0.25, metrics: {}, reason: null, seconds: 1 };
@@ -129,14 +152,21 @@ test('versions: a mismatch names both sides and what differs', () => {
   const mine = { protocol: 1, code: 'c1', config: 'f1' };
   assert.equal(versionMismatch(mine, { ...mine }), null);
   assert.match(versionMismatch({ ...mine, protocol: 2 }, mine)!, /queue protocol 2, this worker speaks 1/);
-  assert.match(versionMismatch({ ...mine, code: 'c2' }, mine)!, /made by code version c2, this worker runs code version c1 \(the config format is the same\)/);
+  assert.match(
+    versionMismatch({ ...mine, code: 'c2' }, mine)!,
+    /made by code version c2, this worker runs code version c1 \(the config format is the same\)/,
+  );
   assert.match(versionMismatch({ ...mine, code: 'c2', config: 'f2' }, mine)!, /config format f2 there, f1 here/);
 });
 
 test('the code version is a content hash of the sources, the same in every process of one checkout', () => {
   const script = "import { localVersion } from './src/queue/version.ts'; console.log(JSON.stringify(localVersion()));";
   const run = (env: Record<string, string | undefined>) => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     return JSON.parse(r.stdout) as { protocol: number; code: string; config: string };
   };

@@ -16,7 +16,15 @@ import { SMALL, snapshot, tmpDir } from './helpers.js';
 const BIN = fileURLToPath(new URL('../../bin/cse-autoloss.js', import.meta.url));
 const dir = tmpDir('cse-cli-');
 const cfgFile = join(dir, 'search.yaml');
-writeFileSync(cfgFile, YAML.stringify({ ...SMALL, population: { ...SMALL.population, size: 400 }, evolution: { ...SMALL.evolution, generations: 4 }, pool: { workers: 1 } }));
+writeFileSync(
+  cfgFile,
+  YAML.stringify({
+    ...SMALL,
+    population: { ...SMALL.population, size: 400 },
+    evolution: { ...SMALL.evolution, generations: 4 },
+    pool: { workers: 1 },
+  }),
+);
 
 function cli(args: string[]): { code: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8' });
@@ -33,7 +41,9 @@ const refRun = new Promise<void>((resolve, reject) => {
 
 test('kill -9 mid-generation, then --resume: the same final results as an uninterrupted run', async () => {
   const out = join(dir, 'killed');
-  const p = spawn(process.execPath, [BIN, 'search', '--config', cfgFile, '--out', out, '--json-log'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = spawn(process.execPath, [BIN, 'search', '--config', cfgFile, '--out', out, '--json-log'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let killedAt: { gen: number; stage: string } | null = null;
   const lines = createInterface({ input: p.stdout! });
   for await (const line of lines) {
@@ -44,7 +54,9 @@ test('kill -9 mid-generation, then --resume: the same final results as an uninte
       break;
     }
   }
-  const code = await new Promise<number | null>((r) => (p.exitCode !== null || p.signalCode !== null ? r(p.exitCode) : p.on('exit', (c) => r(c))));
+  const code = await new Promise<number | null>((r) =>
+    p.exitCode !== null || p.signalCode !== null ? r(p.exitCode) : p.on('exit', (c) => r(c)),
+  );
   assert.equal(p.signalCode, 'SIGKILL', `exited ${code} before the kill`);
   assert.deepEqual(killedAt, { gen: 2, stage: 'mos1' });
   const partial = snapshot(out) as { gens: unknown[]; status: string };
@@ -78,15 +90,24 @@ test('report, export --to pytorch, compare, and the files they write', async () 
   const embedded = /<script type="application\/json" id="cse-data">([^<]*)<\/script>/.exec(html);
   assert.ok(embedded, 'embedded data');
   const view = JSON.parse(embedded[1]!) as {
-    run: { generations: { gen: number; funnel: { drawn: number; cpvPass: number; unique: number } }[]; hallOfFame: { id: string; loss: string; latexHtml: string }[] };
+    run: {
+      generations: { gen: number; funnel: { drawn: number; cpvPass: number; unique: number } }[];
+      hallOfFame: { id: string; loss: string; latexHtml: string }[];
+    };
     candidates: Record<string, { loss: string; latexHtml: string; graphSvg: string; curves: unknown }>;
   };
-  assert.deepEqual(view.run.generations.map((g) => g.gen), [1, 2, 3, 4]);
+  assert.deepEqual(
+    view.run.generations.map((g) => g.gen),
+    [1, 2, 3, 4],
+  );
   for (const g of view.run.generations) assert.ok(g.funnel.drawn >= g.funnel.cpvPass && g.funnel.cpvPass >= g.funnel.unique);
   assert.equal(view.run.hallOfFame[0]!.loss, data.hallOfFame[0]!.loss);
   assert.match(view.run.hallOfFame[0]!.latexHtml, /class="katex"/);
   const top = view.candidates[view.run.hallOfFame[0]!.id]!;
-  assert.ok(top && top.loss === data.hallOfFame[0]!.loss && /<svg /.test(top.graphSvg) && top.curves, 'the best loss has its candidate page');
+  assert.ok(
+    top && top.loss === data.hallOfFame[0]!.loss && /<svg /.test(top.graphSvg) && top.curves,
+    'the best loss has its candidate page',
+  );
 
   const exp = cli(['export', '--run', refDir, '--rank', '1', '--to', 'pytorch']);
   assert.equal(exp.code, 0, exp.stderr);
@@ -108,7 +129,12 @@ test('report, export --to pytorch, compare, and the files they write', async () 
   assert.equal(v.code, 0, v.stderr);
   const c = cli(['compare', refDir, vdir, '--json']);
   assert.equal(c.code, 0, c.stderr);
-  const cmp = JSON.parse(c.stdout) as { a: { strategy: string; proxyEvaluations: number }; b: { strategy: string }; evaluationRatio: number | null; configDifferences: string[] };
+  const cmp = JSON.parse(c.stdout) as {
+    a: { strategy: string; proxyEvaluations: number };
+    b: { strategy: string };
+    evaluationRatio: number | null;
+    configDifferences: string[];
+  };
   assert.equal(cmp.a.strategy, 'cse');
   assert.equal(cmp.b.strategy, 'vanilla');
   assert.deepEqual(cmp.configDifferences, []);

@@ -23,12 +23,18 @@ test('defaults: an empty config is complete and documented values hold', () => {
 
 test('every bad field is named with its path', () => {
   try {
-    parseConfig({ mode: 'box', population: { size: -3, maxDepth: 2, minDepth: 4 }, proxy: { task: { iters: 1.5, colour: 'red' } }, evolution: { crossoverProb: 2 } });
+    parseConfig({
+      mode: 'box',
+      population: { size: -3, maxDepth: 2, minDepth: 4 },
+      proxy: { task: { iters: 1.5, colour: 'red' } },
+      evolution: { crossoverProb: 2 },
+    });
     assert.fail('should throw');
   } catch (e) {
     assert.ok(e instanceof ConfigError);
     const text = e.problems.join('\n');
-    for (const path of ['mode:', 'population.size:', 'proxy.task.iters:', 'proxy.task:', 'evolution.crossoverProb:']) assert.ok(text.includes(path), `${path} in\n${text}`);
+    for (const path of ['mode:', 'population.size:', 'proxy.task.iters:', 'proxy.task:', 'evolution.crossoverProb:'])
+      assert.ok(text.includes(path), `${path} in\n${text}`);
     assert.match(text, /unknown field\(s\) 'colour'/);
   }
   // Cross-field rule, reported at its path.
@@ -94,8 +100,13 @@ test('configs/search.yaml is a real discovery search (detector proxy, dataset ma
 });
 
 test('a searched classification loss must fit the detector head', () => {
-  assert.throws(() => parseConfig({ mode: 'cls', proxy: { task: { kind: 'detector', detector: 'fcos' } } }), /proxy\.task\.detector: fcos .* mode cls needs faster-rcnn/);
-  assert.throws(() => parseConfig({ mode: 'bcls', proxy: { task: { kind: 'detector', detector: 'faster-rcnn' } } }), /mode bcls needs fcos/);
+  assert.throws(
+    () => parseConfig({ mode: 'cls', proxy: { task: { kind: 'detector', detector: 'fcos' } } }),
+    /proxy\.task\.detector: fcos .* mode cls needs faster-rcnn/,
+  );
+  assert.throws(
+    () => parseConfig({ mode: 'bcls', proxy: { task: { kind: 'detector', detector: 'faster-rcnn' } } }),
+    /mode bcls needs fcos/,
+  );
   assert.equal(parseConfig({ mode: 'cls', proxy: { task: { kind: 'detector', detector: 'faster-rcnn' } } }).mode, 'cls');
 });
-

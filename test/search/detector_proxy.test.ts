@@ -18,7 +18,11 @@ test('search with the detector proxy trains FCOS in a pool worker; the report ha
   const dir = mkdtempSync(join(tmpdir(), 'cse-detproxy-'));
   try {
     const data = join(dir, 'data');
-    const make = spawnSync(process.execPath, [cli, 'data', 'make', '--kind', 'mnist-det', '--images', '48', '--size', '64', '--seed', '3', '--out', data], { encoding: 'utf8' });
+    const make = spawnSync(
+      process.execPath,
+      [cli, 'data', 'make', '--kind', 'mnist-det', '--images', '48', '--size', '64', '--seed', '3', '--out', data],
+      { encoding: 'utf8' },
+    );
     assert.equal(make.status, 0, make.stderr);
     const task = `{ kind: detector, detector: fcos, preset: tiny, dataDir: ${data}, iters: 3, trainSubset: 24, valSubset: 8, batch: 4, lr: 0.01, timeoutSeconds: 300 }`;
     writeFileSync(
@@ -34,7 +38,10 @@ test('search with the detector proxy trains FCOS in a pool worker; the report ha
       ].join('\n'),
     );
     const out = join(dir, 'run');
-    const r = spawnSync(process.execPath, [cli, 'search', '--config', join(dir, 'search.yaml'), '--out', out, '--json-log'], { encoding: 'utf8', timeout: 600_000 });
+    const r = spawnSync(process.execPath, [cli, 'search', '--config', join(dir, 'search.yaml'), '--out', out, '--json-log'], {
+      encoding: 'utf8',
+      timeout: 600_000,
+    });
     assert.equal(r.status, 0, `${r.stderr.slice(-2000)}\n${r.stdout.slice(-2000)}`);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
       status: string;

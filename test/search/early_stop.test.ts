@@ -35,7 +35,11 @@ const detectorTask = { kind: 'detector', dataDir: '/nonexistent', iters: 10 };
 
 test('proxy.earlyStop: the default measures the reference, candidates behind it stop early as their own fate', async () => {
   const seen: { loss: string; reference: number | null | undefined }[] = [];
-  const cfg = smallConfig({ evolution: { generations: 2 }, proxy: { topK: 6, task: detectorTask, earlyStop: { fraction: 0.5, minRatio: 1 } }, final: { enabled: false } });
+  const cfg = smallConfig({
+    evolution: { generations: 2 },
+    proxy: { topK: 6, task: detectorTask, earlyStop: { fraction: 0.5, minRatio: 1 } },
+    final: { enabled: false },
+  });
   const dir = tmpDir();
   const summary = await runSearch({ config: cfg, runDir: dir, transport: new InProcessTransport(standIn(seen)) });
   const j = Journal.open(dir, { readonly: true });
@@ -51,15 +55,27 @@ test('proxy.earlyStop: the default measures the reference, candidates behind it 
     const proxied = cands.filter((c) => c.fate === 'proxied');
     assert.ok(stopped.length > 0 && proxied.length > 0, `stopped ${stopped.length}, proxied ${proxied.length}`);
     // each fate follows its proxy record (a fingerprint seen again reuses its record)
-    const statusOf = new Map(j.allResults().filter((r) => r.stage === 'proxy').map((r) => [r.fingerprint, r.status]));
+    const statusOf = new Map(
+      j
+        .allResults()
+        .filter((r) => r.stage === 'proxy')
+        .map((r) => [r.fingerprint, r.status]),
+    );
     for (const c of stopped) {
       assert.equal(statusOf.get(c.fingerprint), 'stopped', c.loss);
       assert.equal(c.fitness, 0);
     }
     for (const c of proxied) assert.equal(statusOf.get(c.fingerprint), 'ok', c.loss);
     const gens = summary.generations;
-    assert.equal(gens.reduce((n, g) => n + (g.proxyStopped ?? 0), 0), stopped.length);
-    assert.equal(gens.reduce((n, g) => n + g.proxyFailed, 0), 0, 'a stopped run is not counted as failed');
+    assert.equal(
+      gens.reduce((n, g) => n + (g.proxyStopped ?? 0), 0),
+      stopped.length,
+    );
+    assert.equal(
+      gens.reduce((n, g) => n + g.proxyFailed, 0),
+      0,
+      'a stopped run is not counted as failed',
+    );
   } finally {
     j.close();
   }
@@ -74,5 +90,8 @@ test('without proxy.earlyStop the proxy gets no check and no stops are reported'
 });
 
 test('earlyStop inside a task is refused: the loop sets it', () => {
-  assert.throws(() => smallConfig({ proxy: { task: { ...detectorTask, earlyStop: { fraction: 0.5, minRatio: 1, reference: 0.1 } } } }), (e: Error) => e instanceof ConfigError && /proxy\.task\.earlyStop/.test(e.message));
+  assert.throws(
+    () => smallConfig({ proxy: { task: { ...detectorTask, earlyStop: { fraction: 0.5, minRatio: 1, reference: 0.1 } } } }),
+    (e: Error) => e instanceof ConfigError && /proxy\.task\.earlyStop/.test(e.message),
+  );
 });

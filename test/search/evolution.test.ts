@@ -28,7 +28,11 @@ test('a run is deterministic for its seed; another seed gives another run', asyn
   await runSearch({ config: cfg, runDir: dir2, transport: inproc() });
   assert.deepEqual(snapshot(dir2), snapshot(refDir));
   const dir3 = fresh();
-  await runSearch({ config: smallConfig({ seed: 2, evolution: { generations: 1 }, final: { enabled: false } }), runDir: dir3, transport: inproc() });
+  await runSearch({
+    config: smallConfig({ seed: 2, evolution: { generations: 1 }, final: { enabled: false } }),
+    runDir: dir3,
+    transport: inproc(),
+  });
   const a = (snapshot(refDir) as { cands: unknown[][] }).cands.filter((c) => c[0] === 0).map((c) => c[2]);
   const b = (snapshot(dir3) as { cands: unknown[][] }).cands.map((c) => c[2]);
   assert.notDeepEqual(a, b);
@@ -93,7 +97,13 @@ test('interrupted mid-generation (Ctrl-C) and resumed: the same results as the u
   assert.equal(j.getMeta('status'), 'running');
   j.close();
   let reused = -1;
-  await runSearch({ config: cfg, runDir: dir, resume: true, transport: inproc(), onEvent: (e) => e.type === 'start' && (reused = e.reusedResults) });
+  await runSearch({
+    config: cfg,
+    runDir: dir,
+    resume: true,
+    transport: inproc(),
+    onEvent: (e) => e.type === 'start' && (reused = e.reusedResults),
+  });
   assert.ok(reused > 0);
   assert.deepEqual(snapshot(dir), snapshot(refDir));
 });
@@ -101,7 +111,10 @@ test('interrupted mid-generation (Ctrl-C) and resumed: the same results as the u
 test('disk full while writing: the run stops with a clear error and resumes to the same results', async () => {
   await ref;
   const dir = fresh();
-  await assert.rejects(runSearch({ config: cfg, runDir: dir, transport: inproc(), maxJournalPages: 40 }), (e: unknown) => e instanceof JournalFullError && /--resume/.test((e as Error).message));
+  await assert.rejects(
+    runSearch({ config: cfg, runDir: dir, transport: inproc(), maxJournalPages: 40 }),
+    (e: unknown) => e instanceof JournalFullError && /--resume/.test((e as Error).message),
+  );
   await runSearch({ config: cfg, runDir: dir, resume: true, transport: inproc() });
   assert.deepEqual(snapshot(dir), snapshot(refDir));
 });
@@ -110,12 +123,21 @@ test('resume refuses another config (showing the difference), a missing run; a n
   await ref;
   await assert.rejects(
     runSearch({ config: smallConfig({ seed: 5, proxy: { topK: 3 } }), runDir: refDir, resume: true, transport: inproc() }),
-    (e: unknown) => e instanceof SearchError && /another config/.test((e as Error).message) && /seed: 1 → 5/.test((e as Error).message) && /proxy\.topK: 4 → 3/.test((e as Error).message),
+    (e: unknown) =>
+      e instanceof SearchError &&
+      /another config/.test((e as Error).message) &&
+      /seed: 1 → 5/.test((e as Error).message) &&
+      /proxy\.topK: 4 → 3/.test((e as Error).message),
   );
   await assert.rejects(runSearch({ config: cfg, runDir: refDir, transport: inproc() }), /already holds a run/);
   await assert.rejects(runSearch({ config: cfg, runDir: fresh(), resume: true, transport: inproc() }), /no journal to resume/);
   // The pool layout is not part of the run's identity.
-  await runSearch({ config: smallConfig({ pool: { workers: 0, threadsPerWorker: 2 } }), runDir: refDir, resume: true, transport: inproc() });
+  await runSearch({
+    config: smallConfig({ pool: { workers: 0, threadsPerWorker: 2 } }),
+    runDir: refDir,
+    resume: true,
+    transport: inproc(),
+  });
 });
 
 test('vanilla EA: no CPV or MOS, at most top-K new proxy evaluations per generation', async () => {
@@ -130,7 +152,10 @@ test('vanilla EA: no CPV or MOS, at most top-K new proxy evaluations per generat
       assert.equal(g.mosEvaluated, 0);
       assert.equal(g.cpvFail, 0);
     }
-    assert.equal(s.proxyEvaluations, s.generations.reduce((a, g) => a + g.proxyNew, 0));
+    assert.equal(
+      s.proxyEvaluations,
+      s.generations.reduce((a, g) => a + g.proxyNew, 0),
+    );
     // Vanilla sends whatever it draws: some candidates diverge or fail in the proxy and the search goes on.
     assert.ok(j.candidates().some((c) => c.fate === 'proxy-failed' || (c.fate === 'proxied' && c.fitness === 0)));
   } finally {
@@ -151,9 +176,17 @@ test('the local pool gives the in-process results; a worker crash in the proxy i
 
   const dir2 = fresh();
   process.env.CSE_TEST_CRASH_PROXY = 'Sub';
-  const faulty = new ProcessPool({ workers: 2, threadsPerWorker: 1, stageModule: new URL('./fixtures/fault-stage.ts', import.meta.url).href });
+  const faulty = new ProcessPool({
+    workers: 2,
+    threadsPerWorker: 1,
+    stageModule: new URL('./fixtures/fault-stage.ts', import.meta.url).href,
+  });
   try {
-    const s = await runSearch({ config: smallConfig({ defaultLoss: 'log-iou', final: { enabled: false } }), runDir: dir2, transport: faulty });
+    const s = await runSearch({
+      config: smallConfig({ defaultLoss: 'log-iou', final: { enabled: false } }),
+      runDir: dir2,
+      transport: faulty,
+    });
     assert.equal(s.generations.length, 3);
   } finally {
     delete process.env.CSE_TEST_CRASH_PROXY;
@@ -174,7 +207,11 @@ test('the local pool gives the in-process results; a worker crash in the proxy i
 test('MOS level 2: a short proxy-like task filters after level 1, its threshold relative to the default', async () => {
   const dir = fresh();
   const s = await runSearch({
-    config: smallConfig({ evolution: { generations: 2 }, mos: { level1: { samples: 32, steps: 60 }, level2: { enabled: true, task: { iters: 20 }, threshold: 0.9 } }, final: { enabled: false } }),
+    config: smallConfig({
+      evolution: { generations: 2 },
+      mos: { level1: { samples: 32, steps: 60 }, level2: { enabled: true, task: { iters: 20 }, threshold: 0.9 } },
+      final: { enabled: false },
+    }),
     runDir: dir,
     transport: inproc(),
   });
@@ -182,7 +219,12 @@ test('MOS level 2: a short proxy-like task filters after level 1, its threshold 
   try {
     const def = JSON.parse(j.getMeta('default')!) as { mos2: number };
     assert.ok(def.mos2 > 0);
-    const mos2 = new Map(j.allResults().filter((r) => r.stage === 'mos2').map((r) => [r.fingerprint, r.score!]));
+    const mos2 = new Map(
+      j
+        .allResults()
+        .filter((r) => r.stage === 'mos2')
+        .map((r) => [r.fingerprint, r.score!]),
+    );
     assert.ok(mos2.size > 1);
     for (const c of j.candidates()) {
       if (c.fate === 'proxied') assert.ok(mos2.get(c.fingerprint)! >= 0.9 * def.mos2);

@@ -30,7 +30,9 @@ export function smallConfig(over: Record<string, unknown> = {}): SearchConfig {
 export function snapshot(dir: string): unknown {
   const j = Journal.open(dir, { readonly: true });
   try {
-    const cands = j.candidates().map((c) => [c.gen, c.idx, c.loss, c.fingerprint, c.parents.join('+'), c.origin, c.op, c.fate, c.mosScore, c.fitness]);
+    const cands = j
+      .candidates()
+      .map((c) => [c.gen, c.idx, c.loss, c.fingerprint, c.parents.join('+'), c.origin, c.op, c.fate, c.mosScore, c.fitness]);
     const gens = j.generations().map((g) => {
       const rest = { ...(g.stats as Record<string, unknown>) };
       delete rest.stageSeconds;

@@ -8,7 +8,17 @@ import { Journal, JournalError, JournalFullError, JOURNAL_FILE } from '../../src
 import type { Candidate } from '../../src/search/types.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'cse-journal-'));
-const cand = (gen: number, idx: number, loss: string): Candidate => ({ gen, idx, loss, fingerprint: `fp-${loss}`, parents: [], origin: 'random', op: null, size: 3, depth: 1 });
+const cand = (gen: number, idx: number, loss: string): Candidate => ({
+  gen,
+  idx,
+  loss,
+  fingerprint: `fp-${loss}`,
+  parents: [],
+  origin: 'random',
+  op: null,
+  size: 3,
+  depth: 1,
+});
 
 test('journal: WAL database; results, candidates and generations survive reopening', () => {
   const dir = tmp();
@@ -16,7 +26,18 @@ test('journal: WAL database; results, candidates and generations survive reopeni
   assert.equal(j.db.pragma('journal_mode', { simple: true }), 'wal');
   j.setMeta('config', '{"a":1}');
   j.putCandidates([cand(0, 0, 'X'), cand(0, 1, 'Neg(X)')]);
-  j.putResult({ fingerprint: 'fp-X', stage: 'mos1', key: 'k', loss: 'X', status: 'ok', pass: null, score: 0.5, metrics: { initial: 0.1 }, reason: null, seconds: 0.01 });
+  j.putResult({
+    fingerprint: 'fp-X',
+    stage: 'mos1',
+    key: 'k',
+    loss: 'X',
+    status: 'ok',
+    pass: null,
+    score: 0.5,
+    metrics: { initial: 0.1 },
+    reason: null,
+    seconds: 0.01,
+  });
   j.finishGeneration(0, [{ idx: 0, fate: 'proxied', mosScore: 0.5, fitness: 0.3 }], { gen: 0 }, 123);
   j.close();
   const k = Journal.open(dir);
@@ -45,7 +66,10 @@ test('journal: a corrupted file is refused with a clear error and left byte for 
   const damaged = Buffer.from(bytes);
   for (let i = 100; i < damaged.length; i += 7) damaged[i] = (damaged[i]! ^ 0x5a) & 0xff;
   writeFileSync(path, damaged);
-  assert.throws(() => Journal.open(dir), (e: unknown) => e instanceof JournalError && /corrupted|not a database|malformed/i.test((e as Error).message));
+  assert.throws(
+    () => Journal.open(dir),
+    (e: unknown) => e instanceof JournalError && /corrupted|not a database|malformed/i.test((e as Error).message),
+  );
   assert.deepEqual(readFileSync(path), damaged);
   // Garbage that is not SQLite at all.
   const dir2 = tmp();
@@ -70,7 +94,18 @@ test('journal: a full disk stops writing with JournalFullError; what was written
   let wrote = 0;
   assert.throws(() => {
     for (let i = 0; i < 100; i++) {
-      j.putResult({ fingerprint: `f${i}`, stage: 'proxy', key: 'k', loss: big, status: 'ok', pass: null, score: i, metrics: {}, reason: null, seconds: 0 });
+      j.putResult({
+        fingerprint: `f${i}`,
+        stage: 'proxy',
+        key: 'k',
+        loss: big,
+        status: 'ok',
+        pass: null,
+        score: i,
+        metrics: {},
+        reason: null,
+        seconds: 0,
+      });
       wrote++;
     }
   }, JournalFullError);

@@ -5,7 +5,13 @@ import { runStage } from '../../src/search/stages/index.js';
 import type { StageTask } from '../../src/search/types.js';
 
 const FAULTS = new URL('./fixtures/fault-stage.ts', import.meta.url).href;
-const mos = (loss: string): StageTask => ({ stage: 'mos1', mode: 'reg', loss, seed: 3, config: { samples: 32, classes: 4, steps: 60, lr: 0.05 } });
+const mos = (loss: string): StageTask => ({
+  stage: 'mos1',
+  mode: 'reg',
+  loss,
+  seed: 3,
+  config: { samples: 32, classes: 4, steps: 60, lr: 0.05 },
+});
 
 test('pool: workers give the records the in-process stage gives; CSE_THREADS is set per worker', async () => {
   const pool = new ProcessPool({ workers: 2, threadsPerWorker: 3, stageModule: FAULTS });
@@ -40,7 +46,10 @@ test('pool: a crashed worker and a hung worker are recorded and replaced; other 
     assert.equal(ok1.status, 'ok');
     // The pool keeps working at full size after both losses.
     const after = await Promise.all([pool.run(mos('Div(I,U)'), { timeoutSeconds: 60 }), pool.run(mos('Sub(E,I)'), { timeoutSeconds: 60 })]);
-    assert.deepEqual(after.map((r) => r.status), ['ok', 'ok']);
+    assert.deepEqual(
+      after.map((r) => r.status),
+      ['ok', 'ok'],
+    );
     // Both dead workers are replaced once their exit is seen.
     for (let i = 0; i < 200 && pool.replaced < 2; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(pool.replaced, 2);

@@ -28,7 +28,14 @@ test('Kendall tau-b matches scipy.stats.kendalltau on its documented example, an
     { size: 7, fitness: 0.5 },
     { size: 3, fitness: 0.1 },
   ]);
-  assert.deepEqual(front.map((p) => [p.size, p.fitness]), [[3, 0.2], [5, 0.3], [7, 0.5]]);
+  assert.deepEqual(
+    front.map((p) => [p.size, p.fitness]),
+    [
+      [3, 0.2],
+      [5, 0.3],
+      [7, 0.5],
+    ],
+  );
 });
 
 test('MOS level 1 (cls): cross-entropy fits the random labels, its negation does not; scale does not matter', () => {
@@ -121,10 +128,21 @@ test('proxy: the simulated task ranks the default above its negation; NaN traini
 
 test('proxy split: the first trainSubset train images train, the valSubset after them are held out; split val uses the val split', () => {
   const ids = Array.from({ length: 20 }, (_, i) => 100 + i);
-  assert.deepEqual(proxySplit(ids, { trainSubset: 8, valSubset: 4 }, 'proxy'), { trainSubset: ids.slice(0, 8), valSubset: ids.slice(8, 12), evalSplit: 'train' });
+  assert.deepEqual(proxySplit(ids, { trainSubset: 8, valSubset: 4 }, 'proxy'), {
+    trainSubset: ids.slice(0, 8),
+    valSubset: ids.slice(8, 12),
+    evalSplit: 'train',
+  });
   // 0 means all: a fifth held out (4 of 20), the other 16 train
-  assert.deepEqual(proxySplit(ids, { trainSubset: 0, valSubset: 0 }, 'proxy'), { trainSubset: ids.slice(0, 16), valSubset: ids.slice(16), evalSplit: 'train' });
+  assert.deepEqual(proxySplit(ids, { trainSubset: 0, valSubset: 0 }, 'proxy'), {
+    trainSubset: ids.slice(0, 16),
+    valSubset: ids.slice(16),
+    evalSplit: 'train',
+  });
   assert.deepEqual(proxySplit(null, { trainSubset: 8, valSubset: 4 }, 'val'), { trainSubset: 8, evalSplit: 'val' });
   assert.deepEqual(proxySplit(null, { trainSubset: 0, valSubset: 4 }, 'val'), { evalSplit: 'val' });
-  assert.throws(() => proxySplit(ids, { trainSubset: 20, valSubset: 4 }, 'proxy'), /the train split has 20 images, the proxy task needs more than trainSubset=20/);
+  assert.throws(
+    () => proxySplit(ids, { trainSubset: 20, valSubset: 4 }, 'proxy'),
+    /the train split has 20 images, the proxy task needs more than trainSubset=20/,
+  );
 });

@@ -42,6 +42,9 @@ test('int covers its inclusive range; shuffle is a permutation', () => {
   assert.deepEqual([...seen].sort(), [3, 4, 5, 6, 7]);
   const xs = Array.from({ length: 50 }, (_, i) => i);
   const ys = r.shuffle([...xs]);
-  assert.deepEqual([...ys].sort((p, q) => p - q), xs);
+  assert.deepEqual(
+    [...ys].sort((p, q) => p - q),
+    xs,
+  );
   assert.notDeepEqual(ys, xs);
 });

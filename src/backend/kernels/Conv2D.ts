@@ -8,8 +8,14 @@ export const conv2DConfig = kernel(Conv2D, (b, inputs, attrs) => {
   const filter = req(inputs, 'filter', Conv2D);
   const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as unknown as Conv2DAttrs;
   const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
-    strides, dilations, pad, dimRoundingMode, false, backend_util.convertConv2DDataFormat(dataFormat),
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    false,
+    backend_util.convertConv2DDataFormat(dataFormat),
   );
   return b.output(conv2d(b, { x, filter, info, depthwise: false }), x.dtype);
 });

@@ -11,7 +11,13 @@ export const conv2DBackpropFilterConfig = kernel(Conv2DBackpropFilter, (b, input
   const stashed = b.takeFilterGrad(x.dataId, dy.dataId, filterGradKey(strides, pad, dataFormat, dimRoundingMode, filterShape));
   if (stashed) return b.output(stashed, x.dtype);
   const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode, false,
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+    false,
     backend_util.convertConv2DDataFormat(dataFormat),
   );
   return b.output(conv2dBackpropFilter(b, x, dy, info, filterShape, false), x.dtype);

@@ -8,7 +8,13 @@ export const depthwiseConv2dNativeBackpropFilterConfig = kernel(DepthwiseConv2dN
   const dy = req(inputs, 'dy', DepthwiseConv2dNativeBackpropFilter);
   const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs as unknown as DepthwiseConv2dNativeBackpropFilterAttrs;
   const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filterShape, strides, dilations, pad, dimRoundingMode, true,
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    true,
   );
   return b.output(conv2dBackpropFilter(b, x, dy, info, filterShape, true), x.dtype);
 });

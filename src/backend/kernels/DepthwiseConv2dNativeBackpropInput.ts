@@ -8,7 +8,13 @@ export const depthwiseConv2dNativeBackpropInputConfig = kernel(DepthwiseConv2dNa
   const filter = req(inputs, 'filter', DepthwiseConv2dNativeBackpropInput);
   const { strides, dilations, pad, dimRoundingMode, inputShape } = attrs as unknown as DepthwiseConv2dNativeBackpropInputAttrs;
   const info = backend_util.computeConv2DInfo(
-    inputShape, filter.shape as [number, number, number, number], strides, dilations, pad, dimRoundingMode, true,
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    true,
   );
   return b.output(conv2dBackpropInput(b, dy, filter, info, true), dy.dtype);
 });

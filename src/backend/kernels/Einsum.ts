@@ -6,5 +6,12 @@ import { aten } from '../native.js';
 export const einsumConfig = kernel(Einsum, (b, inputs, attrs) => {
   const list = inputs as unknown as TensorInfo[];
   const { equation } = attrs as unknown as EinsumAttrs;
-  return b.output(b.call(aten('einsum'), equation, list.map((t) => b.id(t))), (list[0] as TensorInfo).dtype);
+  return b.output(
+    b.call(
+      aten('einsum'),
+      equation,
+      list.map((t) => b.id(t)),
+    ),
+    (list[0] as TensorInfo).dtype,
+  );
 });

@@ -9,8 +9,14 @@ export const fusedConv2DConfig = kernel(FusedConv2D, (b, inputs, attrs) => {
   const { bias, preluActivationWeights } = inputs;
   const { strides, pad, dataFormat, dilations, dimRoundingMode, activation, leakyreluAlpha } = attrs as unknown as FusedConv2DAttrs;
   const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
-    strides, dilations, pad, dimRoundingMode, false, backend_util.convertConv2DDataFormat(dataFormat),
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    false,
+    backend_util.convertConv2DDataFormat(dataFormat),
   );
   const y = conv2d(b, { x, filter, info, depthwise: false, ...(bias ? { bias } : {}) });
   return b.output(applyActivation(b, y, activation, preluActivationWeights, leakyreluAlpha, info.dataFormat === 'channelsFirst'), x.dtype);

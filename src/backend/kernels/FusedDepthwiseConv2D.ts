@@ -7,10 +7,17 @@ export const fusedDepthwiseConv2DConfig = kernel(FusedDepthwiseConv2D, (b, input
   const x = req(inputs, 'x', FusedDepthwiseConv2D);
   const filter = req(inputs, 'filter', FusedDepthwiseConv2D);
   const { bias, preluActivationWeights } = inputs;
-  const { strides, pad, dataFormat, dilations, dimRoundingMode, activation, leakyreluAlpha } = attrs as unknown as FusedDepthwiseConv2DAttrs;
+  const { strides, pad, dataFormat, dilations, dimRoundingMode, activation, leakyreluAlpha } =
+    attrs as unknown as FusedDepthwiseConv2DAttrs;
   const info = backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
-    strides, dilations ?? [1, 1], pad, dimRoundingMode, true, backend_util.convertConv2DDataFormat(dataFormat),
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    strides,
+    dilations ?? [1, 1],
+    pad,
+    dimRoundingMode,
+    true,
+    backend_util.convertConv2DDataFormat(dataFormat),
   );
   const y = conv2d(b, { x, filter, info, depthwise: true, ...(bias ? { bias } : {}) });
   return b.output(applyActivation(b, y, activation, preluActivationWeights, leakyreluAlpha, info.dataFormat === 'channelsFirst'), x.dtype);

@@ -8,9 +8,10 @@ export const gatherNdConfig = kernel(GatherNd, (b, inputs) => {
   const params = req(inputs, 'params', GatherNd);
   const indices = req(inputs, 'indices', GatherNd);
   const [resultShape, numSlices, sliceSize, strides] = gather_util.prepareAndValidate(params as Tensor, indices as Tensor);
-  if (numSlices === 0) return b.output(b.call(aten('zeros'), resultShape, params.dtype === 'float32' ? 6 : params.dtype === 'int32' ? 3 : 11), params.dtype);
+  if (numSlices === 0)
+    return b.output(b.call(aten('zeros'), resultShape, params.dtype === 'float32' ? 6 : params.dtype === 'int32' ? 3 : 11), params.dtype);
   const k = indices.shape[indices.shape.length - 1] as number;
-  const rows = strides.length === 0 ? 1 : (params.shape.slice(0, k).reduce((p, q) => p * q, 1));
+  const rows = strides.length === 0 ? 1 : params.shape.slice(0, k).reduce((p, q) => p * q, 1);
   const x2 = b.call(aten('reshape'), b.id(params), [rows, sliceSize]);
   const idx2 = b.cast(b.call(aten('reshape'), b.id(indices), [numSlices, k]), 'int64');
   const st = b.constant(BigInt64Array.from(strides.map((s) => BigInt(s))), [k, 1], NDType.I64);

@@ -9,7 +9,11 @@ export const nonMaxSuppressionV3Config = kernel(NonMaxSuppressionV3, (b, inputs,
   const scores = req(inputs, 'scores', NonMaxSuppressionV3);
   const { maxOutputSize, iouThreshold, scoreThreshold } = attrs as unknown as NonMaxSuppressionV3Attrs;
   const { selectedIndices } = kernel_impls.nonMaxSuppressionV3Impl(
-    b.readSync(boxes.dataId) as TypedArray, b.readSync(scores.dataId) as TypedArray, maxOutputSize, iouThreshold, scoreThreshold,
+    b.readSync(boxes.dataId) as TypedArray,
+    b.readSync(scores.dataId) as TypedArray,
+    maxOutputSize,
+    iouThreshold,
+    scoreThreshold,
   );
   return b.output(b.constant(Int32Array.from(selectedIndices), [selectedIndices.length], NDType.I32), 'int32');
 });

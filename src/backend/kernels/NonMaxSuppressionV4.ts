@@ -8,8 +8,12 @@ export const nonMaxSuppressionV4Config = kernel(NonMaxSuppressionV4, (b, inputs,
   const scores = req(inputs, 'scores', NonMaxSuppressionV4);
   const { maxOutputSize, iouThreshold, scoreThreshold, padToMaxOutputSize } = attrs as unknown as NonMaxSuppressionV4Attrs;
   const { selectedIndices, validOutputs } = kernel_impls.nonMaxSuppressionV4Impl(
-    b.readSync(boxes.dataId) as TypedArray, b.readSync(scores.dataId) as TypedArray,
-    maxOutputSize, iouThreshold, scoreThreshold, padToMaxOutputSize,
+    b.readSync(boxes.dataId) as TypedArray,
+    b.readSync(scores.dataId) as TypedArray,
+    maxOutputSize,
+    iouThreshold,
+    scoreThreshold,
+    padToMaxOutputSize,
   );
   return [
     b.output(b.constant(Int32Array.from(selectedIndices), [selectedIndices.length], NDType.I32), 'int32'),

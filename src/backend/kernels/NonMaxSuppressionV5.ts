@@ -8,8 +8,12 @@ export const nonMaxSuppressionV5Config = kernel(NonMaxSuppressionV5, (b, inputs,
   const scores = req(inputs, 'scores', NonMaxSuppressionV5);
   const { maxOutputSize, iouThreshold, scoreThreshold, softNmsSigma } = attrs as unknown as NonMaxSuppressionV5Attrs;
   const { selectedIndices, selectedScores } = kernel_impls.nonMaxSuppressionV5Impl(
-    b.readSync(boxes.dataId) as TypedArray, b.readSync(scores.dataId) as TypedArray,
-    maxOutputSize, iouThreshold, scoreThreshold, softNmsSigma,
+    b.readSync(boxes.dataId) as TypedArray,
+    b.readSync(scores.dataId) as TypedArray,
+    maxOutputSize,
+    iouThreshold,
+    scoreThreshold,
+    softNmsSigma,
   );
   return [
     b.output(b.constant(Int32Array.from(selectedIndices), [selectedIndices.length], NDType.I32), 'int32'),

@@ -12,5 +12,12 @@ export const packConfig = kernel(Pack, (b, inputs, attrs) => {
   }
   let { axis } = attrs as unknown as PackAttrs;
   if (axis < 0) axis += first.shape.length + 1;
-  return b.output(b.call(aten('stack'), list.map((t) => b.id(t)), axis), first.dtype);
+  return b.output(
+    b.call(
+      aten('stack'),
+      list.map((t) => b.id(t)),
+      axis,
+    ),
+    first.dtype,
+  );
 });

@@ -9,7 +9,9 @@ export const scatterNdConfig = kernel(ScatterNd, (b, inputs, attrs) => {
   const updates = req(inputs, 'updates', ScatterNd);
   const { shape } = attrs as unknown as ScatterNdAttrs;
   const { sliceRank, numUpdates, sliceSize, strides, outputSize } = scatter_util.calculateShapes(
-    updates as Tensor, indices as Tensor, shape,
+    updates as Tensor,
+    indices as Tensor,
+    shape,
   );
   const st = ScalarType[updates.dtype as keyof typeof ScalarType];
   const rows = outputSize / sliceSize;

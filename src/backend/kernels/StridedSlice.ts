@@ -7,7 +7,15 @@ export const stridedSliceConfig = kernel(StridedSlice, (b, inputs, attrs) => {
   const x = req(inputs, 'x', StridedSlice);
   const a = attrs as unknown as StridedSliceAttrs;
   const info = slice_util.sliceInfo(
-    x.shape, a.begin, a.end, a.strides, a.beginMask, a.endMask, a.ellipsisMask, a.newAxisMask, a.shrinkAxisMask,
+    x.shape,
+    a.begin,
+    a.end,
+    a.strides,
+    a.beginMask,
+    a.endMask,
+    a.ellipsisMask,
+    a.newAxisMask,
+    a.shrinkAxisMask,
   );
   let cur = b.call(aten('alias'), b.id(x));
   if (!info.isIdentity) {

@@ -41,7 +41,17 @@ export const torchGroupNormGradConfig = kernel(TORCH_GROUP_NORM_GRAD, (b, inputs
   const [n, h, w, c] = x.shape as [number, number, number, number];
   const nchw = (t: tf.TensorInfo) => b.call(aten('contiguous'), b.call(aten('permute'), b.id(t), [0, 3, 1, 2]).id);
   const [dx, dgamma, dbeta] = b.callAll(
-    aten('native_group_norm_backward'), nchw(dy).id, nchw(x).id, b.id(mean), b.id(rstd), b.id(gamma), n, c, h * w, groups, [true, true, true],
+    aten('native_group_norm_backward'),
+    nchw(dy).id,
+    nchw(x).id,
+    b.id(mean),
+    b.id(rstd),
+    b.id(gamma),
+    n,
+    c,
+    h * w,
+    groups,
+    [true, true, true],
   );
   return [b.output(b.call(aten('permute'), dx!.id, [0, 2, 3, 1]), 'float32'), b.output(dgamma!, 'float32'), b.output(dbeta!, 'float32')];
 });
@@ -56,7 +66,9 @@ const torchGroupNormGrad: GradConfig = {
     // One backward kernel gives all three gradients. It runs here, in the scope of the whole
     // backward pass (the tape calls each input's function in its own tidy, which would dispose
     // results shared between them); gradients nobody asks for are disposed with that scope.
-    const [dx, dgamma, dbeta] = tf.engine().runKernel(TORCH_GROUP_NORM_GRAD, { dy, x, mean, rstd, gamma }, attrs as unknown as tf.NamedAttrMap) as Tensor[];
+    const [dx, dgamma, dbeta] = tf
+      .engine()
+      .runKernel(TORCH_GROUP_NORM_GRAD, { dy, x, mean, rstd, gamma }, attrs as unknown as tf.NamedAttrMap) as Tensor[];
     return { x: () => dx!, gamma: () => dgamma!, beta: () => dbeta! };
   },
 };

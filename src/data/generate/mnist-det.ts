@@ -162,7 +162,11 @@ export function mnistDetGenerator(sources: number[][]): SceneGenerator {
             const fx = sx - x0;
             const fy = sy - y0;
             const at = (xx: number, yy: number): number => (xx < 0 || yy < 0 || xx >= SIDE || yy >= SIDE ? 0 : src[yy * SIDE + xx]!);
-            const a = at(x0, y0) * (1 - fx) * (1 - fy) + at(x0 + 1, y0) * fx * (1 - fy) + at(x0, y0 + 1) * (1 - fx) * fy + at(x0 + 1, y0 + 1) * fx * fy;
+            const a =
+              at(x0, y0) * (1 - fx) * (1 - fy) +
+              at(x0 + 1, y0) * fx * (1 - fy) +
+              at(x0, y0 + 1) * (1 - fx) * fy +
+              at(x0 + 1, y0 + 1) * fx * fy;
             if (a <= 0) continue;
             const o = y * W + x;
             gray[o] = gray[o]! * (1 - a) + value * a;

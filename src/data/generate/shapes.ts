@@ -91,7 +91,11 @@ export function shapesGenerator(): SceneGenerator {
         const inside = INSIDE[SHAPE_CLASSES[k]!];
         // Colour far enough from the local background.
         let col = [0, 0, 0];
-        const ref = [rgb[(Math.floor(cy) * W + Math.floor(cx)) * 3]!, rgb[(Math.floor(cy) * W + Math.floor(cx)) * 3 + 1]!, rgb[(Math.floor(cy) * W + Math.floor(cx)) * 3 + 2]!];
+        const ref = [
+          rgb[(Math.floor(cy) * W + Math.floor(cx)) * 3]!,
+          rgb[(Math.floor(cy) * W + Math.floor(cx)) * 3 + 1]!,
+          rgb[(Math.floor(cy) * W + Math.floor(cx)) * 3 + 2]!,
+        ];
         for (let t = 0; t < 20; t++) {
           col = [rng.uniform(0, 255), rng.uniform(0, 255), rng.uniform(0, 255)];
           if (Math.hypot(col[0]! - ref[0]!, col[1]! - ref[1]!, col[2]! - ref[2]!) > 120) break;
@@ -105,7 +109,12 @@ export function shapesGenerator(): SceneGenerator {
         for (let y = y0; y <= y1; y++) {
           for (let x = x0; x <= x1; x++) {
             let hits = 0;
-            for (const [ddx, ddy] of [[0.25, 0.25], [0.75, 0.25], [0.25, 0.75], [0.75, 0.75]] as const) {
+            for (const [ddx, ddy] of [
+              [0.25, 0.25],
+              [0.75, 0.25],
+              [0.25, 0.75],
+              [0.75, 0.75],
+            ] as const) {
               const px = x + ddx - cx;
               const py = y + ddy - cy;
               const u = (px * cos + py * sin) / (r * aspect);

@@ -47,7 +47,13 @@ export async function runStage(task: StageTask): Promise<StageRecord> {
       case 'mos2':
       case 'proxy':
       case 'final': {
-        const r = await proxyTask({ mode: task.mode, loss: task.loss, config: task.config, seed: task.seed, split: task.stage === 'final' ? 'val' : 'proxy' });
+        const r = await proxyTask({
+          mode: task.mode,
+          loss: task.loss,
+          config: task.config,
+          seed: task.seed,
+          split: task.stage === 'final' ? 'val' : 'proxy',
+        });
         return {
           status: r.status,
           pass: null,
@@ -60,6 +66,13 @@ export async function runStage(task: StageTask): Promise<StageRecord> {
     }
   } catch (e) {
     const status = e instanceof InvalidCandidate ? 'failed' : 'error';
-    return { status, pass: null, score: null, metrics: {}, reason: status === 'failed' ? (e as Error).message : errorText(e), seconds: seconds() };
+    return {
+      status,
+      pass: null,
+      score: null,
+      metrics: {},
+      reason: status === 'failed' ? (e as Error).message : errorText(e),
+      seconds: seconds(),
+    };
   }
 }

@@ -13,7 +13,17 @@
 import type { ClsMode, Expr, Mode } from '../../loss/index.js';
 import { Rng } from '../../util/rng.js';
 import type { Mos1Config } from '../types.js';
-import { ClsObjective, Diverged, RegObjective, cornerGradToParams, iouOf, normalisedStep, paramsToCorners, labelAccuracy, type ClsData } from './problems.js';
+import {
+  ClsObjective,
+  Diverged,
+  RegObjective,
+  cornerGradToParams,
+  iouOf,
+  normalisedStep,
+  paramsToCorners,
+  labelAccuracy,
+  type ClsData,
+} from './problems.js';
 
 export interface Mos1Result {
   status: 'ok' | 'diverged';
@@ -121,5 +131,7 @@ function mos1Reg(e: Expr, cfg: Mos1Config, seed: number): Mos1Result {
     throw err;
   }
   const score = meanIou();
-  return Number.isFinite(score) ? { status: 'ok', score, initialScore, reason: null } : { status: 'diverged', score: 0, initialScore, reason: 'non-finite boxes' };
+  return Number.isFinite(score)
+    ? { status: 'ok', score, initialScore, reason: null }
+    : { status: 'diverged', score: 0, initialScore, reason: 'non-finite boxes' };
 }

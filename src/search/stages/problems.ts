@@ -161,7 +161,8 @@ export class RegObjective {
     const gI = r.grads!.I!;
     const gU = r.grads!.U!;
     const gE = r.grads!.E!;
-    if (!Number.isFinite(loss) || !isFiniteArray(gI) || !isFiniteArray(gU) || !isFiniteArray(gE)) throw new Diverged('non-finite loss or gradient');
+    if (!Number.isFinite(loss) || !isFiniteArray(gI) || !isFiniteArray(gU) || !isFiniteArray(gE))
+      throw new Diverged('non-finite loss or gradient');
     for (let i = 0; i < n; i++) {
       const o = i * 4;
       boxIUEGrad(pred.subarray(o, o + 4), t.subarray(o, o + 4), gU[i]!, gI[i]!, gE[i]!, g.subarray(o, o + 4));

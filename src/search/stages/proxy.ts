@@ -66,7 +66,9 @@ export async function proxyTask(input: ProxyInput): Promise<ProxyResult> {
   try {
     const r = simulatedProxy(input.mode, e, { ...input.config, split: input.split }, input.seed);
     const seconds = (performance.now() - t0) / 1000;
-    return r.status === 'ok' ? { ap: r.ap, ap50: r.ap50, status: 'ok', seconds } : { ap: 0, ap50: 0, status: 'diverged', seconds, error: r.reason ?? undefined };
+    return r.status === 'ok'
+      ? { ap: r.ap, ap50: r.ap50, status: 'ok', seconds }
+      : { ap: 0, ap50: 0, status: 'diverged', seconds, error: r.reason ?? undefined };
   } catch (err) {
     return { ap: 0, ap50: 0, status: 'error', seconds: (performance.now() - t0) / 1000, error: errorText(err) };
   }

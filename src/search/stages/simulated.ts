@@ -14,7 +14,18 @@
  */
 import type { Expr, Mode } from '../../loss/index.js';
 import { Rng } from '../../util/rng.js';
-import { ClsObjective, Diverged, RegObjective, cornerGradToParams, iouOf, isFiniteArray, normalisedStep, paramsToCorners, labelAccuracy, type ClsData } from './problems.js';
+import {
+  ClsObjective,
+  Diverged,
+  RegObjective,
+  cornerGradToParams,
+  iouOf,
+  isFiniteArray,
+  normalisedStep,
+  paramsToCorners,
+  labelAccuracy,
+  type ClsData,
+} from './problems.js';
 
 export interface SimulatedTask {
   iters: number;

@@ -68,7 +68,13 @@ export class ProcessPool implements StageTransport {
     // (a worker killed by it would otherwise be recorded as a crashed evaluation). Workers
     // exit when the coordinator goes away (IPC disconnect).
     // The stage module (when not the default) is the worker's one argument.
-    const proc = fork(file, this.opts.stageModule ? [this.opts.stageModule] : [], { env, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced', detached: true });
+    const proc = fork(file, this.opts.stageModule ? [this.opts.stageModule] : [], {
+      env,
+      execArgv,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'advanced',
+      detached: true,
+    });
     let markReady!: () => void;
     const w: Worker = { proc, ready: new Promise<void>((r) => (markReady = r)), job: null, timer: null, dead: false, started: false };
     proc.on('message', (m: { ready?: boolean; id?: number; record?: StageRecord }) => {

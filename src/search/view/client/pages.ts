@@ -381,7 +381,11 @@ export async function runPage(src: Source, run: number): Promise<HTMLElement> {
             ),
           ),
         ),
-        h('p', { class: 'muted' }, 'Means over the seeds that finished ok (a failed seed is shown as failed, never counted as AP 0); differences with Welch\'s t.'),
+        h(
+          'p',
+          { class: 'muted' },
+          "Means over the seeds that finished ok (a failed seed is shown as failed, never counted as AP 0); differences with Welch's t.",
+        ),
         v.verdict ? h('p', { class: 'verdict' }, 'Winner ', h('code', {}, v.verdict.winner), `: ${v.verdictText ?? ''}`) : '',
       )
     : h(
