@@ -11,27 +11,19 @@ import type { Detections } from './boxes.js';
 import type { ParamStore } from './layers.js';
 import type { DetectorModel, HeadLosses, TrainBatch } from './model.js';
 import { multiLevelRoiAlign } from './roi_align.js';
-import { anchorGenerator, buildRpnHead, concatAnchors, rpnLoss, rpnProposals, rpnTargets } from './rpn.js';
+import { anchorGenerator, buildRpnHead, concatAnchors, rpnLoss, rpnProposals, rpnTargets, type RpnConfig } from './rpn.js';
 import { buildBoxHead, roiHeadDetections, roiHeadLosses, sampleRois } from './roi_heads.js';
 
 export { levelAnchors } from './rpn.js';
 export { maxIouAssign, randomSample, type MaxIouAssignment } from './assign.js';
 
-export interface FasterRcnnConfig {
+/** The whole model's settings: the RPN's (RpnConfig: anchors, assignment, sampling, NMS) and these. */
+export interface FasterRcnnConfig extends RpnConfig {
   numClasses: number;
   backbone: BackboneConfig;
   fpnChannels: number;
   minLevel: number;
   maxLevel: number;
-  /** Anchor side = anchorScale · stride; one anchor per ratio (h/w) at each location. */
-  anchorScale: number;
-  anchorRatios: number[];
-  rpnPosIou: number;
-  rpnNegIou: number;
-  rpnMinPosIou: number;
-  rpnBatch: number;
-  rpnPosFraction: number;
-  rpnNmsIou: number;
   rpnPreNmsTrain: number;
   rpnPostNmsTrain: number;
   rpnPreNmsTest: number;

@@ -14,6 +14,7 @@ import { conv2d, type ParamStore } from './layers.js';
 
 /** The RPN's settings (a part of FasterRcnnConfig). */
 export interface RpnConfig {
+  /** Anchor side = anchorScale · stride; one anchor per ratio (h/w) at each location. */
   anchorScale: number;
   anchorRatios: number[];
   rpnPosIou: number;
