@@ -25,6 +25,7 @@
  * Exit codes: 0 done, 2 bad usage or config, 130 interrupted (resumable), 1 a step failed (the
  * others still ran; the results so far are written).
  */
+import { tenthsProgress } from './progress.js';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -420,7 +421,6 @@ async function runTransfer(jobs: TransferJob[]): Promise<void> {
       console.log(`[transfer ${n}/${todo.length}] ${j.setting} ${j.role} on ${t.dataset.kind} (${j.detector}) seed ${j.seed}: ${j.loss}`);
       trained++;
       mkdirSync(j.out, { recursive: true });
-      let lastShown = -1;
       let r: Awaited<ReturnType<typeof trainDetector>>;
       try {
         r = await trainDetector(
@@ -439,15 +439,7 @@ async function runTransfer(jobs: TransferJob[]): Promise<void> {
           {
             interrupt: ac.signal,
             onNotice: (m) => console.log(`    ${m}`),
-            onProgress: (p) => {
-              const step = Math.max(1, Math.round(p.iters / 10));
-              if (p.phase === 'train' && p.iter % step === 0 && p.iter !== lastShown) {
-                lastShown = p.iter;
-                console.log(
-                  `    iteration ${p.iter}/${p.iters}: loss ${p.losses.total?.toFixed(3)}, ${p.itPerSec.toFixed(2)} it/s, ETA ${(p.etaSec / 60).toFixed(1)} min`,
-                );
-              }
-            },
+            onProgress: tenthsProgress(),
           },
         );
       } catch (e) {

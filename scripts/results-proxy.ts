@@ -20,6 +20,7 @@
  * Order: run by run so that a partial result is already useful: for each panel loss its full run,
  * then its proxy runs; then the extra seeds.
  */
+import { tenthsProgress } from './progress.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { useTorchBackend } from '../src/backend/index.js';
@@ -199,7 +200,6 @@ async function runJob(j: Job): Promise<RunRecord> {
   if (j.kind === 'full') {
     const out = join(root, 'proxy-runs', s.name, `${j.lossName}-seed${j.seed}`);
     const t0 = Date.now();
-    let lastShown = -1;
     const r = await trainDetector(
       {
         detector: s.detector,
@@ -212,15 +212,7 @@ async function runJob(j: Job): Promise<RunRecord> {
       },
       {
         onNotice: (m) => console.log(`    ${m}`),
-        onProgress: (p) => {
-          const step = Math.max(1, Math.round(p.iters / 10));
-          if (p.phase === 'train' && p.iter % step === 0 && p.iter !== lastShown) {
-            lastShown = p.iter;
-            console.log(
-              `    iteration ${p.iter}/${p.iters}: loss ${p.losses.total?.toFixed(3)}, ${p.itPerSec.toFixed(2)} it/s, ETA ${(p.etaSec / 60).toFixed(1)} min`,
-            );
-          }
-        },
+        onProgress: tenthsProgress(),
       },
     );
     return {
