@@ -172,11 +172,15 @@ export function crossover(mode: Mode, a: Expr, b: Expr, rng: Rng, lim: Variation
   return [a, b];
 }
 
+/**
+ * The one registry of mutation operators, named as the search config's `mutationWeights` name
+ * them. The order is the draw order of `mutate` (kept as it was when the names changed).
+ */
 export const MUTATIONS = {
-  'replace-leaf': mutateReplaceLeaf,
-  'insert-op': mutateInsertOp,
-  'delete-op': mutateDeleteOp,
-  'replace-op': mutateReplaceOp,
+  replaceLeaf: mutateReplaceLeaf,
+  insert: mutateInsertOp,
+  delete: mutateDeleteOp,
+  replaceOp: mutateReplaceOp,
   subtree: mutateSubtree,
 } as const;
 export type MutationName = keyof typeof MUTATIONS;

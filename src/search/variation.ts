@@ -6,11 +6,7 @@
  */
 import {
   crossover,
-  mutateDeleteOp,
-  mutateInsertOp,
-  mutateReplaceLeaf,
-  mutateReplaceOp,
-  mutateSubtree,
+  MUTATIONS,
   parseExpr,
   printOfficial,
   randomTree,
@@ -19,6 +15,7 @@ import {
   treeSize,
   type Expr,
   type Mode,
+  type MutationName,
   type VariationLimits,
 } from '../loss/index.js';
 import type { Rng } from '../util/rng.js';
@@ -37,15 +34,6 @@ export interface Parent {
   id: string;
   loss: string;
 }
-
-const MUTATION_FNS = {
-  insert: mutateInsertOp,
-  delete: mutateDeleteOp,
-  replaceOp: mutateReplaceOp,
-  replaceLeaf: mutateReplaceLeaf,
-  subtree: mutateSubtree,
-} as const;
-type MutationKey = keyof typeof MUTATION_FNS;
 
 function weightedPick<K extends string>(rng: Rng, weights: Record<K, number>): K {
   const keys = Object.keys(weights) as K[];
@@ -213,9 +201,9 @@ export async function offspring(mode: Mode, parents: Parent[], rng: Rng, cfg: Se
   const out: Newborn[] = [];
   const nRandom = parsed.length === 0 ? n : Math.round(ev.randomFraction * n);
   await randomMembers(mode, rng, cfg, nRandom, filter, out);
-  const mutateOnce = (e: Expr): { expr: Expr; op: MutationKey } => {
+  const mutateOnce = (e: Expr): { expr: Expr; op: MutationName } => {
     const op = weightedPick(rng, ev.mutationWeights);
-    return { expr: MUTATION_FNS[op](mode, e, rng, lim), op };
+    return { expr: MUTATIONS[op](mode, e, rng, lim), op };
   };
   const add = (b: Newborn) => {
     if (!filter || filter.admit(b.expr, 'offspring')) out.push(b);
