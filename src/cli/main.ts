@@ -41,7 +41,18 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Exits once stdout and stderr have flushed: writes to a pipe are asynchronous, and
+ * process.exit() would drop the last lines (e.g. --json-log's final error event).
+ */
+async function exitFlushed(code: number): Promise<never> {
+  const flushed = (s: NodeJS.WriteStream) =>
+    new Promise<void>((resolve) => (s.writableLength === 0 ? resolve() : s.write('', () => resolve())));
+  await Promise.race([Promise.all([flushed(process.stdout), flushed(process.stderr)]), new Promise((r) => setTimeout(r, 5000).unref())]);
+  process.exit(code);
+}
+
 main(process.argv).then(
-  (code) => process.exit(code),
-  async (err: unknown) => process.exit(await handleError(err)),
+  (code) => exitFlushed(code),
+  async (err: unknown) => exitFlushed(await handleError(err)),
 );
