@@ -224,20 +224,24 @@ test('learning rate: linear warm-up then step decay', () => {
   assert.ok(Math.abs(learningRate(s, 119) - 0.001) < 1e-12);
 });
 
-test('proxy task: candidate loss in its half, held-out train images, failures as statuses', async () => {
-  const { detectorProxy } = await import('../../src/search/stages/detector.js');
-  const config = {
-    kind: 'detector' as const,
-    detector: 'fcos' as const,
+/** A tiny FCOS proxy task on the test dataset (8 training images, 4 held out). */
+const tinyProxyTask = (iters: number) =>
+  ({
+    kind: 'detector',
+    detector: 'fcos',
     dataDir: data,
-    iters: 2,
+    iters,
     trainSubset: 8,
     valSubset: 4,
     batch: 2,
     lr: 0.01,
     timeoutSeconds: 0,
-    preset: 'tiny' as const,
-  };
+    preset: 'tiny',
+  }) as const;
+
+test('proxy task: candidate loss in its half, held-out train images, failures as statuses', async () => {
+  const { detectorProxy } = await import('../../src/search/stages/detector.js');
+  const config = tinyProxyTask(2);
   const ok = await detectorProxy({ mode: 'bcls', loss: 'cse-b-cls', config, seed: 1, split: 'proxy' });
   assert.equal(ok.status, 'ok', ok.error);
   assert.ok(ok.ap >= 0 && ok.ap <= 1);
@@ -248,18 +252,7 @@ test('proxy task: candidate loss in its half, held-out train images, failures as
 
 test('proxy early stop: a check at a fraction of the iterations stops a candidate behind the reference and leaves the others unchanged', async () => {
   const { detectorProxy } = await import('../../src/search/stages/detector.js');
-  const config = {
-    kind: 'detector' as const,
-    detector: 'fcos' as const,
-    dataDir: data,
-    iters: 4,
-    trainSubset: 8,
-    valSubset: 4,
-    batch: 2,
-    lr: 0.01,
-    timeoutSeconds: 0,
-    preset: 'tiny' as const,
-  };
+  const config = tinyProxyTask(4);
   const plain = await detectorProxy({ mode: 'bcls', loss: 'focal', config, seed: 2, split: 'proxy' });
   assert.equal(plain.status, 'ok', plain.error);
   assert.equal(plain.checkAp, undefined);
