@@ -151,12 +151,21 @@ test('an interrupt finishes the iteration, saves a checkpoint, and the resume eq
   assert.deepEqual(logContent(out), logContent(reference));
 });
 
-test('kill -9 at random points (checkpoint writes included) and --resume reach the uninterrupted result', async () => {
+test('kill -9 at random points (checkpoint writes included) and --resume reach the uninterrupted result', async (t) => {
   const out = join(root, 'killed');
   const rng = new Rng(2024);
+  // the kill moment scales with this machine's speed: the uninterrupted CLI run's iteration time
+  // (checkpoint writes included), so kills land before the run ends on a fast machine as on a slow one
+  const refLog = readFileSync(join(cliReference, 'log.jsonl'), 'utf8').trim().split('\n');
+  const msPerIter = 1000 / (JSON.parse(refLog[refLog.length - 1]) as { itPerSec: number }).itPerSec;
+  const lastIter = () => {
+    // the last complete line's iteration (the process may be writing the next one)
+    const m = [...readFileSync(join(out, 'log.jsonl'), 'utf8').matchAll(/"iter":(\d+)[^\n]*\n/g)];
+    return m.length ? Number(m[m.length - 1][1]) : 0;
+  };
   let kills = 0;
   let first = true;
-  for (let attempt = 0; attempt < 12; attempt++) {
+  for (let attempt = 0; attempt < 20; attempt++) {
     const child = spawn(process.execPath, cliArgs(out, first ? [] : ['--resume']), { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -165,12 +174,15 @@ test('kill -9 at random points (checkpoint writes included) and --resume reach t
     const startLen = existsSync(join(out, 'log.jsonl')) ? statSync(join(out, 'log.jsonl')).size : 0;
     let done = false;
     void exited.then(() => (done = true));
-    const killAt = kills < 5 ? rng.uniform(0, 400) : Infinity; // after 5 kills, let it finish
+    const killing = kills < 5; // after 5 kills, let it finish
+    const u = rng.uniform(0, 1);
     while (!done) {
-      await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 5));
       const len = existsSync(join(out, 'log.jsonl')) ? statSync(join(out, 'log.jsonl')).size : 0;
-      if (len > startLen && killAt !== Infinity) {
-        await new Promise((r) => setTimeout(r, killAt));
+      if (len > startLen && killing) {
+        // a random moment among the iterations this process still has to train (but the last)
+        const remaining = Math.max(0.5, 10 - lastIter() - 1);
+        await new Promise((r) => setTimeout(r, u * remaining * msPerIter));
         if (!done) {
           child.kill('SIGKILL');
           kills++;
@@ -184,6 +196,7 @@ test('kill -9 at random points (checkpoint writes included) and --resume reach t
     assert.equal(code, null, `the training process failed on its own (exit ${code}): ${stderr}`);
   }
   assert.ok(kills >= 3, `only ${kills} kills landed`);
+  t.diagnostic(`${kills} kills landed`);
   assert.equal(metricsOf(out).status, 'ok');
   assert.deepEqual(metricsOf(out).metrics, metricsOf(cliReference).metrics);
   assert.deepEqual(logContent(out), logContent(cliReference));
