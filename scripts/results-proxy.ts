@@ -3,7 +3,8 @@
  * does (issue: "Proxy fidelity, measured"). For each searched setting (S1: FCOS bcls, S2: Faster
  * R-CNN cls; both on the shapes dataset of docs/RESULTS.md):
  *   - a panel of >= 12 losses of the mode: the default, the published half, the other presets of
- *     the mode, and CPV + MOS survivors drawn from random trees with a fixed seed (not hand-picked);
+ *     the mode, 3 CPV + MOS survivors drawn from random trees with a fixed seed, and offspring of
+ *     the presets (one seeded mutation each, CPV + MOS survivors); none hand-picked;
  *   - each panel loss trained at the final-evaluation schedule (cpu-small, on the val split; seed 0,
  *     and seeds 0-2 for the default and the published half);
  *   - each panel loss trained under every candidate proxy (the search's proxy function: a short
@@ -17,8 +18,8 @@
  *          --plan (list the runs and which are done)  --root DIR (results/)  --out FILE (docs/PROXY.md)
  * Resumable: a finished run (its JSON exists) is not trained again; a full-schedule run stopped
  * midway goes on from its last checkpoint (bit-identically); a proxy run starts again.
- * Order: run by run so that a partial result is already useful: for each panel loss its full run,
- * then its proxy runs; then the extra seeds.
+ * Order: run by run so that a partial result is already useful: for each panel loss its proxy runs,
+ * then its full run; then the extra seeds.
  */
 import { tenthsProgress } from './progress.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -33,6 +34,7 @@ import {
   parseExpr,
   PRESETS,
   printOfficial,
+  mutate,
   randomTree,
   resolveLoss,
   type Mode,
@@ -79,6 +81,12 @@ const PROXIES: Proxy[] = [
   { name: 'p800-128', inputSize: 128, iters: 800, trainSubset: 0, preset: 'cpu-small' },
 ];
 const PANEL_SIZE = 12;
+/**
+ * Random CPV + MOS survivors in the panel. The first ones trained (seed 2026) scored AP ≈ 0 at
+ * every fidelity: random survivors only tell working from broken losses. The rest of the panel is
+ * offspring of the presets (one mutation each), the near-good losses a search must rank.
+ */
+const RANDOM_SURVIVORS = 3;
 const PANEL_SEED = 2026;
 const SEEDS = [0, 1, 2];
 
@@ -103,8 +111,8 @@ function panelOf(s: Setting): { name: string; loss: string; role: string; mos1: 
   const threshold = 0.9 * out.find((p) => p.role === 'default')!.mos1;
   const rng = new Rng(mixSeed(PANEL_SEED, s.name));
   let k = 0;
-  for (let draws = 0; out.length < PANEL_SIZE; draws++) {
-    if (draws > 5_000_000) throw new Error(`${s.name}: fewer than ${PANEL_SIZE} panel losses after ${draws} draws`);
+  for (let draws = 0; k < RANDOM_SURVIVORS; draws++) {
+    if (draws > 5_000_000) throw new Error(`${s.name}: fewer than ${RANDOM_SURVIVORS} random survivors after ${draws} draws`);
     const e = randomTree(s.mode, rng, { minDepth: 2, maxDepth: 6, maxSize: 40 });
     if (!convergenceChecks(s.mode, e).pass) continue;
     const fp = fingerprint(s.mode, e);
@@ -114,6 +122,23 @@ function panelOf(s: Setting): { name: string; loss: string; role: string; mos1: 
     const m = score(text);
     if (m < threshold) continue;
     out.push({ name: `r${++k}`, loss: text, role: 'survivor', mos1: m });
+  }
+  // offspring of the presets: one mutation of the search's own operator (src/loss/random.ts),
+  // parents in turn, kept when they pass CPV and MOS-1 like a search's offspring would
+  const parents = presets.map(([, p]) => parseExpr(s.mode, p.text!));
+  const mrng = new Rng(mixSeed(PANEL_SEED, `${s.name}/offspring`));
+  let j = 0;
+  for (let tries = 0; out.length < PANEL_SIZE; tries++) {
+    if (tries > 1_000_000) throw new Error(`${s.name}: fewer than ${PANEL_SIZE} panel losses after ${tries} mutations`);
+    const e = mutate(s.mode, parents[j % parents.length], mrng, { maxDepth: 8, maxSize: 40 });
+    if (!convergenceChecks(s.mode, e).pass) continue;
+    const fp = fingerprint(s.mode, e);
+    if (seen.has(fp)) continue;
+    seen.add(fp);
+    const text = printOfficial(e);
+    const m = score(text);
+    if (m < threshold) continue;
+    out.push({ name: `m${++j}`, loss: text, role: 'offspring', mos1: m });
   }
   return out;
 }
@@ -166,16 +191,18 @@ function jobsOf(s: Setting): Job[] {
       seed,
       file: file(kind === 'full' ? 'full' : proxy!.name, p.name, seed),
     });
-  // seed 0 of everything, loss by loss (cheapest proxy first)
-  for (const p of panel) {
+  // seed 0 of everything, loss by loss (cheapest proxy first); the random survivors last: they
+  // scored AP ≈ 0 everywhere so far, the presets and their offspring carry the ranking's information
+  const order = [...panel.filter((p) => p.role !== 'survivor'), ...panel.filter((p) => p.role === 'survivor')];
+  for (const p of order) {
     for (const proxy of PROXIES) add(p, 'proxy', 0, proxy);
     add(p, 'full', 0);
   }
-  // the seed spread: the proxies on three losses (default, published, first survivor), the full schedule on default and published
+  // the seed spread: the proxies on three losses (default, published, first offspring), the full schedule on default and published
   const three = [
     panel.find((p) => p.role === 'default')!,
     panel.find((p) => p.role === 'published')!,
-    panel.find((p) => p.role === 'survivor')!,
+    panel.find((p) => p.role === 'offspring')!,
   ];
   for (const seed of SEEDS.slice(1)) for (const p of three) for (const proxy of PROXIES) add(p, 'proxy', seed, proxy);
   for (const seed of SEEDS.slice(1)) for (const p of three.slice(0, 2)) add(p, 'full', seed);
@@ -294,6 +321,9 @@ interface ProxySummary {
   n: number;
   tau: number | null;
   ci95: [number, number] | null;
+  /** Losses whose full AP is at least half the default's, and τ-b over them only. */
+  nWorking: number;
+  tauWorking: number | null;
   seedSd: number;
   panelSd: number;
   seconds: number;
@@ -303,6 +333,7 @@ function summarise(s: Setting, recs: RunRecord[], jobs: Job[]): { md: string; pr
   const full = new Map<string, number>(); // lossName -> AP of seed 0 at the full schedule (failed: absent)
   for (const r of recs) if (r.kind === 'full' && r.seed === 0 && r.status === 'ok' && r.AP !== null) full.set(r.lossName, r.AP);
   const panel = [...new Map(jobs.map((j) => [j.lossName, j])).values()];
+  const defaultFull = full.get(panel.find((p) => p.role === 'default')!.lossName);
   const lines: string[] = [];
   lines.push(`### ${s.name}: ${s.detector}, ${s.mode} mode (default ${s.defaultLoss}, published ${s.published})`, '');
   const header = ['loss', 'role', 'MOS-1', 'full AP (seed 0)', ...PROXIES.map((p) => `${p.name} AP`)];
@@ -313,7 +344,7 @@ function summarise(s: Setting, recs: RunRecord[], jobs: Job[]): { md: string; pr
       if (!r) return 'pending';
       return r.status === 'ok' ? f1(r.AP) : r.status;
     };
-    const shown = p.role === 'survivor' ? `\`${p.loss}\`` : `${p.lossName}`;
+    const shown = p.role === 'survivor' || p.role === 'offspring' ? `${p.lossName}: \`${p.loss}\`` : `${p.lossName}`;
     lines.push(`| ${shown} | ${p.role} | ${f2(p.mos1)} | ${cell('full')} | ${PROXIES.map((x) => cell('proxy', x.name)).join(' | ')} |`);
   }
   lines.push('');
@@ -326,6 +357,8 @@ function summarise(s: Setting, recs: RunRecord[], jobs: Job[]): { md: string; pr
     }
     const x = pairs.map((p) => p[0]);
     const y = pairs.map((p) => p[1]);
+    // the losses that work (full AP at least half the default's): does the proxy rank close losses?
+    const working = pairs.filter((p) => defaultFull !== undefined && p[1] >= 0.5 * defaultFull);
     const bySeed = new Map<string, number[]>();
     for (const r of recs)
       if (r.kind === 'proxy' && r.proxy?.name === proxy.name && r.status === 'ok' && r.AP !== null)
@@ -337,6 +370,14 @@ function summarise(s: Setting, recs: RunRecord[], jobs: Job[]): { md: string; pr
       n: pairs.length,
       tau: kendallTau(x, y),
       ci95: pairs.length >= 4 ? bootstrapTau(x, y) : null,
+      nWorking: working.length,
+      tauWorking:
+        working.length >= 3
+          ? kendallTau(
+              working.map((p) => p[0]),
+              working.map((p) => p[1]),
+            )
+          : null,
       seedSd: sds.length ? Math.sqrt(meanOf(sds.map((v) => v * v))) : NaN,
       panelSd: seed0.length >= 2 ? sdOf(seed0.filter((r) => r.status === 'ok' && r.AP !== null).map((r) => r.AP!)) : NaN,
       seconds: seed0.length ? meanOf(seed0.map((r) => r.seconds)) : NaN,
@@ -359,20 +400,20 @@ function summarise(s: Setting, recs: RunRecord[], jobs: Job[]): { md: string; pr
     if (r.kind === 'full' && r.status === 'ok' && r.AP !== null) fullBySeed.set(r.lossName, [...(fullBySeed.get(r.lossName) ?? []), r.AP]);
   const fullSds = [...fullBySeed.values()].filter((a) => a.length >= 2).map(sdOf);
   lines.push(
-    '| ranker | losses | Kendall τ-b vs full AP | bootstrap 95% | seed s.d. (AP×100) | panel s.d. (AP×100) | cost per evaluation |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    '| ranker | losses | Kendall τ-b vs full AP | bootstrap 95% | τ-b among working losses | seed s.d. (AP×100) | panel s.d. (AP×100) | cost per evaluation |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
   );
   for (const p of proxies) {
     lines.push(
-      `| ${p.name} | ${p.n} | ${f2(p.tau)} | ${p.ci95 ? `[${f2(p.ci95[0])}, ${f2(p.ci95[1])}]` : '—'} | ${f1(p.seedSd)} | ${f1(p.panelSd)} | ${Number.isFinite(p.seconds) ? `${(p.seconds / 60).toFixed(1)} min` : '—'} |`,
+      `| ${p.name} | ${p.n} | ${f2(p.tau)} | ${p.ci95 ? `[${f2(p.ci95[0])}, ${f2(p.ci95[1])}]` : '—'} | ${f2(p.tauWorking)} (${p.nWorking}) | ${f1(p.seedSd)} | ${f1(p.panelSd)} | ${Number.isFinite(p.seconds) ? `${(p.seconds / 60).toFixed(1)} min` : '—'} |`,
     );
   }
   lines.push(
-    `| MOS level 1 | ${mosPairs.length} | ${f2(mosTau)} | ${mosCi ? `[${f2(mosCi[0])}, ${f2(mosCi[1])}]` : '—'} | — | — | < 0.1 s |`,
+    `| MOS level 1 | ${mosPairs.length} | ${f2(mosTau)} | ${mosCi ? `[${f2(mosCi[0])}, ${f2(mosCi[1])}]` : '—'} | — | — | — | < 0.1 s |`,
   );
   const fullSecs = recs.filter((r) => r.kind === 'full' && r.seed === 0).map((r) => r.seconds);
   lines.push(
-    `| full schedule (cpu-small, val) | ${full.size} | 1 | — | ${f1(fullSds.length ? Math.sqrt(meanOf(fullSds.map((v) => v * v))) : NaN)} | ${f1(sdOf([...full.values()]))} | ${fullSecs.length ? `${(meanOf(fullSecs) / 60).toFixed(1)} min` : '—'} |`,
+    `| full schedule (cpu-small, val) | ${full.size} | 1 | — | — | ${f1(fullSds.length ? Math.sqrt(meanOf(fullSds.map((v) => v * v))) : NaN)} | ${f1(sdOf([...full.values()]))} | ${fullSecs.length ? `${(meanOf(fullSecs) / 60).toFixed(1)} min` : '—'} |`,
   );
   lines.push('');
   return { md: lines.join('\n'), proxies, mosTau };
@@ -381,7 +422,9 @@ function summarise(s: Setting, recs: RunRecord[], jobs: Job[]): { md: string; pr
 function writeReport(all: { s: Setting; recs: RunRecord[]; jobs: Job[] }[]): void {
   const parts: string[] = [];
   const summary: Record<string, unknown> = {};
-  for (const { s, recs, jobs } of all) {
+  for (const { s, recs: stored, jobs } of all) {
+    // only the runs of the current panel (a loss name with another loss behind it is an old panel's)
+    const recs = stored.filter((r) => jobs.some((j) => j.lossName === r.lossName && j.loss === r.loss));
     const r = summarise(s, recs, jobs);
     parts.push(r.md);
     const done = recs.length;
@@ -404,8 +447,9 @@ exact command and the environment (CPU, threads, libtorch and BLAS).
 
 The search ranks candidates by a short proxy training; it can only find a better loss when that
 ranking agrees with the full training's. For each searched setting, a panel of losses (the
-default, the published half, the other presets of the mode, and CPV + MOS-1 survivors of random
-trees drawn with seed ${PANEL_SEED}, not hand-picked) is trained at the final-evaluation schedule
+default, the published half, the other presets of the mode, ${RANDOM_SURVIVORS} CPV + MOS-1 survivors of random
+trees drawn with seed ${PANEL_SEED}, and offspring of the presets: one mutation by the search's own
+operator, seeded, kept when it passes CPV and MOS-1; none hand-picked) is trained at the final-evaluation schedule
 (\`cpu-small\`, scored on the val split) and under each candidate proxy (the search's own proxy
 function: a short training scored on held-out training images). AP ×100. The proxies:
 
@@ -414,9 +458,11 @@ function: a short training scored on held-out training images). AP ×100. The pr
 ${PROXIES.map((p) => `| ${p.name} | ${p.inputSize} px | ${p.iters} | ${p.trainSubset || 'all but the held-out fifth'} | ${p.preset} |`).join('\n')}
 
 Seed s.d.: the root mean square of the per-loss seed s.d. (seeds 0-2) over three losses (the
-default, the published half and the first survivor); panel s.d.: the s.d. of the seed-0 APs over
+default, the published half and the first offspring); panel s.d.: the s.d. of the seed-0 APs over
 the panel. τ-b's interval: 2,000 bootstrap resamples of the panel. A failed or diverged proxy run
-counts as AP 0 (as in the search); a failed full run leaves the loss out of τ. Costs are wall
+counts as AP 0 (as in the search); a failed full run leaves the loss out of τ. Working losses:
+those whose full AP is at least half the default's; τ-b over them says whether a proxy ranks
+close losses, which is what a search needs once its population works. Costs are wall
 times on 2 cores of a machine shared with other work; they compare proxies, not machines.
 
 ${parts.join('\n')}`;
@@ -439,7 +485,7 @@ async function main(): Promise<void> {
       console.log(`${s.name}: ${jobs.length} runs`);
       for (const j of jobs)
         console.log(
-          `  ${existsSync(j.file) ? 'done   ' : 'pending'} ${j.kind === 'full' ? 'full' : j.proxy!.name} ${j.lossName} (${j.role}) seed ${j.seed}${j.role === 'survivor' ? `: ${j.loss}` : ''}`,
+          `  ${existsSync(j.file) ? 'done   ' : 'pending'} ${j.kind === 'full' ? 'full' : j.proxy!.name} ${j.lossName} (${j.role}) seed ${j.seed}${j.role === 'survivor' || j.role === 'offspring' ? `: ${j.loss}` : ''}`,
         );
     }
     return;
