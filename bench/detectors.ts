@@ -2,7 +2,9 @@
  * npm run bench:detectors — training-iteration time of the cpu-small detectors (batch 8, 128 px,
  * 10 classes, synthetic batches) on the `torch` backend against the identical model in PyTorch
  * eager (bench/detectors.py, Debian python3-torch), same threads, rounds alternating between the
- * two. Both twins exist: FCOS, and Faster R-CNN (RPN with MaxIoU assignment and 256 sampled
+ * two. The twin is built from the same `resolveTrainConfig` result (sent as JSON: model, losses,
+ * loss weights, schedule; see bench/twin.ts), so it cannot drift from the preset;
+ * test/bench/twin.test.ts checks that its loss terms and gradients equal ours. Both twins exist: FCOS, and Faster R-CNN (RPN with MaxIoU assignment and 256 sampled
  * anchors, per-level NMS proposals, 64 sampled RoIs with the GT added, RoIAlign 7x7, 2-fc head,
  * CE + L1; RoIAlign and NMS written in torch ops since torchvision is not installed). Prints the
  * parameter count of each side (the bench fails if they differ), images/s of each, the ratio of
@@ -15,8 +17,6 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { tf } from '../src/tf.js';
 import { getNumThreads, setNumThreads, useTorchBackend } from '../src/backend/index.js';
 import { native } from '../src/backend/native.js';
@@ -29,6 +29,7 @@ import {
   type TrainBatch,
 } from '../src/detect/index.js';
 import { Rng } from '../src/util/rng.js';
+import { PYTHON, TWIN_SCRIPT, twinTrainConfig } from './twin.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -42,14 +43,13 @@ const rounds = Number(arg('rounds', '5'));
 const steps = Number(arg('steps', '10'));
 const batch = Number(arg('batch', '8'));
 const profileSteps = Number(arg('profile', '0'));
-const size = 128;
 const classes = 10;
+const lr = 0.01;
 await useTorchBackend();
 const threads = Number(arg('threads', String(getNumThreads())));
 setNumThreads(threads);
-const here = dirname(fileURLToPath(import.meta.url));
 
-function syntheticBatch(rng: Rng): TrainBatch {
+function syntheticBatch(rng: Rng, size: number): TrainBatch {
   const images = tf.tensor4d(
     Float32Array.from({ length: batch * size * size * 3 }, () => rng.normal()),
     [batch, size, size, 3],
@@ -72,8 +72,9 @@ function syntheticBatch(rng: Rng): TrainBatch {
   return { images, boxes, labels, contentSizes: Array.from({ length: batch }, () => [size, size] as [number, number]) };
 }
 
-async function pythonTwin(detector: DetectorKind, base: number) {
-  const py = spawn('/usr/bin/python3', [join(here, 'detectors.py'), JSON.stringify({ threads, detector, classes, batch, size, base })], {
+/** The twin, built from the same resolved training config (its model, losses, weights and schedule). */
+async function pythonTwin(cfg: ReturnType<typeof resolveTrainConfig>) {
+  const py = spawn(PYTHON, [TWIN_SCRIPT, JSON.stringify({ threads, lr, train: twinTrainConfig(cfg) })], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   py.on('error', (e) => console.error(`bench/detectors.py: ${e.message}`));
@@ -107,10 +108,11 @@ async function pythonTwin(detector: DetectorKind, base: number) {
 for (const detector of arg('detectors', 'fcos,faster-rcnn').split(',') as DetectorKind[]) {
   const cfg = resolveTrainConfig({ detector, data: '-', preset: 'cpu-small', batch }, classes);
   const model = buildDetector(cfg.model, 0);
-  model.setLosses(buildHeadLosses(detector, cfg.clsLoss, cfg.regLoss, 1, cfg.regWeight));
+  model.setLosses(buildHeadLosses(detector, cfg.clsLoss, cfg.regLoss, cfg.clsWeight, cfg.regWeight));
   const rng = new Rng(1);
-  const batches = Array.from({ length: 4 }, () => syntheticBatch(rng));
-  const opt = tf.train.momentum(0.01, 0.9);
+  const size = cfg.model.inputSize;
+  const batches = Array.from({ length: 4 }, () => syntheticBatch(rng, size));
+  const opt = tf.train.momentum(lr, cfg.schedule.momentum);
   const trainable = model.ps.trainable();
   let k = 0;
   let lastLoss = NaN;
@@ -129,8 +131,7 @@ for (const detector of arg('detectors', 'fcos,faster-rcnn').split(',') as Detect
     }
     return times;
   };
-  const backbone = cfg.model.detector === 'fcos' ? cfg.model.fcos.backbone : cfg.model.rcnn.backbone;
-  const py = await pythonTwin(detector, Math.round(64 * backbone.widthMult)).catch(() => null);
+  const py = await pythonTwin(cfg).catch(() => null);
   const params = model.ps.count();
   if (py && py.params !== params) {
     py.close();
