@@ -636,9 +636,13 @@ class FasterRCNN(nn.Module):
 
         # ---- box head (roi_heads.ts roiHeadLosses): L1 on the class-specific deltas of positives / R; 'ce'
         n_pos = pos_rows.numel()
+        iou_all = torch.zeros(R)  # the Z input of cls-mode losses (unused by 'ce'; computed as the TS model does, for the benchmark)
         if n_pos:
             pos_deltas = reg.reshape(-1, 4)[pos_rows * C + roi_lab[pos_rows]]
-            reg_loss = (pos_deltas - encode(rois[pos_rows], pos_gt, RCNN_STDS)).abs().sum() / max(1, R)
+            pos_anchors = rois[pos_rows]
+            with torch.no_grad():
+                iou_all[pos_rows] = iou_paired(decode(pos_anchors, pos_deltas.detach(), RCNN_STDS), pos_gt)
+            reg_loss = (pos_deltas - encode(pos_anchors, pos_gt, RCNN_STDS)).abs().sum() / max(1, R)
         else:
             reg_loss = reg.sum() * 0
         Y = F.one_hot(roi_lab, C + 1).float()
