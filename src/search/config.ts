@@ -15,6 +15,7 @@ import { MODES, type Mode } from '../loss/mode.js';
 import { UserError } from '../util/errors.js';
 import { DETECTORS, DETECTOR_KINDS, MODEL_PRESETS } from '../detect/kinds.js';
 import { planProcesses } from '../util/plan.js';
+import { MOS1_PROBLEMS } from './types.js';
 
 const mode = z.enum(MODES);
 const prob = z.number().min(0).max(1);
@@ -36,6 +37,12 @@ const mosLevel1 = z
     lr: z.number().positive().default(0.05),
     /** A candidate passes when its score ≥ threshold × the default loss's score. Default 0.9. */
     threshold: z.number().min(0).default(0.9),
+    /**
+     * bcls only: 'balanced' (free logits, balanced accuracy at ½) or 'detection' (a linear classifier
+     * on imbalanced FCOS-like locations, scored by average precision; docs/SEARCH.md). Absent:
+     * 'balanced' (left out of the parsed config, so older configs keep their hash and journals).
+     */
+    problem: z.enum(MOS1_PROBLEMS).optional(),
   })
   .strict()
   .default({});
@@ -248,6 +255,12 @@ const config = z
           message: 'is set by the search loop; configure proxy.earlyStop instead',
         });
     }
+    if (c.mos.level1.problem === 'detection' && c.mode !== 'bcls')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mos', 'level1', 'problem'],
+        message: `'detection' is a bcls problem (mode is '${c.mode}'); leave it out or use 'balanced'`,
+      });
     const w = c.evolution.mutationWeights;
     if (w.insert + w.delete + w.replaceOp + w.replaceLeaf + w.subtree <= 0) {
       ctx.addIssue({ code: 'custom', path: ['evolution', 'mutationWeights'], message: 'at least one weight must be positive' });

@@ -11,7 +11,7 @@ import { fingerprint as fingerprintOf } from './fingerprint.js';
 import type { HallOfFameEntry } from './hall_of_fame.js';
 import { compareCandidates } from './rank.js';
 import type { SearchEvent } from './summary.js';
-import type { Candidate, Fate, StageRecord, StageTask } from './types.js';
+import type { Candidate, Fate, Mos1Config, StageRecord, StageTask } from './types.js';
 import { DrawFilter, type Parent } from './variation.js';
 
 export interface FateRecord {
@@ -132,7 +132,9 @@ export interface MosLevel {
 export function mosLevel(cfg: SearchConfig, mode: Mode, level: 1 | 2, seeds: { mos1: number; proxy: number }): MosLevel {
   if (level === 1) {
     const l1 = cfg.mos.level1;
-    const config = { samples: l1.samples, classes: l1.classes, steps: l1.steps, lr: l1.lr };
+    // problem only when set: a default config's tasks stay as they were.
+    const config: Mos1Config = { samples: l1.samples, classes: l1.classes, steps: l1.steps, lr: l1.lr };
+    if (l1.problem !== undefined) config.problem = l1.problem;
     return {
       level,
       task: (loss) => ({ stage: 'mos1', mode, seed: seeds.mos1, config, loss }),

@@ -12,7 +12,16 @@ export interface Mos1Config {
   classes: number;
   steps: number;
   lr: number;
+  /**
+   * bcls only: 'balanced' (absent: the original free-logit problem) or 'detection' (a linear
+   * classifier on imbalanced, FCOS-like locations, scored by average precision; stages/mos.ts).
+   */
+  problem?: Mos1Problem;
 }
+
+/** MOS level 1's bcls problems (stages/mos.ts). */
+export const MOS1_PROBLEMS = ['balanced', 'detection'] as const;
+export type Mos1Problem = (typeof MOS1_PROBLEMS)[number];
 
 /** One stage evaluation: everything the stage needs, nothing else. */
 export type StageTask =

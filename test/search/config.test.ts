@@ -86,6 +86,7 @@ test('configs/search.yaml is a real discovery search (detector proxy, dataset ma
   assert.deepEqual(main.final.seeds, [0, 1, 2]);
   assert.equal(main.dataset?.kind, 'shapes');
   assert.ok(main.proxy.earlyStop);
+  assert.equal(main.mos.level1.problem, 'detection'); // docs/SEARCH.md: 'balanced' saturates in bcls
   assert.ok(main.evolution.generations * main.proxy.topK >= 48, 'at least 48 proxy evaluations');
   // --demo reads the one copy of the preset, configs/search-demo.yaml
   assert.equal(demoConfigFile(), file('search-demo.yaml'));

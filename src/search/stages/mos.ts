@@ -4,7 +4,8 @@
  *  - cls:  random logits [N, C+1] toward random labels (background included); score = accuracy
  *          of argmax.
  *  - bcls: random logits [N, C] toward one-hot targets (a quarter of the rows negative); score =
- *          balanced element accuracy ½(TPR + TNR) of sigmoid(x) > ½.
+ *          balanced element accuracy ½(TPR + TNR) of sigmoid(x) > ½. With `problem: detection`,
+ *          the detection-like problem of mos1Detection below instead.
  *  - reg:  random boxes, (cx, cy, log w, log h), toward random targets (some not overlapping at
  *          the start); score = mean IoU.
  * The data depend only on the task seed, so every candidate of a run sees the same problem; the
@@ -22,6 +23,7 @@ import {
   normalisedStep,
   paramsToCorners,
   labelAccuracy,
+  averagePrecision,
   type ClsData,
 } from './problems.js';
 
@@ -34,7 +36,148 @@ export interface Mos1Result {
 }
 
 export function mos1(mode: Mode, e: Expr, cfg: Mos1Config, seed: number): Mos1Result {
-  return mode === 'reg' ? mos1Reg(e, cfg, seed) : mos1Cls(mode, e, cfg, seed);
+  if (mode === 'reg') return mos1Reg(e, cfg, seed);
+  if (mode === 'bcls' && cfg.problem === 'detection') return mos1Detection(e, cfg, seed);
+  return mos1Cls(mode, e, cfg, seed);
+}
+
+/**
+ * Centres and whitens the rows of F [n, d] in place (mean 0, covariance I, by the Cholesky factor
+ * of the covariance): the evidence's mean and principal directions carry no information, so a
+ * loss blind to the targets cannot rank by them.
+ */
+export function whiten(F: Float64Array, n: number, d: number): void {
+  for (let j = 0; j < d; j++) {
+    let m = 0;
+    for (let i = 0; i < n; i++) m += F[i * d + j]!;
+    m /= n;
+    for (let i = 0; i < n; i++) F[i * d + j]! -= m;
+  }
+  const L = new Float64Array(d * d);
+  for (let a = 0; a < d; a++)
+    for (let b = 0; b <= a; b++) {
+      let s = 0;
+      for (let i = 0; i < n; i++) s += F[i * d + a]! * F[i * d + b]!;
+      s /= n;
+      for (let t = 0; t < b; t++) s -= L[a * d + t]! * L[b * d + t]!;
+      L[a * d + b] = a === b ? Math.sqrt(Math.max(s, 1e-12)) : s / L[b * d + b]!;
+    }
+  // Each row f ← L⁻¹ f (forward substitution).
+  for (let i = 0; i < n; i++)
+    for (let a = 0; a < d; a++) {
+      let s = F[i * d + a]!;
+      for (let t = 0; t < a; t++) s -= L[a * d + t]! * F[i * d + t]!;
+      F[i * d + a] = s / L[a * d + a]!;
+    }
+}
+
+/** The constants of the bcls detection problem (docs/SEARCH.md, "MOS level 1"). */
+export const DETECTION_PROBLEM = {
+  /** Locations per sample (rows = samples × this). */
+  rowsPerSample: 4,
+  /** Fraction of the locations that are positive (one class each), as FCOS's few positive points. */
+  positiveRate: 0.05,
+  /** Fraction of hard negatives: background locations with part of an object class's evidence. */
+  hardNegativeRate: 0.15,
+  /** Feature dimensions of the linear classifier. */
+  features: 8,
+  /** Evidence strength: a positive's features are signal · (0.5 + Q) · its class direction + noise. */
+  signal: 2,
+  /** Initial bias: FCOS's prior probability 0.01 (logit −4.595). */
+  priorProb: 0.01,
+  /**
+   * A location–class pair is detected when sigmoid(logit) > this: FCOS keeps sqrt(cls · quality) >
+   * its scoreThr 0.05, i.e. cls > 0.005 at a predicted quality of 0.5.
+   */
+  scoreThr: 0.005,
+};
+
+/**
+ * bcls, detection-like: L = rows locations with C classes; a few positive locations (one class,
+ * quality target Q ~ U(0.2, 1)), most background, some of them hard (part of a class's
+ * evidence). The logits come from one shared linear classifier X = F·Wᵀ + b (b at FCOS's prior),
+ * so positives and the many negatives compete for the same parameters, as in a detector's head.
+ * Trained with the candidate's gradient (the bcls wrapper's alpha_t and sum / positives as
+ * seed), normalised steps. Score: average precision of the element scores sigmoid(X), positives
+ * against negatives, counting only pairs above the detector's score threshold.
+ */
+function mos1Detection(e: Expr, cfg: Mos1Config, seed: number): Mos1Result {
+  const P = DETECTION_PROBLEM;
+  const rng = new Rng(seed);
+  const n = cfg.samples * P.rowsPerSample;
+  const k = cfg.classes;
+  const d = P.features;
+  // One unit direction per class.
+  const dir = new Float64Array(k * d);
+  for (let c = 0; c < k; c++) {
+    let ss = 0;
+    for (let j = 0; j < d; j++) ss += (dir[c * d + j] = rng.normal(0, 1)) ** 2;
+    for (let j = 0; j < d; j++) dir[c * d + j]! /= Math.sqrt(ss);
+  }
+  const labels = new Int32Array(n);
+  const iou = new Float64Array(n);
+  const F = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) F[i * d + j] = rng.normal(0, 1);
+    const u = rng.next();
+    const c = rng.int(0, k - 1);
+    let strength = 0;
+    if (u < P.positiveRate) {
+      labels[i] = c;
+      iou[i] = rng.uniform(0.2, 1);
+      strength = P.signal * (0.5 + iou[i]!);
+    } else {
+      labels[i] = k;
+      if (u < P.positiveRate + P.hardNegativeRate) strength = P.signal * rng.uniform(0, 1);
+    }
+    for (let j = 0; j < d; j++) F[i * d + j]! += strength * dir[c * d + j]!;
+  }
+  whiten(F, n, d);
+  const data: ClsData = { n, k, labels, iou };
+  const positive = new Uint8Array(n * k);
+  for (let i = 0; i < n; i++) if (labels[i]! < k) positive[i * k + labels[i]!] = 1;
+  // Parameters: W [k, d] (small random), then b [k] at the prior.
+  const params = new Float64Array(k * d + k);
+  for (let j = 0; j < k * d; j++) params[j] = rng.normal(0, 0.01);
+  params.fill(Math.log(P.priorProb / (1 - P.priorProb)), k * d);
+  const X = new Float64Array(n * k);
+  const logits = () => {
+    for (let i = 0; i < n; i++)
+      for (let c = 0; c < k; c++) {
+        let s = params[k * d + c]!;
+        for (let j = 0; j < d; j++) s += params[c * d + j]! * F[i * d + j]!;
+        X[i * k + c] = s;
+      }
+  };
+  const score = () => {
+    const p = new Float64Array(n * k);
+    for (let i = 0; i < p.length; i++) p[i] = 1 / (1 + Math.exp(-X[i]!));
+    return averagePrecision(p, positive, P.scoreThr);
+  };
+  logits();
+  const initialScore = score();
+  const obj = new ClsObjective('bcls', e, data);
+  const gx = new Float64Array(n * k);
+  const gp = new Float64Array(params.length);
+  try {
+    for (let s = 0; s < cfg.steps; s++) {
+      obj.eval(X, gx);
+      gp.fill(0);
+      for (let i = 0; i < n; i++)
+        for (let c = 0; c < k; c++) {
+          const g = gx[i * k + c]!;
+          if (g === 0) continue;
+          gp[k * d + c]! += g;
+          for (let j = 0; j < d; j++) gp[c * d + j]! += g * F[i * d + j]!;
+        }
+      if (!normalisedStep(params, gp, cfg.lr)) throw new Diverged('non-finite gradient');
+      logits();
+    }
+  } catch (err) {
+    if (err instanceof Diverged) return { status: 'diverged', score: 0, initialScore, reason: err.message };
+    throw err;
+  }
+  return { status: 'ok', score: score(), initialScore, reason: null };
 }
 
 function clsScore(mode: ClsMode, X: Float64Array, d: ClsData): number {

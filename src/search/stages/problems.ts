@@ -235,3 +235,28 @@ export function labelAccuracy(mode: ClsMode, X: ArrayLike<number>, n: number, k:
   }
   return 0.5 * (p ? tp / p : 1) + 0.5 * (q ? tn / q : 1);
 }
+
+/**
+ * Average precision of scores over elements, as a detector's AP ranks its detections: elements
+ * sorted by score (descending; ties put negatives first, so equal scores earn nothing), only
+ * those with score > minScore detected, AP = (1 / positives) · Σ over detected positives of the
+ * precision at their rank. A perfect ranking with every positive detected gives 1; no detection, 0.
+ */
+export function averagePrecision(scores: ArrayLike<number>, positive: ArrayLike<number>, minScore = -Infinity): number {
+  const idx: number[] = [];
+  let npos = 0;
+  for (let i = 0; i < scores.length; i++) {
+    if (positive[i]) npos++;
+    if (scores[i]! > minScore) idx.push(i);
+  }
+  if (!npos) return 0;
+  idx.sort((a, b) => scores[b]! - scores[a]! || (positive[a] ? 1 : 0) - (positive[b] ? 1 : 0) || a - b);
+  let tp = 0;
+  let sum = 0;
+  for (let r = 0; r < idx.length; r++) {
+    if (!positive[idx[r]!]) continue;
+    tp++;
+    sum += tp / (r + 1);
+  }
+  return sum / npos;
+}
