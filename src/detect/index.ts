@@ -5,13 +5,12 @@ export {
   evaluateDetector,
   buildDetector,
   createDetector,
-  learningRate,
-  applyUpdate,
   type TrainResult,
   type TrainOptions,
   type TrainProgress,
   type EvalOutput,
 } from './train.js';
+export { learningRate, applyUpdate } from './sgd.js';
 export {
   trainConfigSchema,
   resolveTrainConfig,

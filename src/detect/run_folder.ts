@@ -2,13 +2,16 @@
  * A training run's folder (`--out`): config.json (the input config and what it resolved to),
  * log.jsonl (one JSON line per log event), metrics.json, results.json (COCO detections), the SVG
  * curves, and the checks before a run starts or resumes there (`prepareRunFolder`). The training
- * loop (train.ts) decides what to write and when; this file knows the files' names and formats.
+ * loop (train.ts) decides what to write and when; this file knows the files' names and formats
+ * and what metrics.json records. The checkpoints/ folder is checkpoint.ts's and train_state.ts's.
  */
 import { appendFile, lstat, mkdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CocoDetection, CocoMetrics } from '../eval/index.js';
-import type { RngState } from '../util/rng.js';
+import { tf } from '../tf.js';
+import { getNumThreads } from '../backend/index.js';
+import { provenance } from '../util/provenance.js';
 import { writeFileAtomic } from './checkpoint.js';
 import { DetectConfigError, type ResolvedTrainConfig } from './config.js';
 import { lineChartSvg } from './svg.js';
@@ -19,18 +22,6 @@ export interface RunState {
   lossCurve: { iter: number; losses: Record<string, number> }[];
   apCurve: { iter: number; AP: number; AP50: number }[];
   lastMetrics: CocoMetrics | null;
-}
-
-/** What a checkpoint's `training` field holds: the run state and everything a resume needs to continue bit-identically. */
-export interface SavedTraining extends Partial<RunState> {
-  /** The sampling generator's state (model.losses). */
-  rng?: RngState;
-  /** The loss terms of the current logging window (iterations since the last log line). */
-  window?: Record<string, number[]>;
-  lastLosses?: Record<string, number> | null;
-  /** log.jsonl's length when the checkpoint was made: a resume cuts the log back to it. */
-  logBytes?: number;
-  final?: boolean;
 }
 
 /** Config fields that may differ between a run and its resume (they do not change the result). */
@@ -165,4 +156,63 @@ export async function writeCurves(out: string, state: RunState): Promise<string[
   });
   await writeFileAtomic(join(out, 'ap.svg'), ap);
   return ['loss.svg', 'ap.svg'];
+}
+
+/** How a training call ended: what metrics.json records besides the config. */
+export interface RunOutcome {
+  status: string;
+  reason: string | undefined;
+  /** Final COCO metrics, or the last finite ones. */
+  metrics: CocoMetrics | null;
+  state: RunState;
+  /** The iteration the call started from (0, or its resume point). */
+  startIter: number;
+  lastLosses: Record<string, number> | null;
+  /** Date.now() when the call started. */
+  startedAt: number;
+  trainSeconds: number;
+  evalSeconds: number;
+}
+
+/**
+ * Writes a finished call's outputs: results.json (when there are detections), metrics.json and
+ * the curves; each file's name is pushed onto `written` once it is written completely.
+ */
+export async function writeOutputs(
+  out: string,
+  cfg: ResolvedTrainConfig,
+  o: RunOutcome,
+  detections: CocoDetection[] | null,
+  written: string[],
+): Promise<void> {
+  if (detections) {
+    await writeResults(out, detections);
+    written.push('results.json');
+  }
+  const seconds = (Date.now() - o.startedAt) / 1000;
+  await writeMetrics(out, {
+    status: o.status,
+    reason: o.reason,
+    detector: cfg.raw.detector,
+    preset: cfg.raw.preset,
+    clsLoss: cfg.clsLoss,
+    regLoss: cfg.regLoss,
+    seed: cfg.raw.seed,
+    iters: o.state.iter,
+    metrics: o.metrics,
+    timing: {
+      seconds,
+      trainSeconds: o.trainSeconds,
+      evalSeconds: o.evalSeconds,
+      imagesPerSec: ((o.state.iter - o.startIter) * cfg.schedule.batch) / Math.max(1e-9, o.trainSeconds),
+      backend: tf.getBackend(),
+      threads: tf.getBackend() === 'torch' ? getNumThreads() : null,
+      resumedFrom: o.startIter,
+    },
+    lastLosses: o.lastLosses,
+    // the commit, the exact command and the environment (CPU, threads, libtorch, BLAS): training is bit-identical on one machine only
+    provenance: provenance(),
+  });
+  written.push('metrics.json');
+  written.push(...(await writeCurves(out, o.state)));
 }

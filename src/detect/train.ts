@@ -1,47 +1,27 @@
 /**
- * The training loop of a detector: SGD with momentum, linear warm-up, step decay, weight
- * decay, gradient clipping by global norm; checkpoints and resume; a NaN/Inf loss stops the run
- * with status 'diverged' (log and last finite metrics kept); COCO evaluation on the val split
- * at the end (evaluate.ts). The run folder's files (config.json, log.jsonl, metrics.json,
- * results.json, the SVG curves) are written through run_folder.ts; the model is built by
- * build.ts. This module's exports are the detectors' training API.
+ * The training loop of a detector: one SGD step per iteration (sgd.ts) on the batches of
+ * train_data.ts, logging, periodic evaluation and checkpoints, the multi-fidelity check, stops
+ * on request; a NaN/Inf loss stops the run with status 'diverged' (log and last finite metrics
+ * kept); COCO evaluation on the val split at the end (evaluate.ts). What a checkpoint holds and
+ * how a resume restores it is train_state.ts; the run folder's files (config.json, log.jsonl,
+ * metrics.json, results.json, the SVG curves) are written through run_folder.ts; the model is
+ * built by build.ts. This module's exports are the detectors' training API.
  */
-import { provenance } from '../util/provenance.js';
 import { mkdir } from 'node:fs/promises';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../tf.js';
-import { BatchLoader, loadCoco, type Batch, type CocoDataset } from '../data/index.js';
+import { BatchLoader, loadCoco } from '../data/index.js';
 import type { CocoDetection, CocoMetrics } from '../eval/index.js';
-import { Rng } from '../util/rng.js';
 import { acquireRunLock } from '../util/runlock.js';
-import { fusedMomentumStep } from '../backend/fused_sgd.js';
-import { getNumThreads } from '../backend/index.js';
-import { checkpointName, commitCheckpoint, loadWeightsInto, readCheckpoint, readOptimizerState, CheckpointError } from './checkpoint.js';
-import {
-  buildHeadLosses,
-  resolveTrainConfig,
-  DetectConfigError,
-  type ModelConfig,
-  type ResolvedTrainConfig,
-  type ScheduleConfig,
-  type TrainConfigInput,
-} from './config.js';
+import { checkpointName, loadWeightsInto, readCheckpoint, CheckpointError } from './checkpoint.js';
+import { buildHeadLosses, resolveTrainConfig, type ResolvedTrainConfig, type TrainConfigInput } from './config.js';
 import { buildDetector, createDetector } from './build.js';
 import { evaluateDetector, round3, subsetIds, testDetector, type EvalOutput } from './evaluate.js';
-import type { TrainBatch } from './model.js';
-import {
-  appendLog,
-  logBytes,
-  prepareRunFolder,
-  startRunFolder,
-  truncateLog,
-  writeCurves,
-  writeMetrics,
-  writeResults,
-  type RunState,
-  type SavedTraining,
-} from './run_folder.js';
+import { appendLog, prepareRunFolder, startRunFolder, writeOutputs } from './run_folder.js';
+import { applyUpdate, learningRate } from './sgd.js';
+import { checkData, toTrainBatch, trainFlip } from './train_data.js';
+import { dataSeed, initialState, restoreTraining, saveTraining, skipConsumed, type Restored } from './train_state.js';
 
 export interface TrainProgress {
   iter: number;
@@ -98,67 +78,6 @@ export interface TrainOptions {
   onCheck?: (metrics: CocoMetrics, iter: number) => boolean;
 }
 
-/** Learning rate at an iteration (0-based): linear warm-up from lr·warmupRatio, then step decay. */
-export function learningRate(s: ScheduleConfig, iter: number): number {
-  let lr = s.lr;
-  for (const step of s.steps) if (iter >= step) lr *= s.gamma;
-  if (iter < s.warmupIters) {
-    const k = (1 - iter / s.warmupIters) * (1 - s.warmupRatio);
-    lr *= 1 - k;
-  }
-  return lr;
-}
-
-/** Boxes in a batch smaller than this (input px) are dropped from the targets. */
-export const MIN_BOX_SIDE = 1;
-
-function toTrainBatch(b: Batch): TrainBatch {
-  const boxes: Float32Array[] = [];
-  const labels: Int32Array[] = [];
-  b.boxes.forEach((bx, i) => {
-    const keep: number[] = [];
-    for (let k = 0; k < bx.length / 4; k++) {
-      if (bx[4 * k + 2]! - bx[4 * k]! >= MIN_BOX_SIDE && bx[4 * k + 3]! - bx[4 * k + 1]! >= MIN_BOX_SIDE) keep.push(k);
-    }
-    const nb = new Float32Array(keep.length * 4);
-    const nl = new Int32Array(keep.length);
-    keep.forEach((k, j) => {
-      nb.set(bx.subarray(4 * k, 4 * k + 4), 4 * j);
-      nl[j] = b.labels[i]![k]!;
-    });
-    boxes.push(nb);
-    labels.push(nl);
-  });
-  return { images: b.images, boxes, labels, contentSizes: b.contentSizes };
-}
-
-/** Checks on the data that would make a run pointless, reported before training starts. */
-function checkData(train: CocoDataset, val: CocoDataset, trainIds: number[] | undefined): string[] {
-  const warnings: string[] = [];
-  const perClass = new Map<number, number>();
-  for (const a of train.annotations) if (!a.iscrowd) perClass.set(a.category_id, (perClass.get(a.category_id) ?? 0) + 1);
-  const empty = train.categories.filter((c) => !perClass.get(c.id));
-  if (train.annotations.length === 0) throw new DetectConfigError(`${train.dir}: the training split has no annotations at all`);
-  if (empty.length) {
-    throw new DetectConfigError(
-      `${train.dir}: no training annotations for ${empty.length} categor${empty.length === 1 ? 'y' : 'ies'}: ${empty
-        .slice(0, 10)
-        .map((c) => `${c.id} (${c.name})`)
-        .join(', ')}; remove the category or add annotations`,
-    );
-  }
-  const trainCats = train.categories.map((c) => c.id).join(',');
-  const valCats = val.categories.map((c) => c.id).join(',');
-  if (trainCats !== valCats) throw new DetectConfigError(`train and val splits have different categories ([${trainCats}] vs [${valCats}])`);
-  const pool = trainIds ? new Set(trainIds) : null;
-  const images = pool ? train.images.filter((im) => pool.has(im.id)) : train.images;
-  const noObj = images.filter((im) => !(train.annsByImage.get(im.id) ?? []).length).length;
-  if (noObj === images.length) throw new DetectConfigError(`${train.dir}: none of the ${images.length} training images has an object`);
-  if (noObj) warnings.push(`${noObj} of ${images.length} training images have no objects (trained as background only)`);
-  for (const w of train.warnings.slice(0, 5)) warnings.push(`${train.dir}: ${w.field ? `${w.field}: ` : ''}${w.message}`);
-  return warnings;
-}
-
 /**
  * Trains a detector on `config.data`/train and scores it on `config.data`/val. Configuration and
  * data problems throw (DetectConfigError, DataError, CheckpointError) before training starts;
@@ -194,14 +113,10 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
   }
   const model = await createDetector(cfg.model, cfg.raw.seed);
   model.setLosses(buildHeadLosses(cfg.raw.detector, cfg.clsLoss, cfg.regLoss, cfg.clsWeight, cfg.regWeight));
-  const state: RunState = { iter: 0, lossCurve: [], apCurve: [], lastMetrics: null };
   const optimizer = tf.train.momentum(cfg.schedule.lr, cfg.schedule.momentum);
   const trainable = model.ps.trainable();
-  const rng = new Rng(cfg.raw.seed ^ 0x5eed).fork();
-  const window: Record<string, number[]> = {};
-  let lastLosses: Record<string, number> | null = null;
-  let resumedRng = false;
-  let finishedBefore = false; // the checkpoint is the final one of a finished run: only the outputs are written again
+  const state = initialState(cfg.raw.seed);
+  let restored: Restored = { resumedRng: false, finishedBefore: false };
   try {
     if (cfg.raw.initWeights) {
       const ck = await readCheckpoint(cfg.raw.initWeights);
@@ -210,33 +125,7 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
     }
     if (out) {
       if (folder.checkpoint) {
-        const ck = await readCheckpoint(folder.checkpoint);
-        loadWeightsInto(model.ps, ck.weights, folder.checkpoint, true);
-        checkSameModel(ck.meta.modelConfig, cfg.model, folder.checkpoint);
-        const opt = await readOptimizerState(folder.checkpoint);
-        if (opt) {
-          await optimizer.setWeights(opt);
-          tf.dispose(opt.map((w) => w.tensor)); // the buffers keep their data alone
-        }
-        const tr = ck.meta.training as SavedTraining;
-        state.iter = tr.iter ?? 0;
-        state.lossCurve = tr.lossCurve ?? [];
-        state.apCurve = tr.apCurve ?? [];
-        state.lastMetrics = tr.lastMetrics ?? null;
-        lastLosses = tr.lastLosses ?? null;
-        finishedBefore = tr.final === true && state.iter >= cfg.schedule.iters;
-        for (const [k, v] of Object.entries(tr.window ?? {})) window[k] = v.slice();
-        if (tr.rng) {
-          rng.setState(tr.rng);
-          resumedRng = true;
-        } else {
-          options.onNotice?.(
-            `${folder.checkpoint} is a checkpoint of an earlier version (no generator state): the resumed run will not be bit-identical to an uninterrupted one`,
-          );
-        }
-        // the log keeps each iteration once: lines written after the checkpoint are cut
-        if (tr.logBytes !== undefined) await truncateLog(out, tr.logBytes);
-        options.onNotice?.(`resuming from ${folder.checkpoint} at iteration ${state.iter}`);
+        restored = await restoreTraining(folder.checkpoint, out, model.ps, optimizer, cfg, state, options.onNotice);
       } else {
         if (!folder.fresh) options.onNotice?.(`${out} has no checkpoint yet: the run starts again from iteration 0`);
         await startRunFolder(out, cfg, flip);
@@ -258,13 +147,11 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
     size: cfg.model.inputSize,
     flip,
     shuffle: true,
-    seed: resumedRng || state.iter === 0 ? cfg.raw.seed : cfg.raw.seed + 1000 * state.iter, // the earlier layout's resume drew a fresh order
+    seed: dataSeed(cfg.raw.seed, state, restored),
     readAhead: cfg.raw.readAhead,
     subset: trainIds,
   });
-  if (resumedRng)
-    loader.skip(state.iter); // the batches the interrupted run consumed
-  else for (let k = 0; k < state.iter; k++) rng.next();
+  skipConsumed(loader, state, restored);
   let status: TrainResult['status'] = 'ok';
   let reason: string | undefined;
   let error: unknown;
@@ -274,30 +161,11 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
   const { iters } = cfg.schedule;
   const ckEvery = cfg.raw.checkpointEvery ?? Math.max(100, Math.ceil(iters / 10));
   const saveLatest = async (final = false) => {
-    if (!out) return;
-    const optWeights = await optimizer.getWeights();
-    const training: SavedTraining & { categories: unknown } = {
-      iter: state.iter,
-      lossCurve: state.lossCurve,
-      apCurve: state.apCurve,
-      lastMetrics: state.lastMetrics,
-      categories: trainDs.categories,
-      final,
-      rng: rng.getState(),
-      window,
-      lastLosses,
-      logBytes: logBytes(out),
-    };
-    await commitCheckpoint(
-      join(out, 'checkpoints'),
-      model.ps,
-      { modelConfig: cfg.model, training: training as unknown as Record<string, unknown> },
-      optWeights,
-    );
+    if (out) await saveTraining(out, model.ps, optimizer, cfg.model, trainDs.categories, state, final);
   };
   const runEval = async () => {
     const te = Date.now();
-    options.onProgress?.({ iter: state.iter, iters, lr: 0, losses: lastLosses ?? {}, itPerSec: 0, etaSec: 0, phase: 'eval' });
+    options.onProgress?.({ iter: state.iter, iters, lr: 0, losses: state.lastLosses ?? {}, itPerSec: 0, etaSec: 0, phase: 'eval' });
     const r = await evaluateDetector(model, valDs, {
       size: cfg.model.inputSize,
       batch: cfg.schedule.batch,
@@ -323,7 +191,7 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
       const parts: Record<string, number> = {};
       const { value, grads } = tf.variableGrads(
         () => {
-          const l = model.losses(batch, rng);
+          const l = model.losses(batch, state.rng);
           for (const [k, v] of Object.entries(l)) parts[k] = (v as tf.Scalar).dataSync()[0]!;
           return l.total;
         },
@@ -347,15 +215,15 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
         break;
       }
       state.iter++;
-      for (const [k, v] of Object.entries(parts)) (window[k] ??= []).push(v);
+      for (const [k, v] of Object.entries(parts)) (state.window[k] ??= []).push(v);
       const logEvery = cfg.raw.logEvery;
       if (state.iter % logEvery === 0 || state.iter === iters) {
         const avg: Record<string, number> = {};
-        for (const [k, arr] of Object.entries(window)) {
+        for (const [k, arr] of Object.entries(state.window)) {
           avg[k] = arr.reduce((a, b) => a + b, 0) / arr.length;
           arr.length = 0;
         }
-        lastLosses = avg;
+        state.lastLosses = avg;
         state.lossCurve.push({ iter: state.iter, losses: avg });
         const elapsed = (Date.now() - tTrain - evalMs) / 1000;
         const itPerSec = (state.iter - startIter) / Math.max(1e-9, elapsed);
@@ -413,47 +281,29 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
         const r = await runEval();
         metrics = r.metrics;
         detections = r.detections;
-        if (!finishedBefore) {
+        if (!restored.finishedBefore) {
           state.lastMetrics = metrics;
           state.apCurve.push({ iter: state.iter, AP: metrics.AP, AP50: metrics.AP50 });
           await log({ iter: state.iter, eval: metrics });
         }
       }
       if (out) {
-        if (status === 'ok' && !finishedBefore) {
+        if (status === 'ok' && !restored.finishedBefore) {
           await saveLatest(true);
           written.push('checkpoints/latest');
         }
-        if (detections) {
-          await writeResults(out, detections);
-          written.push('results.json');
-        }
-        const seconds = (Date.now() - t0) / 1000;
-        await writeMetrics(out, {
+        const outcome = {
           status,
           reason,
-          detector: cfg.raw.detector,
-          preset: cfg.raw.preset,
-          clsLoss: cfg.clsLoss,
-          regLoss: cfg.regLoss,
-          seed: cfg.raw.seed,
-          iters: state.iter,
           metrics,
-          timing: {
-            seconds,
-            trainSeconds,
-            evalSeconds: evalMs / 1000,
-            imagesPerSec: ((state.iter - startIter) * cfg.schedule.batch) / Math.max(1e-9, trainSeconds),
-            backend: tf.getBackend(),
-            threads: tf.getBackend() === 'torch' ? getNumThreads() : null,
-            resumedFrom: startIter,
-          },
-          lastLosses,
-          // the commit, the exact command and the environment (CPU, threads, libtorch, BLAS): training is bit-identical on one machine only
-          provenance: provenance(),
-        });
-        written.push('metrics.json');
-        written.push(...(await writeCurves(out, state)));
+          state,
+          startIter,
+          lastLosses: state.lastLosses,
+          startedAt: t0,
+          trainSeconds,
+          evalSeconds: evalMs / 1000,
+        };
+        await writeOutputs(out, cfg, outcome, detections, written);
       }
     }
   } catch (e) {
@@ -472,76 +322,12 @@ export async function trainDetector(config: TrainConfigInput, options: TrainOpti
     trainSeconds,
     evalSeconds: evalMs / 1000,
     iters: state.iter,
-    lastLosses,
+    lastLosses: state.lastLosses,
     written,
     ...(reason ? { reason } : {}),
     ...(error !== undefined ? { error } : {}),
     ...(out ? { out } : {}),
   };
-}
-
-/** Horizontal flips: as configured, else as the training set's info asks (`horizontal_flip`), else on. */
-export function trainFlip(configured: boolean | undefined, ds: CocoDataset): boolean {
-  if (configured !== undefined) return configured;
-  return ds.info?.horizontal_flip !== false;
-}
-
-/** Weight decay, clipping by global norm, one momentum step. Disposes the gradients; returns the (pre-clip) norm. */
-
-export function applyUpdate(
-  optimizer: tf.MomentumOptimizer,
-  allTrainable: [string, tf.Variable][],
-  grads: tf.NamedTensorMap,
-  s: ScheduleConfig,
-): number {
-  // a weight that did not reach the loss this step (e.g. no RoI on a level) gets a zero gradient
-  const trainable = allTrainable;
-  const fused = fusedMomentumStep(
-    optimizer,
-    trainable.map(([, v]) => v),
-    grads,
-    {
-      lr: (optimizer as unknown as { learningRate: number }).learningRate,
-      momentum: (optimizer as unknown as { momentum: number }).momentum,
-      weightDecay: s.weightDecay,
-      gradClip: s.gradClip,
-    },
-  );
-  if (fused !== null) {
-    tf.dispose(Object.values(grads));
-    return fused;
-  }
-  const list = trainable.map(([, v]) => grads[v.name] ?? tf.zerosLike(v));
-  const normSq = tf.tidy(() => tf.addN(list.map((g) => tf.sum(tf.square(g)))).dataSync()[0]!);
-  const norm = Math.sqrt(normSq);
-  if (!Number.isFinite(norm)) {
-    tf.dispose(list);
-    return norm;
-  }
-  const clip = s.gradClip !== null && norm > s.gradClip ? s.gradClip / (norm + 1e-6) : 1;
-  const named = tf.tidy(() =>
-    trainable.map(([, v], i) => {
-      let g = list[i]!;
-      if (clip !== 1) g = tf.mul(g, clip);
-      if (s.weightDecay > 0) g = tf.add(g, tf.mul(v, s.weightDecay));
-      return { name: v.name, tensor: g };
-    }),
-  );
-  tf.dispose(list);
-  optimizer.applyGradients(named);
-  tf.dispose(named.map((n) => n.tensor));
-  return norm;
-}
-
-function checkSameModel(saved: unknown, current: ModelConfig, where: string): void {
-  const a = JSON.stringify(saved);
-  const b = JSON.stringify(current);
-  if (a !== b) {
-    const s = saved as { detector?: string };
-    throw new CheckpointError(
-      `checkpoint ${where} was saved for a different model (${s?.detector ?? '?'} vs ${current.detector}, or other settings); start a fresh run folder or drop --resume`,
-    );
-  }
 }
 
 export { buildDetector, createDetector, evaluateDetector, testDetector, type EvalOutput, type ResolvedTrainConfig };

@@ -29,16 +29,9 @@ export {
   type BclsLossInput,
   type RegLossInput,
 } from './tfjs.js';
-export {
-  convergenceChecks,
-  CPV_PROPERTIES,
-  cpvGridSizes,
-  boxIUE,
-  boxIUEGrad,
-  type CpvResult,
-  type CpvDetails,
-  type PropertyResult,
-} from './cpv.js';
+export { convergenceChecks, CPV_PROPERTIES, type CpvResult, type CpvDetails, type PropertyResult } from './cpv.js';
+export { cpvGridSizes } from './cpv_grids.js';
+export { boxIUE, boxIUEGrad } from './box_iue.js';
 export {
   randomTree,
   randomTerminal,

@@ -16,7 +16,7 @@
 import { createHash } from 'node:crypto';
 import { Rng } from '../util/rng.js';
 import { checkExpr, exprEquals, inputShape, opShape, type Expr, type Shape } from './expr.js';
-import { boxIUE } from './cpv.js';
+import { boxIUE } from './box_iue.js';
 import { compileFast, runFast } from './fast.js';
 import { PRIM_BY_NAME, type Mode } from './primitives.js';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCoco, makeDataset, SHAPE_CLASSES } from '../../src/data/index.js';
 import { evaluateCoco } from '../../src/eval/index.js';
-import { trainFlip } from '../../src/detect/train.js';
+import { trainFlip } from '../../src/detect/train_data.js';
 
 function tmp(): string {
   return mkdtempSync(join(tmpdir(), 'gen-test-'));
