@@ -215,9 +215,16 @@ test('Ctrl-C on train: saves a checkpoint, prints the resume command, exits 130;
   const child = spawn(process.execPath, cliArgs(out, ['--checkpoint-every', '100']), { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  while (!(existsSync(join(out, 'log.jsonl')) && readFileSync(join(out, 'log.jsonl'), 'utf8').includes('"losses"')))
+  // 'close', not 'exit': the exit can be seen before the last stderr lines (checked below) are read
+  let ended = false;
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => ((ended = true), resolve(code))));
+  // the signal once training is under way (its first log line), with 9 of the 10 iterations left;
+  // a child that ends first fails the test here instead of leaving this loop polling forever
+  while (!(existsSync(join(out, 'log.jsonl')) && readFileSync(join(out, 'log.jsonl'), 'utf8').includes('"losses"'))) {
+    assert.ok(!ended, `the training ended before its first log line (exit ${child.exitCode}): ${stderr}`);
     await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.ok(!ended, `the training ended before the interrupt could be sent: ${stderr}`);
   child.kill('SIGINT');
   assert.equal(await exited, 130, stderr);
   assert.match(stderr, /interrupted at iteration \d+; checkpoint saved/);

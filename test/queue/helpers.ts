@@ -70,6 +70,20 @@ export function exited(c: ChildProcess): Promise<number | null> {
   return new Promise((r) => c.once('exit', (code) => r(code)));
 }
 
+/**
+ * The exit code once the process has exited AND its stdout and stderr are read to the end: 'exit'
+ * can come before the last output has been read (the child's final lines, e.g. its error message,
+ * would be missing), 'close' comes after both. Use it where the output is checked after the exit.
+ * (A process whose stage workers still hold the pipes closes when they exit: they follow their
+ * coordinator on IPC disconnect.)
+ */
+export function closed(c: ChildProcess): Promise<number | null> {
+  const streams = [c.stdout, c.stderr].filter((s) => s !== null);
+  if (streams.every((s) => s.readableEnded || s.destroyed) && (c.exitCode !== null || c.signalCode !== null))
+    return Promise.resolve(c.exitCode);
+  return new Promise((r) => c.once('close', (code) => r(code)));
+}
+
 export function track(c: ChildProcess): ChildProcess {
   children.add(c);
   c.once('exit', () => children.delete(c));
@@ -90,8 +104,12 @@ export function freePort(): Promise<number> {
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Polls until `fn` is truthy (or throws after `ms`). */
-export async function waitFor<T>(what: string, fn: () => T | Promise<T>, ms = 30_000): Promise<T> {
+/**
+ * Polls until `fn` is truthy (or throws after `ms`). The deadline only turns a hang into a
+ * failure: it is generous (a loaded 2-core machine starts a worker or a search through tsx
+ * several times slower than an idle one).
+ */
+export async function waitFor<T>(what: string, fn: () => T | Promise<T>, ms = 120_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();

@@ -25,6 +25,7 @@ import {
   CLI,
   ROOT,
   RedisServer,
+  closed,
   execLog,
   exited,
   freePort,
@@ -72,7 +73,7 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: 
   );
   p.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   p.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  return exited(p).then((code) => ({ code, out }));
+  return closed(p).then((code) => ({ code, out }));
 }
 
 describe(
@@ -228,7 +229,7 @@ describe(
       transports.push(t);
       const run = t.run(sleepTask(1, 5), { timeoutSeconds: 10 });
       const old = startWorker(redis.url, { args: ['--queue-name', q], env: { CSE_CODE_VERSION: 'other-version' } });
-      assert.equal(await exited(old.proc), 3);
+      assert.equal(await closed(old.proc), 3);
       assert.match(
         old.output(),
         /refused job mos1-[0-9a-f]+: the job was made by code version test-version, this worker runs code version other-version/,
@@ -264,7 +265,7 @@ describe(
       const mine = await hashDataset(data);
       assert.notEqual(mine, theirs);
       const wrong = startWorker(redis.url, { args: ['--queue-name', q] });
-      assert.equal(await exited(wrong.proc), 3);
+      assert.equal(await closed(wrong.proc), 3);
       assert.ok(
         wrong.output().includes(`needs dataset ${data} with content hash ${theirs}, but this worker's ${data} has content hash ${mine}`),
         wrong.output(),

@@ -15,6 +15,7 @@ import {
   ROOT,
   RedisServer,
   STAND_IN_ENV,
+  closed,
   execLog,
   exited,
   haveRedis,
@@ -52,8 +53,9 @@ function search(args: string[], env: Record<string, string> = {}): { proc: Child
   return { proc, out: () => out };
 }
 
+/** Waits for the exit and the end of the output (the tests then match lines of it). */
 async function finished(s: { proc: ChildProcess; out: () => string }): Promise<void> {
-  const code = await exited(s.proc);
+  const code = await closed(s.proc);
   assert.equal(code, 0, `search failed:\n${s.out().slice(-3000)}`);
 }
 
@@ -107,7 +109,7 @@ describe('search --queue', { skip: haveRedis() ? false : 'redis-server is not in
     assert.deepEqual(await Promise.all(workers.map((w) => exited(w.proc))), [0, 0]);
   });
 
-  test('the coordinator killed mid-run and resumed adopts the queued jobs', async () => {
+  test('the coordinator killed mid-run and resumed adopts the queued jobs', async (t) => {
     await redis.restart(); // an empty queue: no result of the previous test to adopt
     const log = join(dir, 'exec-resume.log');
     const env = { CSE_TEST_EXEC_LOG: log, CSE_TEST_STAGE_DELAY_MS: '40' };
@@ -119,6 +121,7 @@ describe('search --queue', { skip: haveRedis() ? false : 'redis-server is not in
     first.proc.kill('SIGKILL');
     await exited(first.proc);
     const partial = results(out).length;
+    t.diagnostic(`killed with ${partial} of ${reference.length} results journalled`);
     assert.ok(
       partial < reference.length,
       `killed before the end (${partial} of ${reference.length} results; ${execLog(log).length} log lines, ${reference.filter((r) => JSON.parse(r)[1] !== 'cpv').length} non-CPV)`,
