@@ -60,7 +60,9 @@ test('kill -9 mid-generation, then --resume: the same final results as an uninte
   assert.equal(p.signalCode, 'SIGKILL', `exited ${code} before the kill`);
   assert.deepEqual(killedAt, { gen: 2, stage: 'mos1' });
   const partial = snapshot(out) as { gens: unknown[]; status: string };
-  assert.equal(partial.gens.length, 2);
+  // generations 0 and 1 are complete; the child may have run ahead of what this test read (the
+  // pipe holds ~64 KB of events), but not past the end: 4 generations
+  assert.ok(partial.gens.length >= 2 && partial.gens.length < 4, `${partial.gens.length} generations journalled`);
   assert.equal(partial.status, 'running');
   const r = cli(['search', '--out', out, '--resume']);
   assert.equal(r.code, 0, r.stderr);
