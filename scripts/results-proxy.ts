@@ -40,6 +40,7 @@ import {
   type Mode,
 } from '../src/loss/index.js';
 import { mos1 } from '../src/search/stages/mos.js';
+import type { Mos1Problem } from '../src/search/types.js';
 import { kendallTau, mixSeed } from '../src/search/stats.js';
 import { Rng } from '../src/util/rng.js';
 import { provenance } from '../src/util/provenance.js';
@@ -60,9 +61,15 @@ interface Setting {
   mode: Mode;
   defaultLoss: string;
   published: string;
+  /**
+   * The MOS level-1 problem the setting's search config uses when it is not the original one
+   * (configs/search.yaml: S1 uses bcls's 'detection' problem, docs/SEARCH.md). The panel then also
+   * holds survivors of that filter, and the table its score.
+   */
+  searchMos?: Mos1Problem;
 }
 const SETTINGS: Setting[] = [
-  { name: 'S1', detector: 'fcos', mode: 'bcls', defaultLoss: 'focal', published: 'cse-b-cls' },
+  { name: 'S1', detector: 'fcos', mode: 'bcls', defaultLoss: 'focal', published: 'cse-b-cls', searchMos: 'detection' },
   { name: 'S2', detector: 'faster-rcnn', mode: 'cls', defaultLoss: 'ce', published: 'cse-a-cls' },
 ];
 
@@ -93,15 +100,20 @@ const SEEDS = [0, 1, 2];
 const dataDir = join(root, 'data', 'shapes-128');
 
 /** The panel of a setting: presets of the mode first, then CPV + MOS-1 survivors of seeded random trees. */
-function panelOf(s: Setting): { name: string; loss: string; role: string; mos1: number }[] {
+function panelOf(s: Setting): PanelLoss[] {
   const mosCfg = { samples: 64, classes: 4, steps: 200, lr: 0.05 }; // configs/search.yaml's level 1
   const mosSeed = mixSeed(0, 'mos1');
   const score = (text: string) => {
     const r = mos1(s.mode, parseExpr(s.mode, text), mosCfg, mosSeed);
     return r.status === 'ok' ? r.score : 0;
   };
+  const searchScore = (text: string) => {
+    if (!s.searchMos) return null;
+    const r = mos1(s.mode, parseExpr(s.mode, text), { ...mosCfg, problem: s.searchMos }, mosSeed);
+    return r.status === 'ok' ? r.score : 0;
+  };
   const presets = Object.entries(PRESETS).filter(([, p]) => p.mode === s.mode && p.text);
-  const out = presets.map(([name, p]) => ({
+  const out: PanelLoss[] = presets.map(([name, p]) => ({
     name,
     loss: p.text!,
     role: name === s.defaultLoss ? 'default' : name === s.published ? 'published' : 'preset',
@@ -140,7 +152,35 @@ function panelOf(s: Setting): { name: string; loss: string; role: string; mos1: 
     if (m < threshold) continue;
     out.push({ name: `m${++j}`, loss: text, role: 'offspring', mos1: m });
   }
+  // survivors of the search's own filter, where it differs (S1: CPV + the detection problem)
+  if (s.searchMos) {
+    const bar = 0.9 * searchScore(out.find((p) => p.role === 'default')!.loss)!;
+    const srng = new Rng(mixSeed(PANEL_SEED, `${s.name}/${s.searchMos}`));
+    let d = 0;
+    for (let draws = 0; d < RANDOM_SURVIVORS; draws++) {
+      if (draws > 20_000_000) throw new Error(`${s.name}: fewer than ${RANDOM_SURVIVORS} ${s.searchMos} survivors after ${draws} draws`);
+      const e = randomTree(s.mode, srng, { minDepth: 2, maxDepth: 6, maxSize: 40 });
+      if (!convergenceChecks(s.mode, e).pass) continue;
+      const fp = fingerprint(s.mode, e);
+      if (seen.has(fp)) continue;
+      seen.add(fp);
+      const text = printOfficial(e);
+      if (searchScore(text)! < bar) continue;
+      out.push({ name: `d${++d}`, loss: text, role: 'survivor', mos1: score(text) });
+    }
+  }
+  for (const p of out) p.mosSearch = searchScore(p.loss);
   return out;
+}
+
+interface PanelLoss {
+  name: string;
+  loss: string;
+  role: string;
+  /** MOS level 1, the original problem (the panel's filter for r* and m*). */
+  mos1: number;
+  /** MOS level 1 with the setting's searchMos problem (null: none). */
+  mosSearch?: number | null;
 }
 
 interface Job {
@@ -151,6 +191,7 @@ interface Job {
   loss: string;
   role: string;
   mos1: number;
+  mosSearch: number | null;
   seed: number;
   file: string;
 }
@@ -188,12 +229,21 @@ function jobsOf(s: Setting): Job[] {
       loss: p.loss,
       role: p.role,
       mos1: p.mos1,
+      mosSearch: p.mosSearch ?? null,
       seed,
       file: file(kind === 'full' ? 'full' : proxy!.name, p.name, seed),
     });
-  // seed 0 of everything, loss by loss (cheapest proxy first); the random survivors last: they
-  // scored AP ≈ 0 everywhere so far, the presets and their offspring carry the ranking's information
-  const order = [...panel.filter((p) => p.role !== 'survivor'), ...panel.filter((p) => p.role === 'survivor')];
+  // seed 0 of everything, loss by loss (cheapest proxy first); the original filter's random
+  // survivors last: they scored AP ≈ 0 everywhere so far
+  // the search filter's survivors d* right after the presets (do the candidates a search proxies
+  // train at all?), then the offspring, then the original filter's r*
+  const survivors = panel.filter((p) => p.role === 'survivor');
+  const order = [
+    ...panel.filter((p) => p.role !== 'survivor' && p.role !== 'offspring'),
+    ...survivors.filter((p) => p.name.startsWith('d')),
+    ...panel.filter((p) => p.role === 'offspring'),
+    ...survivors.filter((p) => !p.name.startsWith('d')),
+  ];
   for (const p of order) {
     for (const proxy of PROXIES) add(p, 'proxy', 0, proxy);
     add(p, 'full', 0);
@@ -329,14 +379,25 @@ interface ProxySummary {
   seconds: number;
 }
 
-function summarise(s: Setting, recs: RunRecord[], jobs: Job[]): { md: string; proxies: ProxySummary[]; mosTau: number | null } {
+function summarise(
+  s: Setting,
+  recs: RunRecord[],
+  jobs: Job[],
+): { md: string; proxies: ProxySummary[]; mosTau: number | null; searchMosTau: number | null } {
   const full = new Map<string, number>(); // lossName -> AP of seed 0 at the full schedule (failed: absent)
   for (const r of recs) if (r.kind === 'full' && r.seed === 0 && r.status === 'ok' && r.AP !== null) full.set(r.lossName, r.AP);
   const panel = [...new Map(jobs.map((j) => [j.lossName, j])).values()];
   const defaultFull = full.get(panel.find((p) => p.role === 'default')!.lossName);
   const lines: string[] = [];
   lines.push(`### ${s.name}: ${s.detector}, ${s.mode} mode (default ${s.defaultLoss}, published ${s.published})`, '');
-  const header = ['loss', 'role', 'MOS-1', 'full AP (seed 0)', ...PROXIES.map((p) => `${p.name} AP`)];
+  const header = [
+    'loss',
+    'role',
+    'MOS-1',
+    ...(s.searchMos ? [`MOS-1 ${s.searchMos}`] : []),
+    'full AP (seed 0)',
+    ...PROXIES.map((p) => `${p.name} AP`),
+  ];
   lines.push(`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`);
   for (const p of panel) {
     const cell = (kind: string, proxy?: string) => {
@@ -345,7 +406,9 @@ function summarise(s: Setting, recs: RunRecord[], jobs: Job[]): { md: string; pr
       return r.status === 'ok' ? f1(r.AP) : r.status;
     };
     const shown = p.role === 'survivor' || p.role === 'offspring' ? `${p.lossName}: \`${p.loss}\`` : `${p.lossName}`;
-    lines.push(`| ${shown} | ${p.role} | ${f2(p.mos1)} | ${cell('full')} | ${PROXIES.map((x) => cell('proxy', x.name)).join(' | ')} |`);
+    lines.push(
+      `| ${shown} | ${p.role} | ${f2(p.mos1)} | ${s.searchMos ? `${f2(p.mosSearch)} | ` : ''}${cell('full')} | ${PROXIES.map((x) => cell('proxy', x.name)).join(' | ')} |`,
+    );
   }
   lines.push('');
   const proxies: ProxySummary[] = [];
@@ -383,18 +446,25 @@ function summarise(s: Setting, recs: RunRecord[], jobs: Job[]): { md: string; pr
       seconds: seed0.length ? meanOf(seed0.map((r) => r.seconds)) : NaN,
     });
   }
-  const mosPairs = [...full].map(([name, ap]) => [panel.find((p) => p.lossName === name)!.mos1, ap] as [number, number]);
-  const mosTau = kendallTau(
-    mosPairs.map((p) => p[0]),
-    mosPairs.map((p) => p[1]),
-  );
-  const mosCi =
-    mosPairs.length >= 4
-      ? bootstrapTau(
-          mosPairs.map((p) => p[0]),
-          mosPairs.map((p) => p[1]),
-        )
-      : null;
+  const mosRow = (label: string, scoreOf: (p: Job) => number | null) => {
+    const pairs = [...full].map(([name, ap]) => [scoreOf(panel.find((p) => p.lossName === name)!), ap] as [number, number]);
+    const tau = kendallTau(
+      pairs.map((p) => p[0]),
+      pairs.map((p) => p[1]),
+    );
+    const ci =
+      pairs.length >= 4
+        ? bootstrapTau(
+            pairs.map((p) => p[0]),
+            pairs.map((p) => p[1]),
+          )
+        : null;
+    const row = `| ${label} | ${pairs.length} | ${f2(tau)} | ${ci ? `[${f2(ci[0])}, ${f2(ci[1])}]` : '—'} | — | — | — | < 0.1 s |`;
+    return { tau, row };
+  };
+  const mos = mosRow('MOS level 1', (p) => p.mos1);
+  const mosTau = mos.tau;
+  const searchMos = s.searchMos ? mosRow(`MOS level 1, ${s.searchMos}`, (p) => p.mosSearch) : null;
   const fullBySeed = new Map<string, number[]>();
   for (const r of recs)
     if (r.kind === 'full' && r.status === 'ok' && r.AP !== null) fullBySeed.set(r.lossName, [...(fullBySeed.get(r.lossName) ?? []), r.AP]);
@@ -408,15 +478,14 @@ function summarise(s: Setting, recs: RunRecord[], jobs: Job[]): { md: string; pr
       `| ${p.name} | ${p.n} | ${f2(p.tau)} | ${p.ci95 ? `[${f2(p.ci95[0])}, ${f2(p.ci95[1])}]` : '—'} | ${f2(p.tauWorking)} (${p.nWorking}) | ${f1(p.seedSd)} | ${f1(p.panelSd)} | ${Number.isFinite(p.seconds) ? `${(p.seconds / 60).toFixed(1)} min` : '—'} |`,
     );
   }
-  lines.push(
-    `| MOS level 1 | ${mosPairs.length} | ${f2(mosTau)} | ${mosCi ? `[${f2(mosCi[0])}, ${f2(mosCi[1])}]` : '—'} | — | — | — | < 0.1 s |`,
-  );
+  lines.push(mos.row);
+  if (searchMos) lines.push(searchMos.row);
   const fullSecs = recs.filter((r) => r.kind === 'full' && r.seed === 0).map((r) => r.seconds);
   lines.push(
     `| full schedule (cpu-small, val) | ${full.size} | 1 | — | — | ${f1(fullSds.length ? Math.sqrt(meanOf(fullSds.map((v) => v * v))) : NaN)} | ${f1(sdOf([...full.values()]))} | ${fullSecs.length ? `${(meanOf(fullSecs) / 60).toFixed(1)} min` : '—'} |`,
   );
   lines.push('');
-  return { md: lines.join('\n'), proxies, mosTau };
+  return { md: lines.join('\n'), proxies, mosTau, searchMosTau: searchMos?.tau ?? null };
 }
 
 function writeReport(all: { s: Setting; recs: RunRecord[]; jobs: Job[] }[]): void {
@@ -431,7 +500,13 @@ function writeReport(all: { s: Setting; recs: RunRecord[]; jobs: Job[] }[]): voi
     parts.push(`${done} of ${jobs.length} runs finished.`, '');
     const ok = r.proxies.filter((p) => p.tau !== null && p.tau >= 0.6 && p.n >= 8).sort((a, b) => a.seconds - b.seconds);
     const chosen = ok[0] ?? [...r.proxies].sort((a, b) => (b.tau ?? -2) - (a.tau ?? -2))[0];
-    summary[s.name] = { chosen: chosen?.name ?? null, meetsTarget: ok.length > 0, proxies: r.proxies, mosTau: r.mosTau };
+    summary[s.name] = {
+      chosen: chosen?.name ?? null,
+      meetsTarget: ok.length > 0,
+      proxies: r.proxies,
+      mosTau: r.mosTau,
+      ...(s.searchMos ? { searchMos: s.searchMos, searchMosTau: r.searchMosTau } : {}),
+    };
     parts.push(
       ok.length
         ? `**Chosen for ${s.name}: ${chosen!.name}**, the cheapest proxy with τ ≥ 0.6 (τ = ${f2(chosen!.tau)} over ${chosen!.n} losses).`
@@ -449,7 +524,9 @@ The search ranks candidates by a short proxy training; it can only find a better
 ranking agrees with the full training's. For each searched setting, a panel of losses (the
 default, the published half, the other presets of the mode, ${RANDOM_SURVIVORS} CPV + MOS-1 survivors of random
 trees drawn with seed ${PANEL_SEED}, and offspring of the presets: one mutation by the search's own
-operator, seeded, kept when it passes CPV and MOS-1; none hand-picked) is trained at the final-evaluation schedule
+operator, seeded, kept when it passes CPV and MOS-1; where the setting's search uses another
+MOS-1 problem (S1: bcls's detection problem, docs/SEARCH.md), also ${RANDOM_SURVIVORS} random survivors of CPV and
+that problem, named d1, d2, ...; none hand-picked) is trained at the final-evaluation schedule
 (\`cpu-small\`, scored on the val split) and under each candidate proxy (the search's own proxy
 function: a short training scored on held-out training images). AP ×100. The proxies:
 
