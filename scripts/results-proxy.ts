@@ -64,6 +64,13 @@ const outFile = arg('out', 'docs/PROXY.md');
 const collectOnly = process.argv.includes('--collect-only');
 const planOnly = process.argv.includes('--plan');
 const settingNames = arg('settings', 'S1,S2,demo').split(',');
+/**
+ * Test only (test/scripts/results_proxy.test.ts): --smoke-iters N trains every run for N
+ * iterations (its record says `smoke: true`) and --max-jobs K stops after K trainings. Refused
+ * without an explicit --root other than results/, so that no smoke record lands among real ones.
+ */
+const smokeIters = process.argv.includes('--smoke-iters') ? Number(arg('smoke-iters', '')) : 0;
+const maxJobs = process.argv.includes('--max-jobs') ? Number(arg('max-jobs', '')) : Infinity;
 
 interface Setting {
   name: string;
@@ -317,6 +324,8 @@ interface RunRecord {
   AP50: number | null;
   seconds: number;
   provenance: ReturnType<typeof provenance>;
+  /** A test's run (--smoke-iters), never a result. */
+  smoke?: boolean;
 }
 
 function jobsOf(s: Setting): Job[] {
@@ -389,6 +398,7 @@ async function runJob(j: Job): Promise<RunRecord> {
         preset: 'cpu-small',
         seed: j.seed,
         ...lossField,
+        ...(smokeIters ? { iters: smokeIters } : {}),
         resume: existsSync(join(out, 'config.json')),
       },
       {
@@ -404,6 +414,7 @@ async function runJob(j: Job): Promise<RunRecord> {
       AP50: r.metrics?.AP50 ?? null,
       seconds: (Date.now() - t0) / 1000,
       provenance: provenance(),
+      ...(smokeIters ? { smoke: true } : {}),
     };
   }
   const p = j.proxy!;
@@ -414,7 +425,7 @@ async function runJob(j: Job): Promise<RunRecord> {
       kind: 'detector',
       detector: s.detector,
       dataDir: s.dataDir,
-      iters: p.iters,
+      iters: smokeIters || p.iters,
       trainSubset: p.trainSubset,
       valSubset: p.valSubset ?? 0,
       batch: p.batch ?? 8,
@@ -435,6 +446,7 @@ async function runJob(j: Job): Promise<RunRecord> {
     AP50: r.status === 'ok' ? r.ap50 : null,
     seconds: r.seconds,
     provenance: provenance(),
+    ...(smokeIters ? { smoke: true } : {}),
   };
 }
 
@@ -688,6 +700,14 @@ ${parts.join('\n')}`;
 }
 
 async function main(): Promise<void> {
+  if (smokeIters && (!Number.isInteger(smokeIters) || smokeIters < 1 || !process.argv.includes('--root') || root === 'results')) {
+    console.error('--smoke-iters: a positive integer, with an explicit --root other than results/ (it is for tests)');
+    process.exit(2);
+  }
+  if (maxJobs !== Infinity && (!Number.isInteger(maxJobs) || maxJobs < 0)) {
+    console.error('--max-jobs: a non-negative integer');
+    process.exit(2);
+  }
   const unknown = settingNames.filter((n) => !(n in SETTINGS));
   if (unknown.length) {
     console.error(`--settings: ${unknown.join(',')} ${unknown.length > 1 ? 'are' : 'is'} not known (${Object.keys(SETTINGS).join(', ')})`);
@@ -721,8 +741,11 @@ async function main(): Promise<void> {
     const t0 = Date.now();
     // setting by setting (S1 is searched first)
     const queue: Job[] = all.flatMap((a) => a.jobs);
-    const todo = queue.filter((j) => !existsSync(j.file));
-    console.log(`${queue.length - todo.length} of ${queue.length} runs done; ${todo.length} to go`);
+    const pending = queue.filter((j) => !existsSync(j.file));
+    const todo = pending.slice(0, maxJobs);
+    console.log(
+      `${queue.length - pending.length} of ${queue.length} runs done; ${pending.length} to go${todo.length < pending.length ? ` (${todo.length} in this call: --max-jobs)` : ''}`,
+    );
     let n = 0;
     for (const j of todo) {
       n++;
