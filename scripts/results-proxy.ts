@@ -1,7 +1,9 @@
 /**
  * npm run results:proxy — how well a cheap proxy task ranks losses the way the full training
  * does (issue: "Proxy fidelity, measured"). For each searched setting (S1: FCOS bcls, S2: Faster
- * R-CNN cls; both on the shapes dataset of docs/RESULTS.md):
+ * R-CNN cls; both on the shapes dataset of docs/RESULTS.md, 3 candidate proxies each) and for the
+ * demo's proxy (setting `demo`: mode, detector, dataset and proxy task read from
+ * configs/search-demo.yaml; its dataset made in <root>/data/ on first use):
  *   - a panel of >= 12 losses of the mode: the default, the published half, the other presets of
  *     the mode, 3 CPV + MOS survivors drawn from random trees with a fixed seed, and offspring of
  *     the presets (one seeded mutation each, CPV + MOS survivors); none hand-picked;
@@ -14,7 +16,11 @@
  * Every run's result is a JSON file under results/proxy/<setting>/ with its commit, command and
  * environment; docs/PROXY.md is generated from those files.
  *
- * Options: --settings S1,S2 (default both)  --collect-only (write docs/PROXY.md, train nothing)
+ * results/proxy/summary.json also records each proxy's identity (detector, mode, dataset spec, the
+ * proxy task's fields), by which a search's report finds the τ of its own proxy (src/search/fidelity.ts).
+ *
+ * Options: --settings S1,S2,demo (the default; they run in this order)  --collect-only (write
+ *          docs/PROXY.md, train nothing)
  *          --plan (list the runs and which are done)  --root DIR (results/)  --out FILE (docs/PROXY.md)
  * Resumable: a finished run (its JSON exists) is not trained again; a full-schedule run stopped
  * midway goes on from its last checkpoint (bit-identically); a proxy run starts again.
@@ -23,10 +29,14 @@
  */
 import { tenthsProgress } from './progress.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { useTorchBackend } from '../src/backend/index.js';
 import { makeDataset } from '../src/data/index.js';
 import { trainDetector, type DetectorKind } from '../src/detect/index.js';
+import { DETECTORS } from '../src/detect/kinds.js';
+import { defaultLossOf, loadConfig } from '../src/search/config.js';
+import { publishedPresetOf } from '../src/search/final.js';
+import type { DatasetSpec, ProxyIdentity } from '../src/search/fidelity.js';
 import { detectorProxy } from '../src/search/stages/detector.js';
 import {
   convergenceChecks,
@@ -53,7 +63,14 @@ const root = arg('root', 'results');
 const outFile = arg('out', 'docs/PROXY.md');
 const collectOnly = process.argv.includes('--collect-only');
 const planOnly = process.argv.includes('--plan');
-const settingNames = arg('settings', 'S1,S2').split(',');
+const settingNames = arg('settings', 'S1,S2,demo').split(',');
+/**
+ * Test only (test/scripts/results_proxy.test.ts): --smoke-iters N trains every run for N
+ * iterations (its record says `smoke: true`) and --max-jobs K stops after K trainings. Refused
+ * without an explicit --root other than results/, so that no smoke record lands among real ones.
+ */
+const smokeIters = process.argv.includes('--smoke-iters') ? Number(arg('smoke-iters', '')) : 0;
+const maxJobs = process.argv.includes('--max-jobs') ? Number(arg('max-jobs', '')) : Infinity;
 
 interface Setting {
   name: string;
@@ -67,13 +84,17 @@ interface Setting {
    * holds survivors of that filter, and the table its score.
    */
   searchMos?: Mos1Problem;
+  /** The generated dataset (made in dataDir on first use); both the proxies and the full schedule train on it. */
+  dataset: DatasetSpec;
+  dataDir: string;
+  proxies: Proxy[];
 }
-const SETTINGS: Setting[] = [
-  { name: 'S1', detector: 'fcos', mode: 'bcls', defaultLoss: 'focal', published: 'cse-b-cls', searchMos: 'detection' },
-  { name: 'S2', detector: 'faster-rcnn', mode: 'cls', defaultLoss: 'ce', published: 'cse-a-cls' },
-];
 
-/** Candidate proxies: each a combination of input size, iterations, train subset and preset (cpu-small's batch and lr). */
+/**
+ * A candidate proxy: a combination of input size, iterations, train subset and preset. The fields
+ * left out take the search's proxy-task defaults: the preset's warm-up (at most `iters`), a
+ * held-out fifth of the train split scored (valSubset 0), batch 8 and lr 0.02 (cpu-small's).
+ */
 interface Proxy {
   name: string;
   inputSize: number;
@@ -81,12 +102,104 @@ interface Proxy {
   /** Training images (0: all but the held-out fifth of the train split). */
   trainSubset: number;
   preset: 'cpu-small' | 'tiny';
+  /** Held-out training images scored (0: the fifth after the training images). */
+  valSubset?: number;
+  warmupIters?: number;
+  batch?: number;
+  lr?: number;
 }
 const PROXIES: Proxy[] = [
   { name: 'p400-128', inputSize: 128, iters: 400, trainSubset: 0, preset: 'cpu-small' },
   { name: 'p800-96', inputSize: 96, iters: 800, trainSubset: 0, preset: 'cpu-small' },
   { name: 'p800-128', inputSize: 128, iters: 800, trainSubset: 0, preset: 'cpu-small' },
 ];
+
+/** The shapes dataset of docs/RESULTS.md (S1, S2). */
+const SHAPES: DatasetSpec = { kind: 'shapes', images: 3000, size: 128, seed: 7, valFraction: 1 / 6 };
+const SHAPES_DIR = join(root, 'data', 'shapes-128');
+
+/**
+ * The demo's setting (`search --demo`, configs/search-demo.yaml, read through the search's own
+ * config loader): its mode, detector, dataset and proxy task, so that the run's report can quote
+ * the τ measured here (src/search/fidelity.ts matches a run to a setting by this identity).
+ */
+function demoSetting(): Setting {
+  const c = loadConfig({ demo: true });
+  const t = c.proxy.task;
+  if (t.kind !== 'detector' || !c.dataset)
+    throw new Error('configs/search-demo.yaml: the demo setting needs a detector proxy task and a dataset spec');
+  if (t.preset === 'r50-paper') throw new Error('configs/search-demo.yaml: proxy.task.preset r50-paper is not a CPU proxy');
+  const sched = DETECTORS[t.detector].schedules[t.preset];
+  const inputSize = t.inputSize ?? sched.inputSize;
+  return {
+    name: 'demo',
+    detector: t.detector,
+    mode: c.mode,
+    defaultLoss: defaultLossOf(c),
+    published: publishedPresetOf(c.mode, t.detector),
+    dataset: { ...c.dataset },
+    dataDir: join(root, 'data', basename(t.dataDir)),
+    proxies: [
+      {
+        name: `p${t.iters}-${inputSize}${t.trainSubset ? `-n${t.trainSubset}` : ''}`,
+        inputSize,
+        iters: t.iters,
+        trainSubset: t.trainSubset,
+        preset: t.preset,
+        valSubset: t.valSubset,
+        warmupIters: Math.min(t.warmupIters ?? sched.warmupIters, t.iters),
+        batch: t.batch,
+        lr: t.lr,
+      },
+    ],
+  };
+}
+
+/** The settings, in the order they run; each built when chosen (the demo's reads its config). */
+const SETTINGS: Record<string, () => Setting> = {
+  S1: () => ({
+    name: 'S1',
+    detector: 'fcos',
+    mode: 'bcls',
+    defaultLoss: 'focal',
+    published: 'cse-b-cls',
+    searchMos: 'detection',
+    dataset: SHAPES,
+    dataDir: SHAPES_DIR,
+    proxies: PROXIES,
+  }),
+  S2: () => ({
+    name: 'S2',
+    detector: 'faster-rcnn',
+    mode: 'cls',
+    defaultLoss: 'ce',
+    published: 'cse-a-cls',
+    dataset: SHAPES,
+    dataDir: SHAPES_DIR,
+    proxies: PROXIES,
+  }),
+  demo: demoSetting,
+};
+
+/** A proxy's identity as the search's report looks it up (src/search/fidelity.ts): every field that defines its training. */
+function identityOf(s: Setting, p: Proxy): ProxyIdentity {
+  const sched = DETECTORS[s.detector].schedules[p.preset];
+  return {
+    detector: s.detector,
+    mode: s.mode,
+    dataset: s.dataset,
+    task: {
+      inputSize: p.inputSize,
+      iters: p.iters,
+      warmupIters: Math.min(p.warmupIters ?? sched.warmupIters, p.iters),
+      trainSubset: p.trainSubset,
+      valSubset: p.valSubset ?? 0,
+      preset: p.preset,
+      batch: p.batch ?? 8,
+      lr: p.lr ?? 0.02,
+    },
+  };
+}
 const PANEL_SIZE = 12;
 /**
  * Random CPV + MOS survivors in the panel. The first ones trained (seed 2026) scored AP ≈ 0 at
@@ -96,8 +209,6 @@ const PANEL_SIZE = 12;
 const RANDOM_SURVIVORS = 3;
 const PANEL_SEED = 2026;
 const SEEDS = [0, 1, 2];
-
-const dataDir = join(root, 'data', 'shapes-128');
 
 /** The panel of a setting: presets of the mode first, then CPV + MOS-1 survivors of seeded random trees. */
 function panelOf(s: Setting): PanelLoss[] {
@@ -213,6 +324,8 @@ interface RunRecord {
   AP50: number | null;
   seconds: number;
   provenance: ReturnType<typeof provenance>;
+  /** A test's run (--smoke-iters), never a result. */
+  smoke?: boolean;
 }
 
 function jobsOf(s: Setting): Job[] {
@@ -245,7 +358,7 @@ function jobsOf(s: Setting): Job[] {
     ...survivors.filter((p) => !p.name.startsWith('d')),
   ];
   for (const p of order) {
-    for (const proxy of PROXIES) add(p, 'proxy', 0, proxy);
+    for (const proxy of s.proxies) add(p, 'proxy', 0, proxy);
     add(p, 'full', 0);
   }
   // the seed spread: the proxies on three losses (default, published, first offspring), the full schedule on default and published
@@ -254,7 +367,7 @@ function jobsOf(s: Setting): Job[] {
     panel.find((p) => p.role === 'published')!,
     panel.find((p) => p.role === 'offspring')!,
   ];
-  for (const seed of SEEDS.slice(1)) for (const p of three) for (const proxy of PROXIES) add(p, 'proxy', seed, proxy);
+  for (const seed of SEEDS.slice(1)) for (const p of three) for (const proxy of s.proxies) add(p, 'proxy', seed, proxy);
   for (const seed of SEEDS.slice(1)) for (const p of three.slice(0, 2)) add(p, 'full', seed);
   return jobs;
 }
@@ -280,11 +393,12 @@ async function runJob(j: Job): Promise<RunRecord> {
     const r = await trainDetector(
       {
         detector: s.detector,
-        data: dataDir,
+        data: s.dataDir,
         out,
         preset: 'cpu-small',
         seed: j.seed,
         ...lossField,
+        ...(smokeIters ? { iters: smokeIters } : {}),
         resume: existsSync(join(out, 'config.json')),
       },
       {
@@ -300,6 +414,7 @@ async function runJob(j: Job): Promise<RunRecord> {
       AP50: r.metrics?.AP50 ?? null,
       seconds: (Date.now() - t0) / 1000,
       provenance: provenance(),
+      ...(smokeIters ? { smoke: true } : {}),
     };
   }
   const p = j.proxy!;
@@ -309,15 +424,16 @@ async function runJob(j: Job): Promise<RunRecord> {
     config: {
       kind: 'detector',
       detector: s.detector,
-      dataDir,
-      iters: p.iters,
+      dataDir: s.dataDir,
+      iters: smokeIters || p.iters,
       trainSubset: p.trainSubset,
-      valSubset: 0,
-      batch: 8,
-      lr: 0.02,
+      valSubset: p.valSubset ?? 0,
+      batch: p.batch ?? 8,
+      lr: p.lr ?? 0.02,
       timeoutSeconds: 0,
       preset: p.preset,
       inputSize: p.inputSize,
+      ...(p.warmupIters !== undefined ? { warmupIters: p.warmupIters } : {}),
     },
     seed: j.seed,
     split: 'proxy',
@@ -330,6 +446,7 @@ async function runJob(j: Job): Promise<RunRecord> {
     AP50: r.status === 'ok' ? r.ap50 : null,
     seconds: r.seconds,
     provenance: provenance(),
+    ...(smokeIters ? { smoke: true } : {}),
   };
 }
 
@@ -377,6 +494,8 @@ interface ProxySummary {
   seedSd: number;
   panelSd: number;
   seconds: number;
+  /** What defines the proxy's training: the search's report matches its run's proxy to this (src/search/fidelity.ts). */
+  identity: ProxyIdentity;
 }
 
 function summarise(
@@ -396,7 +515,7 @@ function summarise(
     'MOS-1',
     ...(s.searchMos ? [`MOS-1 ${s.searchMos}`] : []),
     'full AP (seed 0)',
-    ...PROXIES.map((p) => `${p.name} AP`),
+    ...s.proxies.map((p) => `${p.name} AP`),
   ];
   lines.push(`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`);
   for (const p of panel) {
@@ -407,12 +526,12 @@ function summarise(
     };
     const shown = p.role === 'survivor' || p.role === 'offspring' ? `${p.lossName}: \`${p.loss}\`` : `${p.lossName}`;
     lines.push(
-      `| ${shown} | ${p.role} | ${f2(p.mos1)} | ${s.searchMos ? `${f2(p.mosSearch)} | ` : ''}${cell('full')} | ${PROXIES.map((x) => cell('proxy', x.name)).join(' | ')} |`,
+      `| ${shown} | ${p.role} | ${f2(p.mos1)} | ${s.searchMos ? `${f2(p.mosSearch)} | ` : ''}${cell('full')} | ${s.proxies.map((x) => cell('proxy', x.name)).join(' | ')} |`,
     );
   }
   lines.push('');
   const proxies: ProxySummary[] = [];
-  for (const proxy of PROXIES) {
+  for (const proxy of s.proxies) {
     const pairs: [number, number][] = [];
     for (const [name, ap] of full) {
       const r = recs.find((x) => x.kind === 'proxy' && x.proxy?.name === proxy.name && x.lossName === name && x.seed === 0);
@@ -444,6 +563,7 @@ function summarise(
       seedSd: sds.length ? Math.sqrt(meanOf(sds.map((v) => v * v))) : NaN,
       panelSd: seed0.length >= 2 ? sdOf(seed0.filter((r) => r.status === 'ok' && r.AP !== null).map((r) => r.AP!)) : NaN,
       seconds: seed0.length ? meanOf(seed0.map((r) => r.seconds)) : NaN,
+      identity: identityOf(s, proxy),
     });
   }
   const mosRow = (label: string, scoreOf: (p: Job) => number | null) => {
@@ -488,6 +608,28 @@ function summarise(
   return { md: lines.join('\n'), proxies, mosTau, searchMosTau: searchMos?.tau ?? null };
 }
 
+/** The proxies table of docs/PROXY.md: each proxy of the collected settings, with the fields that define its training. */
+function proxiesTable(settings: Setting[]): string {
+  const rows = new Map<string, { names: string[]; text: string }>();
+  for (const s of settings)
+    for (const p of s.proxies) {
+      const id = identityOf(s, p);
+      const t = id.task;
+      const d = s.dataset;
+      const data = `${d.kind}, ${d.images} images, ${d.size} px, seed ${d.seed}`;
+      const text = `| ${p.name} | ${data} | ${t.inputSize} px | ${t.iters} | ${t.warmupIters} | ${t.trainSubset || 'all but the held-out fifth'} | ${t.valSubset || 'the held-out fifth'} | ${t.preset}, batch ${t.batch}, lr ${t.lr} |`;
+      const key = `${p.name}|${text}`;
+      const row = rows.get(key) ?? { names: [], text };
+      row.names.push(s.name);
+      rows.set(key, row);
+    }
+  return [
+    '| settings | proxy | dataset | input | iterations | warm-up | train images | scored images | preset |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...[...rows.values()].map((r) => `| ${r.names.join(', ')} ${r.text}`),
+  ].join('\n');
+}
+
 function writeReport(all: { s: Setting; recs: RunRecord[]; jobs: Job[] }[]): void {
   const parts: string[] = [];
   const summary: Record<string, unknown> = {};
@@ -528,11 +670,19 @@ operator, seeded, kept when it passes CPV and MOS-1; where the setting's search 
 MOS-1 problem (S1: bcls's detection problem, docs/SEARCH.md), also ${RANDOM_SURVIVORS} random survivors of CPV and
 that problem, named d1, d2, ...; none hand-picked) is trained at the final-evaluation schedule
 (\`cpu-small\`, scored on the val split) and under each candidate proxy (the search's own proxy
-function: a short training scored on held-out training images). AP ×100. The proxies:
+function: a short training scored on held-out training images). AP ×100. The settings: S1 (FCOS,
+bcls) and S2 (Faster R-CNN, cls) on the shapes dataset of docs/RESULTS.md, each with ${PROXIES.length}
+candidate proxies; and \`demo\`, the proxy of \`search --demo\` (configs/search-demo.yaml: its mode,
+detector, dataset and proxy task, read from that file), whose full schedule is \`cpu-small\` on the
+val split of the demo's dataset. The proxies:
 
-| proxy | input | iterations | train images | preset (batch 8, lr 0.02) |
-| --- | --- | --- | --- | --- |
-${PROXIES.map((p) => `| ${p.name} | ${p.inputSize} px | ${p.iters} | ${p.trainSubset || 'all but the held-out fifth'} | ${p.preset} |`).join('\n')}
+${proxiesTable(all.map((a) => a.s))}
+
+A search's report quotes the τ-b measured here for its own proxy: \`results/proxy/summary.json\`
+records, for each setting and proxy, its identity (the detector, the mode, the generated dataset's
+spec and the proxy task's input size, iterations, warm-up, train and scored images, preset, batch
+and lr), and src/search/fidelity.ts looks up the run's proxy by that identity (the dataDir, the
+time limit and early stopping are not part of it). A proxy not measured here is reported as such.
 
 Seed s.d.: the root mean square of the per-loss seed s.d. (seeds 0-2) over three losses (the
 default, the published half and the first offspring); panel s.d.: the s.d. of the seed-0 APs over
@@ -550,11 +700,22 @@ ${parts.join('\n')}`;
 }
 
 async function main(): Promise<void> {
-  const settings = SETTINGS.filter((s) => settingNames.includes(s.name));
-  if (!settings.length) {
-    console.error(`--settings: none of ${settingNames.join(',')} is known (${SETTINGS.map((s) => s.name).join(', ')})`);
+  if (smokeIters && (!Number.isInteger(smokeIters) || smokeIters < 1 || !process.argv.includes('--root') || root === 'results')) {
+    console.error('--smoke-iters: a positive integer, with an explicit --root other than results/ (it is for tests)');
     process.exit(2);
   }
+  if (maxJobs !== Infinity && (!Number.isInteger(maxJobs) || maxJobs < 0)) {
+    console.error('--max-jobs: a non-negative integer');
+    process.exit(2);
+  }
+  const unknown = settingNames.filter((n) => !(n in SETTINGS));
+  if (unknown.length) {
+    console.error(`--settings: ${unknown.join(',')} ${unknown.length > 1 ? 'are' : 'is'} not known (${Object.keys(SETTINGS).join(', ')})`);
+    process.exit(2);
+  }
+  const settings = Object.entries(SETTINGS)
+    .filter(([name]) => settingNames.includes(name))
+    .map(([, make]) => make());
   for (const s of settings) for (const l of [s.defaultLoss, s.published]) resolveLoss(s.mode, l);
   const all = settings.map((s) => ({ s, jobs: jobsOf(s), recs: [] as RunRecord[] }));
   if (planOnly) {
@@ -569,15 +730,22 @@ async function main(): Promise<void> {
   }
   if (!collectOnly) {
     await useTorchBackend();
-    if (!existsSync(join(dataDir, 'train', 'annotations.json'))) {
-      console.log(`making the shapes dataset in ${dataDir} (3000 images, 128 px, seed 7, val fraction 1/6; as docs/RESULTS.md)`);
-      await makeDataset('shapes', { images: 3000, size: 128, seed: 7, out: dataDir, valFraction: 1 / 6 });
+    for (const s of settings) {
+      if (existsSync(join(s.dataDir, 'train', 'annotations.json'))) continue;
+      const d = s.dataset;
+      console.log(
+        `making the ${d.kind} dataset in ${s.dataDir} (${d.images} images, ${d.size} px, seed ${d.seed}, val fraction ${d.valFraction === 1 / 6 ? '1/6' : d.valFraction}; ${s.name === 'demo' ? "configs/search-demo.yaml's" : 'as docs/RESULTS.md'})`,
+      );
+      await makeDataset(d.kind, { images: d.images, size: d.size, seed: d.seed, out: s.dataDir, valFraction: d.valFraction });
     }
     const t0 = Date.now();
     // setting by setting (S1 is searched first)
     const queue: Job[] = all.flatMap((a) => a.jobs);
-    const todo = queue.filter((j) => !existsSync(j.file));
-    console.log(`${queue.length - todo.length} of ${queue.length} runs done; ${todo.length} to go`);
+    const pending = queue.filter((j) => !existsSync(j.file));
+    const todo = pending.slice(0, maxJobs);
+    console.log(
+      `${queue.length - pending.length} of ${queue.length} runs done; ${pending.length} to go${todo.length < pending.length ? ` (${todo.length} in this call: --max-jobs)` : ''}`,
+    );
     let n = 0;
     for (const j of todo) {
       n++;

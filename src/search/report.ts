@@ -10,6 +10,7 @@ import { writeFileAtomicSync } from '../util/atomic.js';
 import { join } from 'node:path';
 import { parseExpr, printInfix, printLatex, simplify, type Mode } from '../loss/index.js';
 import { simulatedWarning, type SearchConfig } from './config.js';
+import { proxyFidelityOf, type ProxyFidelity } from './fidelity.js';
 import type { FinalRow, GenerationStats, RunSession, SearchSummary } from './evolution.js';
 import type { Provenance } from '../util/provenance.js';
 import { Journal } from './journal.js';
@@ -55,6 +56,8 @@ export interface ReportData {
   reachedDefault: { proxyEvaluations: number; elapsedMs: number; gen: number; loss: string } | null;
   /** Shown at the top of the report (e.g. a `simulated` task). */
   warnings: string[];
+  /** The Kendall τ-b measured for the run's proxy (docs/PROXY.md, src/search/fidelity.ts); null: not measured. */
+  proxyFidelity: ProxyFidelity | null;
   /** The code, command and environment of the run's start, and of each session (start and resumes); null in older journals. */
   provenance: Provenance | null;
   sessions: RunSession[];
@@ -135,6 +138,7 @@ export function reportFromJournal(j: Journal, runDir: string): ReportData {
       proxyEvaluations: stats.length ? stats[stats.length - 1]!.proxyTotal : 0,
       reachedDefault,
       warnings: [simulatedWarning(config)].filter((w): w is string => w !== null),
+      proxyFidelity: proxyFidelityOf(config),
       provenance: JSON.parse(j.getMeta('provenance') ?? 'null') as Provenance | null,
       sessions: JSON.parse(j.getMeta('sessions') ?? '[]') as RunSession[],
     };

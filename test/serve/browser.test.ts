@@ -125,6 +125,11 @@ test(
       await offline.waitForSelector('table.fame .katex', { timeout: 10_000 });
       assert.ok((await offline.$$('figure.chart canvas')).length >= 3, 'report charts drawn');
       assert.ok((await offline.$$('[data-testid=funnel] .frow')).length >= 4, 'report funnel');
+      // the proxy's measured fidelity (src/search/fidelity.ts): a simulated proxy is not measured
+      assert.equal(
+        await offline.$eval('[data-testid=proxy-fidelity]', (e) => e.textContent),
+        'Proxy fidelity: not measured for this proxy (docs/PROXY.md lists the measured ones).',
+      );
       await offline.click('table.fame a');
       await offline.waitForFunction(
         () => document.querySelectorAll('[data-testid=curves] canvas').length === 2 && !!document.querySelector('main .tex.big .katex'),

@@ -10,6 +10,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseExpr, printInfix, printLatex, printSvg, resolveLoss, simplify, type Mode } from '../../loss/index.js';
 import type { SearchConfig } from '../config.js';
+import { proxyFidelityText } from '../fidelity.js';
 import { comparisonText, verdictText, type GenerationStats } from '../evolution.js';
 import { JOURNAL_FILE, type Journal } from '../journal.js';
 import type { ReportData } from '../report.js';
@@ -90,6 +91,8 @@ export interface FameView {
 export interface RunView {
   summary: RunSummary;
   proxyTask: string;
+  /** The measured fidelity of the proxy, as one line (src/search/fidelity.ts). */
+  proxyFidelityText: string;
   mosThreshold: number | null;
   default: { loss: string; name: string; fitness: number; mos1: number | null; latexHtml: string } | null;
   generations: GenView[];
@@ -355,6 +358,7 @@ export function runView(j: Journal, r: ReportData, run: number, files: string[] 
       pt.kind === 'simulated'
         ? 'simulated (a stand-in, not a detector: its AP is not COCO AP)'
         : `${pt.detector} on ${pt.dataDir}, ${pt.iters} iterations`,
+    proxyFidelityText: proxyFidelityText(r.proxyFidelity ?? null),
     mosThreshold:
       r.strategy === 'cse' && r.config.mos.level1.enabled && r.default?.mos1 != null
         ? r.config.mos.level1.threshold * r.default.mos1

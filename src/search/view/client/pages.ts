@@ -413,6 +413,7 @@ export async function runPage(src: Source, run: number): Promise<HTMLElement> {
     ),
     ...v.warnings.map((w) => h('p', { class: 'warning' }, h('b', {}, 'Warning: '), w)),
     h('p', {}, `Proxy task: ${v.proxyTask}.`),
+    h('p', { 'data-testid': 'proxy-fidelity' }, `${v.proxyFidelityText}.`),
     v.provenanceText ? h('p', { class: 'muted' }, `Provenance: ${v.provenanceText}`) : '',
     v.default
       ? h(
