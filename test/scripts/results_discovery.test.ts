@@ -289,6 +289,30 @@ test(
     assert.doesNotMatch(second.out, /cse-autoloss search|\[transfer/);
     assert.deepEqual(files.map(stamp), before);
     assert.equal(readFileSync(docs, 'utf8'), md, 'the docs are the same');
+
+    // the twin was run with 2 generations: asking for 3 is refused before anything runs, naming the folder
+    const other = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'scripts/results-discovery.ts',
+        '--config-dir',
+        cfgDir,
+        '--root',
+        root,
+        '--out',
+        docs,
+        '--early-stop',
+        'S1',
+        '--generations',
+        '3',
+      ],
+      { encoding: 'utf8', env: { ...process.env, CSE_THREADS: '1' } },
+    );
+    assert.equal(other.status, 2, other.stderr);
+    assert.match(other.stderr, /S1-no-early-stop\/run was run with 2 generations, not 3; use --generations 2, or remove that folder/);
+    assert.deepEqual(files.map(stamp), before);
   },
 );
 
@@ -315,7 +339,18 @@ test('results-discovery: usage errors exit 2 and name the problem; --plan runs n
   assert.ok(!existsSync(join(dir, 'none', 'discovery', 'S2', 'run')), 'refused before anything ran');
   const p = spawnSync(
     process.execPath,
-    ['--import', 'tsx', 'scripts/results-discovery.ts', '--plan', '--early-stop', 'S1', '--config-dir', cfgDir, '--root', join(dir, 'plan')],
+    [
+      '--import',
+      'tsx',
+      'scripts/results-discovery.ts',
+      '--plan',
+      '--early-stop',
+      'S1',
+      '--config-dir',
+      cfgDir,
+      '--root',
+      join(dir, 'plan'),
+    ],
     { encoding: 'utf8' },
   );
   assert.equal(p.status, 0, p.stderr);
