@@ -12,13 +12,26 @@
  *     midway goes on from its checkpoint;
  *   - --efficiency NAME: seeds x {cse, vanilla} searches of setting NAME with final disabled and the
  *     same budget of proxy evaluations; the proxy evaluations and wall time until a candidate first
- *     reaches the default's proxy fitness (report's reachedDefault), median, range and ratio.
+ *     reaches the default's proxy fitness (report's reachedDefault), median, range and ratio;
+ *   - --early-stop NAME [--generations N] (issue 15, item 5; default N = 3): setting NAME's search
+ *     with proxy.earlyStop removed, evolution.generations = N and final disabled, same seed, into
+ *     results/discovery/<NAME>-no-early-stop/run (through the CLI, resumable), compared with the
+ *     first N generations of NAME's main search (results/discovery/<NAME>/run, early stopping on;
+ *     its config must set proxy.earlyStop) by scripts/multi-fidelity.ts: per generation the new
+ *     proxy evaluations, how many stopped early, the proxy time (the stored proxy records'
+ *     seconds), the best fitness and the hall of fame's top so far; overall the proxy time ratio,
+ *     whether the best candidate differs, the first generation whose populations differ, and the
+ *     false stops (stopped with early stopping, at or above the default's proxy fitness without).
+ *     The main search is not duplicated: when it has fewer than N generations the comparison
+ *     measures the generations both runs have and says so (run the main search further, then
+ *     --collect-only). The result: summary.json `multiFidelity`.
  * Results: results/discovery/<name>/{report.json, report.html, journal.sqlite (under 20 MB),
  * final/*.json, transfer/<role>/seed<k>/metrics.json + provenance.json}, results/discovery/summary.json
  * (issue 15's shape) and docs/DISCOVERY.md generated from them (with docs/img/discovery/*.svg).
  *
  * Options: --settings S1,S2 (default: S1,S2)  --collect-only (write the summary and the docs, run
  *          nothing)  --plan (list the steps and which are done)  --efficiency NAME
+ *          --early-stop NAME  --generations N (with --early-stop; default 3)
  *          --root DIR (results root, default results/)  --out FILE (docs/DISCOVERY.md)
  *          --config-dir DIR (hidden, for tests; env CSE_DISCOVERY_CONFIG_DIR: where search.yaml,
  *          discovery-s2.yaml, discovery-s3.yaml and discovery.yaml are read; default configs/)
@@ -32,7 +45,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { fingerprint, parseExpr, PRESETS, printInfix, printLatex, type Mode } from '../src/loss/index.js';
-import { DEFAULT_LOSS, hashOf, loadConfig, type SearchConfig } from '../src/search/config.js';
+import { configDiff, DEFAULT_LOSS, hashOf, loadConfig, type SearchConfig } from '../src/search/config.js';
 import { publishedPresetOf, type FinalRow } from '../src/search/evolution.js';
 import { FINGERPRINT_VERSION } from '../src/search/fingerprint.js';
 import { Journal } from '../src/search/journal.js';
@@ -41,6 +54,7 @@ import { compareMeans, mean, median, std } from '../src/search/stats.js';
 import { lineChartSvg } from '../src/util/svg.js';
 import { curveOf } from '../src/search/view/curves.js';
 import { provenance, type Provenance } from '../src/util/provenance.js';
+import { compareEarlyStop, readRun, type MultiFidelity } from './multi-fidelity.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -55,11 +69,21 @@ function usage(msg: string): never {
   console.error(`error: ${msg}`);
   process.exit(2);
 }
-const KNOWN = ['--settings', '--collect-only', '--plan', '--efficiency', '--root', '--out', '--config-dir'];
+const KNOWN = [
+  '--settings',
+  '--collect-only',
+  '--plan',
+  '--efficiency',
+  '--early-stop',
+  '--generations',
+  '--root',
+  '--out',
+  '--config-dir',
+];
+const VALUED = ['--settings', '--efficiency', '--early-stop', '--generations', '--root', '--out', '--config-dir'];
 for (const [i, a] of argv.entries())
   if (a.startsWith('--') && !KNOWN.includes(a)) usage(`unknown option ${a} (known: ${KNOWN.slice(0, -1).join(', ')})`);
-  else if (!a.startsWith('--') && !(i > 0 && ['--settings', '--efficiency', '--root', '--out', '--config-dir'].includes(argv[i - 1]!)))
-    usage(`unexpected argument '${a}'`);
+  else if (!a.startsWith('--') && !(i > 0 && VALUED.includes(argv[i - 1]!))) usage(`unexpected argument '${a}'`);
 
 const root = arg('root', 'results');
 const discRoot = join(root, 'discovery');
@@ -69,6 +93,10 @@ const configDir = arg('config-dir', process.env.CSE_DISCOVERY_CONFIG_DIR ?? join
 const collectOnly = argv.includes('--collect-only');
 const planOnly = argv.includes('--plan');
 const effName = argv.includes('--efficiency') ? arg('efficiency', '') : null;
+const esName = argv.includes('--early-stop') ? arg('early-stop', '') : null;
+if (argv.includes('--generations') && esName === null) usage('--generations goes with --early-stop NAME');
+const esGenerations = Number(arg('generations', '3'));
+if (!Number.isInteger(esGenerations) || esGenerations < 1) usage(`--generations: '${arg('generations', '3')}' is not an integer >= 1`);
 
 interface SettingDef {
   name: string;
@@ -87,6 +115,8 @@ for (const n of settingNames)
   if (!SETTINGS.some((s) => s.name === n)) usage(`--settings: unknown setting '${n}' (known: ${SETTINGS.map((s) => s.name).join(', ')})`);
 if (effName !== null && !SETTINGS.some((s) => s.name === effName))
   usage(`--efficiency: unknown setting '${effName}' (known: ${SETTINGS.map((s) => s.name).join(', ')})`);
+if (esName !== null && !SETTINGS.some((s) => s.name === esName))
+  usage(`--early-stop: unknown setting '${esName}' (known: ${SETTINGS.map((s) => s.name).join(', ')})`);
 
 interface DriverConfig {
   transfer: {
@@ -607,6 +637,92 @@ function collectEfficiency(): Efficiency | null {
   return e;
 }
 
+// ------------------------------------------------------------------ multi-fidelity (item 5)
+
+const esDir = (setting: string) => join(discRoot, `${setting}-no-early-stop`);
+
+/** Generations a run's journal has finished (0: none or no journal). */
+function generationsDone(runDir: string): number {
+  if (!Journal.exists(runDir)) return 0;
+  const j = Journal.open(runDir, { readonly: true });
+  try {
+    return j.generations().length;
+  } finally {
+    j.close();
+  }
+}
+
+/** The generations a run's journal was configured with (null: no journal). */
+function journalGenerations(runDir: string): number | null {
+  if (!Journal.exists(runDir)) return null;
+  const j = Journal.open(runDir, { readonly: true });
+  try {
+    const c = JSON.parse(j.getMeta('config') ?? 'null') as SearchConfig | null;
+    return c?.evolution.generations ?? null;
+  } finally {
+    j.close();
+  }
+}
+
+/**
+ * The search without early stopping: setting s's config with proxy.earlyStop removed,
+ * evolution.generations = n and final disabled (same seed). Refuses a setting without
+ * proxy.earlyStop (nothing to compare) and a run folder made for another n.
+ */
+function esConfig(s: SettingDef, n: number): string {
+  const sc = settingConfig(s);
+  if (!sc) usage(`--early-stop ${s.name}: ${join(configDir, s.file)} does not exist`);
+  if (!sc.cfg.proxy.earlyStop) usage(`--early-stop ${s.name}: ${sc.file} has no proxy.earlyStop, so there is nothing to compare`);
+  const have = journalGenerations(join(esDir(s.name), 'run'));
+  if (have !== null && have !== n)
+    usage(
+      `--early-stop ${s.name}: ${join(esDir(s.name), 'run')} was run with ${have} generations, not ${n}; use --generations ${have}, or remove that folder to measure ${n}`,
+    );
+  const raw = YAML.parse(readFileSync(sc.file, 'utf8')) as Record<string, unknown>;
+  const proxy = { ...(raw.proxy as Record<string, unknown>) };
+  delete proxy.earlyStop;
+  const cfg = {
+    ...raw,
+    proxy,
+    evolution: { ...(raw.evolution as object), generations: n },
+    final: { ...(raw.final as object), enabled: false },
+  };
+  const dir = esDir(s.name);
+  const file = join(dir, 'config.yaml');
+  mkdirSync(dir, { recursive: true });
+  const text = `# written by scripts/results-discovery.ts --early-stop ${s.name} from ${sc.file}: proxy.earlyStop removed, generations ${n}, final disabled\n${YAML.stringify(cfg)}`;
+  if (!existsSync(file) || readFileSync(file, 'utf8') !== text) writeFileSync(file, text);
+  return file;
+}
+
+/**
+ * The comparison of the main search (early stopping on) with its twin without early stopping:
+ * for --early-stop NAME, else for the first setting with a `<name>-no-early-stop` run (its own N).
+ */
+function collectMultiFidelity(): MultiFidelity | null {
+  const setting = esName ?? SETTINGS.map((s) => s.name).find((n) => Journal.exists(join(esDir(n), 'run')));
+  if (!setting) return null;
+  const withoutDir = join(esDir(setting), 'run');
+  const withDir = join(discRoot, setting, 'run');
+  if (!Journal.exists(withoutDir) || !Journal.exists(withDir)) return null;
+  const n = esName ? esGenerations : (journalGenerations(withoutDir) ?? esGenerations);
+  const sc = settingConfig(SETTINGS.find((s) => s.name === setting)!);
+  const mf = compareEarlyStop(setting, readRun(withDir), readRun(withoutDir), n, sc?.cfg.final.top ?? 3);
+  // the twin must be the main search but for early stopping, its length and the final evaluation
+  const cfgOf = (d: string) => {
+    const j = Journal.open(d, { readonly: true });
+    try {
+      return JSON.parse(j.getMeta('config') ?? 'null') as SearchConfig;
+    } finally {
+      j.close();
+    }
+  };
+  const other = configDiff(cfgOf(withDir), cfgOf(withoutDir)).filter((l) => !/^(proxy\.earlyStop|evolution\.generations|final\.)/.test(l));
+  if (other.length) mf.notes.push(`the two runs' configs differ besides early stopping: ${other.join('; ')}`);
+  for (const note of mf.notes) console.log(`multi-fidelity ${setting}: ${note}`);
+  return mf;
+}
+
 // ------------------------------------------------------------------ summary.json and docs/DISCOVERY.md
 
 interface ProxyInfo {
@@ -809,7 +925,58 @@ function efficiencySection(e: Efficiency | null): string[] {
   return lines;
 }
 
-function writeDocs(cs: Collected[], proxy: ProxyInfo | null, eff: Efficiency | null): void {
+function multiFidelitySection(mf: MultiFidelity | null): string[] {
+  const lines = ['## Multi-fidelity: early stopping, measured (issue 15, item 5)', ''];
+  if (!mf)
+    return [
+      ...lines,
+      'Not measured yet: run `npm run results:discovery -- --early-stop S1` (the first 3 generations of S1 again without `proxy.earlyStop`, same seed, final disabled; compared with the main search of S1).',
+      '',
+    ];
+  const secs = (x: number) => x.toFixed(1);
+  const fit = (x: number | null) => (x === null ? '—' : pct(x));
+  const es = mf.with;
+  const no = mf.without;
+  lines.push(
+    `Setting ${mf.setting}, the first ${mf.generations} generation(s), the same seed: the main search (\`proxy.earlyStop\` on, \`${es.runDir}\`) against the same search without early stopping (\`${no.runDir}\`). ` +
+      "Proxy time: the sum of the new proxy evaluations' training times (seconds; with several workers more than the wall time); best: the hall of fame's top so far (proxy AP ×100).",
+    '',
+  );
+  for (const note of mf.notes) lines.push(`**Note:** ${note}.`, '');
+  lines.push(
+    '| generation | evaluations with / without | stopped early | proxy time with (s) | proxy time without (s) | best with | best without | same population |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  );
+  const rows = Math.max(es.perGeneration.length, no.perGeneration.length);
+  for (let g = 0; g < rows; g++) {
+    const a = es.perGeneration.find((x) => x.gen === g);
+    const b = no.perGeneration.find((x) => x.gen === g);
+    const same =
+      g >= mf.measuredGenerations ? '—' : mf.firstDivergentGeneration !== null && g >= mf.firstDivergentGeneration ? 'no' : 'yes';
+    lines.push(
+      `| ${g} | ${a?.proxyEvaluations ?? '—'} / ${b?.proxyEvaluations ?? '—'} | ${a?.stoppedEarly ?? '—'} | ${a ? secs(a.proxySeconds) : '—'} | ${b ? secs(b.proxySeconds) : '—'} | ${a ? fit(a.bestFitness) : '—'} | ${b ? fit(b.bestFitness) : '—'} | ${same} |`,
+    );
+  }
+  lines.push('');
+  const m = mf.measuredGenerations;
+  lines.push(
+    `- Over ${m} generation(s): proxy time ${secs(es.proxySeconds)} s with early stopping, ${secs(no.proxySeconds)} s without` +
+      (mf.proxyTimeRatio !== null ? ` (ratio ${mf.proxyTimeRatio.toFixed(2)})` : '') +
+      `; ${es.proxyEvaluations} and ${no.proxyEvaluations} proxy evaluations, ${es.stoppedEarly} stopped early. ` +
+      `The default's proxy training (baseline): ${es.defaultSeconds === null ? '—' : secs(es.defaultSeconds)} s with, ${no.defaultSeconds === null ? '—' : secs(no.defaultSeconds)} s without.`,
+    `- Populations: ${mf.firstDivergentGeneration === null ? `the same in all ${m} generation(s)` : `first differ in generation ${mf.firstDivergentGeneration} (a stopped candidate has fitness 0 and is no parent, so later generations are bred from other parents)`}.`,
+    `- Best candidate: with \`${es.best?.loss ?? '—'}\` (${fit(es.best?.fitness ?? null)}), without \`${no.best?.loss ?? '—'}\` (${fit(no.best?.fitness ?? null)}): ${mf.bestDiffers === null ? 'not comparable' : mf.bestDiffers ? '**different**' : 'the same'}; ${mf.topOverlap.common} of the top ${mf.topOverlap.k} in common.`,
+    `- False stops: ${mf.falseStops.length} of the ${mf.stoppedMatched} stopped candidate(s) that the run without early stopping trained too scored at or above its default's proxy fitness (${fit(no.defaultFitness)})` +
+      (mf.falseStops.length
+        ? `: ${mf.falseStops.map((f) => `\`${f.loss}\` (generation ${f.gen}, ${fit(f.fitnessWithout)})`).join(', ')}`
+        : '') +
+      `${es.stoppedEarly > mf.stoppedMatched ? `; ${es.stoppedEarly - mf.stoppedMatched} stopped candidate(s) were not trained without early stopping (the runs had parted)` : ''}.`,
+    '',
+  );
+  return lines;
+}
+
+function writeDocs(cs: Collected[], proxy: ProxyInfo | null, eff: Efficiency | null, mf: MultiFidelity | null): void {
   mkdirSync(imgDir, { recursive: true });
   const lines: string[] = [
     '# Discovery: searched losses against the defaults',
@@ -878,6 +1045,7 @@ function writeDocs(cs: Collected[], proxy: ProxyInfo | null, eff: Efficiency | n
     }
   }
   lines.push(...efficiencySection(eff));
+  lines.push(...multiFidelitySection(mf));
   mkdirSync(dirname(outFile), { recursive: true });
   writeFileSync(outFile, lines.join('\n'));
 }
@@ -888,6 +1056,9 @@ async function main(): Promise<void> {
   const settings = SETTINGS.filter((s) => settingNames.includes(s.name));
   for (const s of settings) if (!settingConfig(s)) usage(`${s.name}: ${join(configDir, s.file)} does not exist`);
   const effSetting = effName ? SETTINGS.find((s) => s.name === effName)! : null;
+  const esSetting = esName ? SETTINGS.find((s) => s.name === esName)! : null;
+  // checked before anything runs: a config without early stopping, a run folder of another length
+  const esFile = esSetting && !collectOnly && !planOnly ? esConfig(esSetting, esGenerations) : null;
   if (planOnly) {
     for (const s of settings) {
       const c = collectSearch(s)!;
@@ -905,6 +1076,10 @@ async function main(): Promise<void> {
           console.log(
             `  ${journalStatus(join(effDir(effSetting.name, strategy, seed), 'run')) === 'finished' ? 'done   ' : 'pending'} efficiency ${effSetting.name} ${strategy} seed ${seed}`,
           );
+    if (esSetting)
+      console.log(
+        `  ${journalStatus(join(esDir(esSetting.name), 'run')) === 'finished' ? 'done   ' : 'pending'} early-stop ${esSetting.name}: ${esGenerations} generation(s) without early stopping in ${join(esDir(esSetting.name), 'run')}`,
+      );
     return;
   }
   if (!collectOnly) {
@@ -930,22 +1105,32 @@ async function main(): Promise<void> {
           );
         }
     }
+    if (esSetting && esFile && !interrupted) {
+      const have = generationsDone(join(discRoot, esSetting.name, 'run'));
+      if (have < esGenerations)
+        console.log(
+          `early-stop ${esSetting.name}: the main search (early stopping on) has ${have} of ${esGenerations} generations; the comparison measures the generations both runs have (run the main search further, then --collect-only)`,
+        );
+      await runSearchStep(`early-stop ${esSetting.name} (without early stopping)`, esFile, join(esDir(esSetting.name), 'run'));
+    }
   }
   // collect: every setting whose config exists (the docs show the pending ones too)
   const shown = SETTINGS.filter((s) => settingNames.includes(s.name) || existsSync(join(discRoot, s.name, 'run')));
   const cs = shown.map(collectSearch).filter((c): c is Collected => c !== null);
   for (const c of cs) collectTransfer(c);
   const eff = collectEfficiency();
+  const mf = collectMultiFidelity();
   const proxy = proxyInfo(cs);
   const summary = {
     commit: provenance().commit,
     proxy,
     searches: cs.map((c) => c.entry),
     efficiency: eff ? { setting: eff.setting, budget: eff.budget, cse: eff.cse, vanilla: eff.vanilla, stats: eff.stats } : null,
+    multiFidelity: mf,
     provenance: provenance(),
   };
   writeJson(join(discRoot, 'summary.json'), summary);
-  writeDocs(cs, proxy, eff);
+  writeDocs(cs, proxy, eff, mf);
   console.log(`wrote ${join(discRoot, 'summary.json')} and ${outFile}; ${trained} step(s) run in this call`);
   if (interrupted) process.exit(130);
   if (failures) process.exit(1);

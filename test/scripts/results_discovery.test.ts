@@ -2,7 +2,8 @@
  * scripts/results-discovery.ts end to end on tiny configurations (issue 15, items 3 and 4): two
  * searches on the `simulated` task (through the CLI, as the real runs go), the transfer of S1's
  * winner and default with a tiny FCOS for a few iterations on a small generated mnist-det, and the
- * efficiency runs (cse and vanilla). Checks summary.json's shape and its numbers against the
+ * efficiency runs (cse and vanilla), and the multi-fidelity twin of S1 without early stopping
+ * (--early-stop; a simulated proxy never stops, so the two runs must agree). Checks summary.json's shape and its numbers against the
  * journals and the runs' own metrics.json, the generated DISCOVERY.md (table, Welch t by
  * compareMeans, winner in infix and LaTeX, the SVG), and that a second call trains nothing.
  */
@@ -17,6 +18,7 @@ import type { SearchSummary } from '../../src/search/evolution.js';
 import { Journal } from '../../src/search/journal.js';
 import { buildReport } from '../../src/search/report.js';
 import { compareMeans } from '../../src/search/stats.js';
+import type { MultiFidelity } from '../../scripts/multi-fidelity.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cse-discovery-'));
 const cfgDir = join(dir, 'cfg');
@@ -28,7 +30,7 @@ seed: 0
 population: { size: 12, maxSize: 20, minDepth: 2, maxDepth: 4, maxDraws: 20000, maxOffspringTries: 400, seedWith: [bce] }
 evolution: { generations: 2, parents: 3, elites: 1 }
 mos: { level1: { samples: 16, steps: 20, threshold: 0 } }
-proxy: { topK: 3, task: { kind: simulated, iters: 30 } }
+proxy: { topK: 3, task: { kind: simulated, iters: 30 }, earlyStop: { fraction: 0.5, minRatio: 0.8 } }
 final: { top: 2, published: true, seeds: [0, 1, 2], task: { kind: simulated, iters: 40 } }
 pool: { workers: 0 }
 `;
@@ -36,6 +38,7 @@ writeFileSync(join(cfgDir, 'search.yaml'), S1);
 writeFileSync(
   join(cfgDir, 'discovery-s2.yaml'),
   S1.replace('mode: bcls', 'mode: cls')
+    .replace(', earlyStop: { fraction: 0.5, minRatio: 0.8 }', '')
     .replace('seedWith: [bce]', 'seedWith: []')
     .replace('kind: simulated, iters: 40', 'kind: simulated, detector: faster-rcnn, iters: 40'),
 );
@@ -84,6 +87,10 @@ function driver(...extra: string[]): { code: number | null; out: string } {
       docs,
       '--efficiency',
       'S1',
+      '--early-stop',
+      'S1',
+      '--generations',
+      '2',
       ...extra,
     ],
     {
@@ -127,8 +134,9 @@ test(
         vanilla: { seed: number; proxyEvaluations: number; reachedDefault: { proxyEvaluations: number } | null }[];
       } | null;
       provenance: { commit: string | null; command: string };
+      multiFidelity: MultiFidelity | null;
     };
-    assert.deepEqual(Object.keys(summary).sort(), ['commit', 'efficiency', 'provenance', 'proxy', 'searches']);
+    assert.deepEqual(Object.keys(summary).sort(), ['commit', 'efficiency', 'multiFidelity', 'provenance', 'proxy', 'searches']);
     assert.deepEqual(summary.proxy, { name: 'p400-128', kendallTau: 0.7, ci95: [0.4, 0.9], panel: 12 });
     assert.match(summary.provenance.command, /results-discovery\.ts/);
     assert.deepEqual(
@@ -211,6 +219,33 @@ test(
       assert.equal(eff[strategy][0]!.reachedDefault?.proxyEvaluations ?? null, rep.reachedDefault?.proxyEvaluations ?? null);
     }
 
+    // multi-fidelity: S1's twin without early stopping, 2 generations, final disabled, the same seed
+    const mf = summary.multiFidelity!;
+    assert.deepEqual([mf.setting, mf.generations, mf.measuredGenerations], ['S1', 2, 2]);
+    assert.equal(mf.with.runDir, join(disc, 'S1', 'run'));
+    assert.equal(mf.without.runDir, join(disc, 'S1-no-early-stop', 'run'));
+    const twin = buildReport(mf.without.runDir);
+    const main = buildReport(mf.with.runDir);
+    assert.equal(twin.config.proxy.earlyStop, undefined);
+    assert.deepEqual(main.config.proxy.earlyStop, { fraction: 0.5, minRatio: 0.8 });
+    assert.deepEqual([twin.config.seed, twin.config.evolution.generations, twin.config.final.enabled, twin.final], [0, 2, false, null]);
+    // a simulated proxy never stops: the same populations, evaluations and best on both sides
+    assert.equal(mf.firstDivergentGeneration, null);
+    assert.deepEqual([mf.with.stoppedEarly, mf.without.stoppedEarly, mf.stoppedMatched, mf.falseStops], [0, 0, 0, []]);
+    assert.equal(mf.bestDiffers, false);
+    assert.deepEqual(mf.notes, []);
+    for (const [side, rep] of [
+      [mf.with, main],
+      [mf.without, twin],
+    ] as const) {
+      assert.equal(side.proxyEvaluations, rep.generations[1]!.proxyTotal);
+      assert.deepEqual(
+        side.perGeneration.map((g) => [g.proxyEvaluations, g.bestFitness, g.hofTop]),
+        rep.generations.slice(0, 2).map((g) => [g.proxyNew, g.bestEverFitness, g.bestEverLoss]),
+      );
+    }
+    assert.equal(mf.proxyTimeRatio, mf.with.proxySeconds / mf.without.proxySeconds);
+
     // DISCOVERY.md: generated from those numbers
     const md = readFileSync(docs, 'utf8');
     assert.match(md, /## What the runs show/);
@@ -234,6 +269,9 @@ test(
     assert.match(md, /Transfer to mnist-det \(`tiny`\)/);
     assert.match(md, /## Efficiency against vanilla/);
     assert.match(md, /Ratio vanilla \/ cse: (not determined|[\d.]+x proxy evaluations)/);
+    assert.match(md, /## Multi-fidelity: early stopping, measured/);
+    assert.match(md, /Populations: the same in all 2 generation\(s\)/);
+    assert.match(md, /False stops: 0 of the 0 stopped/);
 
     // a second call: everything is finished, nothing runs again, the files are the same runs
     const stamp = (f: string) => statSync(f).mtimeMs;
@@ -242,6 +280,7 @@ test(
       join(disc, 'S2', 'run', 'journal.sqlite'),
       join(disc, 'S1', 'transfer', 'winner', 'seed0', 'metrics.json'),
       join(disc, 'efficiency', 'S1', 'vanilla-seed0', 'run', 'journal.sqlite'),
+      join(disc, 'S1-no-early-stop', 'run', 'journal.sqlite'),
     ];
     const before = files.map(stamp);
     const second = driver();
@@ -250,6 +289,30 @@ test(
     assert.doesNotMatch(second.out, /cse-autoloss search|\[transfer/);
     assert.deepEqual(files.map(stamp), before);
     assert.equal(readFileSync(docs, 'utf8'), md, 'the docs are the same');
+
+    // the twin was run with 2 generations: asking for 3 is refused before anything runs, naming the folder
+    const other = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'scripts/results-discovery.ts',
+        '--config-dir',
+        cfgDir,
+        '--root',
+        root,
+        '--out',
+        docs,
+        '--early-stop',
+        'S1',
+        '--generations',
+        '3',
+      ],
+      { encoding: 'utf8', env: { ...process.env, CSE_THREADS: '1' } },
+    );
+    assert.equal(other.status, 2, other.stderr);
+    assert.match(other.stderr, /S1-no-early-stop\/run was run with 2 generations, not 3; use --generations 2, or remove that folder/);
+    assert.deepEqual(files.map(stamp), before);
   },
 );
 
@@ -261,13 +324,38 @@ test('results-discovery: usage errors exit 2 and name the problem; --plan runs n
   );
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--settings: unknown setting 'S9'/);
+  const bad = (args: string[], re: RegExp) => {
+    const x = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/results-discovery.ts', '--config-dir', cfgDir, '--root', join(dir, 'none'), ...args],
+      { encoding: 'utf8' },
+    );
+    assert.equal(x.status, 2, `${args.join(' ')}: ${x.stderr}`);
+    assert.match(x.stderr, re);
+  };
+  bad(['--generations', '2'], /--generations goes with --early-stop NAME/);
+  bad(['--early-stop', 'S1', '--generations', '0'], /--generations: '0' is not an integer >= 1/);
+  bad(['--early-stop', 'S2', '--settings', 'S2'], /--early-stop S2: .*discovery-s2\.yaml has no proxy\.earlyStop/);
+  assert.ok(!existsSync(join(dir, 'none', 'discovery', 'S2', 'run')), 'refused before anything ran');
   const p = spawnSync(
     process.execPath,
-    ['--import', 'tsx', 'scripts/results-discovery.ts', '--plan', '--config-dir', cfgDir, '--root', join(dir, 'plan')],
+    [
+      '--import',
+      'tsx',
+      'scripts/results-discovery.ts',
+      '--plan',
+      '--early-stop',
+      'S1',
+      '--config-dir',
+      cfgDir,
+      '--root',
+      join(dir, 'plan'),
+    ],
     { encoding: 'utf8' },
   );
   assert.equal(p.status, 0, p.stderr);
   assert.match(p.stdout, /S1: search not started/);
+  assert.match(p.stdout, /pending early-stop S1: 3 generation\(s\) without early stopping/);
   assert.ok(!existsSync(join(dir, 'plan', 'discovery', 'S1', 'run', 'journal.sqlite')));
 });
 

@@ -1,0 +1,233 @@
+/**
+ * scripts/multi-fidelity.ts (issue 15, item 5): the comparison of a search with early stopping and
+ * the same search without it. First on two hand-made runs whose every number is computed by hand
+ * below; then on two real journals of the search loop (same seed, a stand-in proxy that applies
+ * the early-stopping rule to fixed AP values, as test/search/early_stop.test.ts does), checked
+ * against the loop's own per-generation records and the stand-in's known APs and times.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { compareEarlyStop, readRun, type MfCandidate, type MfRun } from '../../scripts/multi-fidelity.js';
+import { runSearch } from '../../src/search/evolution.js';
+import { runStage } from '../../src/search/stages/index.js';
+import { InProcessTransport } from '../../src/search/transport/index.js';
+import type { StageRecord, StageTask } from '../../src/search/types.js';
+import { smallConfig, tmpDir } from '../search/helpers.js';
+
+const cand = (gen: number, idx: number, loss: string, fate: string, fitness: number | null, fp = `fp${loss}`): MfCandidate => ({
+  gen,
+  idx,
+  loss,
+  fingerprint: fp,
+  fate,
+  fitness,
+});
+
+// With early stopping: 3 generations. B and K stop in generation 0, F in 1, H in 2; A2 is A's
+// fingerprint again (reused, not a new evaluation).
+const WITH: MfRun = {
+  runDir: 'with',
+  status: 'finished',
+  defaultFitness: 0.3,
+  defaultSeconds: 10,
+  generations: [
+    { gen: 0, elapsedMs: 100_000, proxyOrder: [0, 1, 2, 4] },
+    { gen: 1, elapsedMs: 160_000, proxyOrder: [0, 1] },
+    { gen: 2, elapsedMs: 200_000, proxyOrder: [0, 1] },
+  ],
+  candidates: [
+    cand(0, 0, 'A', 'proxied', 0.4),
+    cand(0, 1, 'B', 'stopped-early', 0),
+    cand(0, 2, 'C', 'proxied', 0.2),
+    cand(0, 3, 'D', 'not-top-k', null),
+    cand(0, 4, 'K', 'stopped-early', 0),
+    cand(1, 0, 'E', 'proxied', 0.35),
+    cand(1, 1, 'F', 'stopped-early', 0),
+    cand(1, 2, 'A2', 'proxied', 0.4, 'fpA'),
+    cand(2, 0, 'G', 'proxied', 0.5),
+    cand(2, 1, 'H', 'stopped-early', 0),
+  ],
+  proxySeconds: { fpA: 30, fpB: 12, fpC: 28, fpK: 11, fpE: 31, fpF: 14, fpG: 33, fpH: 15 },
+};
+// Without: the same generation 0 (B scores exactly the default, K below it), then another
+// generation 1 (F is not trained), and only 2 generations so far.
+const WITHOUT: MfRun = {
+  runDir: 'without',
+  status: 'running',
+  defaultFitness: 0.3,
+  defaultSeconds: 9,
+  generations: [
+    { gen: 0, elapsedMs: 130_000, proxyOrder: [0, 1, 2, 4] },
+    { gen: 1, elapsedMs: 200_000, proxyOrder: [0, 1] },
+  ],
+  candidates: [
+    cand(0, 0, 'A', 'proxied', 0.4),
+    cand(0, 1, 'B', 'proxied', 0.3),
+    cand(0, 2, 'C', 'proxied', 0.2),
+    cand(0, 3, 'D', 'not-top-k', null),
+    cand(0, 4, 'K', 'proxied', 0.25),
+    cand(1, 0, 'E', 'proxied', 0.35),
+    cand(1, 1, 'I', 'proxied', 0.45),
+    cand(1, 2, 'J', 'not-top-k', null),
+  ],
+  proxySeconds: { fpA: 30, fpB: 29, fpC: 28, fpK: 26, fpE: 31, fpI: 27 },
+};
+
+test('compareEarlyStop on two hand-made runs: every number as computed by hand', () => {
+  const mf = compareEarlyStop('S1', WITH, WITHOUT, 3, 2);
+  assert.equal(mf.setting, 'S1');
+  assert.equal(mf.generations, 3);
+  assert.equal(mf.measuredGenerations, 2, 'the run without has 2 generations');
+  assert.deepEqual(mf.notes, ['the run without early stopping has 2 of 3 generations; the comparison measures the first 2']);
+  assert.deepEqual(mf.with.perGeneration, [
+    { gen: 0, proxyEvaluations: 4, stoppedEarly: 2, proxySeconds: 30 + 12 + 28 + 11, wallSeconds: 100, bestFitness: 0.4, hofTop: 'A' },
+    { gen: 1, proxyEvaluations: 2, stoppedEarly: 1, proxySeconds: 31 + 14, wallSeconds: 60, bestFitness: 0.4, hofTop: 'A' },
+    { gen: 2, proxyEvaluations: 2, stoppedEarly: 1, proxySeconds: 33 + 15, wallSeconds: 40, bestFitness: 0.5, hofTop: 'G' },
+  ]);
+  assert.deepEqual(mf.without.perGeneration, [
+    { gen: 0, proxyEvaluations: 4, stoppedEarly: 0, proxySeconds: 30 + 29 + 28 + 26, wallSeconds: 130, bestFitness: 0.4, hofTop: 'A' },
+    { gen: 1, proxyEvaluations: 2, stoppedEarly: 0, proxySeconds: 31 + 27, wallSeconds: 70, bestFitness: 0.45, hofTop: 'I' },
+  ]);
+  // totals over the 2 measured generations (the with run's generation 2 is left out)
+  const totals = (x: object) => Object.fromEntries(Object.entries(x).filter(([k]) => k !== 'perGeneration'));
+  const w = totals(mf.with);
+  const o = totals(mf.without);
+  assert.deepEqual(w, {
+    runDir: 'with',
+    status: 'finished',
+    generations: 3,
+    defaultFitness: 0.3,
+    defaultSeconds: 10,
+    proxyEvaluations: 6,
+    stoppedEarly: 3,
+    proxySeconds: 126,
+    best: { loss: 'A', fingerprint: 'fpA', fitness: 0.4, gen: 0 },
+    top: ['A', 'E'],
+  });
+  assert.deepEqual(o, {
+    runDir: 'without',
+    status: 'running',
+    generations: 2,
+    defaultFitness: 0.3,
+    defaultSeconds: 9,
+    proxyEvaluations: 6,
+    stoppedEarly: 0,
+    proxySeconds: 171,
+    best: { loss: 'I', fingerprint: 'fpI', fitness: 0.45, gen: 1 },
+    top: ['I', 'A'],
+  });
+  assert.equal(mf.proxyTimeRatio, 126 / 171);
+  assert.equal(mf.firstDivergentGeneration, 1);
+  assert.equal(mf.bestDiffers, true);
+  assert.deepEqual(mf.topOverlap, { k: 2, common: 1 });
+  // B and K were trained without early stopping (F was not); B scored the default's 0.3 exactly: a false stop
+  assert.equal(mf.stoppedMatched, 2);
+  assert.deepEqual(mf.falseStops, [{ loss: 'B', fingerprint: 'fpB', gen: 0, fitnessWithout: 0.3, defaultFitnessWithout: 0.3 }]);
+});
+
+test('compareEarlyStop of a run with itself: no divergence, ratio 1, same best, a stop matched only by a training', () => {
+  const mf = compareEarlyStop('S1', WITH, WITH, 3, 3);
+  assert.equal(mf.measuredGenerations, 3);
+  assert.deepEqual(mf.notes, []);
+  assert.equal(mf.firstDivergentGeneration, null);
+  assert.equal(mf.proxyTimeRatio, 1);
+  assert.equal(mf.bestDiffers, false);
+  assert.deepEqual(mf.topOverlap, { k: 3, common: 3 });
+  assert.equal(mf.stoppedMatched, 0, 'a candidate stopped on both sides has no fitness without early stopping');
+  assert.deepEqual(mf.falseStops, []);
+  assert.deepEqual(mf.with.best, { loss: 'G', fingerprint: 'fpG', fitness: 0.5, gen: 2 });
+  // N beyond both runs: measured over what both have, said so for each
+  const more = compareEarlyStop('S1', WITH, WITHOUT, 4);
+  assert.equal(more.measuredGenerations, 2);
+  assert.equal(more.notes.length, 2);
+});
+
+// ---- two real journals of the search loop
+
+/** The stand-in's AP per loss and its AP at the check (not monotone in each other: false stops happen). */
+const h = (s: string, salt: string) =>
+  createHash('sha256')
+    .update(salt + s)
+    .digest()[0]! / 256;
+const apOf = (loss: string) => 0.5 * h(loss, 'final');
+const checkApOf = (loss: string) => 0.25 * h(loss, 'check');
+const FULL = 2; // seconds of a full proxy training; a stopped one takes half
+
+function standIn(task: StageTask): Promise<StageRecord> {
+  if (task.stage !== 'proxy' && task.stage !== 'final') return runStage(task);
+  const es = task.config.earlyStop;
+  const checkAp = checkApOf(task.loss);
+  if (es && es.reference !== null && checkAp < es.minRatio * es.reference)
+    return Promise.resolve({
+      status: 'stopped',
+      pass: null,
+      score: 0,
+      metrics: { ap: 0, ap50: 0, checkAp },
+      reason: 'stopped early',
+      seconds: FULL / 2,
+    });
+  const ap = apOf(task.loss);
+  return Promise.resolve({
+    status: 'ok',
+    pass: null,
+    score: ap,
+    metrics: { ap, ap50: ap, ...(es ? { checkAp } : {}) },
+    reason: null,
+    seconds: FULL,
+  });
+}
+
+test('readRun + compareEarlyStop on two search journals, same seed, with and without proxy.earlyStop', async () => {
+  const task = { kind: 'detector', dataDir: '/nonexistent', iters: 10 };
+  const base = { population: { size: 80 }, evolution: { generations: 3 }, final: { enabled: false } };
+  const withDir = tmpDir();
+  const withoutDir = tmpDir();
+  const sWith = await runSearch({
+    config: smallConfig({ ...base, proxy: { topK: 6, task, earlyStop: { fraction: 0.5, minRatio: 1 } } }),
+    runDir: withDir,
+    transport: new InProcessTransport(standIn),
+  });
+  const sWithout = await runSearch({
+    config: smallConfig({ ...base, proxy: { topK: 6, task } }),
+    runDir: withoutDir,
+    transport: new InProcessTransport(standIn),
+  });
+  const mf = compareEarlyStop('S1', readRun(withDir), readRun(withoutDir), 3);
+  assert.equal(mf.measuredGenerations, 3);
+  assert.ok(mf.with.stoppedEarly > 0, 'the check stopped some');
+  assert.equal(mf.without.stoppedEarly, 0);
+  // each side's numbers per generation against the loop's own records
+  for (const [side, s] of [
+    [mf.with, sWith],
+    [mf.without, sWithout],
+  ] as const)
+    s.generations.forEach((g, i) => {
+      const m = side.perGeneration[i]!;
+      assert.equal(m.proxyEvaluations, g.proxyNew);
+      assert.equal(m.bestFitness, g.bestEverFitness, `gen ${i}: the loop's hall of fame`);
+      assert.equal(m.hofTop, g.bestEverLoss);
+      // the stored records' seconds against the loop's own sum (one session, nothing reused); the stand-in's times
+      assert.ok(Math.abs(m.proxySeconds - g.stageSeconds.proxy!) < 1e-9);
+      assert.ok(Math.abs(m.proxySeconds - (FULL * (m.proxyEvaluations - m.stoppedEarly) + (FULL / 2) * m.stoppedEarly)) < 1e-9);
+    });
+  assert.ok(mf.proxyTimeRatio! < 1);
+  // generation 0 is drawn from the same seed: the same population on both sides
+  assert.ok(mf.firstDivergentGeneration === null || mf.firstDivergentGeneration >= 1);
+  // false stops: a stopped candidate whose fingerprint the run without trained, at or above its default's fitness (the stand-in's AP)
+  const defWithout = sWithout.defaultFitness;
+  assert.equal(defWithout, apOf(sWithout.defaultLoss));
+  const without = readRun(withoutDir).candidates;
+  const expected = readRun(withDir)
+    .candidates.filter((c) => c.fate === 'stopped-early')
+    .filter((c, i, a) => a.findIndex((x) => x.fingerprint === c.fingerprint) === i)
+    .map((c) => ({ c, o: without.find((x) => x.fingerprint === c.fingerprint && x.fate === 'proxied') }))
+    .filter((x) => x.o !== undefined);
+  assert.equal(mf.stoppedMatched, expected.length);
+  assert.deepEqual(
+    mf.falseStops.map((f) => [f.loss, f.fitnessWithout]),
+    expected.filter((x) => apOf(x.o!.loss) >= defWithout).map((x) => [x.c.loss, apOf(x.o!.loss)]),
+  );
+  assert.ok(mf.stoppedMatched > 0, 'generation 0 stops are trained without early stopping');
+  assert.ok(mf.falseStops.length > 0, 'the stand-in check is not monotone in its AP: some stop is false');
+});
