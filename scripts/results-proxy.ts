@@ -717,9 +717,9 @@ async function main(): Promise<void> {
     .filter(([name]) => settingNames.includes(name))
     .map(([, make]) => make());
   for (const s of settings) for (const l of [s.defaultLoss, s.published]) resolveLoss(s.mode, l);
-  const all = settings.map((s) => ({ s, jobs: jobsOf(s), recs: [] as RunRecord[] }));
+  const selected = settings.map((s) => ({ s, jobs: jobsOf(s), recs: [] as RunRecord[] }));
   if (planOnly) {
-    for (const { s, jobs } of all) {
+    for (const { s, jobs } of selected) {
       console.log(`${s.name}: ${jobs.length} runs`);
       for (const j of jobs)
         console.log(
@@ -728,6 +728,11 @@ async function main(): Promise<void> {
     }
     return;
   }
+  // the report covers every setting whatever --settings trains (docs/PROXY.md and summary.json whole)
+  const all = Object.values(SETTINGS).map((make) => {
+    const s = make();
+    return selected.find((a) => a.s.name === s.name) ?? { s, jobs: jobsOf(s), recs: [] as RunRecord[] };
+  });
   if (!collectOnly) {
     await useTorchBackend();
     for (const s of settings) {
@@ -740,7 +745,7 @@ async function main(): Promise<void> {
     }
     const t0 = Date.now();
     // setting by setting (S1 is searched first)
-    const queue: Job[] = all.flatMap((a) => a.jobs);
+    const queue: Job[] = selected.flatMap((a) => a.jobs);
     const pending = queue.filter((j) => !existsSync(j.file));
     const todo = pending.slice(0, maxJobs);
     console.log(

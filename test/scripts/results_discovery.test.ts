@@ -371,6 +371,8 @@ test('configs/discovery-s2.yaml is S1 with Faster R-CNN and cls (the cpu-small s
     `final.task.detector: "fcos" → "faster-rcnn"`,
     `final.task.iters: 4000 → ${frcnnIters}`,
     'mode: "bcls" → "cls"',
+    // bcls's detection problem (docs/SEARCH.md); cls keeps its level-1 problem
+    'mos.level1.problem: "detection" → undefined',
     'proxy.task.detector: "fcos" → "faster-rcnn"',
   ]);
   const s3 = loadConfig({ file: file('discovery-s3.yaml') });

@@ -84,7 +84,9 @@ test('the demo setting end to end: its dataset, a proxy run and a full run, summ
   // summary.json: the demo's proxy with its identity, which the search's lookup finds for the demo config
   const summaryFile = join(root, 'proxy', 'summary.json');
   const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as Record<string, { proxies: { name: string; identity: unknown }[] }>;
-  assert.deepEqual(Object.keys(summary), ['demo']);
+  // every setting is reported, whatever --settings trains; S1 and S2 have no runs in this root
+  assert.deepEqual(Object.keys(summary), ['S1', 'S2', 'demo']);
+  assert.ok(summary.S1!.proxies.every((p) => (p as unknown as { n: number }).n === 0));
   assert.deepEqual(summary.demo!.proxies[0]!.identity, proxyIdentityOf(cfg));
   assert.deepEqual(proxyFidelityOf(cfg, summaryFile), {
     setting: 'demo',
