@@ -1,13 +1,15 @@
 /**
- * MOS level 1 in bcls: the original 'balanced' problem against the 'detection' problem
- * (src/search/stages/mos.ts), on the proxy study's S1 panel and on random CPV survivors.
+ * MOS level 1 in bcls and cls: the original 'balanced' problem against the 'detection' problem
+ * (src/search/stages/mos.ts), on the proxy study's S1 panel (bcls), the cls presets (three
+ * seeds) and random CPV survivors of both modes.
  *
  *   npx tsx scripts/mos-bcls-study.ts [--root /work/main/results] [--survivors 2000] [--cls-survivors 300]
  *
  * Prints, per panel loss: both scores and the detector APs found under <root>/proxy/S1 (full
  * schedule and the p800-128 proxy); Kendall tau of each score against those APs; the pass rate of
  * the threshold rule (score ≥ 0.9 × the default's) over seeded random CPV-passing trees for both
- * problems (and cls's level 1 against ce); the time per evaluation. Reads nothing else, writes nothing.
+ * problems (0.9 × focal in bcls, 0.9 × ce in cls); the time per evaluation. --survivors 0 or
+ * --cls-survivors 0 skips that mode's random trees. Reads nothing else, writes nothing.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,6 +48,7 @@ const timed = (mode: Mode, e: Expr, cfg: Mos1Config, bucket: { n: number; ms: nu
 const tBal = { n: 0, ms: 0 };
 const tDet = { n: 0, ms: 0 };
 const tCls = { n: 0, ms: 0 };
+const tClsDet = { n: 0, ms: 0 };
 
 /** The S1 panel's losses and APs (AP × 100) from the proxy study's result files. */
 function panelRuns(): Map<string, { loss: string; full?: number; proxy?: number }> {
@@ -186,21 +189,74 @@ if (nSurvivors > 0) {
 }
 
 if (nClsSurvivors > 0) {
-  const ce = timed('cls', parseExpr('cls', PRESETS.ce!.text!), balanced, tCls);
-  const a = timed('cls', parseExpr('cls', PRESETS['cse-a-cls']!.text!), balanced, tCls);
-  const thr = 0.9 * ce;
+  // cls: the original problem (free logits, accuracy of argmax) against the detection problem
+  // (a RoI-head-like linear classifier, mean per-class AP), both at configs/search.yaml's level 1.
+  const clsDet: Mos1Config = { ...base, problem: 'detection' };
+  const presets = Object.entries(PRESETS).filter(([, p]) => p.mode === 'cls' && p.text);
+  const preset = (cfg: Mos1Config, seed: number) =>
+    presets.map(([name, p]) => {
+      const r = mos1('cls', parseExpr('cls', p.text!), cfg, seed);
+      return { name, score: r.status === 'ok' ? r.score : 0 };
+    });
+  console.log(`cls level 1, ${JSON.stringify(base)}: the cls presets (score; ratio to ce, pass at ≥ 0.9)`);
+  const seeds: [string, number][] = [
+    ["mixSeed(0,'mos1')", mosSeed],
+    ["mixSeed(1,'mos1')", mixSeed(1, 'mos1')],
+    ["mixSeed(2,'mos1')", mixSeed(2, 'mos1')],
+  ];
+  for (const [label, seed] of seeds)
+    for (const [pname, cfg] of [
+      ['balanced', balanced],
+      ['detection', clsDet],
+    ] as const) {
+      const r = preset(cfg, seed);
+      const ce = r.find((x) => x.name === 'ce')!.score;
+      console.log(
+        `  seed ${label.padEnd(17)} ${pname.padEnd(10)} ${r.map((x) => `${x.name} ${x.score.toFixed(3)} (${(x.score / ce).toFixed(3)})`).join(', ')}`,
+      );
+    }
+  const ceBal = timed('cls', parseExpr('cls', PRESETS.ce!.text!), balanced, tCls);
+  const ceDet = timed('cls', parseExpr('cls', PRESETS.ce!.text!), clsDet, tClsDet);
+  const thrB = 0.9 * ceBal;
+  const thrD = 0.9 * ceDet;
   let k = 0;
-  let pass = 0;
+  let passB = 0;
+  let passD = 0;
+  let both = 0;
   let draws = 0;
+  const detScores: number[] = [];
+  const examples: string[] = [];
+  const t0 = performance.now();
   for (const s of survivors('cls', 'mos-cls-study')) {
-    if (timed('cls', s.e, balanced, tCls) >= thr) pass++;
+    const b = timed('cls', s.e, balanced, tCls);
+    const d = timed('cls', s.e, clsDet, tClsDet);
+    detScores.push(d);
+    if (b >= thrB) passB++;
+    if (d >= thrD) {
+      passD++;
+      if (examples.length < 8) examples.push(`${d.toFixed(3)} ${printOfficial(s.e)}`);
+    }
+    if (b >= thrB && d >= thrD) both++;
     draws = s.draws;
     if (++k >= nClsSurvivors) break;
+    if (k % 250 === 0)
+      console.error(
+        `  cls ${k} survivors, ${draws} draws, pass balanced ${passB} detection ${passD}, ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+      );
   }
-  console.log(`cls level 1 (accuracy of argmax): ce ${ce.toFixed(3)}, cse-a-cls ${a.toFixed(3)}; threshold ${thr.toFixed(3)}`);
-  console.log(`  random CPV survivors: ${k} (from ${draws} draws); pass ${pass} (${((100 * pass) / k).toFixed(1)}%)`);
+  detScores.sort((a, b) => a - b);
+  const q = (p: number) => detScores[Math.min(detScores.length - 1, Math.floor(p * detScores.length))]!.toFixed(3);
+  console.log(`cls thresholds (0.9 × ce, seed mixSeed(0,'mos1')): balanced ${thrB.toFixed(3)}, detection ${thrD.toFixed(3)}`);
+  console.log(
+    `cls random CPV survivors: ${k} (from ${draws} draws, CPV + distinct rate ${((100 * k) / draws).toFixed(3)}%, seed mixSeed(2027,'mos-cls-study'))`,
+  );
+  console.log(
+    `  pass 0.9 × ce: balanced ${passB} (${((100 * passB) / k).toFixed(1)}%), detection ${passD} (${((100 * passD) / k).toFixed(1)}%), both ${both}`,
+  );
+  console.log(`  detection score quantiles: 10% ${q(0.1)}, 50% ${q(0.5)}, 90% ${q(0.9)}, 99% ${q(0.99)}, max ${q(1)}`);
+  for (const x of examples) console.log(`  passes detection: ${x}`);
 }
 const per = (t: { n: number; ms: number }) => (t.n ? `${(t.ms / t.n).toFixed(1)} ms over ${t.n}` : '-');
 console.log(
-  `time per evaluation (1 thread): balanced ${per(tBal)}, detection ${per(tDet)}, cls ${per(tCls)}; total ${evals} evals, ${(evalMs / 1000).toFixed(1)} s`,
+  `time per evaluation (1 thread): bcls balanced ${per(tBal)}, bcls detection ${per(tDet)}, cls balanced ${per(tCls)}, cls detection ${per(tClsDet)}; total ${evals} evals, ${(evalMs / 1000).toFixed(1)} s`,
 );

@@ -80,7 +80,8 @@ interface Setting {
   published: string;
   /**
    * The MOS level-1 problem the setting's search config uses when it is not the original one
-   * (configs/search.yaml: S1 uses bcls's 'detection' problem, docs/SEARCH.md). The panel then also
+   * (S1, configs/search.yaml, and S2, configs/discovery-s2.yaml, use the 'detection' problem,
+   * docs/SEARCH.md). The panel then also
    * holds survivors of that filter, and the table its score.
    */
   searchMos?: Mos1Problem;
@@ -174,6 +175,7 @@ const SETTINGS: Record<string, () => Setting> = {
     mode: 'cls',
     defaultLoss: 'ce',
     published: 'cse-a-cls',
+    searchMos: 'detection',
     dataset: SHAPES,
     dataDir: SHAPES_DIR,
     proxies: PROXIES,
@@ -263,7 +265,7 @@ function panelOf(s: Setting): PanelLoss[] {
     if (m < threshold) continue;
     out.push({ name: `m${++j}`, loss: text, role: 'offspring', mos1: m });
   }
-  // survivors of the search's own filter, where it differs (S1: CPV + the detection problem)
+  // survivors of the search's own filter, where it differs (S1, S2: CPV + the detection problem)
   if (s.searchMos) {
     const bar = 0.9 * searchScore(out.find((p) => p.role === 'default')!.loss)!;
     const srng = new Rng(mixSeed(PANEL_SEED, `${s.name}/${s.searchMos}`));
@@ -667,7 +669,7 @@ ranking agrees with the full training's. For each searched setting, a panel of l
 default, the published half, the other presets of the mode, ${RANDOM_SURVIVORS} CPV + MOS-1 survivors of random
 trees drawn with seed ${PANEL_SEED}, and offspring of the presets: one mutation by the search's own
 operator, seeded, kept when it passes CPV and MOS-1; where the setting's search uses another
-MOS-1 problem (S1: bcls's detection problem, docs/SEARCH.md), also ${RANDOM_SURVIVORS} random survivors of CPV and
+MOS-1 problem (S1 and S2: the detection problem of their mode, docs/SEARCH.md), also ${RANDOM_SURVIVORS} random survivors of CPV and
 that problem, named d1, d2, ...; none hand-picked) is trained at the final-evaluation schedule
 (\`cpu-small\`, scored on the val split) and under each candidate proxy (the search's own proxy
 function: a short training scored on held-out training images). AP ×100. The settings: S1 (FCOS,

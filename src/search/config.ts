@@ -37,8 +37,9 @@ const mosLevel1 = z
     /** A candidate passes when its score ≥ threshold × the default loss's score. Default 0.9. */
     threshold: z.number().min(0).default(0.9),
     /**
-     * bcls only: 'balanced' (free logits, balanced accuracy at ½) or 'detection' (a linear classifier
-     * on imbalanced FCOS-like locations, scored by average precision; docs/SEARCH.md). Absent:
+     * cls and bcls: 'balanced' (free logits; cls: accuracy of argmax, bcls: balanced accuracy at ½)
+     * or 'detection' (a linear classifier on imbalanced rows, FCOS-like locations in bcls,
+     * RoI-head-like in cls, scored by average precision; docs/SEARCH.md). Absent:
      * 'balanced' (left out of the parsed config, so older configs keep their hash and journals).
      */
     problem: z.enum(MOS1_PROBLEMS).optional(),
@@ -254,11 +255,11 @@ const config = z
           message: 'is set by the search loop; configure proxy.earlyStop instead',
         });
     }
-    if (c.mos.level1.problem === 'detection' && c.mode !== 'bcls')
+    if (c.mos.level1.problem === 'detection' && c.mode === 'reg')
       ctx.addIssue({
         code: 'custom',
         path: ['mos', 'level1', 'problem'],
-        message: `'detection' is a bcls problem (mode is '${c.mode}'); leave it out or use 'balanced'`,
+        message: `'detection' is a cls or bcls problem (mode is '${c.mode}'); leave it out or use 'balanced'`,
       });
     const w = c.evolution.mutationWeights;
     if (w.insert + w.delete + w.replaceOp + w.replaceLeaf + w.subtree <= 0) {

@@ -13,13 +13,14 @@ export interface Mos1Config {
   steps: number;
   lr: number;
   /**
-   * bcls only: 'balanced' (absent: the original free-logit problem) or 'detection' (a linear
-   * classifier on imbalanced, FCOS-like locations, scored by average precision; stages/mos.ts).
+   * cls and bcls: 'balanced' (absent: the original free-logit problem) or 'detection' (a linear
+   * classifier on imbalanced rows, FCOS-like locations in bcls, RoI-head-like in cls, scored by
+   * average precision; stages/mos.ts).
    */
   problem?: Mos1Problem;
 }
 
-/** MOS level 1's bcls problems (stages/mos.ts). */
+/** MOS level 1's cls / bcls problems (stages/mos.ts). */
 export const MOS1_PROBLEMS = ['balanced', 'detection'] as const;
 export type Mos1Problem = (typeof MOS1_PROBLEMS)[number];
 

@@ -82,7 +82,7 @@ test('MOS level 1 detection problem: the S1 panel survivors that train FCOS to A
   }
 });
 
-test('mos.level1.problem: absent by default (balanced, hash and tasks unchanged), validated, only for bcls', () => {
+test('mos.level1.problem: absent by default (balanced, hash and tasks unchanged), validated, not for reg', () => {
   const c = parseConfig({ mode: 'bcls' });
   assert.equal('problem' in c.mos.level1, false);
   const balanced = parseConfig({ mode: 'bcls', mos: { level1: { problem: 'balanced' } } });
@@ -101,7 +101,7 @@ test('mos.level1.problem: absent by default (balanced, hash and tasks unchanged)
   assert.deepEqual(mos1('bcls', focalText, { ...base, problem: 'balanced' }, 4), mos1('bcls', focalText, base, 4));
   for (const [raw, pattern] of [
     [{ mode: 'bcls', mos: { level1: { problem: 'ap' } } }, /mos\.level1\.problem/],
-    [{ mode: 'cls', mos: { level1: { problem: 'detection' } } }, /mos\.level1\.problem: .*bcls problem/],
+    [{ mode: 'reg', mos: { level1: { problem: 'detection' } } }, /mos\.level1\.problem: .*cls or bcls problem/],
   ] as const) {
     assert.throws(
       () => parseConfig(raw),

@@ -2,7 +2,7 @@
  * Model optimisation simulation, level 1: free parameters optimised with the candidate's
  * gradient, scored by how well they end up fitting their targets.
  *  - cls:  random logits [N, C+1] toward random labels (background included); score = accuracy
- *          of argmax.
+ *          of argmax. With `problem: detection`, the RoI-head-like problem of mos1DetectionCls.
  *  - bcls: random logits [N, C] toward one-hot targets (a quarter of the rows negative); score =
  *          balanced element accuracy ½(TPR + TNR) of sigmoid(x) > ½. With `problem: detection`,
  *          the detection-like problem of mos1Detection below instead.
@@ -38,6 +38,7 @@ export interface Mos1Result {
 export function mos1(mode: Mode, e: Expr, cfg: Mos1Config, seed: number): Mos1Result {
   if (mode === 'reg') return mos1Reg(e, cfg, seed);
   if (mode === 'bcls' && cfg.problem === 'detection') return mos1Detection(e, cfg, seed);
+  if (mode === 'cls' && cfg.problem === 'detection') return mos1DetectionCls(e, cfg, seed);
   return mos1Cls(mode, e, cfg, seed);
 }
 
@@ -47,18 +48,26 @@ export function mos1(mode: Mode, e: Expr, cfg: Mos1Config, seed: number): Mos1Re
  * loss blind to the targets cannot rank by them.
  */
 export function whiten(F: Float64Array, n: number, d: number): void {
+  whitenBy(F, n, n, d);
+}
+
+/**
+ * As whiten, with the mean and covariance of the first `fit` rows applied to all n rows (so
+ * held-out rows are transformed as the training rows are). whitenBy(F, n, n, d) = whiten.
+ */
+export function whitenBy(F: Float64Array, n: number, fit: number, d: number): void {
   for (let j = 0; j < d; j++) {
     let m = 0;
-    for (let i = 0; i < n; i++) m += F[i * d + j]!;
-    m /= n;
+    for (let i = 0; i < fit; i++) m += F[i * d + j]!;
+    m /= fit;
     for (let i = 0; i < n; i++) F[i * d + j]! -= m;
   }
   const L = new Float64Array(d * d);
   for (let a = 0; a < d; a++)
     for (let b = 0; b <= a; b++) {
       let s = 0;
-      for (let i = 0; i < n; i++) s += F[i * d + a]! * F[i * d + b]!;
-      s /= n;
+      for (let i = 0; i < fit; i++) s += F[i * d + a]! * F[i * d + b]!;
+      s /= fit;
       for (let t = 0; t < b; t++) s -= L[a * d + t]! * L[b * d + t]!;
       L[a * d + b] = a === b ? Math.sqrt(Math.max(s, 1e-12)) : s / L[b * d + b]!;
     }
@@ -178,6 +187,177 @@ function mos1Detection(e: Expr, cfg: Mos1Config, seed: number): Mos1Result {
     throw err;
   }
   return { status: 'ok', score: score(), initialScore, reason: null };
+}
+
+/** The constants of the cls detection problem (docs/SEARCH.md, "MOS level 1"). */
+export const CLS_DETECTION_PROBLEM = {
+  /** Training rows (sampled RoIs) per sample. */
+  rowsPerSample: 4,
+  /** Fraction of the training rows that are positive: Faster R-CNN's roiPosFraction. */
+  positiveRate: 0.25,
+  /** Fraction of hard negatives among the training rows: background RoIs partly on an object. */
+  hardNegativeRate: 0.25,
+  /** Scored rows (all proposals) per training row. */
+  evalRowsPerRow: 8,
+  /** Positive fraction among the scored rows: far fewer than among the sampled RoIs. */
+  evalPositiveRate: 0.05,
+  /** Hard negatives among the scored rows. */
+  evalHardNegativeRate: 0.15,
+  /** Feature dimensions of the linear classifier. */
+  features: 8,
+  /** Evidence strength: a positive's features are signal · 2·IoU · its class direction + noise. */
+  signal: 1.5,
+  /** A row–class pair is detected when softmax(X)[class] > this (Faster R-CNN's scoreThr). */
+  scoreThr: 0.05,
+};
+
+/**
+ * Rows of a detection-like classification problem: features F [n, d] (noise plus evidence along
+ * a class direction), labels (k = background), IoU of positives. Positives (IoU ~ U(0.5, 1), the
+ * RoI head's positive threshold) carry signal · 2·IoU of their class's evidence, hard negatives
+ * (IoU ~ U(0.1, 0.5)) signal · 2·IoU of a random class's, the rest none.
+ */
+function detectionRows(
+  rng: Rng,
+  n: number,
+  k: number,
+  d: number,
+  dir: Float64Array,
+  rates: { positive: number; hard: number },
+  signal: number,
+): { F: Float64Array; labels: Int32Array; iou: Float64Array } {
+  const labels = new Int32Array(n);
+  const iou = new Float64Array(n);
+  const F = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) F[i * d + j] = rng.normal(0, 1);
+    const u = rng.next();
+    const c = rng.int(0, k - 1);
+    let strength = 0;
+    if (u < rates.positive) {
+      labels[i] = c;
+      iou[i] = rng.uniform(0.5, 1);
+      strength = signal * 2 * iou[i]!;
+    } else {
+      labels[i] = k;
+      if (u < rates.positive + rates.hard) strength = signal * 2 * rng.uniform(0.1, 0.5);
+    }
+    for (let j = 0; j < d; j++) F[i * d + j]! += strength * dir[c * d + j]!;
+  }
+  return { F, labels, iou };
+}
+
+/**
+ * Mean over the foreground classes of the average precision of ranking all rows by that class's
+ * softmax probability (rows of the class positive, every other row negative), counting only
+ * probabilities above minScore: as a detector's mAP ranks a class's detections over all images.
+ * probs [n, k+1] (background last), labels per row (k = background).
+ */
+export function meanClassAP(probs: ArrayLike<number>, labels: ArrayLike<number>, n: number, k: number, minScore = -Infinity): number {
+  const s = new Float64Array(n);
+  const pos = new Uint8Array(n);
+  let sum = 0;
+  for (let c = 0; c < k; c++) {
+    for (let i = 0; i < n; i++) {
+      s[i] = probs[i * (k + 1) + c]!;
+      pos[i] = labels[i] === c ? 1 : 0;
+    }
+    sum += averagePrecision(s, pos, minScore);
+  }
+  return sum / k;
+}
+
+/** Row-wise softmax of X [n, k] (max-shifted). */
+function softmaxRows(X: Float64Array, n: number, k: number): Float64Array {
+  const p = new Float64Array(n * k);
+  for (let i = 0; i < n; i++) {
+    let m = -Infinity;
+    for (let j = 0; j < k; j++) m = Math.max(m, X[i * k + j]!);
+    let z = 0;
+    for (let j = 0; j < k; j++) z += p[i * k + j] = Math.exp(X[i * k + j]! - m);
+    for (let j = 0; j < k; j++) p[i * k + j]! /= z;
+  }
+  return p;
+}
+
+/**
+ * cls, detection-like (a Faster R-CNN RoI head): training rows as sampled RoIs (a quarter
+ * positive, one of C classes with IoU ~ U(0.5, 1), a quarter hard negatives, the rest
+ * background), logits over C+1 classes (background last) from one shared linear classifier
+ * X = F·Wᵀ + b (fc_cls's init: W ~ N(0, 0.01), b = 0), trained with the candidate's gradient
+ * through the cls wrapper (Y one-hot, Z = IoU on positives and 1 elsewhere, mean over rows),
+ * normalised steps. Scored on other rows drawn as all proposals (5% positive): the mean over
+ * the foreground classes of the AP of ranking every row by that class's softmax probability,
+ * counting only probabilities above the detector's score threshold.
+ */
+function mos1DetectionCls(e: Expr, cfg: Mos1Config, seed: number): Mos1Result {
+  const P = CLS_DETECTION_PROBLEM;
+  const rng = new Rng(seed);
+  const n = cfg.samples * P.rowsPerSample;
+  const C = cfg.classes;
+  const k = C + 1;
+  const d = P.features;
+  const dir = new Float64Array(C * d);
+  for (let c = 0; c < C; c++) {
+    let ss = 0;
+    for (let j = 0; j < d; j++) ss += (dir[c * d + j] = rng.normal(0, 1)) ** 2;
+    for (let j = 0; j < d; j++) dir[c * d + j]! /= Math.sqrt(ss);
+  }
+  const train = detectionRows(rng, n, C, d, dir, { positive: P.positiveRate, hard: P.hardNegativeRate }, P.signal);
+  const m = n * P.evalRowsPerRow;
+  const held = detectionRows(rng, m, C, d, dir, { positive: P.evalPositiveRate, hard: P.evalHardNegativeRate }, P.signal);
+  // Both sets whitened by the training rows' statistics: a loss blind to the labels gains nothing
+  // from the features' mean or principal directions.
+  const all = new Float64Array((n + m) * d);
+  all.set(train.F);
+  all.set(held.F, n * d);
+  whitenBy(all, n + m, n, d);
+  const Ftr = all.subarray(0, n * d);
+  const Fev = all.subarray(n * d);
+  const data: ClsData = { n, k, labels: train.labels, iou: train.iou };
+  const params = new Float64Array(k * d + k);
+  for (let j = 0; j < k * d; j++) params[j] = rng.normal(0, 0.01);
+  const logitsOf = (F: Float64Array, rows: number, out: Float64Array) => {
+    for (let i = 0; i < rows; i++)
+      for (let c = 0; c < k; c++) {
+        let s = params[k * d + c]!;
+        for (let j = 0; j < d; j++) s += params[c * d + j]! * F[i * d + j]!;
+        out[i * k + c] = s;
+      }
+  };
+  const Xev = new Float64Array(m * k);
+  const score = () => {
+    logitsOf(Fev, m, Xev);
+    return meanClassAP(softmaxRows(Xev, m, k), held.labels, m, C, P.scoreThr);
+  };
+  const initialScore = score();
+  const X = new Float64Array(n * k);
+  logitsOf(Ftr, n, X);
+  const obj = new ClsObjective('cls', e, data);
+  const gx = new Float64Array(n * k);
+  const gp = new Float64Array(params.length);
+  try {
+    for (let s = 0; s < cfg.steps; s++) {
+      obj.eval(X, gx);
+      gp.fill(0);
+      for (let i = 0; i < n; i++)
+        for (let c = 0; c < k; c++) {
+          const g = gx[i * k + c]!;
+          if (g === 0) continue;
+          gp[k * d + c]! += g;
+          for (let j = 0; j < d; j++) gp[c * d + j]! += g * Ftr[i * d + j]!;
+        }
+      if (!normalisedStep(params, gp, cfg.lr)) throw new Diverged('non-finite gradient');
+      logitsOf(Ftr, n, X);
+    }
+  } catch (err) {
+    if (err instanceof Diverged) return { status: 'diverged', score: 0, initialScore, reason: err.message };
+    throw err;
+  }
+  const final = score();
+  return Number.isFinite(final)
+    ? { status: 'ok', score: final, initialScore, reason: null }
+    : { status: 'diverged', score: 0, initialScore, reason: 'non-finite scores' };
 }
 
 function clsScore(mode: ClsMode, X: Float64Array, d: ClsData): number {
