@@ -134,28 +134,45 @@ export function mos1Detection(e: Expr, cfg: Mos1Config, seed: number): Mos1Resul
   };
   logits();
   const initialScore = score();
-  const obj = new ClsObjective('bcls', e, data);
-  const gx = new Float64Array(n * k);
-  const gp = new Float64Array(params.length);
   try {
-    for (let s = 0; s < cfg.steps; s++) {
-      obj.eval(X, gx);
-      gp.fill(0);
-      for (let i = 0; i < n; i++)
-        for (let c = 0; c < k; c++) {
-          const g = gx[i * k + c]!;
-          if (g === 0) continue;
-          gp[k * d + c]! += g;
-          for (let j = 0; j < d; j++) gp[c * d + j]! += g * F[i * d + j]!;
-        }
-      if (!normalisedStep(params, gp, cfg.lr)) throw new Diverged('non-finite gradient');
-      logits();
-    }
+    trainShared(new ClsObjective('bcls', e, data), X, F, params, { n, k, d }, cfg, logits);
   } catch (err) {
     if (err instanceof Diverged) return { status: 'diverged', score: 0, initialScore, reason: err.message };
     throw err;
   }
   return { status: 'ok', score: score(), initialScore, reason: null };
+}
+
+/**
+ * Optimises the shared linear classifier X = F·Wᵀ + b (params: W [k, d] row-major, then b [k])
+ * with the candidate's gradient: `cfg.steps` normalised steps, `refresh` recomputing X after each.
+ * Throws Diverged on a non-finite gradient.
+ */
+function trainShared(
+  obj: ClsObjective,
+  X: Float64Array,
+  F: Float64Array,
+  params: Float64Array,
+  dims: { n: number; k: number; d: number },
+  cfg: Mos1Config,
+  refresh: () => void,
+): void {
+  const { n, k, d } = dims;
+  const gx = new Float64Array(n * k);
+  const gp = new Float64Array(params.length);
+  for (let s = 0; s < cfg.steps; s++) {
+    obj.eval(X, gx);
+    gp.fill(0);
+    for (let i = 0; i < n; i++)
+      for (let c = 0; c < k; c++) {
+        const g = gx[i * k + c]!;
+        if (g === 0) continue;
+        gp[k * d + c]! += g;
+        for (let j = 0; j < d; j++) gp[c * d + j]! += g * F[i * d + j]!;
+      }
+    if (!normalisedStep(params, gp, cfg.lr)) throw new Diverged('non-finite gradient');
+    refresh();
+  }
 }
 
 /** The constants of the cls detection problem (docs/SEARCH.md, "MOS level 1"). */
@@ -302,23 +319,8 @@ export function mos1DetectionCls(e: Expr, cfg: Mos1Config, seed: number): Mos1Re
   const initialScore = score();
   const X = new Float64Array(n * k);
   logitsOf(Ftr, n, X);
-  const obj = new ClsObjective('cls', e, data);
-  const gx = new Float64Array(n * k);
-  const gp = new Float64Array(params.length);
   try {
-    for (let s = 0; s < cfg.steps; s++) {
-      obj.eval(X, gx);
-      gp.fill(0);
-      for (let i = 0; i < n; i++)
-        for (let c = 0; c < k; c++) {
-          const g = gx[i * k + c]!;
-          if (g === 0) continue;
-          gp[k * d + c]! += g;
-          for (let j = 0; j < d; j++) gp[c * d + j]! += g * Ftr[i * d + j]!;
-        }
-      if (!normalisedStep(params, gp, cfg.lr)) throw new Diverged('non-finite gradient');
-      logitsOf(Ftr, n, X);
-    }
+    trainShared(new ClsObjective('cls', e, data), X, Ftr, params, { n, k, d }, cfg, () => logitsOf(Ftr, n, X));
   } catch (err) {
     if (err instanceof Diverged) return { status: 'diverged', score: 0, initialScore, reason: err.message };
     throw err;
