@@ -47,6 +47,7 @@ import {
   mutate,
   randomTree,
   resolveLoss,
+  type Expr,
   type Mode,
 } from '../src/loss/index.js';
 import { mos1 } from '../src/search/stages/mos.js';
@@ -235,52 +236,42 @@ function panelOf(s: Setting): PanelLoss[] {
   const seen = new Set(out.map((p) => fingerprint(s.mode, parseExpr(s.mode, p.loss))));
   const threshold = 0.9 * out.find((p) => p.role === 'default')!.mos1;
   const rng = new Rng(mixSeed(PANEL_SEED, s.name));
-  let k = 0;
-  for (let draws = 0; k < RANDOM_SURVIVORS; draws++) {
-    if (draws > 5_000_000) throw new Error(`${s.name}: fewer than ${RANDOM_SURVIVORS} random survivors after ${draws} draws`);
-    const e = randomTree(s.mode, rng, { minDepth: 2, maxDepth: 6, maxSize: 40 });
-    if (!convergenceChecks(s.mode, e).pass) continue;
-    const fp = fingerprint(s.mode, e);
-    if (seen.has(fp)) continue;
-    seen.add(fp);
-    const text = printOfficial(e);
-    const m = score(text);
-    if (m < threshold) continue;
-    out.push({ name: `r${++k}`, loss: text, role: 'survivor', mos1: m });
-  }
-  // offspring of the presets: one mutation of the search's own operator (src/loss/random.ts),
-  // parents in turn, kept when they pass CPV and MOS-1 like a search's offspring would
-  const parents = presets.map(([, p]) => parseExpr(s.mode, p.text!));
-  const mrng = new Rng(mixSeed(PANEL_SEED, `${s.name}/offspring`));
-  let j = 0;
-  for (let tries = 0; out.length < PANEL_SIZE; tries++) {
-    if (tries > 1_000_000) throw new Error(`${s.name}: fewer than ${PANEL_SIZE} panel losses after ${tries} mutations`);
-    const e = mutate(s.mode, parents[j % parents.length], mrng, { maxDepth: 8, maxSize: 40 });
-    if (!convergenceChecks(s.mode, e).pass) continue;
-    const fp = fingerprint(s.mode, e);
-    if (seen.has(fp)) continue;
-    seen.add(fp);
-    const text = printOfficial(e);
-    const m = score(text);
-    if (m < threshold) continue;
-    out.push({ name: `m${++j}`, loss: text, role: 'offspring', mos1: m });
-  }
-  // survivors of the search's own filter, where it differs (S1, S2: CPV + the detection problem)
-  if (s.searchMos) {
-    const bar = 0.9 * searchScore(out.find((p) => p.role === 'default')!.loss)!;
-    const srng = new Rng(mixSeed(PANEL_SEED, `${s.name}/${s.searchMos}`));
-    let d = 0;
-    for (let draws = 0; d < RANDOM_SURVIVORS; draws++) {
-      if (draws > 20_000_000) throw new Error(`${s.name}: fewer than ${RANDOM_SURVIVORS} ${s.searchMos} survivors after ${draws} draws`);
-      const e = randomTree(s.mode, srng, { minDepth: 2, maxDepth: 6, maxSize: 40 });
+  // draws until `want` candidates pass: CPV, a new fingerprint, the MOS score at the bar; `next`
+  // gets the number accepted so far (the offspring's parents go in turn)
+  const collect = (want: number, maxTries: number, what: string, next: (accepted: number) => Expr, pass: (text: string) => boolean) => {
+    const texts: string[] = [];
+    for (let tries = 0; texts.length < want; tries++) {
+      if (tries > maxTries) throw new Error(`${s.name}: fewer than ${want} ${what} after ${tries} draws`);
+      const e = next(texts.length);
       if (!convergenceChecks(s.mode, e).pass) continue;
       const fp = fingerprint(s.mode, e);
       if (seen.has(fp)) continue;
       seen.add(fp);
       const text = printOfficial(e);
-      if (searchScore(text)! < bar) continue;
-      out.push({ name: `d${++d}`, loss: text, role: 'survivor', mos1: score(text) });
+      if (pass(text)) texts.push(text);
     }
+    return texts;
+  };
+  const tree = (r: Rng) => () => randomTree(s.mode, r, { minDepth: 2, maxDepth: 6, maxSize: 40 });
+  const passes = (text: string) => score(text) >= threshold;
+  collect(RANDOM_SURVIVORS, 5_000_000, 'random survivors', tree(rng), passes).forEach((text, i) =>
+    out.push({ name: `r${i + 1}`, loss: text, role: 'survivor', mos1: score(text) }),
+  );
+  // offspring of the presets: one mutation of the search's own operator (src/loss/random.ts),
+  // parents in turn, kept when they pass CPV and MOS-1 like a search's offspring would
+  const parents = presets.map(([, p]) => parseExpr(s.mode, p.text!));
+  const mrng = new Rng(mixSeed(PANEL_SEED, `${s.name}/offspring`));
+  const mutant = (j: number) => mutate(s.mode, parents[j % parents.length]!, mrng, { maxDepth: 8, maxSize: 40 });
+  collect(PANEL_SIZE - out.length, 1_000_000, 'panel losses', mutant, passes).forEach((text, i) =>
+    out.push({ name: `m${i + 1}`, loss: text, role: 'offspring', mos1: score(text) }),
+  );
+  // survivors of the search's own filter, where it differs (S1, S2: CPV + the detection problem)
+  if (s.searchMos) {
+    const bar = 0.9 * searchScore(out.find((p) => p.role === 'default')!.loss)!;
+    const srng = new Rng(mixSeed(PANEL_SEED, `${s.name}/${s.searchMos}`));
+    collect(RANDOM_SURVIVORS, 20_000_000, `${s.searchMos} survivors`, tree(srng), (text) => searchScore(text)! >= bar).forEach((text, i) =>
+      out.push({ name: `d${i + 1}`, loss: text, role: 'survivor', mos1: score(text) }),
+    );
   }
   for (const p of out) p.mosSearch = searchScore(p.loss);
   return out;
