@@ -5,8 +5,10 @@
  * demo's proxy (setting `demo`: mode, detector, dataset and proxy task read from
  * configs/search-demo.yaml; its dataset made in <root>/data/ on first use):
  *   - a panel of >= 12 losses of the mode: the default, the published half, the other presets of
- *     the mode, 3 CPV + MOS survivors drawn from random trees with a fixed seed, and offspring of
- *     the presets (one seeded mutation each, CPV + MOS survivors); none hand-picked;
+ *     the mode, 3 CPV + MOS survivors drawn from random trees with a fixed seed (r1-r3), and
+ *     offspring of the presets (one seeded mutation each, CPV + MOS survivors; m1, m2, ...); for a
+ *     setting whose search uses another MOS level-1 problem (S1, S2: 'detection'), also 3 random
+ *     survivors of CPV + that problem (d1-d3); none hand-picked;
  *   - each panel loss trained at the final-evaluation schedule (cpu-small, on the val split; seed 0,
  *     and seeds 0-2 for the default and the published half);
  *   - each panel loss trained under every candidate proxy (the search's proxy function: a short
@@ -658,7 +660,7 @@ exact command and the environment (CPU, threads, libtorch and BLAS).
 The search ranks candidates by a short proxy training; it can only find a better loss when that
 ranking agrees with the full training's. For each searched setting, a panel of losses (the
 default, the published half, the other presets of the mode, ${RANDOM_SURVIVORS} CPV + MOS-1 survivors of random
-trees drawn with seed ${PANEL_SEED}, and offspring of the presets: one mutation by the search's own
+trees drawn with seed ${PANEL_SEED} (r1, r2, ...), and offspring of the presets (m1, m2, ...): one mutation by the search's own
 operator, seeded, kept when it passes CPV and MOS-1; where the setting's search uses another
 MOS-1 problem (S1 and S2: the detection problem of their mode, docs/SEARCH.md), also ${RANDOM_SURVIVORS} random survivors of CPV and
 that problem, named d1, d2, ...; none hand-picked) is trained at the final-evaluation schedule
@@ -678,7 +680,7 @@ and lr), and src/search/fidelity.ts looks up the run's proxy by that identity (t
 time limit and early stopping are not part of it). A proxy not measured here is reported as such.
 
 Seed s.d.: the root mean square of the per-loss seed s.d. (seeds 0-2) over three losses (the
-default, the published half and the first offspring); panel s.d.: the s.d. of the seed-0 APs over
+default, the published half and the first offspring; for the full schedule the first two); panel s.d.: the s.d. of the seed-0 APs over
 the panel. τ-b's interval: 2,000 bootstrap resamples of the panel. A failed or diverged proxy run
 counts as AP 0 (as in the search); a failed full run leaves the loss out of τ. Working losses:
 those whose full AP is at least half the default's; τ-b over them says whether a proxy ranks
