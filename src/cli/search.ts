@@ -150,9 +150,10 @@ async function resolveConfig(f: SearchFlags): Promise<SearchConfig> {
   }
 }
 
-/** Makes the config's dataset (`dataset`) in every detector task's dataDir that does not hold one yet. */
+/** Makes the config's dataset (`dataset`) in the dataDir of every detector task the run uses (a disabled final or level 2 is not) that does not hold one yet. */
 async function ensureData(cfg: SearchConfig): Promise<void> {
-  const dirs = new Set([cfg.proxy.task, cfg.final.task, cfg.mos.level2.task].filter((t) => t.kind === 'detector').map((t) => t.dataDir));
+  const tasks = [cfg.proxy.task, ...(cfg.final.enabled ? [cfg.final.task] : []), ...(cfg.mos.level2.enabled ? [cfg.mos.level2.task] : [])];
+  const dirs = new Set(tasks.filter((t) => t.kind === 'detector').map((t) => t.dataDir));
   for (const dir of dirs) {
     if (existsSync(join(dir, 'train', 'annotations.json')) && existsSync(join(dir, 'val', 'annotations.json'))) continue;
     const d = cfg.dataset;

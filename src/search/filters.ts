@@ -237,8 +237,9 @@ export async function proxyStage<C extends Candidate>(
     const ok = r.record.status === 'ok';
     const stop = r.record.status === 'stopped';
     const fitness = ok ? (r.record.score ?? 0) : 0;
-    if (stop) stopped++;
-    else if (!ok) failed++;
+    if (stop) {
+      if (!r.reused) stopped++; // new evaluations only: a known candidate keeps its earlier fate
+    } else if (!ok) failed++;
     fates.push(fate(c.idx, ok ? 'proxied' : stop ? 'stopped-early' : 'proxy-failed', mosScore.get(c.idx) ?? null, fitness));
     scored.push({ c, fitness, ap50: r.record.metrics.ap50 ?? null, ok });
   }

@@ -67,9 +67,10 @@ test('proxy.earlyStop: the default measures the reference, candidates behind it 
     }
     for (const c of proxied) assert.equal(statusOf.get(c.fingerprint), 'ok', c.loss);
     const gens = summary.generations;
+    // proxyStopped counts new evaluations: each stopped fingerprint once, however often it comes back
     assert.equal(
       gens.reduce((n, g) => n + (g.proxyStopped ?? 0), 0),
-      stopped.length,
+      new Set(stopped.map((c) => c.fingerprint)).size,
     );
     assert.equal(
       gens.reduce((n, g) => n + g.proxyFailed, 0),
@@ -93,5 +94,33 @@ test('earlyStop inside a task is refused: the loop sets it', () => {
   assert.throws(
     () => smallConfig({ proxy: { task: { ...detectorTask, earlyStop: { fraction: 0.5, minRatio: 1, reference: 0.1 } } } }),
     (e: Error) => e instanceof ConfigError && /proxy\.task\.earlyStop/.test(e.message),
+  );
+});
+
+test('proxyStopped counts new evaluations only: a stopped candidate seen again keeps its fate but is not a new stop', async () => {
+  const { proxyStage } = await import('../../src/search/filters.js');
+  const stoppedRec = { status: 'stopped', pass: null, score: 0, metrics: { ap: 0, ap50: 0 }, reason: 'stopped early', seconds: 1 };
+  const okRec = { status: 'ok', pass: null, score: 0.3, metrics: { ap: 0.3, ap50: 0.5 }, reason: null, seconds: 2 };
+  // fingerprint -> (record, reused): a, b stopped (a known from an earlier generation), c ok
+  const table: Record<string, { record: typeof stoppedRec | typeof okRec; reused: boolean }> = {
+    a: { record: stoppedRec, reused: true },
+    b: { record: stoppedRec, reused: false },
+    c: { record: okRec, reused: false },
+  };
+  const ctx = {
+    g: 1,
+    evaluate: async (fp: string) => table[fp]!,
+    stageSeconds: { proxy: 0 },
+    reused: { proxy: 0 },
+    emit: () => {},
+  } as unknown as Parameters<typeof proxyStage>[0];
+  const cands = ['a', 'b', 'c'].map((fp, idx) => ({ idx, gen: 1, loss: `L${fp}`, fingerprint: fp }));
+  const task = () => ({ config: { timeoutSeconds: 10 } }) as unknown as ReturnType<Parameters<typeof proxyStage>[2]>;
+  const r = await proxyStage(ctx, cands as unknown as Parameters<typeof proxyStage>[1], task, new Map());
+  assert.equal(r.stopped, 1);
+  assert.equal(r.failed, 0);
+  assert.deepEqual(
+    r.fates.map(([, f]) => f.fate),
+    ['stopped-early', 'stopped-early', 'proxied'],
   );
 });
