@@ -72,27 +72,11 @@ writeFileSync(
   }),
 );
 
-function driver(...extra: string[]): { code: number | null; out: string } {
+/** The driver on this test's configs, root and docs file. */
+function discovery(args: string[]): { code: number | null; out: string } {
   const r = spawnSync(
     process.execPath,
-    [
-      '--import',
-      'tsx',
-      'scripts/results-discovery.ts',
-      '--config-dir',
-      cfgDir,
-      '--root',
-      root,
-      '--out',
-      docs,
-      '--efficiency',
-      'S1',
-      '--early-stop',
-      'S1',
-      '--generations',
-      '2',
-      ...extra,
-    ],
+    ['--import', 'tsx', 'scripts/results-discovery.ts', '--config-dir', cfgDir, '--root', root, '--out', docs, ...args],
     {
       encoding: 'utf8',
       env: { ...process.env, CSE_THREADS: '1' },
@@ -101,6 +85,7 @@ function driver(...extra: string[]): { code: number | null; out: string } {
   );
   return { code: r.status, out: `${r.stdout}${r.stderr}` };
 }
+const driver = (...extra: string[]) => discovery(['--efficiency', 'S1', '--early-stop', 'S1', '--generations', '2', ...extra]);
 
 const disc = join(root, 'discovery');
 const okAps = (a: (number | null)[]) => a.filter((x): x is number => x !== null);
@@ -291,27 +276,9 @@ test(
     assert.equal(readFileSync(docs, 'utf8'), md, 'the docs are the same');
 
     // the twin was run with 2 generations: asking for 3 is refused before anything runs, naming the folder
-    const other = spawnSync(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        'scripts/results-discovery.ts',
-        '--config-dir',
-        cfgDir,
-        '--root',
-        root,
-        '--out',
-        docs,
-        '--early-stop',
-        'S1',
-        '--generations',
-        '3',
-      ],
-      { encoding: 'utf8', env: { ...process.env, CSE_THREADS: '1' } },
-    );
-    assert.equal(other.status, 2, other.stderr);
-    assert.match(other.stderr, /S1-no-early-stop\/run was run with 2 generations, not 3; use --generations 2, or remove that folder/);
+    const other = discovery(['--early-stop', 'S1', '--generations', '3']);
+    assert.equal(other.code, 2, other.out);
+    assert.match(other.out, /S1-no-early-stop\/run was run with 2 generations, not 3; use --generations 2, or remove that folder/);
     assert.deepEqual(files.map(stamp), before);
   },
 );
