@@ -1,0 +1,45 @@
+/**
+ * How a search config's filters fill generation 0 (and 1): the config with its proxy swapped for
+ * the `simulated` stand-in (no early stopping, no dataset, final off), run for N generations
+ * in-process; prints the CLI's generation lines (drawn, CPV, MOS passed, proxy slots filled).
+ *
+ *   npx tsx scripts/generation0.ts configs/search.yaml [--generations 1]
+ *
+ * The numbers in docs/SEARCH.md ("In the search: ...") come from this script. Writes only a
+ * temporary folder.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const file = process.argv[2];
+const gi = process.argv.indexOf('--generations');
+const generations = gi > 0 ? Number(process.argv[gi + 1]) : 1;
+if (!file || !Number.isInteger(generations) || generations < 1) {
+  console.error('usage: npx tsx scripts/generation0.ts CONFIG [--generations N ≥ 1]');
+  process.exit(2);
+}
+const c = YAML.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, unknown>>;
+c.proxy!.task = { kind: 'simulated', iters: 30 };
+delete c.proxy!.earlyStop;
+c.final = { ...c.final, enabled: false };
+c.evolution = { ...c.evolution, generations };
+delete c.dataset;
+c.pool = { workers: 1, threadsPerWorker: 1 };
+const dir = mkdtempSync(join(tmpdir(), 'generation0-'));
+writeFileSync(join(dir, 'config.yaml'), YAML.stringify(c));
+const r = spawnSync(
+  process.execPath,
+  [join(REPO, 'bin', 'cse-autoloss.js'), 'search', '--config', join(dir, 'config.yaml'), '--out', join(dir, 'run'), '--no-report'],
+  {
+    encoding: 'utf8',
+    env: { ...process.env, CSE_THREADS: '1' },
+  },
+);
+for (const line of `${r.stdout}${r.stderr}`.split('\n')) if (/^(gen |default )/.test(line)) console.log(line);
+rmSync(dir, { recursive: true, force: true });
+process.exit(r.status ?? 1);
