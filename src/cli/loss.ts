@@ -141,12 +141,14 @@ export function register(program: Command): void {
     .description('convergence property verification; exit 0 whether it passes or not')
     .option('--mode <mode>', 'cls, bcls or reg')
     .requiredOption('--expr <expr>', 'expression or preset name')
+    .option('--saturating', "also check the optional saturating property (cls, bcls; a search config's cpv.saturating)")
     .option('--json', 'print {"pass", "failed", "details"} as JSON')
-    .action(async (flags: { mode?: string; expr: string; json?: boolean }) => {
+    .action(async (flags: { mode?: string; expr: string; json?: boolean; saturating?: boolean }) => {
       const { convergenceChecks, printOfficial } = await lossLib();
       const mode = await parseMode(flags.mode, flags.expr);
+      if (flags.saturating && mode === 'reg') throw new UsageError("--saturating: a property of the cls and bcls modes, not of 'reg'");
       const e = await exprOrFail(await resolve(mode, flags.expr), 'check');
-      const r = convergenceChecks(mode, e);
+      const r = convergenceChecks(mode, e, { saturating: !!flags.saturating });
       if (flags.json) {
         process.stdout.write(JSON.stringify(r) + '\n');
         return;

@@ -11,7 +11,7 @@ import { checkExpr, couplesBatch } from './expr.js';
 import { compileFast, finite32, runFast, Workspace, type FastProgram } from './fast.js';
 import type { ClsMode, Mode } from './primitives.js';
 import { boxIUEGrad } from './box_iue.js';
-import { clsGridOf, regGridOf, type Sweep } from './cpv_grids.js';
+import { clsGridOf, regGridOf, LOGIT_SWEEP, STRICT_RANGE, type Sweep } from './cpv_grids.js';
 
 export interface PropertyResult {
   name: string;
@@ -51,6 +51,26 @@ export const CPV_PROPERTIES: Record<Mode, readonly { name: string; fatal: boolea
     { name: 'non-overlap-gradient', fatal: false },
   ],
 };
+
+/**
+ * Optional properties (off by default, so that the verdicts of existing runs never change).
+ * `saturating` (cls, bcls): along a sweep, in the direction that lowers the loss, the loss levels
+ * off: between the logits ±30 and ±50 it falls by at most SATURATION_TAIL × its fall over the
+ * strict region [-6, 6]. A loss that keeps falling (e.g. linear in the logit: unbounded below)
+ * lets training push logits without limit; such losses score well under a short proxy and
+ * collapse in a long training (docs/PROXY.md, m2). Fatal, checked after the mode's properties.
+ */
+export interface CpvOptions {
+  saturating?: boolean;
+}
+export const SATURATION_TAIL = 0.05;
+
+/** The properties checked for a mode under the options, in check order. */
+export function cpvProperties(mode: Mode, opts: CpvOptions = {}): readonly { name: string; fatal: boolean }[] {
+  const base = CPV_PROPERTIES[mode];
+  if (!opts.saturating || mode === 'reg') return base;
+  return [...base, { name: 'saturating', fatal: true }];
+}
 
 /** Relative slack for "never increases" (rounding noise in saturated regions). */
 const SLACK = 1e-9;
@@ -166,7 +186,7 @@ const isFinite32 = (v: number) => v <= 3.4028234663852886e38 && v >= -3.40282346
  * Convergence property verification of a tree in a mode. Never throws for a valid tree;
  * an invalid tree (wrong primitive, variable or shapes for the mode) fails 'valid'.
  */
-export function convergenceChecks(mode: Mode, e: Expr): CpvResult {
+export function convergenceChecks(mode: Mode, e: Expr, opts: CpvOptions = {}): CpvResult {
   const problem = checkExpr(mode, e);
   if (problem) {
     return {
@@ -185,7 +205,7 @@ export function convergenceChecks(mode: Mode, e: Expr): CpvResult {
   for (const limit of [full.screenRows, full.n]) {
     const checks = mode === 'reg' ? regChecks(prog, coupled, limit) : clsChecks(mode, prog, coupled, limit);
     props = [];
-    for (const { name, fatal } of CPV_PROPERTIES[mode]) {
+    for (const { name, fatal } of cpvProperties(mode, opts)) {
       const where = checks[name]!();
       props.push({ name, fatal, pass: where === null, where });
       if (where !== null && fatal) return { pass: false, failed: name, details: { mode, properties: props } };
@@ -293,6 +313,37 @@ function clsChecks(mode: ClsMode, prog: FastProgram, coupled: boolean, n: number
       return null;
     };
   }
+  checks['saturating'] = () => {
+    // Only sweeps with a strict region (moderate base) and checked to their far end: there the
+    // far end is where training drives the logit (a positive with an IoU target below 1 has its
+    // minimum inside the sweep and is covered by its own monotonicity check).
+    const tail = (sw: Sweep, dir: 1 | -1, what: string): string | null => {
+      if (!sw.strict.some(Boolean)) return null;
+      const m = sw.rows.length;
+      // dir -1: the loss falls as the logit rises, the far end is the sweep's end; +1: its start.
+      const at = (x: number) => {
+        const i = LOGIT_SWEEP.indexOf(x);
+        return { i, v: L[sw.rows[i]!]! };
+      };
+      if (dir < 0 && !sw.checked[m - 1]) return null;
+      const [near, far] = dir < 0 ? [at(30), at(50)] : [at(-30), at(-50)];
+      const [lo, hi] = dir < 0 ? [at(-STRICT_RANGE), at(STRICT_RANGE)] : [at(STRICT_RANGE), at(-STRICT_RANGE)];
+      const fall = lo.v - hi.v;
+      const tailFall = near.v - far.v;
+      if (tailFall > SATURATION_TAIL * fall + SLACK * Math.max(1, Math.abs(near.v)))
+        return `${what}: the loss still falls by ${tailFall.toPrecision(4)} between ${sw.label(near.i)} and ${sw.label(far.i)} (over [-6, 6] it falls by ${fall.toPrecision(4)}; at most ${SATURATION_TAIL} of that): unbounded below`;
+      return null;
+    };
+    for (const sw of grid.decreasing) {
+      const w = tail(sw, -1, mode === 'cls' ? 'raising the ground-truth logit' : 'raising a positive logit');
+      if (w) return w;
+    }
+    for (const sw of grid.increasing) {
+      const w = tail(sw, 1, 'lowering a negative logit');
+      if (w) return w;
+    }
+    return null;
+  };
   return checks;
 }
 

@@ -29,7 +29,16 @@ export {
   type BclsLossInput,
   type RegLossInput,
 } from './tfjs.js';
-export { convergenceChecks, CPV_PROPERTIES, type CpvResult, type CpvDetails, type PropertyResult } from './cpv.js';
+export {
+  convergenceChecks,
+  cpvProperties,
+  SATURATION_TAIL,
+  CPV_PROPERTIES,
+  type CpvOptions,
+  type CpvResult,
+  type CpvDetails,
+  type PropertyResult,
+} from './cpv.js';
 export { cpvGridSizes } from './cpv_grids.js';
 export { boxIUE, boxIUEGrad } from './box_iue.js';
 export {

@@ -155,7 +155,15 @@ const config = z
       .default({}),
     /** Convergence property verification (cse only). */
     cpv: z
-      .object({ enabled: z.boolean().default(true) })
+      .object({
+        enabled: z.boolean().default(true),
+        /**
+         * The optional `saturating` property (cls, bcls; docs/SEARCH_SPACE.md): rejects losses that
+         * keep falling as a logit runs away. Off when absent (absent, not false, by default: the
+         * resolved config, and so the journal, of existing runs stays as it was).
+         */
+        saturating: z.boolean().optional(),
+      })
       .strict()
       .default({}),
     mos: z
@@ -255,6 +263,12 @@ const config = z
           message: 'is set by the search loop; configure proxy.earlyStop instead',
         });
     }
+    if (c.cpv.saturating && c.mode === 'reg')
+      ctx.addIssue({
+        code: 'custom',
+        path: ['cpv', 'saturating'],
+        message: `'saturating' is a property of the cls and bcls modes (mode is 'reg'); leave it out`,
+      });
     if (c.mos.level1.problem === 'detection' && c.mode === 'reg')
       ctx.addIssue({
         code: 'custom',

@@ -64,7 +64,15 @@ export async function cpvFilter<C extends Candidate>(
   let fail = 0;
   let done = 0;
   for (const c of cands) {
-    const r = await ctx.evaluate(c.fingerprint, { stage: 'cpv', mode: ctx.mode, loss: c.loss, seed: 0 }, 60);
+    // `saturating` enters the task (and so the result key) only when on: existing runs keep their keys.
+    const task: StageTask = {
+      stage: 'cpv',
+      mode: ctx.mode,
+      loss: c.loss,
+      seed: 0,
+      ...(ctx.cfg.cpv.saturating ? { saturating: true as const } : {}),
+    };
+    const r = await ctx.evaluate(c.fingerprint, task, 60);
     note(ctx, 'cpv', r);
     if (r.record.status === 'ok' && r.record.pass) survivors.push(c);
     else {
@@ -94,7 +102,7 @@ export function cpvDrawFilter(
   const target = cfg.population.size;
   const seeds = g === 0 ? cfg.population.seedWith.length : 0;
   return new DrawFilter(
-    (e) => convergenceChecks(mode, e).pass,
+    (e) => convergenceChecks(mode, e, { saturating: cfg.cpv.saturating }).pass,
     (e) => fingerprintOf(mode, e),
     cfg.population.maxDraws,
     cfg.population.maxOffspringTries,

@@ -26,7 +26,7 @@ export type Mos1Problem = (typeof MOS1_PROBLEMS)[number];
 
 /** One stage evaluation: everything the stage needs, nothing else. */
 export type StageTask =
-  | { stage: 'cpv'; mode: Mode; loss: string; seed: number }
+  | { stage: 'cpv'; mode: Mode; loss: string; seed: number; saturating?: true }
   | { stage: 'mos1'; mode: Mode; loss: string; seed: number; config: Mos1Config }
   | { stage: 'mos2' | 'proxy' | 'final'; mode: Mode; loss: string; seed: number; config: ProxyTaskConfig };
 

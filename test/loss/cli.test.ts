@@ -56,6 +56,16 @@ test('loss check --json: exit 0 whether or not it passes', () => {
   const j = JSON.parse(b.out);
   assert.equal(j.pass, false);
   assert.equal(j.failed, 'iou-monotone');
+  // --saturating adds the optional property: the linear positive term passes without it, fails with it
+  const m2 = 'Add(Mul(PY,Neg(X)),Mul(NY,Softplus(X)))';
+  assert.equal(JSON.parse(run('check', '--mode', 'bcls', '--expr', m2, '--json').out).pass, true);
+  const c = run('check', '--mode', 'bcls', '--expr', m2, '--saturating');
+  assert.equal(c.code, 0);
+  assert.match(c.out, /^FAIL {2}bcls/);
+  assert.match(c.out, /FAIL {2}saturating: raising a positive logit: the loss still falls by 5\.000/);
+  const r = run('check', '--expr', 'giou', '--saturating');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--saturating: a property of the cls and bcls modes/);
 });
 
 test('bad input: position in the message, exit 2, no stack trace', () => {

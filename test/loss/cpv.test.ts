@@ -87,3 +87,41 @@ test('deterministic on random trees, and most random trees fail (the paper rejec
     for (const r of a) if (!r.pass) assert.ok(CPV_PROPERTIES[mode].some((p) => p.name === r.failed));
   }
 });
+
+test('the optional saturating property: losses that keep falling as a logit runs away fail it, bounded ones pass', () => {
+  const sat = { saturating: true };
+  // every preset of the classification modes passes, and the property is listed last
+  for (const [name, p] of Object.entries(PRESETS)) {
+    if (!p.text || p.mode === 'reg') continue;
+    const r = convergenceChecks(p.mode, parseExpr(p.mode, p.text), sat);
+    assert.equal(r.pass, true, `${name}: ${r.failed} ${JSON.stringify(r.details.properties)}`);
+    assert.deepEqual(
+      r.details.properties.map((x) => x.name),
+      [...CPV_PROPERTIES[p.mode].map((x) => x.name), 'saturating'],
+    );
+  }
+  // reg has no such property: the option changes nothing there
+  const giou = PRESETS['giou']!;
+  assert.deepEqual(convergenceChecks('reg', parseExpr('reg', giou.text!), sat), convergenceChecks('reg', parseExpr('reg', giou.text!)));
+  const unbounded: [Mode, string, RegExp][] = [
+    // docs/PROXY.md's m2: focal's offspring with a linear positive term; its full training collapsed (AP 7.9).
+    // Between x = 30 and 50 it falls by 20 (x 0.25 alpha = 5), over [-6, 6] by 12 (3): 5 > 0.05 x 3.
+    ['bcls', 'Add(Mul(PY,Neg(X)),Mul(NY,Softplus(X)))', /raising a positive logit: the loss still falls by 5\.000 .*falls by 3\.000/],
+    // the negative term linear: lowering a negative logit never stops paying
+    ['bcls', 'Add(Mul(PY,Softplus(Neg(X))),Mul(NY,X))', /lowering a negative logit: the loss still falls by 15\.00/],
+    // cross-entropy minus the ground-truth logit: monotone, right gradient signs, unbounded below
+    ['cls', 'Sub(Neg(Dot(Y,Log(Softmax(X)))),Dot(Y,X))', /raising the ground-truth logit: the loss still falls by 20\.00/],
+  ];
+  for (const [mode, text, where] of unbounded) {
+    const e = parseExpr(mode, text);
+    assert.equal(convergenceChecks(mode, e).pass, true, `${text} passes without the option`);
+    const r = convergenceChecks(mode, e, sat);
+    assert.equal(r.pass, false, `${text} passed`);
+    assert.equal(r.failed, 'saturating');
+    assert.match(r.details.properties.at(-1)!.where!, where);
+  }
+  // bounded but slow: 1 / (1 + softplus(x)) falls by 1/31 - 1/51 = 0.0126 between 30 and 50, 1.7% of
+  // its fall over [-6, 6] (0.855): a runaway is what fails, not a polynomial approach to the infimum
+  const slow = convergenceChecks('bcls', parseExpr('bcls', 'Add(Mul(PY,Div(1,Add(1,Softplus(X)))),Mul(NY,Softplus(X)))'), sat);
+  assert.equal(slow.pass, true, JSON.stringify(slow.details));
+});

@@ -111,3 +111,14 @@ test('a searched classification loss must fit the detector head', () => {
   );
   assert.equal(parseConfig({ mode: 'cls', proxy: { task: { kind: 'detector', detector: 'faster-rcnn' } } }).mode, 'cls');
 });
+
+test('cpv.saturating: absent unless set; refused in reg mode with its path', () => {
+  assert.equal('saturating' in parseConfig({ mode: 'bcls' }).cpv, false);
+  assert.equal(parseConfig({ mode: 'cls', cpv: { saturating: true } }).cpv.saturating, true);
+  assert.throws(
+    () => parseConfig({ mode: 'reg', cpv: { saturating: true } }),
+    /cpv\.saturating: 'saturating' is a property of the cls and bcls modes/,
+  );
+  // the shipped S1 and S2 configs use it
+  for (const f of ['search.yaml', 'discovery-s2.yaml']) assert.equal(loadConfig({ file: join('configs', f) }).cpv.saturating, true, f);
+});

@@ -28,7 +28,7 @@ export async function runStage(task: StageTask): Promise<StageRecord> {
     switch (task.stage) {
       case 'cpv': {
         const e = parseCandidate(task.mode, task.loss);
-        const r = convergenceChecks(task.mode, e);
+        const r = convergenceChecks(task.mode, e, { saturating: task.saturating === true });
         const failed = r.details.properties.find((p) => !p.pass && p.fatal);
         return {
           status: 'ok',
