@@ -31,7 +31,8 @@
  */
 import { tenthsProgress } from './progress.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { useTorchBackend } from '../src/backend/index.js';
 import { makeDataset } from '../src/data/index.js';
 import { trainDetector, type DetectorKind } from '../src/detect/index.js';
@@ -62,6 +63,7 @@ function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1]! : def;
 }
+const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const root = arg('root', 'results');
 const outFile = arg('out', 'docs/PROXY.md');
 const collectOnly = process.argv.includes('--collect-only');
@@ -88,6 +90,12 @@ interface Setting {
    * holds survivors of that filter, and the table its score.
    */
   searchMos?: Mos1Problem;
+  /**
+   * The search config whose filters the panel is also judged by (S1: configs/search.yaml, S2:
+   * configs/discovery-s2.yaml): CPV with its options and MOS level 1 at its threshold. Losses that
+   * pass them are what that search's proxy gets to rank; τ-b over them is reported too.
+   */
+  searchConfig?: string;
   /** The generated dataset (made in dataDir on first use); both the proxies and the full schedule train on it. */
   dataset: DatasetSpec;
   dataDir: string;
@@ -168,6 +176,7 @@ const SETTINGS: Record<string, () => Setting> = {
     defaultLoss: 'focal',
     published: 'cse-b-cls',
     searchMos: 'detection',
+    searchConfig: 'configs/search.yaml',
     dataset: SHAPES,
     dataDir: SHAPES_DIR,
     proxies: PROXIES,
@@ -179,6 +188,7 @@ const SETTINGS: Record<string, () => Setting> = {
     defaultLoss: 'ce',
     published: 'cse-a-cls',
     searchMos: 'detection',
+    searchConfig: 'configs/discovery-s2.yaml',
     dataset: SHAPES,
     dataDir: SHAPES_DIR,
     proxies: PROXIES,
@@ -276,6 +286,20 @@ function panelOf(s: Setting): PanelLoss[] {
     );
   }
   for (const p of out) p.mosSearch = searchScore(p.loss);
+  // the search's own filters, from its config (never used to draw the panel: the panel stays as it was)
+  if (s.searchConfig) {
+    const c = loadConfig({ file: join(REPO, s.searchConfig) });
+    const m = c.mos.level1;
+    if (c.mode !== s.mode || (m.problem ?? 'balanced') !== (s.searchMos ?? 'balanced'))
+      throw new Error(
+        `${s.searchConfig}: mode ${c.mode}, MOS problem ${m.problem ?? 'balanced'}; the ${s.name} setting expects ${s.mode}, ${s.searchMos}`,
+      );
+    const bar = m.threshold * searchScore(out.find((p) => p.role === 'default')!.loss)!;
+    for (const p of out) {
+      const cpv = convergenceChecks(s.mode, parseExpr(s.mode, p.loss), { saturating: c.cpv.saturating === true });
+      p.searchFilter = !cpv.pass ? `CPV ${cpv.failed}` : p.mosSearch! < bar ? `MOS ${p.mosSearch!.toFixed(2)} < ${bar.toFixed(2)}` : null;
+    }
+  }
   return out;
 }
 
@@ -287,6 +311,8 @@ interface PanelLoss {
   mos1: number;
   /** MOS level 1 with the setting's searchMos problem (null: none). */
   mosSearch?: number | null;
+  /** Where the setting has a search config: null when the loss passes its filters, else which one stops it. */
+  searchFilter?: string | null;
 }
 
 interface Job {
@@ -298,6 +324,7 @@ interface Job {
   role: string;
   mos1: number;
   mosSearch: number | null;
+  searchFilter?: string | null;
   seed: number;
   file: string;
 }
@@ -338,6 +365,7 @@ function jobsOf(s: Setting): Job[] {
       role: p.role,
       mos1: p.mos1,
       mosSearch: p.mosSearch ?? null,
+      ...(p.searchFilter !== undefined ? { searchFilter: p.searchFilter } : {}),
       seed,
       file: file(kind === 'full' ? 'full' : proxy!.name, p.name, seed),
     });
@@ -486,6 +514,10 @@ interface ProxySummary {
   /** Losses whose full AP is at least half the default's, and τ-b over them only. */
   nWorking: number;
   tauWorking: number | null;
+  /** Losses that pass the setting's search filters (searchConfig), and τ-b over them with its interval. */
+  nSearch?: number;
+  tauSearch?: number | null;
+  ci95Search?: [number, number] | null;
   seedSd: number;
   panelSd: number;
   seconds: number;
@@ -509,6 +541,7 @@ function summarise(
     'role',
     'MOS-1',
     ...(s.searchMos ? [`MOS-1 ${s.searchMos}`] : []),
+    ...(s.searchConfig ? ['search filters'] : []),
     'full AP (seed 0)',
     ...s.proxies.map((p) => `${p.name} AP`),
   ];
@@ -521,16 +554,20 @@ function summarise(
     };
     const shown = p.role === 'survivor' || p.role === 'offspring' ? `${p.lossName}: \`${p.loss}\`` : `${p.lossName}`;
     lines.push(
-      `| ${shown} | ${p.role} | ${f2(p.mos1)} | ${s.searchMos ? `${f2(p.mosSearch)} | ` : ''}${cell('full')} | ${s.proxies.map((x) => cell('proxy', x.name)).join(' | ')} |`,
+      `| ${shown} | ${p.role} | ${f2(p.mos1)} | ${s.searchMos ? `${f2(p.mosSearch)} | ` : ''}${s.searchConfig ? `${p.searchFilter ?? 'pass'} | ` : ''}${cell('full')} | ${s.proxies.map((x) => cell('proxy', x.name)).join(' | ')} |`,
     );
   }
   lines.push('');
   const proxies: ProxySummary[] = [];
   for (const proxy of s.proxies) {
     const pairs: [number, number][] = [];
+    const searchPairs: [number, number][] = [];
     for (const [name, ap] of full) {
       const r = recs.find((x) => x.kind === 'proxy' && x.proxy?.name === proxy.name && x.lossName === name && x.seed === 0);
-      if (r) pairs.push([r.status === 'ok' && r.AP !== null ? r.AP : 0, ap]); // a proxy failure ranks last, as in the search
+      if (!r) continue;
+      const pair: [number, number] = [r.status === 'ok' && r.AP !== null ? r.AP : 0, ap]; // a proxy failure ranks last, as in the search
+      pairs.push(pair);
+      if (panel.find((p) => p.lossName === name)!.searchFilter === null) searchPairs.push(pair);
     }
     const x = pairs.map((p) => p[0]);
     const y = pairs.map((p) => p[1]);
@@ -555,6 +592,13 @@ function summarise(
               working.map((p) => p[1]),
             )
           : null,
+      ...(s.searchConfig
+        ? {
+            nSearch: searchPairs.length,
+            tauSearch: searchPairs.length >= 3 ? kendallTau(...unzip(searchPairs)) : null,
+            ci95Search: searchPairs.length >= 4 ? bootstrapTau(...unzip(searchPairs)) : null,
+          }
+        : {}),
       seedSd: sds.length ? Math.sqrt(meanOf(sds.map((v) => v * v))) : NaN,
       panelSd: seed0.length >= 2 ? sdOf(seed0.filter((r) => r.status === 'ok' && r.AP !== null).map((r) => r.AP!)) : NaN,
       seconds: seed0.length ? meanOf(seed0.map((r) => r.seconds)) : NaN,
@@ -574,7 +618,7 @@ function summarise(
             pairs.map((p) => p[1]),
           )
         : null;
-    const row = `| ${label} | ${pairs.length} | ${f2(tau)} | ${ci ? `[${f2(ci[0])}, ${f2(ci[1])}]` : '—'} | — | — | — | < 0.1 s |`;
+    const row = `| ${label} | ${pairs.length} | ${f2(tau)} | ${ci ? `[${f2(ci[0])}, ${f2(ci[1])}]` : '—'} | — | ${s.searchConfig ? '— | ' : ''}— | — | < 0.1 s |`;
     return { tau, row };
   };
   const mos = mosRow('MOS level 1', (p) => p.mos1);
@@ -584,24 +628,30 @@ function summarise(
   for (const r of recs)
     if (r.kind === 'full' && r.status === 'ok' && r.AP !== null) fullBySeed.set(r.lossName, [...(fullBySeed.get(r.lossName) ?? []), r.AP]);
   const fullSds = [...fullBySeed.values()].filter((a) => a.length >= 2).map(sdOf);
+  const sc = s.searchConfig;
   lines.push(
-    '| ranker | losses | Kendall τ-b vs full AP | bootstrap 95% | τ-b among working losses | seed s.d. (AP×100) | panel s.d. (AP×100) | cost per evaluation |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| ranker | losses | Kendall τ-b vs full AP | bootstrap 95% | τ-b among working losses | ${sc ? "τ-b among the search's candidates [95%] | " : ''}seed s.d. (AP×100) | panel s.d. (AP×100) | cost per evaluation |`,
+    `| --- | --- | --- | --- | --- | ${sc ? '--- | ' : ''}--- | --- | --- |`,
   );
   for (const p of proxies) {
+    const searchCell = sc
+      ? `${f2(p.tauSearch ?? null)} (${p.nSearch})${p.ci95Search ? ` [${f2(p.ci95Search[0])}, ${f2(p.ci95Search[1])}]` : ''} | `
+      : '';
     lines.push(
-      `| ${p.name} | ${p.n} | ${f2(p.tau)} | ${p.ci95 ? `[${f2(p.ci95[0])}, ${f2(p.ci95[1])}]` : '—'} | ${f2(p.tauWorking)} (${p.nWorking}) | ${f1(p.seedSd)} | ${f1(p.panelSd)} | ${Number.isFinite(p.seconds) ? `${(p.seconds / 60).toFixed(1)} min` : '—'} |`,
+      `| ${p.name} | ${p.n} | ${f2(p.tau)} | ${p.ci95 ? `[${f2(p.ci95[0])}, ${f2(p.ci95[1])}]` : '—'} | ${f2(p.tauWorking)} (${p.nWorking}) | ${searchCell}${f1(p.seedSd)} | ${f1(p.panelSd)} | ${Number.isFinite(p.seconds) ? `${(p.seconds / 60).toFixed(1)} min` : '—'} |`,
     );
   }
   lines.push(mos.row);
   if (searchMos) lines.push(searchMos.row);
   const fullSecs = recs.filter((r) => r.kind === 'full' && r.seed === 0).map((r) => r.seconds);
   lines.push(
-    `| full schedule (cpu-small, val) | ${full.size} | 1 | — | — | ${f1(fullSds.length ? Math.sqrt(meanOf(fullSds.map((v) => v * v))) : NaN)} | ${f1(sdOf([...full.values()]))} | ${fullSecs.length ? `${(meanOf(fullSecs) / 60).toFixed(1)} min` : '—'} |`,
+    `| full schedule (cpu-small, val) | ${full.size} | 1 | — | — | ${sc ? '— | ' : ''}${f1(fullSds.length ? Math.sqrt(meanOf(fullSds.map((v) => v * v))) : NaN)} | ${f1(sdOf([...full.values()]))} | ${fullSecs.length ? `${(meanOf(fullSecs) / 60).toFixed(1)} min` : '—'} |`,
   );
   lines.push('');
   return { md: lines.join('\n'), proxies, mosTau, searchMosTau: searchMos?.tau ?? null };
 }
+
+const unzip = (pairs: [number, number][]): [number[], number[]] => [pairs.map((p) => p[0]), pairs.map((p) => p[1])];
 
 /** The proxies table of docs/PROXY.md: each proxy of the collected settings, with the fields that define its training. */
 function proxiesTable(settings: Setting[]): string {
@@ -684,7 +734,11 @@ default, the published half and the first offspring; for the full schedule the f
 the panel. τ-b's interval: 2,000 bootstrap resamples of the panel. A failed or diverged proxy run
 counts as AP 0 (as in the search); a failed full run leaves the loss out of τ. Working losses:
 those whose full AP is at least half the default's; τ-b over them says whether a proxy ranks
-close losses, which is what a search needs once its population works. Costs are wall
+close losses, which is what a search needs once its population works. The search's candidates
+(S1, S2): the losses that pass the filters of that search's config (configs/search.yaml,
+configs/discovery-s2.yaml: CPV with \`cpv.saturating\`, MOS level 1 at its threshold; the
+"search filters" column names what stops the others), i.e. what its proxy gets to rank; the
+panel itself was drawn before \`cpv.saturating\` existed and is not redrawn. Costs are wall
 times on 2 cores of a machine shared with other work; they compare proxies, not machines.
 
 ${parts.join('\n')}`;
