@@ -930,7 +930,7 @@ function multiFidelitySection(mf: MultiFidelity | null): string[] {
   if (!mf)
     return [
       ...lines,
-      'Not measured yet: run `npm run results:discovery -- --early-stop S1` (the first 3 generations of S1 again without `proxy.earlyStop`, same seed, final disabled; compared with the main search of S1).',
+      'Not measured on a discovery setting: `npm run results:discovery -- --early-stop NAME` measures a setting whose config sets `proxy.earlyStop` (its first 3 generations again without it, same seed, final disabled). S1 and S2 search without early stopping: from random trees nearly every early candidate is behind 0.8 × the default under the proxy, so it would stop them all and leave evolution no graded fitness (configs/search.yaml says so). The measurement at the demo\'s scale is in docs/SEARCH.md, "Early stopping".',
       '',
     ];
   const secs = (x: number) => x.toFixed(1);
