@@ -648,7 +648,41 @@ function summarise(
     `| full schedule (cpu-small, val) | ${full.size} | 1 | — | — | ${sc ? '— | ' : ''}${f1(fullSds.length ? Math.sqrt(meanOf(fullSds.map((v) => v * v))) : NaN)} | ${f1(sdOf([...full.values()]))} | ${fullSecs.length ? `${(meanOf(fullSecs) / 60).toFixed(1)} min` : '—'} |`,
   );
   lines.push('');
+  lines.push(...limitsOf(s, panel, full, defaultFull, fullSds));
   return { md: lines.join('\n'), proxies, mosTau, searchMosTau: searchMos?.tau ?? null };
+}
+
+/**
+ * What limits τ, in numbers: how close the working losses are at the full schedule against its
+ * seed-to-seed spread (a single-seed reference cannot order losses closer than that), and which
+ * panel losses the search's filters would never let reach its proxy.
+ */
+function limitsOf(s: Setting, panel: Job[], full: Map<string, number>, defaultFull: number | undefined, fullSds: number[]): string[] {
+  if (defaultFull === undefined || full.size < 4) return [];
+  const working = [...full].filter(([, ap]) => ap >= 0.5 * defaultFull).map(([, ap]) => ap);
+  const seedSd = fullSds.length ? Math.sqrt(meanOf(fullSds.map((v) => v * v))) : null;
+  const out: string[] = [];
+  if (working.length >= 2) {
+    let close = 0;
+    let pairs = 0;
+    for (let i = 0; i < working.length; i++)
+      for (let j = i + 1; j < working.length; j++) {
+        pairs++;
+        if (seedSd !== null && Math.abs(working[i]! - working[j]!) < 2 * seedSd) close++;
+      }
+    out.push(
+      `- The reference itself: the ${working.length} working losses score ${f1(Math.min(...working))}–${f1(Math.max(...working))} at the full schedule (seed 0, s.d. ${f1(sdOf(working))}); ` +
+        (seedSd !== null
+          ? `the full schedule's seed s.d. is ${f1(seedSd)} (${fullSds.length} losses, seeds 0-2), and ${close} of their ${pairs} pairs differ by less than twice that: one seed does not order them, so τ among them is bounded by the reference's noise as much as by the proxy's.`
+          : `the full schedule's seed s.d. is not measured yet (seeds 1-2 of the default and the published half).`),
+    );
+  }
+  const stopped = panel.filter((p) => p.searchFilter && full.has(p.lossName));
+  if (s.searchConfig && stopped.length)
+    out.push(
+      `- Losses the search never proxies: ${stopped.map((p) => `${p.lossName} (${p.searchFilter}; full AP ${f1(full.get(p.lossName)!)})`).join(', ')} fail ${s.searchConfig}'s filters; the τ among the search's candidates leaves them out.`,
+    );
+  return out.length ? ['What limits the ranking:', '', ...out, ''] : [];
 }
 
 const unzip = (pairs: [number, number][]): [number[], number[]] => [pairs.map((p) => p[0]), pairs.map((p) => p[1])];
