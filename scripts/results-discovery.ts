@@ -45,8 +45,9 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { fingerprint, parseExpr, PRESETS, printInfix, printLatex, type Mode } from '../src/loss/index.js';
-import { configDiff, DEFAULT_LOSS, hashOf, loadConfig, type SearchConfig } from '../src/search/config.js';
+import { configDiff, DEFAULT_LOSS, hashOf, loadConfig, planPool, type SearchConfig } from '../src/search/config.js';
 import { publishedPresetOf, type FinalRow } from '../src/search/evolution.js';
+import { retrainArgs, shellLine } from '../src/search/final.js';
 import { FINGERPRINT_VERSION } from '../src/search/fingerprint.js';
 import { Journal } from '../src/search/journal.js';
 import { buildReport, writeReport, type ReportData } from '../src/search/report.js';
@@ -1042,6 +1043,14 @@ function writeDocs(cs: Collected[], proxy: ProxyInfo | null, eff: Efficiency | n
         `![${c.name} winner: loss and gradient against the default](${relative(dirname(outFile), join(imgDir, svgName))})`,
         '',
       );
+      const seed0 = e.final.find((r) => r.role === 'winner')?.AP[0];
+      const args = retrainArgs(c.cfg, e.winner, 0, planPool(c.cfg).threads, `runs/${c.name}-winner-seed0`);
+      if (args)
+        lines.push(
+          `Retrain the winner's seed-0 run (the other half at its default, the final evaluation's task and thread count): \`cse-autoloss ${shellLine(args)}\`. ` +
+            `On this machine it gives AP ${seed0 === null || seed0 === undefined ? '—' : pct(seed0)} again, bit for bit (test/search/detector_proxy.test.ts checks the command on a small task); on another machine it lands within the seeds' spread, not on the same bits.`,
+          '',
+        );
     }
   }
   lines.push(...efficiencySection(eff));

@@ -78,6 +78,8 @@ interface TrainFlags {
   iters?: number;
   batch?: number;
   lr?: number;
+  inputSize?: number;
+  warmupIters?: number;
   seed?: number;
   clsLoss?: string;
   regLoss?: string;
@@ -106,6 +108,8 @@ export function register(program: Command): void {
     .option('--iters <n>', 'training iterations', num('iters', true))
     .option('--batch <n>', 'images per batch', num('batch', true))
     .option('--lr <x>', 'base learning rate', num('lr', false))
+    .option('--input-size <px>', "input size in pixels, a multiple of 32 (default: the preset's)", num('input-size', true))
+    .option('--warmup-iters <n>', "linear warm-up iterations (default: the preset's, at most --iters)", num('warmup-iters', true))
     .option('--seed <n>', 'random seed (weights, data order, sampling)', num('seed', true))
     .option('--cls-loss <loss>', "classification loss: a preset (ce, focal, bce, cse-a-cls, cse-b-cls) or an expression of the head's mode")
     .option('--reg-loss <loss>', 'regression loss: a preset (l1, smooth-l1, iou, giou, cse-a-reg, cse-b-reg) or a reg expression')
@@ -135,6 +139,8 @@ export function register(program: Command): void {
         iters: f.iters,
         batch: f.batch,
         lr: f.lr,
+        inputSize: f.inputSize,
+        warmupIters: f.warmupIters,
         seed: f.seed,
         clsLoss: f.clsLoss,
         regLoss: f.regLoss,

@@ -57,6 +57,30 @@ export function comparisonText(c: MeanComparison): string {
   return `${d} (s.e. ${c.se.toFixed(4)}, Welch t ${c.t.toFixed(2)}, df ${c.df!.toFixed(1)}, p ${fmtP(c.p)})`;
 }
 
+/**
+ * The `cse-autoloss train` arguments that retrain one run of the final evaluation: the final task's
+ * detector, data and schedule, the loss in the searched half (the other half at the detector's
+ * default, as in the search), the seed and the thread count (training is bit-identical only for
+ * one thread count). docs/DISCOVERY.md prints it; test/search/detector_proxy.test.ts runs it and
+ * compares the AP. Null when the final task is not a detector.
+ */
+export function retrainArgs(cfg: SearchConfig, loss: string, seed: number, threads: number, out: string): string[] | null {
+  const t = cfg.final.task;
+  if (t.kind !== 'detector') return null;
+  const args = ['train', '--detector', t.detector, '--data', t.dataDir, '--preset', t.preset];
+  args.push('--iters', String(t.iters), '--batch', String(t.batch), '--lr', String(t.lr));
+  if (t.inputSize) args.push('--input-size', String(t.inputSize));
+  if (t.warmupIters !== undefined) args.push('--warmup-iters', String(t.warmupIters));
+  if (t.trainSubset > 0) args.push('--train-subset', String(t.trainSubset));
+  args.push('--seed', String(seed), cfg.mode === 'reg' ? '--reg-loss' : '--cls-loss', loss, '--threads', String(threads), '--out', out);
+  return args;
+}
+
+/** Arguments as one POSIX shell line (single quotes where needed). */
+export function shellLine(args: string[]): string {
+  return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
 /** The verdict as one sentence. */
 export function verdictText(v: Verdict): string {
   const head = v.beats

@@ -95,3 +95,16 @@ test('no warning with detector tasks; final.published: false leaves the publishe
     ['default', 'winner'],
   );
 });
+
+test('retrainArgs: the final task as cse-autoloss train flags; shellLine quotes for a POSIX shell', async () => {
+  const { retrainArgs, shellLine } = await import('../../src/search/final.js');
+  const { loadConfig } = await import('../../src/search/config.js');
+  const cfg = loadConfig({ file: new URL('../../configs/search.yaml', import.meta.url).pathname });
+  const args = retrainArgs(cfg, 'Add(Mul(PY,Softplus(Neg(X))),Mul(NY,Softplus(X)))', 0, 2, 'runs/w')!;
+  assert.equal(
+    shellLine(args),
+    "train --detector fcos --data data/shapes-128 --preset cpu-small --iters 4000 --batch 8 --lr 0.02 --seed 0 --cls-loss 'Add(Mul(PY,Softplus(Neg(X))),Mul(NY,Softplus(X)))' --threads 2 --out runs/w",
+  );
+  assert.equal(shellLine(['a', 'b c', "it's"]), `a 'b c' 'it'\\''s'`);
+  assert.equal(retrainArgs(loadConfig({}), 'giou', 0, 1, 'x'), null, 'a simulated final task has no command');
+});
