@@ -45,7 +45,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { fingerprint, parseExpr, PRESETS, printInfix, printLatex, type Mode } from '../src/loss/index.js';
-import { configDiff, DEFAULT_LOSS, hashOf, loadConfig, planPool, type SearchConfig } from '../src/search/config.js';
+import { configDiff, DEFAULT_LOSS, hashOf, loadConfig, type SearchConfig } from '../src/search/config.js';
 import { publishedPresetOf, type FinalRow } from '../src/search/evolution.js';
 import { retrainArgs, shellLine } from '../src/search/final.js';
 import { FINGERPRINT_VERSION } from '../src/search/fingerprint.js';
@@ -258,6 +258,8 @@ interface FinalRunFile {
   AP: number | null;
   AP50: number | null;
   seconds: number | null;
+  /** libtorch threads of the training (its result is bit-identical only for that count); null when not recorded. */
+  threads: number | null;
   /** The search run's own provenance (the code, command and environment that trained it). */
   runProvenance: Provenance | null;
   provenance: Provenance;
@@ -292,6 +294,8 @@ interface Collected {
   entry: SearchEntry;
   finalStatuses: string[][];
   transferStatuses: string[][];
+  /** The winner's first final seed and the thread count its training ran with (the retrain line). */
+  winnerRun: { seed: number; threads: number | null } | null;
 }
 
 function datasetName(cfg: SearchConfig): string {
@@ -327,7 +331,17 @@ function collectSearch(s: SettingDef): Collected | null {
     final: [],
     transfer: [],
   };
-  const out: Collected = { name: s.name, configFile: file, cfg, status, report: null, entry, finalStatuses: [], transferStatuses: [] };
+  const out: Collected = {
+    name: s.name,
+    configFile: file,
+    cfg,
+    status,
+    report: null,
+    entry,
+    finalStatuses: [],
+    transferStatuses: [],
+    winnerRun: null,
+  };
   if (status === null) return out;
   const report = status === 'finished' ? writeReport(runDir).data : buildReport(runDir);
   out.report = report;
@@ -355,6 +369,10 @@ function collectSearch(s: SettingDef): Collected | null {
     const ap50 = rec.map((x, i) => (r.aps[i] === null ? null : (x?.metrics.ap50 ?? null)));
     entry.final.push({ loss: rowLossName(cfg, r), role: r.role, seeds: [...cfg.final.seeds], AP: [...r.aps], AP50: ap50 });
     out.finalStatuses.push([...r.statuses]);
+    if (r.role === 'winner') {
+      const t = rec[0]?.metrics.threads;
+      out.winnerRun = { seed: cfg.final.seeds[0]!, threads: typeof t === 'number' ? t : null };
+    }
     cfg.final.seeds.forEach((seed, i) => {
       const f: FinalRunFile = {
         setting: s.name,
@@ -368,6 +386,7 @@ function collectSearch(s: SettingDef): Collected | null {
         AP: r.aps[i] ?? null,
         AP50: ap50[i] ?? null,
         seconds: rec[i]?.seconds ?? null,
+        threads: typeof rec[i]?.metrics.threads === 'number' ? rec[i]!.metrics.threads! : null,
         runProvenance: report.provenance,
         provenance: provenance(),
       };
@@ -1043,12 +1062,14 @@ function writeDocs(cs: Collected[], proxy: ProxyInfo | null, eff: Efficiency | n
         `![${c.name} winner: loss and gradient against the default](${relative(dirname(outFile), join(imgDir, svgName))})`,
         '',
       );
-      const seed0 = e.final.find((r) => r.role === 'winner')?.AP[0];
-      const args = retrainArgs(c.cfg, e.winner, 0, planPool(c.cfg).threads, `runs/${c.name}-winner-seed0`);
-      if (args)
+      const run = c.winnerRun;
+      const ap = e.final.find((r) => r.role === 'winner')?.AP[0];
+      const args =
+        run && run.threads !== null ? retrainArgs(c.cfg, e.winner, run.seed, run.threads, `runs/${c.name}-winner-seed${run.seed}`) : null;
+      if (run && args)
         lines.push(
-          `Retrain the winner's seed-0 run (the other half at its default, the final evaluation's task and thread count): \`cse-autoloss ${shellLine(args)}\`. ` +
-            `On this machine it gives AP ${seed0 === null || seed0 === undefined ? '—' : pct(seed0)} again, bit for bit (test/search/detector_proxy.test.ts checks the command on a small task); on another machine it lands within the seeds' spread, not on the same bits.`,
+          `Retrain the winner's seed-${run.seed} run (the other half at its default; the final evaluation's task and the ${run.threads} thread(s) it trained with): \`cse-autoloss ${shellLine(args)}\`. ` +
+            `On this machine it gives AP ${pct(ap)} again, bit for bit (test/search/detector_proxy.test.ts checks the command on a small task); on another machine it lands within the seeds' spread, not on the same bits.`,
           '',
         );
     }

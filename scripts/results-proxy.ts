@@ -290,9 +290,11 @@ function panelOf(s: Setting): PanelLoss[] {
   if (s.searchConfig) {
     const c = loadConfig({ file: join(REPO, s.searchConfig) });
     const m = c.mos.level1;
-    if (c.mode !== s.mode || (m.problem ?? 'balanced') !== (s.searchMos ?? 'balanced'))
+    const same =
+      c.seed === 0 && m.samples === mosCfg.samples && m.classes === mosCfg.classes && m.steps === mosCfg.steps && m.lr === mosCfg.lr; // the panel's MOS seed is seed 0's
+    if (c.mode !== s.mode || (m.problem ?? 'balanced') !== (s.searchMos ?? 'balanced') || !same)
       throw new Error(
-        `${s.searchConfig}: mode ${c.mode}, MOS problem ${m.problem ?? 'balanced'}; the ${s.name} setting expects ${s.mode}, ${s.searchMos}`,
+        `${s.searchConfig}: mode ${c.mode}, MOS level 1 ${JSON.stringify(m)}; the ${s.name} setting scores the panel with ${s.mode}, ${s.searchMos}, ${JSON.stringify(mosCfg)}`,
       );
     const bar = m.threshold * searchScore(out.find((p) => p.role === 'default')!.loss)!;
     for (const p of out) {

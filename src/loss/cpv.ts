@@ -72,6 +72,16 @@ export function cpvProperties(mode: Mode, opts: CpvOptions = {}): readonly { nam
   return [...base, { name: 'saturating', fatal: true }];
 }
 
+/** Where the saturating check reads the logit sweep (indices into LOGIT_SWEEP; checked once). */
+const TAIL_AT = (() => {
+  const at = (x: number) => {
+    const i = LOGIT_SWEEP.indexOf(x);
+    if (i < 0) throw new Error(`cpv: LOGIT_SWEEP lacks ${x}, which the saturating property reads`);
+    return i;
+  };
+  return { m50: at(-50), m30: at(-30), m6: at(-STRICT_RANGE), p6: at(STRICT_RANGE), p30: at(30), p50: at(50) };
+})();
+
 /** Relative slack for "never increases" (rounding noise in saturated regions). */
 const SLACK = 1e-9;
 
@@ -314,24 +324,21 @@ function clsChecks(mode: ClsMode, prog: FastProgram, coupled: boolean, n: number
     };
   }
   checks['saturating'] = () => {
-    // Only sweeps with a strict region (moderate base) and checked to their far end: there the
-    // far end is where training drives the logit (a positive with an IoU target below 1 has its
-    // minimum inside the sweep and is covered by its own monotonicity check).
+    // Sweeps with a strict region (a moderate base). The far end is where training drives the
+    // logit: +50 for a positive (whatever its IoU target: a loss with its minimum inside the sweep
+    // rises there and passes) and for cls's ground truth, -50 for a negative. The reference fall
+    // is over [-6, 6], from the end the logit starts at to the lowest point there (for q < 1 the
+    // minimum may lie inside).
     const tail = (sw: Sweep, dir: 1 | -1, what: string): string | null => {
       if (!sw.strict.some(Boolean)) return null;
-      const m = sw.rows.length;
-      // dir -1: the loss falls as the logit rises, the far end is the sweep's end; +1: its start.
-      const at = (x: number) => {
-        const i = LOGIT_SWEEP.indexOf(x);
-        return { i, v: L[sw.rows[i]!]! };
-      };
-      if (dir < 0 && !sw.checked[m - 1]) return null;
-      const [near, far] = dir < 0 ? [at(30), at(50)] : [at(-30), at(-50)];
-      const [lo, hi] = dir < 0 ? [at(-STRICT_RANGE), at(STRICT_RANGE)] : [at(STRICT_RANGE), at(-STRICT_RANGE)];
-      const fall = lo.v - hi.v;
-      const tailFall = near.v - far.v;
-      if (tailFall > SATURATION_TAIL * fall + SLACK * Math.max(1, Math.abs(near.v)))
-        return `${what}: the loss still falls by ${tailFall.toPrecision(4)} between ${sw.label(near.i)} and ${sw.label(far.i)} (over [-6, 6] it falls by ${fall.toPrecision(4)}; at most ${SATURATION_TAIL} of that): unbounded below`;
+      const v = (i: number) => L[sw.rows[i]!]!;
+      const [near, far, start] = dir < 0 ? [TAIL_AT.p30, TAIL_AT.p50, TAIL_AT.m6] : [TAIL_AT.m30, TAIL_AT.m50, TAIL_AT.p6];
+      let lowest = Infinity;
+      for (let i = TAIL_AT.m6; i <= TAIL_AT.p6; i++) lowest = Math.min(lowest, v(i));
+      const fall = v(start) - lowest;
+      const tailFall = v(near) - v(far);
+      if (tailFall > SATURATION_TAIL * fall + SLACK * Math.max(1, Math.abs(v(near))))
+        return `${what}: the loss still falls by ${tailFall.toPrecision(4)} between ${sw.label(near)} and ${sw.label(far)} (over [-6, 6] it falls by ${fall.toPrecision(4)}; at most ${SATURATION_TAIL} of that): unbounded below`;
       return null;
     };
     for (const sw of grid.decreasing) {

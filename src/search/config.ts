@@ -162,7 +162,10 @@ const config = z
          * keep falling as a logit runs away. Off when absent (absent, not false, by default: the
          * resolved config, and so the journal, of existing runs stays as it was).
          */
-        saturating: z.boolean().optional(),
+        saturating: z
+          .boolean()
+          .optional()
+          .transform((v) => (v ? true : undefined)), // false is the default: it leaves no trace either
       })
       .strict()
       .default({}),

@@ -107,6 +107,12 @@ test('the optional saturating property: losses that keep falling as a logit runs
     // docs/PROXY.md's m2: focal's offspring with a linear positive term; its full training collapsed (AP 7.9).
     // Between x = 30 and 50 it falls by 20 (x 0.25 alpha = 5), over [-6, 6] by 12 (3): 5 > 0.05 x 3.
     ['bcls', 'Add(Mul(PY,Neg(X)),Mul(NY,Softplus(X)))', /raising a positive logit: the loss still falls by 5\.000 .*falls by 3\.000/],
+    // runaway only below an IoU target of 1 (log(1) = 0 hides it there): BCE plus log(Q)·X on positives
+    [
+      'bcls',
+      'Add(Add(Mul(PY,Softplus(Neg(X))),Mul(NY,Softplus(X))),Mul(PY,Mul(Log(Q),X)))',
+      /raising a positive logit: the loss still falls by .* IoU 0\.(05|3|7)\b/,
+    ],
     // the negative term linear: lowering a negative logit never stops paying
     ['bcls', 'Add(Mul(PY,Softplus(Neg(X))),Mul(NY,X))', /lowering a negative logit: the loss still falls by 15\.00/],
     // cross-entropy minus the ground-truth logit: monotone, right gradient signs, unbounded below

@@ -118,6 +118,8 @@ test('a searched classification loss must fit the detector head', () => {
 
 test('cpv.saturating: absent unless set; refused in reg mode with its path', () => {
   assert.equal('saturating' in parseConfig({ mode: 'bcls' }).cpv, false);
+  // false is the default: the same hash as leaving it out
+  assert.equal(configHash(parseConfig({ mode: 'bcls', cpv: { saturating: false } })), configHash(parseConfig({ mode: 'bcls' })));
   assert.equal(parseConfig({ mode: 'cls', cpv: { saturating: true } }).cpv.saturating, true);
   assert.throws(
     () => parseConfig({ mode: 'reg', cpv: { saturating: true } }),

@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/search/config.js';
 import { retrainArgs } from '../../src/search/final.js';
+import { Journal } from '../../src/search/journal.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'cse-autoloss.js');
 
@@ -38,7 +39,7 @@ test('search with the detector proxy trains FCOS in a pool worker; the report ha
         'evolution: { generations: 1, parents: 2, elites: 1 }',
         `proxy: { topK: 1, task: ${task} }`,
         `final: { top: 1, seeds: [0], task: ${task.replace('trainSubset: 24, valSubset: 8', 'trainSubset: 24, valSubset: 0').replace('iters: 3', 'iters: 40')} }`,
-        'pool: { workers: 1, threadsPerWorker: 1 }',
+        'pool: { workers: 1, threadsPerWorker: 2 }',
       ].join('\n'),
     );
     const out = join(dir, 'run');
@@ -58,11 +59,18 @@ test('search with the detector proxy trains FCOS in a pool worker; the report ha
     assert.ok(def, 'the final evaluation includes the default loss');
     assert.deepEqual(def.statuses, ['ok']);
     assert.ok(def.aps[0]! >= 0 && def.aps[0]! <= 1);
-    // every final run again through `cse-autoloss train` (1 thread, as the pool's worker had)
+    // each detector training records its thread count (the pool's worker had 2)
+    const j = Journal.open(out, { readonly: true });
+    const trainings = j.allResults().filter((r) => r.stage === 'final' || r.stage === 'proxy');
+    j.close();
+    assert.ok(trainings.length >= 4);
+    for (const r of trainings) assert.equal(r.metrics.threads, 2, `${r.stage} ${r.loss}`);
+    // every final run again through `cse-autoloss train` with that thread count; checkpoints on the
+    // way (as a 4000-iteration run writes them; the search's trainings write none) change nothing
     const cfg = loadConfig({ file: join(dir, 'search.yaml') });
     for (const [i, row] of report.final.entries()) {
       const runDir = join(dir, `retrain-${i}`);
-      const args = retrainArgs(cfg, row.loss, 0, 1, runDir)!;
+      const args = [...retrainArgs(cfg, row.loss, 0, 2, runDir)!, '--checkpoint-every', '10'];
       const t = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 600_000 });
       assert.equal(t.status, 0, t.stderr.slice(-2000));
       const m = JSON.parse(readFileSync(join(runDir, 'metrics.json'), 'utf8')) as { metrics: { AP: number } };

@@ -21,6 +21,16 @@ function parseCandidate(mode: Mode, loss: string): Expr {
   }
 }
 
+/** libtorch's thread count in this process (null when the backend did not load). */
+async function trainingThreads(): Promise<number | null> {
+  try {
+    const { getNumThreads } = await import('../../backend/index.js');
+    return getNumThreads();
+  } catch {
+    return null;
+  }
+}
+
 export async function runStage(task: StageTask): Promise<StageRecord> {
   const t0 = performance.now();
   const seconds = () => (performance.now() - t0) / 1000;
@@ -54,11 +64,18 @@ export async function runStage(task: StageTask): Promise<StageRecord> {
           seed: task.seed,
           split: task.stage === 'final' ? 'val' : 'proxy',
         });
+        // a detector training's libtorch thread count: its result is bit-identical only for that count
+        const threads = task.config.kind === 'detector' ? await trainingThreads() : null;
         return {
           status: r.status,
           pass: null,
           score: r.status === 'ok' ? r.ap : 0,
-          metrics: { ap: r.ap, ap50: r.ap50, ...(r.checkAp !== undefined ? { checkAp: r.checkAp } : {}) },
+          metrics: {
+            ap: r.ap,
+            ap50: r.ap50,
+            ...(r.checkAp !== undefined ? { checkAp: r.checkAp } : {}),
+            ...(threads !== null ? { threads } : {}),
+          },
           reason: r.error ?? null,
           seconds: r.seconds || seconds(),
         };
