@@ -342,7 +342,7 @@ test('configs/discovery-s2.yaml is S1 with Faster R-CNN and cls (the cpu-small s
     'mode: "bcls" → "cls"',
     'proxy.task.detector: "fcos" → "faster-rcnn"',
     // each setting's proxy is its own study's (docs/PROXY.md); S2's is provisional until its study is done
-    `proxy.task.iters: ${s1.proxy.task.iters} → ${s2.proxy.task.iters}`,
+    ...(s1.proxy.task.iters === s2.proxy.task.iters ? [] : [`proxy.task.iters: ${s1.proxy.task.iters} → ${s2.proxy.task.iters}`]),
   ]);
   const s3 = loadConfig({ file: file('discovery-s3.yaml') });
   assert.deepEqual(
