@@ -24,6 +24,9 @@ const pct = (a: number, b: number) => (b ? `${((100 * a) / b).toFixed(1)}%` : '-
 const pct3 = (a: number, b: number) => (b ? `${((100 * a) / b).toFixed(3)}%` : '-');
 const short = (s: string | null, n = 70) => (s === null ? '-' : s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
+/** Stages whose every evaluation is a training (minutes): shown line by line when the output is not a terminal. */
+const SLOW_STAGES = new Set(['mos2', 'proxy']);
+
 export class Progress {
   private readonly t0 = performance.now();
   private genStart = performance.now();
@@ -77,11 +80,14 @@ export class Progress {
           `gen ${ev.gen + 1}/${this.opts.generations} drawing: ${ev.admitted}/${ev.target} candidates, ${ev.passed} of ${ev.drawn} draws passed CPV (${pct3(ev.passed, ev.drawn)})`,
         );
         break;
-      case 'stage':
-        this.status(
-          `gen ${ev.gen + 1}/${this.opts.generations} ${ev.stage} ${ev.done}/${ev.total} (passed ${ev.passed}, reused ${ev.reused})`,
-        );
+      case 'stage': {
+        const text = `gen ${ev.gen + 1}/${this.opts.generations} ${ev.stage} ${ev.done}/${ev.total} (passed ${ev.passed}, reused ${ev.reused})`;
+        // not a terminal (a log file, a pipe): no status line to rewrite, so the slow stages (a
+        // training each) print a line per evaluation, so that a log shows the run is alive
+        if (!this.out.isTTY && SLOW_STAGES.has(ev.stage)) this.line(`${text}  elapsed ${fmtTime(performance.now() - this.t0)}`);
+        else this.status(text);
         break;
+      }
       case 'generation-end': {
         const s = ev.stats;
         this.genTimes.push(performance.now() - this.genStart);
@@ -107,7 +113,8 @@ export class Progress {
         break;
       }
       case 'final-progress':
-        this.status(`final evaluation ${ev.done}/${ev.total}`);
+        if (!this.out.isTTY) this.line(`final evaluation ${ev.done}/${ev.total}  elapsed ${fmtTime(performance.now() - this.t0)}`);
+        else this.status(`final evaluation ${ev.done}/${ev.total}`);
         break;
       case 'finished': {
         const v = ev.summary.verdict;
