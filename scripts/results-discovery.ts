@@ -44,7 +44,7 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSyn
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { fingerprint, parseExpr, PRESETS, printInfix, printLatex, type Mode } from '../src/loss/index.js';
+import { fingerprint, gradientFingerprint, parseExpr, PRESETS, printInfix, printLatex, type Mode } from '../src/loss/index.js';
 import { configDiff, DEFAULT_LOSS, hashOf, loadConfig, type SearchConfig } from '../src/search/config.js';
 import { publishedPresetOf, type FinalRow } from '../src/search/evolution.js';
 import { retrainArgs, shellLine } from '../src/search/final.js';
@@ -840,10 +840,22 @@ function curveSvg(c: Collected, winner: string): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="880" height="300" viewBox="0 0 880 300" font-family="sans-serif" font-size="11">\n${inner(lossPlot, 0)}\n${inner(gradPlot, 440)}\n</svg>\n`;
 }
 
-function presetTwin(mode: Mode, loss: string): string | null {
-  const fp = fingerprint(mode, parseExpr(mode, loss));
-  for (const [name, p] of Object.entries(PRESETS))
-    if (p.mode === mode && p.text && fingerprint(mode, parseExpr(mode, p.text)) === fp) return name;
+/**
+ * The preset a searched loss is in disguise, if any: the same function (fingerprint), or the same
+ * gradients (gradientFingerprint: a constant or a term of the targets apart, so it trains a
+ * detector the same way). Either way it is no discovery.
+ */
+function presetTwin(mode: Mode, loss: string): { name: string; how: string } | null {
+  const e = parseExpr(mode, loss);
+  const fp = fingerprint(mode, e);
+  const gfp = gradientFingerprint(mode, e);
+  for (const [name, p] of Object.entries(PRESETS)) {
+    if (p.mode !== mode || !p.text) continue;
+    const pe = parseExpr(mode, p.text);
+    if (fingerprint(mode, pe) === fp) return { name, how: 'the same function (fingerprint)' };
+    if (gradientFingerprint(mode, pe) === gfp)
+      return { name, how: 'the same gradients (it differs by terms without a logit, so it trains the same)' };
+  }
   return null;
 }
 
@@ -884,11 +896,11 @@ function showsSection(c: Collected): string[] {
         ? 'there is no standard error (fewer than two finished seeds on a side)'
         : `difference / s.e. is ${ratio.toFixed(2)} (target ≥ 3)`,
     );
-  if (twin) why.push(`it is equivalent (same fingerprint) to the preset ${twin}`);
+  if (twin) why.push(`it is the preset ${twin.name} in disguise: ${twin.how}`);
   const lines = [
     `- **${c.name}** (${e.detector}, ${e.mode}, ${e.dataset}): the winner scores ${meanSd(okValues(w.AP))} AP against the default's ${meanSd(okValues(def.AP))}, ` +
       `a difference of ${signed(100 * c0.diff)} AP${ratio !== null ? ` (difference / s.e. ${ratio.toFixed(2)}, Welch p ${pText(c0.p)})` : ''}; ` +
-      `${twin ? `it is equivalent to the preset ${twin}` : 'it is not equivalent (by fingerprint) to any preset of the mode'}. ` +
+      `${twin ? `it is the preset ${twin.name} in disguise (${twin.how})` : 'it is not equivalent to any preset of the mode (by fingerprint, nor by gradients)'}. ` +
       (target ? '**Target met** (≥ +1.0 AP, difference / s.e. ≥ 3, not a preset).' : `**Target missed**: ${why.join('; ')}.`),
   ];
   if (pub && okValues(pub.AP).length) {

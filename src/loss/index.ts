@@ -57,5 +57,5 @@ export {
   type RandomTreeOptions,
   type VariationLimits,
 } from './random.js';
-export { fingerprint, simplify } from './simplify.js';
+export { fingerprint, gradientFingerprint, simplify } from './simplify.js';
 export { printSvg } from './svg.js';

@@ -102,12 +102,26 @@ function quantize(x: number): string {
  * Outputs are broadcast over the batch first, so a scalar and a [N] tree of equal values match.
  */
 export function fingerprint(mode: Mode, e: Expr): string {
+  return fingerprintOf(mode, e, true);
+}
+
+/**
+ * The same over the gradients only (with respect to the trainable inputs: the logits, or the
+ * box's I, U, E): two trees that differ by a constant, or by a term of the targets alone, train a
+ * detector the same way and share it. `gradient:` + 16 hex digits.
+ */
+export function gradientFingerprint(mode: Mode, e: Expr): string {
+  return fingerprintOf(mode, e, false);
+}
+
+function fingerprintOf(mode: Mode, e: Expr, values: boolean): string {
   const fi = fingerprintInputs(mode);
   const prog = compileFast(mode, e);
   const run = runFast(prog, fi.inputs, fi.n, fi.k, { grad: true });
   const parts: string[] = [prog.shape === 'M' ? 'M' : 'B'];
   const v = run.value;
-  if (prog.shape === 'S') for (let i = 0; i < fi.n; i++) parts.push(quantize(v[0]!));
+  if (!values) parts.length = 0;
+  else if (prog.shape === 'S') for (let i = 0; i < fi.n; i++) parts.push(quantize(v[0]!));
   else for (let i = 0; i < v.length; i++) parts.push(quantize(v[i]!));
   for (const name of fi.trainable) {
     parts.push('|' + name);
@@ -117,7 +131,7 @@ export function fingerprint(mode: Mode, e: Expr): string {
     for (let i = 0; i < g.length; i++) parts.push(quantize(g[i]! * scale));
   }
   const h = createHash('sha1').update(parts.join(',')).digest('hex').slice(0, 16);
-  return `${mode}:${h}`;
+  return values ? `${mode}:${h}` : `gradient:${mode}:${h}`;
 }
 
 // ------------------------------------------------------------------------------- simplify
