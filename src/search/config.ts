@@ -113,6 +113,16 @@ const config = z
         /** Presets (or expressions) placed in the initial population. Default none: discovery is real. */
         seedWith: z.array(z.string().min(1)).default([]),
         /**
+         * What makes two candidates the same (dedupe, stored results, the hall of fame): 'function'
+         * (the fingerprint of values and gradients; the default, absent from the parsed config) or
+         * 'gradient' (the gradients only: trees that differ by a constant or a term of the targets
+         * train a detector the same way, and count once).
+         */
+        identity: z
+          .enum(['function', 'gradient'])
+          .optional()
+          .transform((v) => (v === 'gradient' ? v : undefined)),
+        /**
          * cse with CPV: random trees are drawn until they fill the generation with candidates that pass
          * CPV and are not duplicates, at most this many per generation (generation 0, and the fresh random
          * fraction of later ones). Default 2,000,000 (bcls passes ~0.03%: 200 candidates take ~700k draws, ~1 min).

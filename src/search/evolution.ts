@@ -26,7 +26,7 @@ import { Rng } from '../util/rng.js';
 import { defaultLossOf, simulatedWarning, type ProxyTaskConfig, type SearchConfig } from './config.js';
 import { SearchEmptyError, SearchError, SearchInterrupted } from './errors.js';
 import { finalEvaluation, parseDefault, type FinalRow } from './final.js';
-import { fingerprint as fingerprintOf } from './fingerprint.js';
+import { candidateFingerprint } from './fingerprint.js';
 import {
   cpvDrawFilter,
   cpvFilter,
@@ -151,7 +151,7 @@ class SearchRun {
     const defaultLoss = defaultLossOf(cfg);
     const defExpr = parseDefault(this.mode, defaultLoss);
     const defText = printOfficial(defExpr);
-    const defFp = fingerprintOf(this.mode, defExpr);
+    const defFp = candidateFingerprint(cfg, this.mode, defExpr);
     let defMos1: number | null = null;
     let defMos2: number | null = null;
     const defMos = async (lv: MosLevel) => {
@@ -264,7 +264,7 @@ class SearchRun {
       gen: g,
       idx,
       loss: b.loss,
-      fingerprint: fingerprintOf(mode, b.expr),
+      fingerprint: candidateFingerprint(cfg, mode, b.expr),
       parents: b.parents,
       origin: b.origin,
       op: b.op,

@@ -7,7 +7,7 @@
  */
 import { convergenceChecks, type Mode } from '../loss/index.js';
 import type { SearchConfig } from './config.js';
-import { fingerprint as fingerprintOf } from './fingerprint.js';
+import { candidateFingerprint } from './fingerprint.js';
 import type { HallOfFameEntry } from './hall_of_fame.js';
 import { compareCandidates } from './rank.js';
 import type { SearchEvent } from './summary.js';
@@ -103,7 +103,7 @@ export function cpvDrawFilter(
   const seeds = g === 0 ? cfg.population.seedWith.length : 0;
   return new DrawFilter(
     (e) => convergenceChecks(mode, e, { saturating: cfg.cpv.saturating }).pass,
-    (e) => fingerprintOf(mode, e),
+    (e) => candidateFingerprint(cfg, mode, e),
     cfg.population.maxDraws,
     cfg.population.maxOffspringTries,
     (d) => {

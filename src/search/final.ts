@@ -5,7 +5,7 @@
 import { printOfficial, resolveLoss, type Expr, type Mode } from '../loss/index.js';
 import { SearchError } from './errors.js';
 import type { SearchConfig } from './config.js';
-import { fingerprint as fingerprintOf } from './fingerprint.js';
+import { candidateFingerprint } from './fingerprint.js';
 import type { HallOfFameEntry } from './hall_of_fame.js';
 import { compareMeans, mean, std, type MeanComparison } from './stats.js';
 import type { StageRecord, StageTask } from './types.js';
@@ -137,7 +137,7 @@ export async function finalEvaluation(inp: FinalInput): Promise<{ final: FinalRo
   if (cfg.final.published) {
     const name = publishedPresetOf(mode, cfg.final.task.detector);
     const e = parseDefault(mode, name);
-    const fp = fingerprintOf(mode, e);
+    const fp = candidateFingerprint(cfg, mode, e);
     if (fp !== defFp) entries.push({ loss: printOfficial(e), fp, label: `published (${name})`, role: 'published', rank: null });
   }
   for (const [i, h] of hof.slice(0, cfg.final.top).entries()) {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { convergenceChecks, parseExpr, fingerprint, type Mode } from '../../src/loss/index.js';
-import { hashOf, parseConfig } from '../../src/search/config.js';
+import { configHash, hashOf, parseConfig } from '../../src/search/config.js';
 import { FINGERPRINT_VERSION } from '../../src/search/fingerprint.js';
 import { runSearch, SearchEmptyError, type GenerationStats, type SearchEvent } from '../../src/search/evolution.js';
 import { Journal } from '../../src/search/journal.js';
@@ -275,4 +275,31 @@ test('bcls with cpv.saturating: every member also passes the saturating property
   }
   // about a quarter of the random CPV survivors run away (measured: 782,913 → 1,046,191 draws for 300)
   assert.ok(runs.off!.filter((c) => failsSat(c.loss)).length >= 1);
+});
+
+test('population.identity gradient: a tree that differs from another only by terms without a logit is the same candidate; absent, they are two', async () => {
+  const twin = 'Add(Salf(Exp(Abs(PY))),Add(Sub(Relu(PY),Mul(X,PY)),Add(Sin(Q),Softplus(X))))'; // BCE in disguise
+  const make = (identity: 'gradient' | undefined) =>
+    smallConfig({
+      mode: 'bcls',
+      population: { size: 12, seedWith: ['bce', twin], ...(identity ? { identity } : {}) },
+      evolution: { generations: 1 },
+      final: { enabled: false },
+    });
+  assert.equal('identity' in make(undefined).population, false, 'absent by default: existing configs keep their hash');
+  assert.equal(configHash(parseConfig({ mode: 'bcls', population: { identity: 'function' } })), configHash(parseConfig({ mode: 'bcls' })));
+  const fates: Record<string, string[]> = {};
+  for (const [name, id] of [
+    ['function', undefined],
+    ['gradient', 'gradient'],
+  ] as const) {
+    const dir = fresh();
+    await runSearch({ config: make(id), runDir: dir, transport: inproc() });
+    const seeds = readRun(dir).cands.filter((c) => c.origin === 'seed');
+    fates[name] = seeds.map((c) => c.fate ?? '');
+    if (id) for (const c of seeds) assert.match(c.fingerprint, /^gradient:bcls:/);
+  }
+  assert.equal(fates.function!.length, 2);
+  assert.notEqual(fates.function![1], 'duplicate');
+  assert.equal(fates.gradient![1], 'duplicate');
 });
