@@ -40,6 +40,6 @@ const r = spawnSync(
     env: { ...process.env, CSE_THREADS: '1' },
   },
 );
-for (const line of `${r.stdout}${r.stderr}`.split('\n')) if (/^(gen |default )/.test(line)) console.log(line);
+for (const line of `${r.stdout}${r.stderr}`.split('\n')) if (/^(gen \d+\/\d+  |default )/.test(line)) console.log(line); // generation lines, not the per-training ones
 rmSync(dir, { recursive: true, force: true });
 process.exit(r.status ?? 1);
