@@ -367,12 +367,10 @@ function collectSearch(s: SettingDef): Collected | null {
       return results.find((x) => x.key === key && x.loss === r.loss) ?? null;
     });
     const ap50 = rec.map((x, i) => (r.aps[i] === null ? null : (x?.metrics.ap50 ?? null)));
+    const threads = rec.map((x) => (typeof x?.metrics.threads === 'number' ? x.metrics.threads : null));
     entry.final.push({ loss: rowLossName(cfg, r), role: r.role, seeds: [...cfg.final.seeds], AP: [...r.aps], AP50: ap50 });
     out.finalStatuses.push([...r.statuses]);
-    if (r.role === 'winner') {
-      const t = rec[0]?.metrics.threads;
-      out.winnerRun = { seed: cfg.final.seeds[0]!, threads: typeof t === 'number' ? t : null };
-    }
+    if (r.role === 'winner') out.winnerRun = { seed: cfg.final.seeds[0]!, threads: threads[0]! };
     cfg.final.seeds.forEach((seed, i) => {
       const f: FinalRunFile = {
         setting: s.name,
@@ -386,7 +384,7 @@ function collectSearch(s: SettingDef): Collected | null {
         AP: r.aps[i] ?? null,
         AP50: ap50[i] ?? null,
         seconds: rec[i]?.seconds ?? null,
-        threads: typeof rec[i]?.metrics.threads === 'number' ? rec[i]!.metrics.threads! : null,
+        threads: threads[i]!,
         runProvenance: report.provenance,
         provenance: provenance(),
       };

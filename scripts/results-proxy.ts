@@ -296,7 +296,7 @@ function panelOf(s: Setting): PanelLoss[] {
       throw new Error(
         `${s.searchConfig}: mode ${c.mode}, MOS level 1 ${JSON.stringify(m)}; the ${s.name} setting scores the panel with ${s.mode}, ${s.searchMos}, ${JSON.stringify(mosCfg)}`,
       );
-    const bar = m.threshold * searchScore(out.find((p) => p.role === 'default')!.loss)!;
+    const bar = m.threshold * out.find((p) => p.role === 'default')!.mosSearch!; // scored just above
     for (const p of out) {
       const cpv = convergenceChecks(s.mode, parseExpr(s.mode, p.loss), { saturating: c.cpv.saturating === true });
       p.searchFilter = !cpv.pass ? `CPV ${cpv.failed}` : p.mosSearch! < bar ? `MOS ${p.mosSearch!.toFixed(2)} < ${bar.toFixed(2)}` : null;
@@ -494,6 +494,8 @@ function bootstrapTau(x: number[], y: number[], reps = 2000, seed = 7): [number,
 }
 
 const meanOf = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+/** Root mean square (NaN for none): the pooled seed s.d. over several losses' s.d.s. */
+const rmsOf = (a: number[]) => (a.length ? Math.sqrt(meanOf(a.map((v) => v * v))) : NaN);
 const sdOf = (a: number[]) => (a.length < 2 ? NaN : Math.sqrt(a.reduce((x, y) => x + (y - meanOf(a)) ** 2, 0) / (a.length - 1)));
 const f1 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : (100 * x).toFixed(1));
 const f2 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(2));
@@ -601,7 +603,7 @@ function summarise(
             ci95Search: searchPairs.length >= 4 ? bootstrapTau(...unzip(searchPairs)) : null,
           }
         : {}),
-      seedSd: sds.length ? Math.sqrt(meanOf(sds.map((v) => v * v))) : NaN,
+      seedSd: rmsOf(sds),
       panelSd: seed0.length >= 2 ? sdOf(seed0.filter((r) => r.status === 'ok' && r.AP !== null).map((r) => r.AP!)) : NaN,
       seconds: seed0.length ? meanOf(seed0.map((r) => r.seconds)) : NaN,
       identity: identityOf(s, proxy),
@@ -647,7 +649,7 @@ function summarise(
   if (searchMos) lines.push(searchMos.row);
   const fullSecs = recs.filter((r) => r.kind === 'full' && r.seed === 0).map((r) => r.seconds);
   lines.push(
-    `| full schedule (cpu-small, val) | ${full.size} | 1 | — | — | ${sc ? '— | ' : ''}${f1(fullSds.length ? Math.sqrt(meanOf(fullSds.map((v) => v * v))) : NaN)} | ${f1(sdOf([...full.values()]))} | ${fullSecs.length ? `${(meanOf(fullSecs) / 60).toFixed(1)} min` : '—'} |`,
+    `| full schedule (cpu-small, val) | ${full.size} | 1 | — | — | ${sc ? '— | ' : ''}${f1(rmsOf(fullSds))} | ${f1(sdOf([...full.values()]))} | ${fullSecs.length ? `${(meanOf(fullSecs) / 60).toFixed(1)} min` : '—'} |`,
   );
   lines.push('');
   lines.push(...limitsOf(s, panel, full, defaultFull, fullSds));
@@ -662,16 +664,14 @@ function summarise(
 function limitsOf(s: Setting, panel: Job[], full: Map<string, number>, defaultFull: number | undefined, fullSds: number[]): string[] {
   if (defaultFull === undefined || full.size < 4) return [];
   const working = [...full].filter(([, ap]) => ap >= 0.5 * defaultFull).map(([, ap]) => ap);
-  const seedSd = fullSds.length ? Math.sqrt(meanOf(fullSds.map((v) => v * v))) : null;
+  const seedSd = fullSds.length ? rmsOf(fullSds) : null;
   const out: string[] = [];
   if (working.length >= 2) {
+    const pairs = (working.length * (working.length - 1)) / 2;
     let close = 0;
-    let pairs = 0;
-    for (let i = 0; i < working.length; i++)
-      for (let j = i + 1; j < working.length; j++) {
-        pairs++;
-        if (seedSd !== null && Math.abs(working[i]! - working[j]!) < 2 * seedSd) close++;
-      }
+    if (seedSd !== null)
+      for (let i = 0; i < working.length; i++)
+        for (let j = i + 1; j < working.length; j++) if (Math.abs(working[i]! - working[j]!) < 2 * seedSd) close++;
     out.push(
       `- The reference itself: the ${working.length} working losses score ${f1(Math.min(...working))}–${f1(Math.max(...working))} at the full schedule (seed 0, s.d. ${f1(sdOf(working))}); ` +
         (seedSd !== null

@@ -108,7 +108,7 @@ export function fingerprint(mode: Mode, e: Expr): string {
 /**
  * The same over the gradients only (with respect to the trainable inputs: the logits, or the
  * box's I, U, E): two trees that differ by a constant, or by a term of the targets alone, train a
- * detector the same way and share it. `gradient:` + 16 hex digits.
+ * detector the same way and share it. `gradient:` + mode + `:` + 16 hex digits.
  */
 export function gradientFingerprint(mode: Mode, e: Expr): string {
   return fingerprintOf(mode, e, false);
@@ -118,11 +118,13 @@ function fingerprintOf(mode: Mode, e: Expr, values: boolean): string {
   const fi = fingerprintInputs(mode);
   const prog = compileFast(mode, e);
   const run = runFast(prog, fi.inputs, fi.n, fi.k, { grad: true });
-  const parts: string[] = [prog.shape === 'M' ? 'M' : 'B'];
-  const v = run.value;
-  if (!values) parts.length = 0;
-  else if (prog.shape === 'S') for (let i = 0; i < fi.n; i++) parts.push(quantize(v[0]!));
-  else for (let i = 0; i < v.length; i++) parts.push(quantize(v[i]!));
+  const parts: string[] = [];
+  if (values) {
+    const v = run.value;
+    parts.push(prog.shape === 'M' ? 'M' : 'B');
+    if (prog.shape === 'S') for (let i = 0; i < fi.n; i++) parts.push(quantize(v[0]!));
+    else for (let i = 0; i < v.length; i++) parts.push(quantize(v[i]!));
+  }
   for (const name of fi.trainable) {
     parts.push('|' + name);
     const g = run.grads![name]!;

@@ -126,7 +126,7 @@ test('the optional saturating property: losses that keep falling as a logit runs
     assert.equal(r.failed, 'saturating');
     assert.match(r.details.properties.at(-1)!.where!, where);
   }
-  // bounded but slow: 1 / (1 + softplus(x)) falls by 1/31 - 1/51 = 0.0126 between 30 and 50, 1.7% of
+  // bounded but slow: 1 / (1 + softplus(x)) falls by 1/31 - 1/51 = 0.0126 between 30 and 50, 1.5% of
   // its fall over [-6, 6] (0.855): a runaway is what fails, not a polynomial approach to the infimum
   const slow = convergenceChecks('bcls', parseExpr('bcls', 'Add(Mul(PY,Div(1,Add(1,Softplus(X)))),Mul(NY,Softplus(X)))'), sat);
   assert.equal(slow.pass, true, JSON.stringify(slow.details));
