@@ -12,7 +12,9 @@
  *     midway goes on from its checkpoint;
  *   - --efficiency NAME: seeds x {cse, vanilla} searches of setting NAME with final disabled and the
  *     same budget of proxy evaluations; the proxy evaluations and wall time until a candidate first
- *     reaches the default's proxy fitness (report's reachedDefault), median, range and ratio;
+ *     reaches the default's proxy fitness (report's reachedDefault), median, range and ratio. The
+ *     run whose strategy and seed are those of NAME's own search is that search's first
+ *     generations (mainSearchPrefix), not trained twice;
  *   - --early-stop NAME [--generations N] (issue 15, item 5; default N = 3): setting NAME's search
  *     with proxy.earlyStop removed, evolution.generations = N and final disabled, same seed, into
  *     results/discovery/<NAME>-no-early-stop/run (through the CLI, resumable), compared with the
@@ -536,6 +538,8 @@ interface EffRun {
   defaultFitness: number | null;
   /** Proxy evaluations and wall time until a candidate first reached the default's proxy fitness; null: never. */
   reachedDefault: { proxyEvaluations: number; seconds: number; gen: number; loss: string } | null;
+  /** Set when the run is the first generations of the setting's own search (same config and seed): its run folder. */
+  from?: string;
 }
 interface EffSide {
   runs: number;
@@ -585,6 +589,60 @@ function effConfig(s: SettingDef, strategy: string, seed: number): { file: strin
   return { file, generations };
 }
 
+/**
+ * An efficiency run from a search's report: the whole run, or (generations = G) its first G
+ * generations, as a run of G generations would have gone.
+ */
+function effRunOf(r: ReportData, seed: number, prefix: { generations: number; elapsedMs: number } | null): EffRun {
+  const generations = prefix?.generations ?? null;
+  const gens = generations === null ? r.generations : r.generations.slice(0, generations);
+  const last = gens[gens.length - 1];
+  const reached = r.reachedDefault && (generations === null || r.reachedDefault.gen < generations) ? r.reachedDefault : null;
+  return {
+    seed,
+    status: 'finished',
+    proxyEvaluations: generations === null ? r.proxyEvaluations : (last?.proxyTotal ?? 0),
+    generations: gens.length,
+    wallSeconds: (prefix?.elapsedMs ?? r.elapsedMs) / 1000,
+    defaultFitness: r.default?.fitness ?? null,
+    reachedDefault: reached
+      ? { proxyEvaluations: reached.proxyEvaluations, seconds: reached.elapsedMs / 1000, gen: reached.gen, loss: reached.loss }
+      : null,
+  };
+}
+
+/**
+ * The efficiency run that setting s's own search already is: when its journal was made with this
+ * strategy and seed and a config that differs from the efficiency run's only in
+ * evolution.generations and final, its first G generations are that run (a search's first
+ * generations do not depend on how many follow: test/search/evolution.test.ts), so it is not
+ * trained twice (ready: the search has those G generations; have: how many it has). Null when
+ * the setting's search is another run (no journal, another strategy, seed or config).
+ */
+function mainSearchPrefix(
+  s: SettingDef,
+  strategy: string,
+  seed: number,
+): { runDir: string; generations: number; elapsedMs: number; ready: boolean; have: number } | null {
+  const runDir = join(discRoot, s.name, 'run');
+  if (!Journal.exists(runDir)) return null;
+  const sc = settingConfig(s);
+  if (!sc) return null;
+  const generations = Math.ceil(driver.efficiency.budget / sc.cfg.proxy.topK);
+  const j = Journal.open(runDir, { readonly: true });
+  try {
+    const c = JSON.parse(j.getMeta('config') ?? 'null') as SearchConfig | null;
+    if (!c || c.strategy !== strategy || c.seed !== seed) return null;
+    const eff = loadConfig({ file: sc.file, overrides: { strategy, seed, 'evolution.generations': generations, 'final.enabled': false } });
+    const differs = configDiff(c, eff).filter((d) => !d.startsWith('evolution.generations:') && !d.startsWith('final.'));
+    if (differs.length) return null;
+    const last = j.generation(generations - 1);
+    return { runDir, generations, elapsedMs: last?.elapsedMs ?? 0, ready: last !== null, have: j.generations().length };
+  } finally {
+    j.close();
+  }
+}
+
 function sideStats(runs: EffRun[]): EffSide {
   const reached = runs.filter((r) => r.reachedDefault);
   // a run that never reached the default counts at its whole budget and time (a lower bound)
@@ -611,28 +669,17 @@ function collectEfficiency(): Efficiency | null {
       .sort()[0];
   if (!setting) return null;
   const sides: Record<string, EffRun[]> = { cse: [], vanilla: [] };
+  const def = SETTINGS.find((s) => s.name === setting)!;
   for (const strategy of STRATEGIES)
     for (const seed of driver.efficiency.seeds) {
       const runDir = join(effDir(setting, strategy, seed), 'run');
       const status = journalStatus(runDir);
-      if (status !== 'finished') continue;
-      const r = buildReport(runDir);
-      sides[strategy]!.push({
-        seed,
-        status,
-        proxyEvaluations: r.proxyEvaluations,
-        generations: r.generations.length,
-        wallSeconds: r.elapsedMs / 1000,
-        defaultFitness: r.default?.fitness ?? null,
-        reachedDefault: r.reachedDefault
-          ? {
-              proxyEvaluations: r.reachedDefault.proxyEvaluations,
-              seconds: r.reachedDefault.elapsedMs / 1000,
-              gen: r.reachedDefault.gen,
-              loss: r.reachedDefault.loss,
-            }
-          : null,
-      });
+      if (status === 'finished') {
+        sides[strategy]!.push(effRunOf(buildReport(runDir), seed, null));
+        continue;
+      }
+      const main = mainSearchPrefix(def, strategy, seed);
+      if (main?.ready) sides[strategy]!.push({ ...effRunOf(buildReport(main.runDir), seed, main), from: main.runDir });
     }
   const cse = sideStats(sides.cse!);
   const vanilla = sideStats(sides.vanilla!);
@@ -942,7 +989,7 @@ function efficiencySection(e: Efficiency | null): string[] {
   );
   for (const r of [...e.cse.map((x) => ['cse', x] as const), ...e.vanilla.map((x) => ['vanilla', x] as const)])
     lines.push(
-      `- ${r[0]} seed ${r[1].seed}: ${r[1].proxyEvaluations} proxy evaluations in ${r[1].generations} generations, ${r[1].wallSeconds.toFixed(1)} s; ${r[1].reachedDefault ? `reached the default after ${r[1].reachedDefault.proxyEvaluations} evaluations, ${r[1].reachedDefault.seconds.toFixed(1)} s` : 'never reached the default'}`,
+      `- ${r[0]} seed ${r[1].seed}${r[1].from ? ` (the first ${r[1].generations} generations of the ${e.setting} search above, \`${shownPath(r[1].from)}\`: the same config and seed, so not run twice; its wall time is that search's)` : ''}: ${r[1].proxyEvaluations} proxy evaluations in ${r[1].generations} generations, ${r[1].wallSeconds.toFixed(1)} s; ${r[1].reachedDefault ? `reached the default after ${r[1].reachedDefault.proxyEvaluations} evaluations, ${r[1].reachedDefault.seconds.toFixed(1)} s` : 'never reached the default'}`,
     );
   lines.push('');
   const lb = s.ratioIsLowerBound ? ' (a **lower bound**: a vanilla run never reached the default)' : '';
@@ -1112,10 +1159,13 @@ async function main(): Promise<void> {
     }
     if (effSetting)
       for (const strategy of STRATEGIES)
-        for (const seed of driver.efficiency.seeds)
+        for (const seed of driver.efficiency.seeds) {
+          const own = journalStatus(join(effDir(effSetting.name, strategy, seed), 'run'));
+          const main = own ? null : mainSearchPrefix(effSetting, strategy, seed);
           console.log(
-            `  ${journalStatus(join(effDir(effSetting.name, strategy, seed), 'run')) === 'finished' ? 'done   ' : 'pending'} efficiency ${effSetting.name} ${strategy} seed ${seed}`,
+            `  ${own === 'finished' || main?.ready ? 'done   ' : 'pending'} efficiency ${effSetting.name} ${strategy} seed ${seed}${main ? ` (the first ${main.generations} generations of ${main.runDir}${main.ready ? '' : `, which has ${main.have}`})` : ''}`,
           );
+        }
     if (esSetting)
       console.log(
         `  ${journalStatus(join(esDir(esSetting.name), 'run')) === 'finished' ? 'done   ' : 'pending'} early-stop ${esSetting.name}: ${esGenerations} generation(s) without early stopping in ${join(esDir(esSetting.name), 'run')}`,
@@ -1138,6 +1188,17 @@ async function main(): Promise<void> {
         for (const strategy of STRATEGIES) {
           if (interrupted) break;
           const { file } = effConfig(effSetting, strategy, seed);
+          const main = journalStatus(join(effDir(effSetting.name, strategy, seed), 'run'))
+            ? null
+            : mainSearchPrefix(effSetting, strategy, seed);
+          if (main) {
+            console.log(
+              main.ready
+                ? `efficiency ${effSetting.name} ${strategy} seed ${seed}: the first ${main.generations} generations of ${main.runDir} (the setting's own search: the same config and seed), not run again`
+                : `efficiency ${effSetting.name} ${strategy} seed ${seed}: this is the first ${main.generations} generations of ${main.runDir} (the setting's own search: the same config and seed), which has ${main.have}; run it further (\`${runCommand(effSetting.name)}\`), it is not trained twice`,
+            );
+            continue;
+          }
           await runSearchStep(
             `efficiency ${effSetting.name} ${strategy} seed ${seed}`,
             file,

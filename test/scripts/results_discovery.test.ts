@@ -54,7 +54,7 @@ writeFileSync(
   warmupIters: 0
   inputSize: 64
 efficiency:
-  seeds: [0]
+  seeds: [0, 1]
   budget: 6
 `,
 );
@@ -190,18 +190,32 @@ test(
       assert.deepEqual([r.AP[0], r.AP50[0]], [m.metrics.AP, m.metrics.AP50]);
       assert.ok(existsSync(join(run, 'provenance.json')));
     }
-    // efficiency: one seed per strategy, the report's reachedDefault
+    // efficiency: two seeds per strategy, the report's reachedDefault; cse seed 0 is S1's own search
+    // (cse, seed 0, the same config but for generations and final): its 2 generations, not run twice
     const eff = summary.efficiency!;
     assert.equal(eff.setting, 'S1');
     assert.equal(eff.budget, 6);
     for (const strategy of ['cse', 'vanilla'] as const) {
-      assert.equal(eff[strategy].length, 1);
-      const rep = buildReport(join(disc, 'efficiency', 'S1', `${strategy}-seed0`, 'run'));
-      assert.equal(rep.strategy, strategy);
-      assert.equal(rep.final, null, 'final disabled');
-      assert.ok(rep.proxyEvaluations >= 6, 'the budget of proxy evaluations is spent');
-      assert.equal(eff[strategy][0]!.proxyEvaluations, rep.proxyEvaluations);
-      assert.equal(eff[strategy][0]!.reachedDefault?.proxyEvaluations ?? null, rep.reachedDefault?.proxyEvaluations ?? null);
+      assert.deepEqual(
+        eff[strategy].map((r) => r.seed),
+        [0, 1],
+      );
+      for (const [i, r] of eff[strategy].entries()) {
+        const fromMain = strategy === 'cse' && i === 0;
+        const runDir = fromMain ? join(disc, 'S1', 'run') : join(disc, 'efficiency', 'S1', `${strategy}-seed${i}`, 'run');
+        assert.equal(existsSync(join(disc, 'efficiency', 'S1', `${strategy}-seed${i}`, 'run')), !fromMain);
+        assert.equal((r as { from?: string }).from, fromMain ? runDir : undefined);
+        const rep = buildReport(runDir);
+        assert.equal(rep.strategy, strategy);
+        if (!fromMain) assert.equal(rep.final, null, 'final disabled');
+        assert.ok(rep.proxyEvaluations >= 6, 'the budget of proxy evaluations is spent');
+        assert.equal(r.proxyEvaluations, rep.generations[1]!.proxyTotal);
+        assert.equal(r.reachedDefault?.proxyEvaluations ?? null, rep.reachedDefault?.proxyEvaluations ?? null);
+        const j = Journal.open(runDir, { readonly: true });
+        const wall = fromMain ? j.generation(1)!.elapsedMs : Number(j.getMeta('elapsed_ms'));
+        j.close();
+        assert.equal((r as unknown as { wallSeconds: number }).wallSeconds, wall / 1000);
+      }
     }
 
     // multi-fidelity: S1's twin without early stopping, 2 generations, final disabled, the same seed
@@ -253,6 +267,8 @@ test(
     }
     assert.match(md, /Transfer to mnist-det \(`tiny`\)/);
     assert.match(md, /## Efficiency against vanilla/);
+    assert.match(md, /- cse seed 0 \(the first 2 generations of the S1 search above, `[^`]*S1\/run`: the same config and seed/);
+    assert.match(md, /- cse seed 1: /);
     assert.match(md, /Ratio vanilla \/ cse: (not determined|[\d.]+x proxy evaluations)/);
     assert.match(md, /## Multi-fidelity: early stopping, measured/);
     assert.match(md, /Populations: the same in all 2 generation\(s\)/);
