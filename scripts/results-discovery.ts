@@ -904,6 +904,60 @@ function presetTwin(mode: Mode, loss: string): { name: string; how: string } | n
   return null;
 }
 
+/** A proxy-study full-schedule run's file (scripts/results-proxy.ts), the fields read here. */
+interface StudyFullRun {
+  lossName: string;
+  role: string;
+  status: string;
+  AP: number | null;
+  provenance?: { env?: { cpu?: string; libtorch?: unknown; blas?: unknown } };
+}
+
+/** A library's version from either provenance format: the object { version, ... } or an older 'package 1.2.3 (path)' string. */
+function versionOf(x: unknown): string | null {
+  if (x && typeof x === 'object') return (x as { version?: string | null }).version ?? null;
+  if (typeof x === 'string') return /\d+\.\d+[\w.+~-]*/.exec(x)?.[0] ?? null;
+  return null;
+}
+
+/**
+ * Where the winner stands among all the presets of its mode, not only the default and the
+ * published half: the proxy study (results/proxy/<setting>/full/*-seed0.json) trained every preset
+ * at the full schedule, seed 0. Those APs compare with the final evaluation's seed 0 only when the
+ * two pipelines train alike, which is checked, not assumed: the default's seed-0 AP must be the same
+ * to the last bit in both (and the CPU, libtorch and BLAS the same). Otherwise it says why not.
+ */
+function presetContext(c: Collected, winnerSeed0: number | null): string[] {
+  const dir = join(root, 'proxy', c.name, 'full');
+  if (!existsSync(dir) || c.cfg.final.seeds[0] !== 0) return [];
+  const runs = readdirSync(dir)
+    .filter((f) => f.endsWith('-seed0.json'))
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as StudyFullRun)
+    .filter((r) => r.role === 'default' || r.role === 'published' || r.role === 'preset');
+  const studyDef = runs.find((r) => r.role === 'default');
+  const finalDef = c.entry.final.find((r) => r.role === 'default')?.AP[0] ?? null;
+  if (!studyDef || studyDef.status !== 'ok' || studyDef.AP === null || finalDef === null) return [];
+  const env = c.report?.provenance?.env;
+  const se = studyDef.provenance?.env;
+  const sameEnv =
+    !!env && !!se && env.cpu === se.cpu && versionOf(env.libtorch) === versionOf(se.libtorch) && versionOf(env.blas) === versionOf(se.blas);
+  if (!sameEnv || studyDef.AP !== finalDef)
+    return [
+      `  Among the other presets: not comparable here. The proxy study's full-schedule run of the default (seed 0) gave AP ${pct(studyDef.AP)} and this final evaluation's ${pct(finalDef)}` +
+        `${sameEnv ? '' : ' on another machine or library build'}; only bit-identical runs of the default make the two tables one.`,
+    ];
+  const ok = runs.filter((r) => r.status === 'ok' && r.AP !== null).sort((a, b) => b.AP! - a.AP!);
+  const best = ok[0]!;
+  const shown = ok.map((r) => `${r.lossName} ${pct(r.AP)}`).join(', ');
+  const verdict =
+    winnerSeed0 === null
+      ? "the winner's seed 0 did not finish"
+      : `the winner's seed 0: ${pct(winnerSeed0)}, ${winnerSeed0 >= best.AP! ? 'at or above every preset' : `${signed(100 * (winnerSeed0 - best.AP!))} against the best preset, ${best.lossName}`} (one seed each: a hint, not a verdict)`;
+  return [
+    `  Among all the presets of the mode (docs/PROXY.md's study, full schedule, seed 0; the default's seed 0 is bit-identical in both, so these runs and the final evaluation's are one pipeline): ${shown}; ${verdict}.`,
+  ];
+}
+
 /** A path as the docs show it: relative to the repository when inside it. */
 function shownPath(p: string): string {
   const r = relative(REPO, resolve(p));
@@ -954,6 +1008,7 @@ function showsSection(c: Collected): string[] {
       `  Stretch (equal or beat the published half ${pub.loss}, ${meanSd(okValues(pub.AP))} AP): ${cp.diff >= 0 ? '**met**' : '**missed**'}, ${signed(100 * cp.diff)} AP${cp.t !== null ? ` (Welch t ${cp.t.toFixed(2)}, p ${pText(cp.p)})` : ''}.`,
     );
   } else lines.push('  Stretch (the published half): not evaluated.');
+  lines.push(...presetContext(c, w.AP[0] ?? null));
   const tw = e.transfer.find((r) => r.role === 'winner');
   const td = e.transfer.find((r) => r.role === 'default');
   if (tw && td && okValues(tw.AP).length && okValues(td.AP).length) {

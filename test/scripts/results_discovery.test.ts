@@ -296,6 +296,35 @@ test(
     assert.equal(other.code, 2, other.out);
     assert.match(other.out, /S1-no-early-stop\/run was run with 2 generations, not 3; use --generations 2, or remove that folder/);
     assert.deepEqual(files.map(stamp), before);
+
+    // the winner among all the presets: the proxy study's full-schedule seed-0 runs count only when
+    // its default run is bit-identical to the final evaluation's seed 0 (and the machine the same)
+    const j1 = Journal.open(join(disc, 'S1', 'run'), { readonly: true });
+    const env = (JSON.parse(j1.getMeta('provenance')!) as { env: Record<string, unknown> }).env;
+    j1.close();
+    const defAp = s1.final.find((r) => r.role === 'default')!.AP[0]!;
+    const winAp = s1.final.find((r) => r.role === 'winner')!.AP[0]!;
+    const study = join(root, 'proxy', 'S1', 'full');
+    mkdirSync(study, { recursive: true });
+    const studyRun = (lossName: string, role: string, AP: number) =>
+      writeFileSync(join(study, `${lossName}-seed0.json`), JSON.stringify({ lossName, role, status: 'ok', AP, provenance: { env } }));
+    studyRun('focal', 'default', defAp);
+    studyRun('bce', 'preset', winAp + 0.02);
+    studyRun('m1', 'offspring', 0.99); // not a preset: not shown
+    const ctx = () => {
+      const r = discovery(['--collect-only']);
+      assert.equal(r.code, 0, r.out);
+      return readFileSync(docs, 'utf8')
+        .split('\n')
+        .find((l) => l.includes('Among'));
+    };
+    const pc = (x: number) => (100 * x).toFixed(1);
+    const line = ctx()!;
+    assert.ok(line.includes(`bce ${pc(winAp + 0.02)}, focal ${pc(defAp)}`), line);
+    assert.ok(!line.includes('m1'), line);
+    assert.match(line, new RegExp(`the winner's seed 0: ${pc(winAp).replace('.', '\\.')}, −2\\.0 against the best preset, bce`));
+    studyRun('focal', 'default', defAp + 1e-12);
+    assert.match(ctx()!, /Among the other presets: not comparable here/);
   },
 );
 
