@@ -24,8 +24,23 @@
  * Options: --settings S1,S2,demo (the default; they run in this order)  --collect-only (write
  *          docs/PROXY.md, train nothing)
  *          --plan (list the runs and which are done)  --root DIR (results/)  --out FILE (docs/PROXY.md)
+ *          --no-reuse (train every run here: take nothing from a search's final evaluation, below)
  * Resumable: a finished run (its JSON exists) is not trained again; a full-schedule run stopped
  * midway goes on from its last checkpoint (bit-identically); a proxy run starts again.
+ * Reuse of a search's final evaluation: the setting's discovery search (scripts/results-discovery.ts,
+ * its journal <root>/discovery/<setting>/run/journal.sqlite, read-only) retrains the default and the
+ * published half at the same schedule (cpu-small, val split, same dataset) with seeds 0-2. A pending
+ * full-schedule run of loss L at seed k >= 1 is taken from that journal's final record of L at seed k
+ * (its status kept, even failed or diverged; the file gets `reusedFrom`) only when the two pipelines
+ * are proven to train L identically here: this study's own seed-0 run of L finished ok, the
+ * journal's final seed-0 run of L finished ok with the very same AP (===, bit for bit), both seed-0
+ * runs and the seed-k run trained with the same libtorch thread count, and the journal's run and
+ * session provenance records the same CPU, libtorch and BLAS (and thread count where it records one:
+ * the search's coordinator does not load libtorch, so its own thread count is null) as this study's
+ * seed-0 file; the journal's final task must be the detector's cpu-small schedule on all training
+ * images. Checked before each such run (the search may finish its final runs while this study
+ * runs); otherwise the run is trained here, with a line saying why when the journal has a seed-0
+ * record of L. `--plan` marks such runs "reusable from <journal>"; `--collect-only` is unaffected.
  * Order: run by run so that a partial result is already useful: for each panel loss its proxy runs,
  * then its full run; then the extra seeds.
  */
@@ -37,8 +52,10 @@ import { useTorchBackend } from '../src/backend/index.js';
 import { makeDataset } from '../src/data/index.js';
 import { trainDetector, type DetectorKind } from '../src/detect/index.js';
 import { DETECTORS } from '../src/detect/kinds.js';
-import { defaultLossOf, loadConfig } from '../src/search/config.js';
+import { defaultLossOf, hashOf, loadConfig, type SearchConfig } from '../src/search/config.js';
 import { publishedPresetOf } from '../src/search/final.js';
+import { FINGERPRINT_VERSION } from '../src/search/fingerprint.js';
+import { Journal, JOURNAL_FILE, type StoredResult } from '../src/search/journal.js';
 import type { DatasetSpec, ProxyIdentity } from '../src/search/fidelity.js';
 import { detectorProxy } from '../src/search/stages/detector.js';
 import {
@@ -57,7 +74,7 @@ import { mos1 } from '../src/search/stages/mos.js';
 import type { Mos1Problem } from '../src/search/types.js';
 import { kendallTau, mixSeed } from '../src/search/stats.js';
 import { Rng } from '../src/util/rng.js';
-import { provenance } from '../src/util/provenance.js';
+import { provenance, type LibraryInfo, type Provenance } from '../src/util/provenance.js';
 
 function arg(name: string, def: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -69,9 +86,12 @@ const outFile = arg('out', 'docs/PROXY.md');
 const collectOnly = process.argv.includes('--collect-only');
 const planOnly = process.argv.includes('--plan');
 const settingNames = arg('settings', 'S1,S2,demo').split(',');
+/** Take seeds 1-2 of a full-schedule run from the setting's search's final evaluation when proven identical (see the header). */
+const reuse = !process.argv.includes('--no-reuse');
 /**
  * Test only (test/scripts/results_proxy.test.ts): --smoke-iters N trains every run for N
- * iterations (its record says `smoke: true`) and --max-jobs K stops after K trainings. Refused
+ * iterations (its record says `smoke: true`) and --max-jobs K stops after K runs (trained or
+ * taken from a search's final evaluation). Refused
  * without an explicit --root other than results/, so that no smoke record lands among real ones.
  */
 const smokeIters = process.argv.includes('--smoke-iters') ? Number(arg('smoke-iters', '')) : 0;
@@ -350,6 +370,13 @@ interface RunRecord {
   provenance: ReturnType<typeof provenance>;
   /** A test's run (--smoke-iters), never a result. */
   smoke?: boolean;
+  /**
+   * Set when the run was not trained here but taken from the setting's search's final evaluation
+   * (see the header): its journal (relative to the results root), the record's key, the seed-0 AP
+   * that this study and the search both measured for the loss (bit for bit), and the libtorch
+   * thread count the run trained with.
+   */
+  reusedFrom?: { journal: string; key: string; seed0AP: number; threads: number };
 }
 
 function jobsOf(s: Setting): Job[] {
@@ -397,9 +424,10 @@ function jobsOf(s: Setting): Job[] {
   return jobs;
 }
 
-async function runJob(j: Job): Promise<RunRecord> {
+/** The fields of a run's record that describe the job. */
+function baseOf(j: Job) {
   const s = j.setting;
-  const base = {
+  return {
     setting: s.name,
     detector: s.detector,
     mode: s.mode,
@@ -411,6 +439,11 @@ async function runJob(j: Job): Promise<RunRecord> {
     mos1: j.mos1,
     seed: j.seed,
   };
+}
+
+async function runJob(j: Job): Promise<RunRecord> {
+  const s = j.setting;
+  const base = baseOf(j);
   const lossField = s.mode === 'reg' ? { regLoss: j.loss } : { clsLoss: j.loss };
   if (j.kind === 'full') {
     const out = join(root, 'proxy-runs', s.name, `${j.lossName}-seed${j.seed}`);
@@ -472,6 +505,181 @@ async function runJob(j: Job): Promise<RunRecord> {
     seconds: r.seconds,
     provenance: provenance(),
     ...(smokeIters ? { smoke: true } : {}),
+  };
+}
+
+// ---------------------------------------------------------------- reuse of a search's final evaluation
+
+/** The setting's discovery search's journal, relative to the results root (where scripts/results-discovery.ts runs it). */
+const journalOf = (s: Setting) => join('discovery', s.name, 'run', JOURNAL_FILE);
+
+/** What the reuse check needs of a search journal (read-only): its final records, the key of each final seed, its environments. */
+interface SearchFinal {
+  /** The journal, relative to the results root. */
+  journal: string;
+  /** Why nothing of it can be reused (unreadable, another task); null when it can. */
+  unusable: string | null;
+  /** The result key of the final runs of each seed of its config's final.seeds. */
+  keys: Map<number, string>;
+  /** Its stage-'final' records. */
+  records: StoredResult[];
+  /** The environment of the run's start and of each session (start and resumes). */
+  envs: Provenance['env'][];
+}
+
+/** The setting's search journal, read now (null: there is none). */
+function readSearchFinal(s: Setting): SearchFinal | null {
+  const journal = journalOf(s);
+  const dir = dirname(join(root, journal));
+  if (!Journal.exists(dir)) return null;
+  const out: SearchFinal = { journal, unusable: null, keys: new Map(), records: [], envs: [] };
+  let jn: Journal;
+  try {
+    jn = Journal.open(dir, { readonly: true });
+  } catch (e) {
+    return { ...out, unusable: `it cannot be read (${(e as Error).message})` };
+  }
+  try {
+    const cfg = JSON.parse(jn.getMeta('config') ?? 'null') as SearchConfig | null;
+    const t = cfg?.final?.task;
+    // the study's full schedule: trainDetector with the detector's cpu-small preset on all training images, scored on the val split
+    const sched = DETECTORS[s.detector].schedules['cpu-small'];
+    const same =
+      cfg?.mode === s.mode &&
+      t?.kind === 'detector' &&
+      t.detector === s.detector &&
+      t.preset === 'cpu-small' &&
+      t.iters === sched.iters &&
+      t.batch === sched.batch &&
+      t.lr === sched.lr &&
+      (t.inputSize ?? sched.inputSize) === sched.inputSize &&
+      (t.warmupIters ?? sched.warmupIters) === sched.warmupIters &&
+      t.trainSubset === 0 &&
+      (t.valSubset ?? 0) === 0;
+    if (!cfg || !t || !same)
+      return {
+        ...out,
+        unusable: `its final task is not this study's full schedule (${s.detector} cpu-small, ${s.mode}): ${JSON.stringify(t ?? null)}`,
+      };
+    for (const seed of cfg.final.seeds)
+      out.keys.set(seed, hashOf({ stage: 'final', mode: cfg.mode, seed, config: t, fp: FINGERPRINT_VERSION }));
+    out.records = jn.allResults().filter((r) => r.stage === 'final');
+    const run = JSON.parse(jn.getMeta('provenance') ?? 'null') as Provenance | null;
+    const sessions = JSON.parse(jn.getMeta('sessions') ?? '[]') as { provenance?: Provenance | null }[];
+    out.envs = [run, ...sessions.map((x) => x.provenance ?? null)].filter((p): p is Provenance => !!p?.env).map((p) => p.env);
+    if (!out.envs.length) return { ...out, unusable: 'it records no provenance (an older journal)' };
+    return out;
+  } catch (e) {
+    return { ...out, unusable: `it cannot be read (${(e as Error).message})` };
+  } finally {
+    jn.close();
+  }
+}
+
+/** A loss text in the official format (the journal's final rows print the presets so), or null when it does not parse. */
+function officialText(mode: Mode, text: string): string | null {
+  try {
+    return printOfficial(parseExpr(mode, text));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A library's identity in a provenance record, comparable across its two formats: this study's
+ * first files wrote strings (libtorch: libtorch-dev's Debian version, or `LIBTORCH=<dir>`; BLAS:
+ * '<package> <version> (<file>)'), src/util/provenance.ts writes { version, path, from: 'dpkg
+ * <package>' }. Null when unknown (then nothing matches it).
+ */
+function libraryId(x: unknown, what: 'libtorch' | 'blas'): string | null {
+  if (typeof x === 'string') {
+    if (what === 'libtorch') return x.startsWith('LIBTORCH=') ? null : x;
+    const m = /^(\S+) (\S+) \(/.exec(x);
+    return m && m[2] !== '?' ? `${m[1]} ${m[2]}` : null;
+  }
+  if (x === null || typeof x !== 'object') return null;
+  const { version, from } = x as Partial<LibraryInfo>;
+  if (!version) return null;
+  if (what === 'libtorch') return version;
+  const pkg = /^dpkg (\S+)$/.exec(from ?? '')?.[1];
+  return pkg ? `${pkg} ${version}` : null;
+}
+
+/** How a journal environment differs from this study's seed-0 run's, as phrases (none: the same CPU, libtorch, BLAS and threads where recorded). */
+function envDiffs(study: Provenance['env'], search: Provenance['env']): string[] {
+  const out: string[] = [];
+  if (study.cpu !== search.cpu) out.push(`CPU '${study.cpu}' here, '${search.cpu}' in the search`);
+  for (const lib of ['libtorch', 'blas'] as const) {
+    const a = libraryId(study[lib], lib);
+    const b = libraryId(search[lib], lib);
+    if (a === null || a !== b) out.push(`${lib} ${a ?? 'unknown'} here, ${b ?? 'unknown'} in the search`);
+  }
+  // the search's coordinator records no thread count (it does not load libtorch): its trainings' own count is checked per record
+  if (search.threads !== null && search.threads !== study.threads)
+    out.push(`${study.threads} threads here, ${search.threads} in the search`);
+  return out;
+}
+
+/** The reusable statuses: a finished run's outcome (not a timeout, crash or stop, which depend on the search's limits). */
+const REUSED_STATUSES = ['ok', 'failed', 'diverged'];
+
+/**
+ * Whether a pending full-schedule run (seed >= 1) is taken from the setting's search's final
+ * evaluation (see the header): its record when it is, and the line that says why it is, or why
+ * not (null when there is nothing to say: no journal, or no final seed-0 run of the loss in it).
+ */
+function reuseOf(j: Job, sf: SearchFinal | null): { rec: RunRecord | null; why: string | null } {
+  const none = { rec: null, why: null };
+  if (j.kind !== 'full' || j.seed < 1 || !sf) return none;
+  const s = j.setting;
+  const not = (why: string) => ({ rec: null, why: `not taken from ${sf.journal}: ${why}; trained here` });
+  if (sf.unusable) return not(sf.unusable);
+  const target = officialText(s.mode, j.loss);
+  const at = (seed: number) => {
+    const key = sf.keys.get(seed);
+    const recs = sf.records.filter(
+      (r) => r.key === key && (r.loss === j.loss || (target !== null && officialText(s.mode, r.loss) === target)),
+    );
+    // one run per loss and seed (two that disagree would be no evidence of anything)
+    return recs.every((r) => r.status === recs[0]!.status && r.score === recs[0]!.score) ? (recs[0] ?? null) : null;
+  };
+  const r0 = at(0);
+  if (!r0) return none;
+  const file0 = join(dirname(j.file), `${j.lossName}-seed0.json`);
+  const own = existsSync(file0) ? (JSON.parse(readFileSync(file0, 'utf8')) as RunRecord) : null;
+  if (!own || own.loss !== j.loss || own.status !== 'ok' || own.AP === null || own.smoke || !own.provenance?.env)
+    return not(`this study has no finished seed-0 run of ${j.lossName} to compare with the search's (AP ${r0.score})`);
+  const aps = `seed-0 AP ${own.AP} here, ${r0.score} in the search`;
+  const threads = own.provenance.env.threads;
+  const diffs: string[] = [];
+  if (r0.status !== 'ok' || r0.score !== own.AP)
+    diffs.push(r0.status !== 'ok' ? `the search's seed-0 run ${r0.status}` : 'not bit-identical');
+  if (r0.metrics.threads !== threads)
+    diffs.push(`seed 0 trained with ${threads} threads here, ${r0.metrics.threads ?? 'an unrecorded count'} in the search`);
+  for (const env of sf.envs) diffs.push(...envDiffs(own.provenance.env, env));
+  if (diffs.length) return not(`${aps} (${[...new Set(diffs)].join('; ')})`);
+  const rk = at(j.seed);
+  const same = `the seed-0 runs of ${j.lossName} here and in the search have the same AP, ${own.AP}, bit for bit`;
+  if (!rk) return not(`${same}, but the search has no final seed-${j.seed} run of it yet`);
+  if (!REUSED_STATUSES.includes(rk.status)) return not(`${same}, but its seed-${j.seed} run ended '${rk.status}'`);
+  if (rk.metrics.threads !== threads)
+    return not(
+      `${same}, but its seed-${j.seed} run trained with ${rk.metrics.threads ?? 'an unrecorded count of'} threads, seed 0 with ${threads}`,
+    );
+  const ok = rk.status === 'ok' && typeof rk.score === 'number';
+  const rec: RunRecord = {
+    ...baseOf(j),
+    status: rk.status,
+    ...(rk.reason ? { reason: rk.reason } : {}),
+    AP: ok ? rk.score : null,
+    AP50: ok ? (rk.metrics.ap50 ?? null) : null,
+    seconds: rk.seconds,
+    provenance: provenance(),
+    reusedFrom: { journal: sf.journal, key: rk.key, seed0AP: own.AP, threads: threads! },
+  };
+  return {
+    rec,
+    why: `taken from the ${s.name} search's final evaluation (${sf.journal}, key ${rk.key}), not trained here: valid because ${same}, with ${threads} threads on the same CPU, libtorch and BLAS`,
   };
 }
 
@@ -767,7 +975,11 @@ time limit and early stopping are not part of it). A proxy not measured here is 
 
 Seed s.d.: the root mean square of the per-loss seed s.d. (seeds 0-2) over three losses (the
 default, the published half and the first offspring; for the full schedule the first two); panel s.d.: the s.d. of the seed-0 APs over
-the panel. τ-b's interval: 2,000 bootstrap resamples of the panel. A failed or diverged proxy run
+the panel. Seeds 1-2 of the default and the published half at the full schedule may be taken from the
+setting's search's final evaluation (\`discovery/<setting>/run/journal.sqlite\` under the results root: the
+same schedule, split and dataset) once their seed-0 runs were found bit-identical there and here (the same
+AP to the last bit, thread count, CPU, libtorch and BLAS); such a run's file says so (\`reusedFrom\`).
+τ-b's interval: 2,000 bootstrap resamples of the panel. A failed or diverged proxy run
 counts as AP 0 (as in the search); a failed full run leaves the loss out of τ. Working losses:
 those whose full AP is at least half the default's; τ-b over them says whether a proxy ranks
 close losses, which is what a search needs once its population works. The search's candidates
@@ -806,10 +1018,16 @@ async function main(): Promise<void> {
   if (planOnly) {
     for (const { s, jobs } of selected) {
       console.log(`${s.name}: ${jobs.length} runs`);
-      for (const j of jobs)
+      const sf = reuse ? readSearchFinal(s) : null;
+      for (const j of jobs) {
+        const done = existsSync(j.file);
+        // a pending run that the search's final evaluation provides (or why it does not)
+        const r = done ? null : reuseOf(j, sf);
+        const mark = r?.rec ? `: reusable from ${join(root, sf!.journal)} (seed-0 AP bit-identical)` : r?.why ? `: ${r.why}` : '';
         console.log(
-          `  ${existsSync(j.file) ? 'done   ' : 'pending'} ${j.kind === 'full' ? 'full' : j.proxy!.name} ${j.lossName} (${j.role}) seed ${j.seed}${j.role === 'survivor' || j.role === 'offspring' ? `: ${j.loss}` : ''}`,
+          `  ${done ? 'done   ' : 'pending'} ${j.kind === 'full' ? 'full' : j.proxy!.name} ${j.lossName} (${j.role}) seed ${j.seed}${j.role === 'survivor' || j.role === 'offspring' ? `: ${j.loss}` : ''}${mark}`,
         );
+      }
     }
     return;
   }
@@ -842,7 +1060,10 @@ async function main(): Promise<void> {
       console.log(
         `[${n}/${todo.length}] ${j.setting.name} ${j.kind === 'full' ? 'full' : j.proxy!.name} ${j.lossName} (${j.role}) seed ${j.seed} (${((Date.now() - t0) / 60000).toFixed(1)} min so far)`,
       );
-      const rec = await runJob(j);
+      // a seed >= 1 full-schedule run may be the search's (read again now: it may have finished its final runs meanwhile)
+      const taken = reuse && j.kind === 'full' && j.seed > 0 ? reuseOf(j, readSearchFinal(j.setting)) : null;
+      if (taken?.why) console.log(`  ${taken.why}`);
+      const rec = taken?.rec ?? (await runJob(j));
       mkdirSync(join(j.file, '..'), { recursive: true });
       writeFileSync(j.file, `${JSON.stringify(rec, null, 1)}\n`);
       console.log(

@@ -5,17 +5,24 @@
  * dataset and proxy task, read from configs/search-demo.yaml, with every training cut to 2
  * iterations (--smoke-iters, for tests): its dataset is made on first use, its records are written,
  * and summary.json gives it an identity that the search's lookup (src/search/fidelity.ts) matches
- * for the demo's config.
+ * for the demo's config. Seeds 1-2 of a full-schedule run are taken from the setting's search's
+ * final evaluation (its journal under <root>/discovery/<setting>/run) only when the seed-0 runs
+ * are bit-identical: shown on the demo setting (the same code path as S1 and S2, whose panels take
+ * ~25 s to draw), with a journal written through the Journal API and stand-in files for the other
+ * runs, so that nothing trains.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../../src/search/config.js';
+import { parseExpr, PRESETS, printOfficial } from '../../src/loss/index.js';
+import { hashOf, loadConfig } from '../../src/search/config.js';
 import { proxyFidelityOf, proxyIdentityOf } from '../../src/search/fidelity.js';
+import { FINGERPRINT_VERSION } from '../../src/search/fingerprint.js';
+import { Journal } from '../../src/search/journal.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -97,4 +104,184 @@ test('the demo setting end to end: its dataset, a proxy run and a full run, summ
     nWorking: 0,
     tauWorking: null,
   });
+});
+
+// ---------------------------------------------------------------- reuse of a search's final evaluation
+
+const AP0 = { giou: 0.46305213560924785, 'cse-b-reg': 0.4567326908425073 };
+/** The journal's final APs at seeds 1 and 2 (seed 2 of cse-b-reg diverged). */
+const AP_K = { giou: [0.4712, 0.4588], 'cse-b-reg': [0.4601, null] };
+
+/**
+ * A results root for the demo setting in which only the four extra full-schedule seeds are pending:
+ * this study's seed-0 full runs of the default (giou) and the published half (cse-b-reg), written
+ * in the provenance format of the first S1 files (strings), stand-ins for every other run, a
+ * stand-in dataset, and the search's journal (src/util/provenance.ts's format) with the final runs
+ * of both losses at seeds 0-2 at the cpu-small schedule. `searchAp0` and `searchThreads` change
+ * what the search measured at seed 0.
+ */
+function reuseRoot(
+  opts: { searchAp0?: Partial<typeof AP0>; searchThreads?: Partial<Record<keyof typeof AP0, number>>; standIns?: boolean } = {},
+) {
+  const root = mkdtempSync(join(tmpdir(), 'cse-proxy-reuse-'));
+  const write = (file: string, v: unknown) => {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `${JSON.stringify(v, null, 1)}\n`);
+  };
+  const studyEnv = {
+    cpu: 'AMD EPYC',
+    cores: 2,
+    libtorch: '1.13.1+dfsg-4',
+    blas: 'libopenblas0-openmp 0.3.21+ds-4 (/usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3)',
+    node: 'v20.20.2',
+    platform: 'linux-x64',
+    threads: 2,
+  };
+  for (const [name, role] of [
+    ['giou', 'default'],
+    ['cse-b-reg', 'published'],
+  ] as const)
+    write(join(root, 'proxy', 'demo', 'full', `${name}-seed0.json`), {
+      setting: 'demo',
+      detector: 'fcos',
+      mode: 'reg',
+      kind: 'full',
+      proxy: null,
+      lossName: name,
+      loss: PRESETS[name]!.text,
+      role,
+      mos1: 1,
+      seed: 0,
+      status: 'ok',
+      AP: AP0[name],
+      AP50: 0.65,
+      seconds: 1200,
+      provenance: { commit: null, dirty: false, env: studyEnv, command: 'test' },
+    });
+  // stand-ins for the other runs (another loss text: the report leaves them out) and the dataset
+  const plan = opts.standIns === false ? { code: 0, out: '' } : script('--plan', '--settings', 'demo', '--root', root, '--no-reuse');
+  assert.equal(plan.code, 0, plan.out);
+  for (const m of plan.out.matchAll(/^ {2}pending (\S+) (\S+) \(\w+\) seed (\d)/gm)) {
+    const [, kind, name, seed] = m;
+    if (kind === 'full' && seed !== '0') continue;
+    write(join(root, 'proxy', 'demo', kind!, `${name}-seed${seed}.json`), {
+      setting: 'demo',
+      kind: kind === 'full' ? 'full' : 'proxy',
+      proxy: kind === 'full' ? null : { name: kind },
+      lossName: name,
+      loss: 'stand-in',
+      seed: Number(seed),
+      status: 'ok',
+      AP: 0.1,
+      AP50: 0.2,
+      seconds: 1,
+    });
+  }
+  write(join(root, 'data', 'mnist-det-demo', 'train', 'annotations.json'), {});
+  // the search's journal: its config's final task is the cpu-small schedule with seeds 0-2
+  const cfg = loadConfig({ demo: true });
+  const task = { kind: 'detector', detector: 'fcos', preset: 'cpu-small', dataDir: 'data/mnist-det-demo' };
+  Object.assign(task, { iters: 4000, trainSubset: 0, valSubset: 0, batch: 8, lr: 0.02, timeoutSeconds: 7200 });
+  const config = { ...cfg, final: { ...cfg.final, enabled: true, published: true, seeds: [0, 1, 2], task } };
+  const lib = (version: string, path: string, pkg: string) => ({ version, path, from: `dpkg ${pkg}` });
+  const searchEnv = {
+    cpu: 'AMD EPYC',
+    cores: 2,
+    node: 'v20.20.2',
+    platform: 'linux-x64',
+    threads: null, // the search's coordinator does not load libtorch
+    libtorch: lib('1.13.1+dfsg-4', '/usr/lib/x86_64-linux-gnu/libtorch_cpu.so.1.13.0', 'libtorch1.13'),
+    blas: lib('0.3.21+ds-4', '/usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3', 'libopenblas0-openmp'),
+  };
+  const prov = { commit: null, dirty: false, srcHash: '0', command: 'cse-autoloss search', env: searchEnv };
+  const j = Journal.open(join(root, 'discovery', 'demo', 'run'), { create: true });
+  j.setMeta('config', JSON.stringify(config));
+  j.setMeta('provenance', JSON.stringify(prov));
+  j.setMeta('sessions', JSON.stringify([{ startedAt: '', resumed: false, allowCodeChange: false, provenance: prov }]));
+  const keys = [0, 1, 2].map((seed) => hashOf({ stage: 'final', mode: 'reg', seed, config: task, fp: FINGERPRINT_VERSION }));
+  for (const name of ['giou', 'cse-b-reg'] as const)
+    for (const seed of [0, 1, 2]) {
+      const ap = seed === 0 ? (opts.searchAp0?.[name] ?? AP0[name]) : AP_K[name][seed - 1]!;
+      j.putResult({
+        fingerprint: `reg:${name}`,
+        stage: 'final',
+        key: keys[seed]!,
+        loss: printOfficial(parseExpr('reg', PRESETS[name]!.text!)),
+        status: ap === null ? 'diverged' : 'ok',
+        pass: null,
+        score: ap ?? 0,
+        metrics: { ap: ap ?? 0, ap50: ap === null ? 0 : ap + 0.2, threads: seed === 0 ? (opts.searchThreads?.[name] ?? 2) : 2 },
+        reason: ap === null ? 'loss NaN at iteration 10' : null,
+        seconds: 1000 + seed,
+      });
+    }
+  j.close();
+  return { root, keys };
+}
+
+const fullLines = (out: string) => out.split('\n').filter((l) => /^ {2}pending full \S+ \(\w+\) seed [12]/.test(l));
+
+test('seeds 1-2 of the default and the published half are taken from the search when seed 0 is bit-identical', { timeout: 120_000 }, () => {
+  const { root, keys } = reuseRoot();
+  const journal = join('discovery', 'demo', 'run', 'journal.sqlite');
+  const plan = script('--plan', '--settings', 'demo', '--root', root);
+  assert.equal(plan.code, 0, plan.out);
+  const lines = fullLines(plan.out);
+  assert.equal(lines.length, 4, plan.out);
+  for (const l of lines) assert.ok(l.endsWith(`: reusable from ${join(root, journal)} (seed-0 AP bit-identical)`), l);
+  // --no-reuse: the plan as without a journal
+  const off = script('--plan', '--settings', 'demo', '--root', root, '--no-reuse');
+  assert.equal(off.code, 0, off.out);
+  assert.deepEqual(
+    fullLines(off.out),
+    lines.map((l) => l.slice(0, l.indexOf(': reusable'))),
+  );
+  assert.doesNotMatch(off.out, /reusable|not taken/);
+  // the run: nothing trains (a training would fail on the stand-in dataset), the four files come from the journal
+  const out = join(root, 'PROXY.md');
+  const r = script('--settings', 'demo', '--root', root, '--out', out, '--smoke-iters', '2', '--max-jobs', '4');
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /30 of 34 runs done; 4 to go/);
+  assert.equal(
+    r.out.match(
+      /taken from the demo search's final evaluation .* valid because the seed-0 runs of \S+ here and in the search have the same AP, \S+, bit for bit/g,
+    )?.length,
+    4,
+    r.out,
+  );
+  assert.doesNotMatch(r.out, /not taken from/);
+  for (const name of ['giou', 'cse-b-reg'] as const)
+    for (const seed of [1, 2]) {
+      const rec = JSON.parse(readFileSync(join(root, 'proxy', 'demo', 'full', `${name}-seed${seed}.json`), 'utf8')) as Record<
+        string,
+        unknown
+      >;
+      const ap = AP_K[name][seed - 1]!;
+      assert.equal(rec.loss, PRESETS[name]!.text);
+      assert.equal(rec.seed, seed);
+      assert.equal(rec.status, ap === null ? 'diverged' : 'ok');
+      assert.equal(rec.AP, ap);
+      assert.equal(rec.AP50, ap === null ? null : ap + 0.2);
+      assert.equal(rec.seconds, 1000 + seed);
+      assert.equal(rec.smoke, undefined);
+      assert.deepEqual(rec.reusedFrom, { journal, key: keys[seed], seed0AP: AP0[name], threads: 2 });
+      assert.match((rec.provenance as { command: string }).command, /results-proxy\.ts/);
+    }
+  // the report counts them (the stand-ins, of another loss text, are left out)
+  assert.match(readFileSync(out, 'utf8'), /6 of 34 runs finished/);
+});
+
+test('a seed-0 AP 1e-12 apart, or another thread count: nothing is reused', { timeout: 120_000 }, () => {
+  const { root } = reuseRoot({ searchAp0: { giou: AP0.giou + 1e-12 }, searchThreads: { 'cse-b-reg': 1 }, standIns: false });
+  const plan = script('--plan', '--settings', 'demo', '--root', root);
+  assert.equal(plan.code, 0, plan.out);
+  const lines = fullLines(plan.out);
+  assert.equal(lines.length, 4, plan.out);
+  for (const l of lines) {
+    assert.doesNotMatch(l, /reusable/);
+    assert.match(l, /not taken from discovery\/demo\/run\/journal\.sqlite: seed-0 AP .* here, .* in the search .*; trained here$/);
+  }
+  const giou = lines.filter((l) => l.includes(' giou '));
+  for (const l of giou) assert.ok(l.includes(`seed-0 AP ${AP0.giou} here, ${AP0.giou + 1e-12} in the search (not bit-identical)`), l);
+  for (const l of lines.filter((x) => x.includes(' cse-b-reg '))) assert.match(l, /seed 0 trained with 2 threads here, 1 in the search/);
 });
