@@ -29,8 +29,6 @@ const SLOW_STAGES = new Set(['mos2', 'proxy']);
 
 export class Progress {
   private readonly t0 = performance.now();
-  private genStart = performance.now();
-  private genTimes: number[] = [];
   private live = false;
   private strategy: 'cse' | 'vanilla' = 'cse';
   private readonly out: NodeJS.WritableStream & { isTTY?: boolean };
@@ -72,7 +70,6 @@ export class Progress {
         this.line(`default ${ev.loss}: MOS ${ev.mos1 === null ? '-' : ev.mos1.toFixed(3)}, proxy AP ${ev.fitness.toFixed(4)}`);
         break;
       case 'generation-start':
-        this.genStart = performance.now();
         this.status(`gen ${ev.gen + 1}/${this.opts.generations}: ${ev.population} candidates`);
         break;
       case 'draw':
@@ -90,9 +87,10 @@ export class Progress {
       }
       case 'generation-end': {
         const s = ev.stats;
-        this.genTimes.push(performance.now() - this.genStart);
-        const avg = this.genTimes.reduce((a, b) => a + b, 0) / this.genTimes.length;
-        const eta = avg * (this.opts.generations - ev.gen - 1);
+        // the run's own time per generation (the journal's elapsed time, across sessions), as the
+        // dashboard's: a resumed run replays its finished generations in no time, which would
+        // otherwise pull this session's average towards zero
+        const eta = (ev.elapsedMs / (ev.gen + 1)) * (this.opts.generations - ev.gen - 1);
         // cse with CPV: the generation was filled with CPV-passing draws; show the draw-level rate.
         // (its members' own CPV and dedupe stages then only show what the draws did not filter: seeds).
         const members = `CPV ${s.cpvPass}/${s.population} (${pct(s.cpvPass, s.population)})  dup ${s.duplicates}`;

@@ -50,3 +50,30 @@ test('a terminal: one status line rewritten in place, no new lines', () => {
   assert.equal(s.text().split('\r\x1b[2K').filter(Boolean).length, events.length);
   assert.match(s.text(), /final evaluation 3\/15$/);
 });
+
+test("the ETA is the run's own time per generation: a resumed run's replayed generations do not shorten it", () => {
+  const s = sink(false);
+  const p = new Progress({ json: false, out: s.out, generations: 10 });
+  const stats = {
+    population: 300,
+    cpvPass: 300,
+    duplicates: 0,
+    mosPass: 9,
+    mosEvaluated: 300,
+    proxyNew: 6,
+    proxyReused: 0,
+    proxyFailed: 0,
+    proxyStopped: 0,
+    kendallTau: null,
+    bestEverFitness: 0.12,
+    bestEverLoss: 'Softplus(X)',
+  } as unknown as Extract<SearchEvent, { type: 'generation-end' }>['stats'];
+  const min = 60_000;
+  // generations 1-3 replayed from the journal in no time (their elapsed times as recorded), then generation 4 trained
+  for (const gen of [0, 1, 2, 3]) p.onEvent({ type: 'generation-end', gen, stats, elapsedMs: 15 * min * (gen + 1) });
+  const lines = s.text().split('\n').filter(Boolean);
+  assert.equal(lines.length, 4);
+  // 60 min for 4 generations: 15 min each, 6 to go
+  assert.match(lines[3]!, /^gen 4\/10 .* elapsed 1h00m {2}ETA 1h30m$/);
+  assert.match(lines[0]!, /elapsed 15m00s {2}ETA 2h15m$/);
+});
