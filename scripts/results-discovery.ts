@@ -47,8 +47,8 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { fingerprint, gradientFingerprint, parseExpr, PRESETS, printInfix, printLatex, type Mode } from '../src/loss/index.js';
-import { configDiff, DEFAULT_LOSS, hashOf, loadConfig, type SearchConfig } from '../src/search/config.js';
-import { publishedPresetOf, type FinalRow } from '../src/search/evolution.js';
+import { configDiff, DEFAULT_LOSS, hashOf, loadConfig, stableStringify, type SearchConfig } from '../src/search/config.js';
+import { publishedPresetOf, type FinalRow, type RunSession } from '../src/search/evolution.js';
 import { retrainArgs, shellLine } from '../src/search/final.js';
 import { FINGERPRINT_VERSION } from '../src/search/fingerprint.js';
 import { Journal } from '../src/search/journal.js';
@@ -540,6 +540,8 @@ interface EffRun {
   reachedDefault: { proxyEvaluations: number; seconds: number; gen: number; loss: string } | null;
   /** Set when the run is the first generations of the setting's own search (same config and seed): its run folder. */
   from?: string;
+  /** With from: the commits that search's sessions ran. */
+  fromCommits?: string[];
 }
 interface EffSide {
   runs: number;
@@ -613,17 +615,19 @@ function effRunOf(r: ReportData, seed: number, prefix: { generations: number; el
 
 /**
  * The efficiency run that setting s's own search already is: when its journal was made with this
- * strategy and seed and a config that differs from the efficiency run's only in
- * evolution.generations and final, its first G generations are that run (a search's first
- * generations do not depend on how many follow: test/search/evolution.test.ts), so it is not
- * trained twice (ready: the search has those G generations; have: how many it has). Null when
- * the setting's search is another run (no journal, another strategy, seed or config).
+ * strategy and seed and a config equal to the efficiency run's in every field but
+ * evolution.generations and final (pool and time limits included), and with at least G
+ * generations configured, its first G generations are that run (a search's first generations do
+ * not depend on how many follow, nor on final: test/search/evolution.test.ts), so it is not
+ * trained twice. ready: the search has those G generations; have: how many it has; commits: the
+ * commits its sessions ran (the efficiency runs may run later code). Null when the setting's
+ * search is another run (no journal, another strategy, seed or config, fewer generations).
  */
 function mainSearchPrefix(
   s: SettingDef,
   strategy: string,
   seed: number,
-): { runDir: string; generations: number; elapsedMs: number; ready: boolean; have: number } | null {
+): { runDir: string; generations: number; elapsedMs: number; ready: boolean; have: number; commits: string[] } | null {
   const runDir = join(discRoot, s.name, 'run');
   if (!Journal.exists(runDir)) return null;
   const sc = settingConfig(s);
@@ -632,12 +636,22 @@ function mainSearchPrefix(
   const j = Journal.open(runDir, { readonly: true });
   try {
     const c = JSON.parse(j.getMeta('config') ?? 'null') as SearchConfig | null;
-    if (!c || c.strategy !== strategy || c.seed !== seed) return null;
+    if (!c || c.strategy !== strategy || c.seed !== seed || c.evolution.generations < generations) return null;
     const eff = loadConfig({ file: sc.file, overrides: { strategy, seed, 'evolution.generations': generations, 'final.enabled': false } });
-    const differs = configDiff(c, eff).filter((d) => !d.startsWith('evolution.generations:') && !d.startsWith('final.'));
-    if (differs.length) return null;
+    // every field, the pool and the time limits included (configDiff leaves those out: they do not
+    // change a result's key, but they change the wall time and which candidates time out)
+    const comparable = (x: SearchConfig) => {
+      const o = structuredClone(x) as unknown as { evolution: Record<string, unknown>; final?: unknown };
+      delete o.evolution.generations;
+      delete o.final;
+      return stableStringify(o);
+    };
+    if (comparable(c) !== comparable(eff)) return null;
+    const sessions = JSON.parse(j.getMeta('sessions') ?? '[]') as RunSession[];
+    const start = JSON.parse(j.getMeta('provenance') ?? 'null') as Provenance | null;
+    const commits = [...new Set([start?.commit, ...sessions.map((x) => x.provenance?.commit)].filter((x): x is string => !!x))];
     const last = j.generation(generations - 1);
-    return { runDir, generations, elapsedMs: last?.elapsedMs ?? 0, ready: last !== null, have: j.generations().length };
+    return { runDir, generations, elapsedMs: last?.elapsedMs ?? 0, ready: last !== null, have: j.generations().length, commits };
   } finally {
     j.close();
   }
@@ -674,12 +688,14 @@ function collectEfficiency(): Efficiency | null {
     for (const seed of driver.efficiency.seeds) {
       const runDir = join(effDir(setting, strategy, seed), 'run');
       const status = journalStatus(runDir);
-      if (status === 'finished') {
-        sides[strategy]!.push(effRunOf(buildReport(runDir), seed, null));
+      // its own run folder, when there is one (the driver resumes it), else the setting's search's first generations
+      if (status !== null) {
+        if (status === 'finished') sides[strategy]!.push(effRunOf(buildReport(runDir), seed, null));
         continue;
       }
       const main = mainSearchPrefix(def, strategy, seed);
-      if (main?.ready) sides[strategy]!.push({ ...effRunOf(buildReport(main.runDir), seed, main), from: main.runDir });
+      if (main?.ready)
+        sides[strategy]!.push({ ...effRunOf(buildReport(main.runDir), seed, main), from: main.runDir, fromCommits: main.commits });
     }
   const cse = sideStats(sides.cse!);
   const vanilla = sideStats(sides.vanilla!);
@@ -913,48 +929,91 @@ interface StudyFullRun {
   provenance?: { env?: { cpu?: string; libtorch?: unknown; blas?: unknown } };
 }
 
-/** A library's version from either provenance format: the object { version, ... } or an older 'package 1.2.3 (path)' string. */
-function versionOf(x: unknown): string | null {
-  if (x && typeof x === 'object') return (x as { version?: string | null }).version ?? null;
-  if (typeof x === 'string') return /\d+\.\d+[\w.+~-]*/.exec(x)?.[0] ?? null;
-  return null;
+/**
+ * A library as either provenance format records it: the object { version, from: 'dpkg <package>' }
+ * or an older '<package> <version> (<path>)' string (libtorch's: the version only).
+ */
+function libraryOf(x: unknown): { pkg: string | null; version: string | null } {
+  if (x && typeof x === 'object') {
+    const o = x as { version?: string | null; from?: string | null };
+    return { pkg: /^dpkg (\S+)/.exec(o.from ?? '')?.[1] ?? null, version: o.version ?? null };
+  }
+  if (typeof x === 'string')
+    return { pkg: /^([a-z][\w.+-]*)\s+\d/.exec(x)?.[1] ?? null, version: /\d+\.\d+[\w.+~-]*/.exec(x)?.[0] ?? null };
+  return { pkg: null, version: null };
+}
+
+/** The same library: a known version, equal, and the same package where both name one. */
+function sameLibrary(a: unknown, b: unknown): boolean {
+  const x = libraryOf(a);
+  const y = libraryOf(b);
+  return x.version !== null && x.version === y.version && (x.pkg === null || y.pkg === null || x.pkg === y.pkg);
+}
+
+/** The same machine and libraries (threads are the run's own and checked by the bit-identical default). */
+function sameEnv(a: { cpu?: string; libtorch?: unknown; blas?: unknown } | undefined, b: typeof a): boolean {
+  return !!a && !!b && !!a.cpu && a.cpu === b.cpu && sameLibrary(a.libtorch, b.libtorch) && sameLibrary(a.blas, b.blas);
 }
 
 /**
  * Where the winner stands among all the presets of its mode, not only the default and the
- * published half: the proxy study (results/proxy/<setting>/full/*-seed0.json) trained every preset
- * at the full schedule, seed 0. Those APs compare with the final evaluation's seed 0 only when the
- * two pipelines train alike, which is checked, not assumed: the default's seed-0 AP must be the same
- * to the last bit in both (and the CPU, libtorch and BLAS the same). Otherwise it says why not.
+ * published half: the proxy study (results/proxy/<setting>/full/<preset>-seed0.json) trained every
+ * preset at the full schedule, seed 0. Those APs compare with the final evaluation's seed 0 only
+ * when the two pipelines train alike, which is checked, not assumed: the default's seed-0 AP must
+ * be the same to the last bit in both, and each preset's run must come from the same CPU, libtorch
+ * and BLAS as the search. Presets without such a run are counted (failed, not run, another
+ * machine, unreadable), never silently left out.
  */
 function presetContext(c: Collected, winnerSeed0: number | null): string[] {
   const dir = join(root, 'proxy', c.name, 'full');
   if (!existsSync(dir) || c.cfg.final.seeds[0] !== 0) return [];
-  const runs = readdirSync(dir)
-    .filter((f) => f.endsWith('-seed0.json'))
-    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as StudyFullRun)
-    .filter((r) => r.role === 'default' || r.role === 'published' || r.role === 'preset');
-  const studyDef = runs.find((r) => r.role === 'default');
+  const read = (name: string): StudyFullRun | 'unreadable' | null => {
+    const f = join(dir, `${name}-seed0.json`);
+    if (!existsSync(f)) return null;
+    try {
+      return JSON.parse(readFileSync(f, 'utf8')) as StudyFullRun;
+    } catch (e) {
+      console.log(`${f}: not read (${(e as Error).message}); counted as unreadable`);
+      return 'unreadable';
+    }
+  };
+  const mode = c.cfg.mode;
+  const defName = c.cfg.defaultLoss ?? DEFAULT_LOSS[mode];
+  const presets = Object.entries(PRESETS)
+    .filter(([, p]) => p.mode === mode && p.text)
+    .map(([name]) => name);
+  const studyDef = read(defName);
   const finalDef = c.entry.final.find((r) => r.role === 'default')?.AP[0] ?? null;
-  if (!studyDef || studyDef.status !== 'ok' || studyDef.AP === null || finalDef === null) return [];
+  if (!studyDef || studyDef === 'unreadable' || studyDef.status !== 'ok' || studyDef.AP === null || finalDef === null) return [];
   const env = c.report?.provenance?.env;
-  const se = studyDef.provenance?.env;
-  const sameEnv =
-    !!env && !!se && env.cpu === se.cpu && versionOf(env.libtorch) === versionOf(se.libtorch) && versionOf(env.blas) === versionOf(se.blas);
-  if (!sameEnv || studyDef.AP !== finalDef)
+  const defSame = sameEnv(env, studyDef.provenance?.env);
+  if (!defSame || studyDef.AP !== finalDef)
     return [
-      `  Among the other presets: not comparable here. The proxy study's full-schedule run of the default (seed 0) gave AP ${pct(studyDef.AP)} and this final evaluation's ${pct(finalDef)}` +
-        `${sameEnv ? '' : ' on another machine or library build'}; only bit-identical runs of the default make the two tables one.`,
+      `  Among the other presets: not comparable here. The proxy study's full-schedule run of the default (seed 0) gave AP ${studyDef.AP} and this final evaluation's ${finalDef}` +
+        `${defSame ? '' : ', on another machine or library build'}; only bit-identical runs of the default make the two tables one.`,
     ];
-  const ok = runs.filter((r) => r.status === 'ok' && r.AP !== null).sort((a, b) => b.AP! - a.AP!);
+  const ok: { name: string; AP: number }[] = [];
+  const missing = { failed: [] as string[], 'not run': [] as string[], 'another machine': [] as string[], unreadable: [] as string[] };
+  for (const name of presets) {
+    const r = read(name);
+    if (r === null) missing['not run'].push(name);
+    else if (r === 'unreadable') missing.unreadable.push(name);
+    else if (!sameEnv(env, r.provenance?.env)) missing['another machine'].push(name);
+    else if (r.status !== 'ok' || r.AP === null) missing.failed.push(name);
+    else ok.push({ name, AP: r.AP });
+  }
+  ok.sort((a, b) => b.AP - a.AP);
   const best = ok[0]!;
-  const shown = ok.map((r) => `${r.lossName} ${pct(r.AP)}`).join(', ');
+  const shown = ok.map((r) => `${r.name} ${pct(r.AP)}`).join(', ');
+  const gaps = Object.entries(missing)
+    .filter(([, v]) => v.length)
+    .map(([k, v]) => `${k}: ${v.join(', ')}`);
   const verdict =
     winnerSeed0 === null
       ? "the winner's seed 0 did not finish"
-      : `the winner's seed 0: ${pct(winnerSeed0)}, ${winnerSeed0 >= best.AP! ? 'at or above every preset' : `${signed(100 * (winnerSeed0 - best.AP!))} against the best preset, ${best.lossName}`} (one seed each: a hint, not a verdict)`;
+      : `the winner's seed 0: ${pct(winnerSeed0)}, ${winnerSeed0 >= best.AP ? `at or above every preset shown` : `${signed(100 * (winnerSeed0 - best.AP))} against the best preset, ${best.name}`} (one seed each: a hint, not a verdict)`;
   return [
-    `  Among all the presets of the mode (docs/PROXY.md's study, full schedule, seed 0; the default's seed 0 is bit-identical in both, so these runs and the final evaluation's are one pipeline): ${shown}; ${verdict}.`,
+    `  Among the presets of the mode (docs/PROXY.md's study, full schedule, seed 0, the same CPU and libraries; the default's seed 0 is bit-identical in both, so these runs and the final evaluation's are one pipeline), ${ok.length} of ${presets.length}${gaps.length ? ` (${gaps.join('; ')})` : ''}: ${shown}; ${verdict}.`,
   ];
 }
 
@@ -1044,7 +1103,7 @@ function efficiencySection(e: Efficiency | null): string[] {
   );
   for (const r of [...e.cse.map((x) => ['cse', x] as const), ...e.vanilla.map((x) => ['vanilla', x] as const)])
     lines.push(
-      `- ${r[0]} seed ${r[1].seed}${r[1].from ? ` (the first ${r[1].generations} generations of the ${e.setting} search above, \`${shownPath(r[1].from)}\`: the same config and seed, so not run twice; its wall time is that search's)` : ''}: ${r[1].proxyEvaluations} proxy evaluations in ${r[1].generations} generations, ${r[1].wallSeconds.toFixed(1)} s; ${r[1].reachedDefault ? `reached the default after ${r[1].reachedDefault.proxyEvaluations} evaluations, ${r[1].reachedDefault.seconds.toFixed(1)} s` : 'never reached the default'}`,
+      `- ${r[0]} seed ${r[1].seed}${r[1].from ? ` (the first ${r[1].generations} generations of the ${e.setting} search above, \`${shownPath(r[1].from)}\`${r[1].fromCommits?.length ? ` at commit ${r[1].fromCommits.map((x) => x.slice(0, 7)).join(', ')}` : ''}: the same strategy, seed and config but for generations and final, so not run twice; its wall time is that search's, its resumes and any load beside it included)` : ''}: ${r[1].proxyEvaluations} proxy evaluations in ${r[1].generations} generations, ${r[1].wallSeconds.toFixed(1)} s; ${r[1].reachedDefault ? `reached the default after ${r[1].reachedDefault.proxyEvaluations} evaluations, ${r[1].reachedDefault.seconds.toFixed(1)} s` : 'never reached the default'}`,
     );
   lines.push('');
   const lb = s.ratioIsLowerBound ? ' (a **lower bound**: a vanilla run never reached the default)' : '';
@@ -1242,18 +1301,18 @@ async function main(): Promise<void> {
       for (const seed of driver.efficiency.seeds)
         for (const strategy of STRATEGIES) {
           if (interrupted) break;
-          const { file } = effConfig(effSetting, strategy, seed);
           const main = journalStatus(join(effDir(effSetting.name, strategy, seed), 'run'))
             ? null
             : mainSearchPrefix(effSetting, strategy, seed);
           if (main) {
             console.log(
               main.ready
-                ? `efficiency ${effSetting.name} ${strategy} seed ${seed}: the first ${main.generations} generations of ${main.runDir} (the setting's own search: the same config and seed), not run again`
-                : `efficiency ${effSetting.name} ${strategy} seed ${seed}: this is the first ${main.generations} generations of ${main.runDir} (the setting's own search: the same config and seed), which has ${main.have}; run it further (\`${runCommand(effSetting.name)}\`), it is not trained twice`,
+                ? `efficiency ${effSetting.name} ${strategy} seed ${seed}: the first ${main.generations} generations of ${main.runDir} (the setting's own search: the same strategy, seed and config but for generations and final), not run again`
+                : `efficiency ${effSetting.name} ${strategy} seed ${seed}: this is the first ${main.generations} generations of ${main.runDir} (the setting's own search: the same strategy, seed and config but for generations and final), which has ${main.have}; run it further (\`${runCommand(effSetting.name)}\`), it is not trained twice`,
             );
             continue;
           }
+          const { file } = effConfig(effSetting, strategy, seed);
           await runSearchStep(
             `efficiency ${effSetting.name} ${strategy} seed ${seed}`,
             file,

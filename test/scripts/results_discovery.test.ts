@@ -55,7 +55,7 @@ writeFileSync(
   inputSize: 64
 efficiency:
   seeds: [0, 1]
-  budget: 6
+  budget: 3
 `,
 );
 // a proxy study's summary (the shape scripts/results-proxy.ts writes): the search's proxy is simulated, so the study's choice is quoted
@@ -194,7 +194,7 @@ test(
     // (cse, seed 0, the same config but for generations and final): its 2 generations, not run twice
     const eff = summary.efficiency!;
     assert.equal(eff.setting, 'S1');
-    assert.equal(eff.budget, 6);
+    assert.equal(eff.budget, 3);
     for (const strategy of ['cse', 'vanilla'] as const) {
       assert.deepEqual(
         eff[strategy].map((r) => r.seed),
@@ -208,11 +208,15 @@ test(
         const rep = buildReport(runDir);
         assert.equal(rep.strategy, strategy);
         if (!fromMain) assert.equal(rep.final, null, 'final disabled');
-        assert.ok(rep.proxyEvaluations >= 6, 'the budget of proxy evaluations is spent');
-        assert.equal(r.proxyEvaluations, rep.generations[1]!.proxyTotal);
-        assert.equal(r.reachedDefault?.proxyEvaluations ?? null, rep.reachedDefault?.proxyEvaluations ?? null);
+        // budget 3, topK 3: one generation; S1's own search has two, of which the first counts
+        assert.equal(rep.generations.length, fromMain ? 2 : 1);
+        assert.equal((r as unknown as { generations: number }).generations, 1);
+        assert.ok(rep.generations[0]!.proxyTotal >= 3, 'the budget of proxy evaluations is spent');
+        assert.equal(r.proxyEvaluations, rep.generations[0]!.proxyTotal);
+        const reached = rep.reachedDefault && rep.reachedDefault.gen < 1 ? rep.reachedDefault : null;
+        assert.equal(r.reachedDefault?.proxyEvaluations ?? null, reached?.proxyEvaluations ?? null);
         const j = Journal.open(runDir, { readonly: true });
-        const wall = fromMain ? j.generation(1)!.elapsedMs : Number(j.getMeta('elapsed_ms'));
+        const wall = fromMain ? j.generation(0)!.elapsedMs : Number(j.getMeta('elapsed_ms'));
         j.close();
         assert.equal((r as unknown as { wallSeconds: number }).wallSeconds, wall / 1000);
       }
@@ -267,7 +271,10 @@ test(
     }
     assert.match(md, /Transfer to mnist-det \(`tiny`\)/);
     assert.match(md, /## Efficiency against vanilla/);
-    assert.match(md, /- cse seed 0 \(the first 2 generations of the S1 search above, `[^`]*S1\/run`: the same config and seed/);
+    assert.match(
+      md,
+      /- cse seed 0 \(the first 1 generations of the S1 search above, `[^`]*S1\/run` at commit [0-9a-f]{7}: the same strategy, seed and config but for generations and final/,
+    );
     assert.match(md, /- cse seed 1: /);
     assert.match(md, /Ratio vanilla \/ cse: (not determined|[\d.]+x proxy evaluations)/);
     assert.match(md, /## Multi-fidelity: early stopping, measured/);
@@ -306,8 +313,8 @@ test(
     const winAp = s1.final.find((r) => r.role === 'winner')!.AP[0]!;
     const study = join(root, 'proxy', 'S1', 'full');
     mkdirSync(study, { recursive: true });
-    const studyRun = (lossName: string, role: string, AP: number) =>
-      writeFileSync(join(study, `${lossName}-seed0.json`), JSON.stringify({ lossName, role, status: 'ok', AP, provenance: { env } }));
+    const studyRun = (lossName: string, role: string, AP: number, e: Record<string, unknown> = env) =>
+      writeFileSync(join(study, `${lossName}-seed0.json`), JSON.stringify({ lossName, role, status: 'ok', AP, provenance: { env: e } }));
     studyRun('focal', 'default', defAp);
     studyRun('bce', 'preset', winAp + 0.02);
     studyRun('m1', 'offspring', 0.99); // not a preset: not shown
@@ -319,11 +326,22 @@ test(
         .find((l) => l.includes('Among'));
     };
     const pc = (x: number) => (100 * x).toFixed(1);
-    const line = ctx()!;
-    assert.ok(line.includes(`bce ${pc(winAp + 0.02)}, focal ${pc(defAp)}`), line);
+    let line = ctx()!;
+    assert.ok(line.includes(`, 2 of 3 (not run: cse-b-cls): bce ${pc(winAp + 0.02)}, focal ${pc(defAp)};`), line);
     assert.ok(!line.includes('m1'), line);
     assert.match(line, new RegExp(`the winner's seed 0: ${pc(winAp).replace('.', '\\.')}, −2\\.0 against the best preset, bce`));
+    // a preset trained on another CPU, and an unreadable file, are counted, not shown
+    studyRun('bce', 'preset', winAp + 0.02, { ...env, cpu: 'another CPU' });
+    writeFileSync(join(study, 'cse-b-cls-seed0.json'), '{"lossName": "cse-b-');
+    line = ctx()!;
+    assert.ok(line.includes(`, 1 of 3 (another machine: bce; unreadable: cse-b-cls): focal ${pc(defAp)};`), line);
+    // the default's seed 0 not bit-identical: nothing compared, both values in full
     studyRun('focal', 'default', defAp + 1e-12);
+    assert.ok(
+      ctx()!.includes(
+        `not comparable here. The proxy study's full-schedule run of the default (seed 0) gave AP ${defAp + 1e-12} and this final evaluation's ${defAp};`,
+      ),
+    );
     assert.match(ctx()!, /Among the other presets: not comparable here/);
   },
 );
