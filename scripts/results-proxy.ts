@@ -31,16 +31,24 @@
  * its journal <root>/discovery/<setting>/run/journal.sqlite, read-only) retrains the default and the
  * published half at the same schedule (cpu-small, val split, same dataset) with seeds 0-2. A pending
  * full-schedule run of loss L at seed k >= 1 is taken from that journal's final record of L at seed k
- * (its status kept, even failed or diverged; the file gets `reusedFrom`) only when the two pipelines
- * are proven to train L identically here: this study's own seed-0 run of L finished ok, the
- * journal's final seed-0 run of L finished ok with the very same AP (===, bit for bit), both seed-0
- * runs and the seed-k run trained with the same libtorch thread count, and the journal's run and
- * session provenance records the same CPU, libtorch and BLAS (and thread count where it records one:
- * the search's coordinator does not load libtorch, so its own thread count is null) as this study's
- * seed-0 file; the journal's final task must be the detector's cpu-small schedule on all training
- * images. Checked before each such run (the search may finish its final runs while this study
- * runs); otherwise the run is trained here, with a line saying why when the journal has a seed-0
- * record of L. `--plan` marks such runs "reusable from <journal>"; `--collect-only` is unaffected.
+ * when that run finished 'ok' or 'diverged' (a divergence is a property of the loss; a 'failed' run
+ * may be the environment or a limit, e.g. the search's own time limit: it is trained here), and only
+ * when the two pipelines are proven to train L identically here: this study's own seed-0 run of L
+ * finished ok, the journal's final seed-0 run of L finished ok with the very same AP (===, bit for
+ * bit), both seed-0 runs and the seed-k run trained with the same libtorch thread count, and the
+ * journal's run and session provenance records the same CPU, libtorch and BLAS (and thread count
+ * where it records one: the search's coordinator does not load libtorch, so its own thread count is
+ * null) as this study's seed-0 file; the journal's final task must be the detector's cpu-small
+ * schedule on all training images. The file keeps the record's status, AP and time; its `provenance` is the journal's record
+ * of the search process that trained it (the run's start, or the resumed session during which the
+ * record was written; when that cannot be told, the start's, with every session's commit listed in
+ * `reusedFrom.sessions`), and `reusedFrom` names the journal, the record's key, the seed-0 AP both
+ * measured, the thread count and the process that copied it (`copiedBy`: commit, command).
+ * Checked before each such run (the search may finish its final runs while this study runs);
+ * otherwise the run is trained here, with a line saying why when the journal exists (or, when the
+ * search has not trained its final seed 0 of L yet, that it may provide the run later).
+ * `--plan` marks such runs "reusable from <journal>" (every message names the journal by its path
+ * under --root); `--collect-only` is unaffected.
  * Order: run by run so that a partial result is already useful: for each panel loss its proxy runs,
  * then its full run; then the extra seeds.
  */
@@ -373,10 +381,21 @@ interface RunRecord {
   /**
    * Set when the run was not trained here but taken from the setting's search's final evaluation
    * (see the header): its journal (relative to the results root), the record's key, the seed-0 AP
-   * that this study and the search both measured for the loss (bit for bit), and the libtorch
-   * thread count the run trained with.
+   * that this study and the search both measured for the loss (bit for bit), the libtorch thread
+   * count the run trained with, the process that copied it here (its commit and command; the
+   * file's `provenance` is the search's, of the process that trained it), and which of the
+   * search's sessions that was: `session` when the record's time tells it, else (a resumed search
+   * whose sessions cannot be told apart) `sessions`, every session's start and commit.
    */
-  reusedFrom?: { journal: string; key: string; seed0AP: number; threads: number };
+  reusedFrom?: {
+    journal: string;
+    key: string;
+    seed0AP: number;
+    threads: number;
+    copiedBy: { commit: string | null; command: string };
+    session?: { index: number; startedAt: string; resumed: boolean };
+    sessions?: { startedAt: string; commit: string | null }[];
+  };
 }
 
 function jobsOf(s: Setting): Job[] {
@@ -513,10 +532,19 @@ async function runJob(j: Job): Promise<RunRecord> {
 /** The setting's discovery search's journal, relative to the results root (where scripts/results-discovery.ts runs it). */
 const journalOf = (s: Setting) => join('discovery', s.name, 'run', JOURNAL_FILE);
 
+/** One session of a search (its start or a resume) as its journal's meta 'sessions' records it (src/search/resume.ts). */
+interface SearchSession {
+  startedAt: string;
+  resumed?: boolean;
+  provenance?: Provenance | null;
+}
+
 /** What the reuse check needs of a search journal (read-only): its final records, the key of each final seed, its environments. */
 interface SearchFinal {
-  /** The journal, relative to the results root. */
+  /** The journal, relative to the results root (as `reusedFrom.journal` records it). */
   journal: string;
+  /** The journal's path under --root, as every message names it. */
+  shown: string;
   /** Why nothing of it can be reused (unreadable, another task); null when it can. */
   unusable: string | null;
   /** The result key of the final runs of each seed of its config's final.seeds. */
@@ -525,6 +553,13 @@ interface SearchFinal {
   records: StoredResult[];
   /** The environment of the run's start and of each session (start and resumes). */
   envs: Provenance['env'][];
+  /** The provenance of the run's start (the journal's meta 'provenance'; else its first session's). */
+  start: Provenance | null;
+  /** Its sessions (start and resumes), in order. */
+  sessions: SearchSession[];
+  /** Whether its final evaluation runs at all, and retrains the published half. */
+  enabled: boolean;
+  published: boolean;
 }
 
 /** The setting's search journal, read now (null: there is none). */
@@ -532,7 +567,18 @@ function readSearchFinal(s: Setting): SearchFinal | null {
   const journal = journalOf(s);
   const dir = dirname(join(root, journal));
   if (!Journal.exists(dir)) return null;
-  const out: SearchFinal = { journal, unusable: null, keys: new Map(), records: [], envs: [] };
+  const out: SearchFinal = {
+    journal,
+    shown: join(root, journal),
+    unusable: null,
+    keys: new Map(),
+    records: [],
+    envs: [],
+    start: null,
+    sessions: [],
+    enabled: true,
+    published: true,
+  };
   let jn: Journal;
   try {
     jn = Journal.open(dir, { readonly: true });
@@ -563,10 +609,14 @@ function readSearchFinal(s: Setting): SearchFinal | null {
       };
     for (const seed of cfg.final.seeds)
       out.keys.set(seed, hashOf({ stage: 'final', mode: cfg.mode, seed, config: t, fp: FINGERPRINT_VERSION }));
+    out.enabled = cfg.final.enabled !== false;
+    out.published = cfg.final.published !== false;
     out.records = jn.allResults().filter((r) => r.stage === 'final');
     const run = JSON.parse(jn.getMeta('provenance') ?? 'null') as Provenance | null;
-    const sessions = JSON.parse(jn.getMeta('sessions') ?? '[]') as { provenance?: Provenance | null }[];
-    out.envs = [run, ...sessions.map((x) => x.provenance ?? null)].filter((p): p is Provenance => !!p?.env).map((p) => p.env);
+    const sessions = JSON.parse(jn.getMeta('sessions') ?? '[]') as SearchSession[];
+    out.sessions = Array.isArray(sessions) ? sessions : [];
+    out.start = run ?? out.sessions[0]?.provenance ?? null;
+    out.envs = [run, ...out.sessions.map((x) => x.provenance ?? null)].filter((p): p is Provenance => !!p?.env).map((p) => p.env);
     if (!out.envs.length) return { ...out, unusable: 'it records no provenance (an older journal)' };
     return out;
   } catch (e) {
@@ -620,20 +670,55 @@ function envDiffs(study: Provenance['env'], search: Provenance['env']): string[]
   return out;
 }
 
-/** The reusable statuses: a finished run's outcome (not a timeout, crash or stop, which depend on the search's limits). */
-const REUSED_STATUSES = ['ok', 'failed', 'diverged'];
+/**
+ * The reusable statuses: a run that finished ok, or diverged (a property of the loss). Not
+ * 'failed': the detector stage reports its own timeout so ("timed out after N s",
+ * src/search/stages/detector.ts), and a failure may be the environment or a limit, not the loss.
+ */
+const REUSED_STATUSES = ['ok', 'diverged'];
+
+/**
+ * The search's record of the process that trained a final record: the session (start or resume)
+ * during which the record was written (its finishedAt within the session's span, from its start to
+ * the next one's), or, when a resumed search's sessions cannot be told apart by time, the run
+ * start's provenance with every session's commit listed.
+ */
+function trainerOf(
+  sf: SearchFinal,
+  rk: StoredResult,
+): Pick<NonNullable<RunRecord['reusedFrom']>, 'session' | 'sessions'> & {
+  provenance: Provenance;
+} {
+  const ss = sf.sessions;
+  const start = sf.start!; // readSearchFinal: a journal without provenance is unusable
+  if (ss.length <= 1) return { provenance: start };
+  const t = typeof rk.finishedAt === 'number' && Number.isFinite(rk.finishedAt) ? rk.finishedAt : NaN;
+  const starts = ss.map((x) => Date.parse(x.startedAt));
+  if (Number.isFinite(t) && starts.every((x, i) => Number.isFinite(x) && (i === 0 || x >= starts[i - 1]!)) && t >= starts[0]!) {
+    let i = 0;
+    while (i + 1 < ss.length && starts[i + 1]! <= t) i++;
+    const p = ss[i]!.provenance;
+    if (p) return { provenance: p, session: { index: i, startedAt: ss[i]!.startedAt, resumed: !!ss[i]!.resumed } };
+  }
+  return { provenance: start, sessions: ss.map((x) => ({ startedAt: x.startedAt, commit: x.provenance?.commit ?? null })) };
+}
 
 /**
  * Whether a pending full-schedule run (seed >= 1) is taken from the setting's search's final
  * evaluation (see the header): its record when it is, and the line that says why it is, or why
- * not (null when there is nothing to say: no journal, or no final seed-0 run of the loss in it).
+ * not (null when there is nothing to say: no journal); `pending` when the search has not trained
+ * its final seed 0 of the loss yet (it may provide the run later).
  */
-function reuseOf(j: Job, sf: SearchFinal | null): { rec: RunRecord | null; why: string | null } {
+function reuseOf(j: Job, sf: SearchFinal | null): { rec: RunRecord | null; why: string | null; pending?: boolean } {
   const none = { rec: null, why: null };
   if (j.kind !== 'full' || j.seed < 1 || !sf) return none;
   const s = j.setting;
-  const not = (why: string) => ({ rec: null, why: `not taken from ${sf.journal}: ${why}; trained here` });
+  const not = (why: string) => ({ rec: null, why: `not taken from ${sf.shown}: ${why}; trained here` });
   if (sf.unusable) return not(sf.unusable);
+  if (!sf.enabled) return not('its final evaluation is off (final.enabled: false)');
+  if (j.role === 'published' && !sf.published)
+    return not('its final evaluation does not retrain the published half (final.published: false)');
+  for (const seed of [0, j.seed]) if (!sf.keys.has(seed)) return not(`its final evaluation has no seed ${seed} (final.seeds)`);
   const target = officialText(s.mode, j.loss);
   const at = (seed: number) => {
     const key = sf.keys.get(seed);
@@ -644,7 +729,13 @@ function reuseOf(j: Job, sf: SearchFinal | null): { rec: RunRecord | null; why: 
     return recs.every((r) => r.status === recs[0]!.status && r.score === recs[0]!.score) ? (recs[0] ?? null) : null;
   };
   const r0 = at(0);
-  if (!r0) return none;
+  // the search will train it: say so, so that nobody trains here what the search provides anyway
+  if (!r0)
+    return {
+      rec: null,
+      why: `the search ${sf.shown} has not trained its final seed 0 of ${j.lossName} yet: once it has, this run may be taken from it; running now trains it here`,
+      pending: true,
+    };
   const file0 = join(dirname(j.file), `${j.lossName}-seed0.json`);
   const own = existsSync(file0) ? (JSON.parse(readFileSync(file0, 'utf8')) as RunRecord) : null;
   if (!own || own.loss !== j.loss || own.status !== 'ok' || own.AP === null || own.smoke || !own.provenance?.env)
@@ -661,12 +752,17 @@ function reuseOf(j: Job, sf: SearchFinal | null): { rec: RunRecord | null; why: 
   const rk = at(j.seed);
   const same = `the seed-0 runs of ${j.lossName} here and in the search have the same AP, ${own.AP}, bit for bit`;
   if (!rk) return not(`${same}, but the search has no final seed-${j.seed} run of it yet`);
-  if (!REUSED_STATUSES.includes(rk.status)) return not(`${same}, but its seed-${j.seed} run ended '${rk.status}'`);
+  if (!REUSED_STATUSES.includes(rk.status))
+    return not(
+      `${same}, but its seed-${j.seed} run ended '${rk.status}'${rk.reason ? ` (${rk.reason})` : ''} (only ok or diverged runs are taken)`,
+    );
   if (rk.metrics.threads !== threads)
     return not(
       `${same}, but its seed-${j.seed} run trained with ${rk.metrics.threads ?? 'an unrecorded count of'} threads, seed 0 with ${threads}`,
     );
   const ok = rk.status === 'ok' && typeof rk.score === 'number';
+  const { provenance: trainer, ...session } = trainerOf(sf, rk);
+  const copier = provenance();
   const rec: RunRecord = {
     ...baseOf(j),
     status: rk.status,
@@ -674,12 +770,19 @@ function reuseOf(j: Job, sf: SearchFinal | null): { rec: RunRecord | null; why: 
     AP: ok ? rk.score : null,
     AP50: ok ? (rk.metrics.ap50 ?? null) : null,
     seconds: rk.seconds,
-    provenance: provenance(),
-    reusedFrom: { journal: sf.journal, key: rk.key, seed0AP: own.AP, threads: threads! },
+    provenance: trainer,
+    reusedFrom: {
+      journal: sf.journal,
+      key: rk.key,
+      seed0AP: own.AP,
+      threads: threads!,
+      copiedBy: { commit: copier.commit, command: copier.command },
+      ...session,
+    },
   };
   return {
     rec,
-    why: `taken from the ${s.name} search's final evaluation (${sf.journal}, key ${rk.key}), not trained here: valid because ${same}, with ${threads} threads on the same CPU, libtorch and BLAS`,
+    why: `taken from the ${s.name} search's final evaluation (${sf.shown}, key ${rk.key}), not trained here: valid because ${same}, with ${threads} threads on the same CPU, libtorch and BLAS`,
   };
 }
 
@@ -978,7 +1081,10 @@ default, the published half and the first offspring; for the full schedule the f
 the panel. Seeds 1-2 of the default and the published half at the full schedule may be taken from the
 setting's search's final evaluation (\`discovery/<setting>/run/journal.sqlite\` under the results root: the
 same schedule, split and dataset) once their seed-0 runs were found bit-identical there and here (the same
-AP to the last bit, thread count, CPU, libtorch and BLAS); such a run's file says so (\`reusedFrom\`).
+AP to the last bit, thread count, CPU, libtorch and BLAS), and only when it finished ok or diverged (a
+failed run, e.g. one that hit the search's time limit, is trained here); such a run's file says so
+(\`reusedFrom\`, with the process that copied it) and records, as its provenance, the search process
+that trained it.
 τ-b's interval: 2,000 bootstrap resamples of the panel. A failed or diverged proxy run
 counts as AP 0 (as in the search); a failed full run leaves the loss out of τ. Working losses:
 those whose full AP is at least half the default's; τ-b over them says whether a proxy ranks
@@ -1023,7 +1129,13 @@ async function main(): Promise<void> {
         const done = existsSync(j.file);
         // a pending run that the search's final evaluation provides (or why it does not)
         const r = done ? null : reuseOf(j, sf);
-        const mark = r?.rec ? `: reusable from ${join(root, sf!.journal)} (seed-0 AP bit-identical)` : r?.why ? `: ${r.why}` : '';
+        const mark = r?.rec
+          ? `: reusable from ${sf!.shown} (seed-0 AP bit-identical)`
+          : r?.why
+            ? r.pending
+              ? ` (${r.why})`
+              : `: ${r.why}`
+            : '';
         console.log(
           `  ${done ? 'done   ' : 'pending'} ${j.kind === 'full' ? 'full' : j.proxy!.name} ${j.lossName} (${j.role}) seed ${j.seed}${j.role === 'survivor' || j.role === 'offspring' ? `: ${j.loss}` : ''}${mark}`,
         );

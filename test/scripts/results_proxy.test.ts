@@ -111,6 +111,32 @@ test('the demo setting end to end: its dataset, a proxy run and a full run, summ
 const AP0 = { giou: 0.46305213560924785, 'cse-b-reg': 0.4567326908425073 };
 /** The journal's final APs at seeds 1 and 2 (seed 2 of cse-b-reg diverged). */
 const AP_K = { giou: [0.4712, 0.4588], 'cse-b-reg': [0.4601, null] };
+type Name = keyof typeof AP0;
+
+/** The search's environment in its journal (src/util/provenance.ts's format): the machine of this study's seed-0 files. */
+const lib = (version: string, path: string, pkg: string) => ({ version, path, from: `dpkg ${pkg}` });
+const SEARCH_ENV = {
+  cpu: 'AMD EPYC',
+  cores: 2,
+  node: 'v20.20.2',
+  platform: 'linux-x64',
+  threads: null as number | null, // the search's coordinator does not load libtorch
+  libtorch: lib('1.13.1+dfsg-4', '/usr/lib/x86_64-linux-gnu/libtorch_cpu.so.1.13.0', 'libtorch1.13'),
+  blas: lib('0.3.21+ds-4', '/usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3', 'libopenblas0-openmp'),
+};
+/** The search's provenance at its start, and at a resume (another commit and command). */
+const searchProv = (env = SEARCH_ENV) => ({
+  commit: 'a'.repeat(40),
+  dirty: false,
+  srcHash: '0',
+  command: 'cse-autoloss search --config configs/search-demo.yaml --out results/discovery/demo/run',
+  env,
+});
+const resumedProv = (env = SEARCH_ENV) => ({
+  ...searchProv(env),
+  commit: 'b'.repeat(40),
+  command: 'cse-autoloss search --resume --out results/discovery/demo/run',
+});
 
 /**
  * A results root for the demo setting in which only the four extra full-schedule seeds are pending:
@@ -118,10 +144,24 @@ const AP_K = { giou: [0.4712, 0.4588], 'cse-b-reg': [0.4601, null] };
  * in the provenance format of the first S1 files (strings), stand-ins for every other run, a
  * stand-in dataset, and the search's journal (src/util/provenance.ts's format) with the final runs
  * of both losses at seeds 0-2 at the cpu-small schedule. `searchAp0` and `searchThreads` change
- * what the search measured at seed 0.
+ * what the search measured at seed 0; `searchEnv` its environment; `task` its final task;
+ * `failed` turns a seed-k run into a timeout ('failed'); `records: false` writes no final record
+ * (the search has not reached its final evaluation); `resumed` records a resumed session and
+ * writes the records so that giou's seed 1 predates every session (its session cannot be told),
+ * giou's seed 2 falls in the start session and cse-b-reg's seeds 1-2 in the resumed one.
+ * Before the journal exists, the plan says nothing of reuse (asserted here when stand-ins are made).
  */
 function reuseRoot(
-  opts: { searchAp0?: Partial<typeof AP0>; searchThreads?: Partial<Record<keyof typeof AP0, number>>; standIns?: boolean } = {},
+  opts: {
+    searchAp0?: Partial<typeof AP0>;
+    searchThreads?: Partial<Record<Name, number>>;
+    searchEnv?: Partial<typeof SEARCH_ENV>;
+    task?: Record<string, unknown>;
+    failed?: { name: Name; seed: 1 | 2 };
+    records?: boolean;
+    resumed?: boolean;
+    standIns?: boolean;
+  } = {},
 ) {
   const root = mkdtempSync(join(tmpdir(), 'cse-proxy-reuse-'));
   const write = (file: string, v: unknown) => {
@@ -158,9 +198,11 @@ function reuseRoot(
       seconds: 1200,
       provenance: { commit: null, dirty: false, env: studyEnv, command: 'test' },
     });
-  // stand-ins for the other runs (another loss text: the report leaves them out) and the dataset
-  const plan = opts.standIns === false ? { code: 0, out: '' } : script('--plan', '--settings', 'demo', '--root', root, '--no-reuse');
+  // stand-ins for the other runs (another loss text: the report leaves them out) and the dataset;
+  // the plan, without a journal yet, says nothing of reuse
+  const plan = opts.standIns === false ? { code: 0, out: '' } : script('--plan', '--settings', 'demo', '--root', root);
   assert.equal(plan.code, 0, plan.out);
+  assert.doesNotMatch(plan.out, /reusable|not taken|the search/);
   for (const m of plan.out.matchAll(/^ {2}pending (\S+) (\S+) \(\w+\) seed (\d)/gm)) {
     const [, kind, name, seed] = m;
     if (kind === 'full' && seed !== '0') continue;
@@ -181,54 +223,79 @@ function reuseRoot(
   // the search's journal: its config's final task is the cpu-small schedule with seeds 0-2
   const cfg = loadConfig({ demo: true });
   const task = { kind: 'detector', detector: 'fcos', preset: 'cpu-small', dataDir: 'data/mnist-det-demo' };
-  Object.assign(task, { iters: 4000, trainSubset: 0, valSubset: 0, batch: 8, lr: 0.02, timeoutSeconds: 7200 });
+  Object.assign(task, { iters: 4000, trainSubset: 0, valSubset: 0, batch: 8, lr: 0.02, timeoutSeconds: 7200 }, opts.task);
   const config = { ...cfg, final: { ...cfg.final, enabled: true, published: true, seeds: [0, 1, 2], task } };
-  const lib = (version: string, path: string, pkg: string) => ({ version, path, from: `dpkg ${pkg}` });
-  const searchEnv = {
-    cpu: 'AMD EPYC',
-    cores: 2,
-    node: 'v20.20.2',
-    platform: 'linux-x64',
-    threads: null, // the search's coordinator does not load libtorch
-    libtorch: lib('1.13.1+dfsg-4', '/usr/lib/x86_64-linux-gnu/libtorch_cpu.so.1.13.0', 'libtorch1.13'),
-    blas: lib('0.3.21+ds-4', '/usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3', 'libopenblas0-openmp'),
-  };
-  const prov = { commit: null, dirty: false, srcHash: '0', command: 'cse-autoloss search', env: searchEnv };
+  const env = { ...SEARCH_ENV, ...opts.searchEnv };
+  const prov = searchProv(env);
   const j = Journal.open(join(root, 'discovery', 'demo', 'run'), { create: true });
   j.setMeta('config', JSON.stringify(config));
   j.setMeta('provenance', JSON.stringify(prov));
   j.setMeta('sessions', JSON.stringify([{ startedAt: '', resumed: false, allowCodeChange: false, provenance: prov }]));
   const keys = [0, 1, 2].map((seed) => hashOf({ stage: 'final', mode: 'reg', seed, config: task, fp: FINGERPRINT_VERSION }));
-  for (const name of ['giou', 'cse-b-reg'] as const)
-    for (const seed of [0, 1, 2]) {
-      const ap = seed === 0 ? (opts.searchAp0?.[name] ?? AP0[name]) : AP_K[name][seed - 1]!;
-      j.putResult({
-        fingerprint: `reg:${name}`,
-        stage: 'final',
-        key: keys[seed]!,
-        loss: printOfficial(parseExpr('reg', PRESETS[name]!.text!)),
-        status: ap === null ? 'diverged' : 'ok',
-        pass: null,
-        score: ap ?? 0,
-        metrics: { ap: ap ?? 0, ap50: ap === null ? 0 : ap + 0.2, threads: seed === 0 ? (opts.searchThreads?.[name] ?? 2) : 2 },
-        reason: ap === null ? 'loss NaN at iteration 10' : null,
-        seconds: 1000 + seed,
-      });
-    }
+  const put = (name: Name, seed: number) => {
+    const ap = seed === 0 ? (opts.searchAp0?.[name] ?? AP0[name]) : AP_K[name][seed - 1]!;
+    const failed = opts.failed?.name === name && opts.failed.seed === seed;
+    j.putResult({
+      fingerprint: `reg:${name}`,
+      stage: 'final',
+      key: keys[seed]!,
+      loss: printOfficial(parseExpr('reg', PRESETS[name]!.text!)),
+      status: failed ? 'failed' : ap === null ? 'diverged' : 'ok',
+      pass: null,
+      score: failed ? 0 : (ap ?? 0),
+      metrics: {
+        ap: failed ? 0 : (ap ?? 0),
+        ap50: failed || ap === null ? 0 : ap + 0.2,
+        threads: seed === 0 ? (opts.searchThreads?.[name] ?? 2) : 2,
+      },
+      reason: failed ? 'timed out after 7200 s' : ap === null ? 'loss NaN at iteration 10' : null,
+      seconds: 1000 + seed,
+    });
+  };
+  if (opts.records !== false && !opts.resumed)
+    for (const name of ['giou', 'cse-b-reg'] as const) for (const seed of [0, 1, 2]) put(name, seed);
+  if (opts.records !== false && opts.resumed) {
+    // finishedAt is the write's Date.now(): each phase starts after the previous one's last millisecond
+    const tick = () => {
+      const t = Date.now();
+      while (Date.now() <= t);
+      return new Date().toISOString();
+    };
+    for (const [name, seed] of [
+      ['giou', 0],
+      ['cse-b-reg', 0],
+      ['giou', 1],
+    ] as const)
+      put(name, seed);
+    const started = tick();
+    tick();
+    put('giou', 2);
+    const resumedAt = tick();
+    tick();
+    put('cse-b-reg', 1);
+    put('cse-b-reg', 2);
+    j.setMeta(
+      'sessions',
+      JSON.stringify([
+        { startedAt: started, resumed: false, allowCodeChange: false, provenance: prov },
+        { startedAt: resumedAt, resumed: true, allowCodeChange: false, provenance: resumedProv(env) },
+      ]),
+    );
+  }
   j.close();
-  return { root, keys };
+  return { root, keys, journal: join(root, 'discovery', 'demo', 'run', 'journal.sqlite') };
 }
 
 const fullLines = (out: string) => out.split('\n').filter((l) => /^ {2}pending full \S+ \(\w+\) seed [12]/.test(l));
 
 test('seeds 1-2 of the default and the published half are taken from the search when seed 0 is bit-identical', { timeout: 120_000 }, () => {
-  const { root, keys } = reuseRoot();
+  const { root, keys, journal: shown } = reuseRoot({ resumed: true });
   const journal = join('discovery', 'demo', 'run', 'journal.sqlite');
   const plan = script('--plan', '--settings', 'demo', '--root', root);
   assert.equal(plan.code, 0, plan.out);
   const lines = fullLines(plan.out);
   assert.equal(lines.length, 4, plan.out);
-  for (const l of lines) assert.ok(l.endsWith(`: reusable from ${join(root, journal)} (seed-0 AP bit-identical)`), l);
+  for (const l of lines) assert.ok(l.endsWith(`: reusable from ${shown} (seed-0 AP bit-identical)`), l);
   // --no-reuse: the plan as without a journal
   const off = script('--plan', '--settings', 'demo', '--root', root, '--no-reuse');
   assert.equal(off.code, 0, off.out);
@@ -242,14 +309,16 @@ test('seeds 1-2 of the default and the published half are taken from the search 
   const r = script('--settings', 'demo', '--root', root, '--out', out, '--smoke-iters', '2', '--max-jobs', '4');
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, /30 of 34 runs done; 4 to go/);
-  assert.equal(
-    r.out.match(
-      /taken from the demo search's final evaluation .* valid because the seed-0 runs of \S+ here and in the search have the same AP, \S+, bit for bit/g,
-    )?.length,
-    4,
-    r.out,
-  );
+  const taken = [
+    ...r.out.matchAll(
+      /taken from the demo search's final evaluation \((\S+), key \w+\), not trained here: valid because the seed-0 runs of \S+ here and in the search have the same AP, \S+, bit for bit/g,
+    ),
+  ];
+  assert.equal(taken.length, 4, r.out);
+  for (const m of taken) assert.equal(m[1], shown);
   assert.doesNotMatch(r.out, /not taken from/);
+  const head = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: repo, encoding: 'utf8' });
+  const commit = head.status === 0 ? head.stdout.trim() : null;
   for (const name of ['giou', 'cse-b-reg'] as const)
     for (const seed of [1, 2]) {
       const rec = JSON.parse(readFileSync(join(root, 'proxy', 'demo', 'full', `${name}-seed${seed}.json`), 'utf8')) as Record<
@@ -264,24 +333,103 @@ test('seeds 1-2 of the default and the published half are taken from the search 
       assert.equal(rec.AP50, ap === null ? null : ap + 0.2);
       assert.equal(rec.seconds, 1000 + seed);
       assert.equal(rec.smoke, undefined);
-      assert.deepEqual(rec.reusedFrom, { journal, key: keys[seed], seed0AP: AP0[name], threads: 2 });
-      assert.match((rec.provenance as { command: string }).command, /results-proxy\.ts/);
+      // its provenance: the search process that trained it (giou seed 1 predates every session: the start's, with
+      // every session's commit; giou seed 2: the start session; cse-b-reg: the resumed session), not this process
+      const reused = rec.reusedFrom as Record<string, unknown>;
+      const { copiedBy, session, sessions, ...rest } = reused;
+      assert.deepEqual(rest, { journal, key: keys[seed], seed0AP: AP0[name], threads: 2 });
+      assert.equal((copiedBy as { commit: unknown }).commit, commit);
+      assert.match((copiedBy as { command: string }).command, /results-proxy\.ts/);
+      assert.deepEqual(Object.keys(copiedBy as object).sort(), ['command', 'commit']);
+      const resumed = name === 'cse-b-reg';
+      assert.deepEqual(rec.provenance, resumed ? resumedProv() : searchProv());
+      if (name === 'giou' && seed === 1) {
+        assert.equal(session, undefined);
+        assert.deepEqual(
+          (sessions as { commit: string }[]).map((x) => x.commit),
+          ['a'.repeat(40), 'b'.repeat(40)],
+        );
+      } else {
+        assert.equal(sessions, undefined);
+        assert.deepEqual(
+          { index: (session as { index: number }).index, resumed: (session as { resumed: boolean }).resumed },
+          { index: resumed ? 1 : 0, resumed },
+        );
+      }
     }
-  // the report counts them (the stand-ins, of another loss text, are left out)
+  // the report, written from the files read back (as --collect-only does), counts them (the stand-ins, of another loss text, are left out)
   assert.match(readFileSync(out, 'utf8'), /6 of 34 runs finished/);
 });
 
 test('a seed-0 AP 1e-12 apart, or another thread count: nothing is reused', { timeout: 120_000 }, () => {
-  const { root } = reuseRoot({ searchAp0: { giou: AP0.giou + 1e-12 }, searchThreads: { 'cse-b-reg': 1 }, standIns: false });
+  const { root, journal } = reuseRoot({ searchAp0: { giou: AP0.giou + 1e-12 }, searchThreads: { 'cse-b-reg': 1 }, standIns: false });
   const plan = script('--plan', '--settings', 'demo', '--root', root);
   assert.equal(plan.code, 0, plan.out);
   const lines = fullLines(plan.out);
   assert.equal(lines.length, 4, plan.out);
   for (const l of lines) {
     assert.doesNotMatch(l, /reusable/);
-    assert.match(l, /not taken from discovery\/demo\/run\/journal\.sqlite: seed-0 AP .* here, .* in the search .*; trained here$/);
+    assert.ok(l.includes(`: not taken from ${journal}: seed-0 AP `), l);
+    assert.match(l, /seed-0 AP .* here, .* in the search .*; trained here$/);
   }
   const giou = lines.filter((l) => l.includes(' giou '));
   for (const l of giou) assert.ok(l.includes(`seed-0 AP ${AP0.giou} here, ${AP0.giou + 1e-12} in the search (not bit-identical)`), l);
   for (const l of lines.filter((x) => x.includes(' cse-b-reg '))) assert.match(l, /seed 0 trained with 2 threads here, 1 in the search/);
+});
+
+test('another CPU, libtorch, BLAS or final schedule, or a timed-out seed-k run: nothing is reused', { timeout: 120_000 }, () => {
+  const cases: { opts: Parameters<typeof reuseRoot>[0]; why: RegExp; only?: string }[] = [
+    { opts: { searchEnv: { cpu: 'Intel Xeon' } }, why: /\(CPU 'AMD EPYC' here, 'Intel Xeon' in the search\); trained here$/ },
+    {
+      opts: { searchEnv: { libtorch: lib('2.1.2+dfsg-1', '/usr/lib/x86_64-linux-gnu/libtorch_cpu.so.2.1', 'libtorch2.1') } },
+      why: /\(libtorch 1\.13\.1\+dfsg-4 here, 2\.1\.2\+dfsg-1 in the search\); trained here$/,
+    },
+    {
+      opts: { searchEnv: { blas: lib('0.3.21+ds-4', '/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3', 'libopenblas0-pthread') } },
+      why: /\(blas libopenblas0-openmp 0\.3\.21\+ds-4 here, libopenblas0-pthread 0\.3\.21\+ds-4 in the search\); trained here$/,
+    },
+    {
+      opts: { searchEnv: { blas: lib('0.3.26+ds-1', '/usr/lib/x86_64-linux-gnu/openblas-openmp/libblas.so.3', 'libopenblas0-openmp') } },
+      why: /\(blas libopenblas0-openmp 0\.3\.21\+ds-4 here, libopenblas0-openmp 0\.3\.26\+ds-1 in the search\); trained here$/,
+    },
+    {
+      opts: { task: { iters: 3000 } },
+      why: /: its final task is not this study's full schedule \(fcos cpu-small, reg\): \{.*"iters":3000.*\}; trained here$/,
+    },
+    {
+      // only that run: the other three are taken
+      opts: { failed: { name: 'giou', seed: 1 } },
+      why: /the seed-0 runs of giou here and in the search have the same AP, \S+, bit for bit, but its seed-1 run ended 'failed' \(timed out after 7200 s\) \(only ok or diverged runs are taken\); trained here$/,
+      only: ' giou (default) seed 1',
+    },
+  ];
+  for (const c of cases) {
+    const { root, journal } = reuseRoot({ ...c.opts, standIns: false });
+    const plan = script('--plan', '--settings', 'demo', '--root', root);
+    assert.equal(plan.code, 0, plan.out);
+    const lines = fullLines(plan.out);
+    assert.equal(lines.length, 4, plan.out);
+    for (const l of lines)
+      if (!c.only || l.includes(c.only)) {
+        assert.ok(l.includes(`: not taken from ${journal}: `), l);
+        assert.match(l, c.why);
+      } else assert.ok(l.endsWith(`: reusable from ${journal} (seed-0 AP bit-identical)`), l);
+  }
+});
+
+test('a search that has not trained its final seed 0 yet: the plan says the run may come from it', { timeout: 60_000 }, () => {
+  const { root, journal } = reuseRoot({ records: false, standIns: false });
+  const plan = script('--plan', '--settings', 'demo', '--root', root);
+  assert.equal(plan.code, 0, plan.out);
+  const lines = fullLines(plan.out);
+  assert.equal(lines.length, 4, plan.out);
+  for (const l of lines) {
+    const name = / full (\S+) /.exec(l)![1];
+    assert.ok(
+      l.endsWith(
+        ` (the search ${journal} has not trained its final seed 0 of ${name} yet: once it has, this run may be taken from it; running now trains it here)`,
+      ),
+      l,
+    );
+  }
 });
