@@ -675,7 +675,8 @@ function sideStats(runs: EffRun[]): EffSide {
 
 function collectEfficiency(): Efficiency | null {
   const base = join(discRoot, 'efficiency');
-  if (!existsSync(base)) return null;
+  // --efficiency NAME collects even before its folder exists: a run may be the setting's own search (mainSearchPrefix)
+  if (!effName && !existsSync(base)) return null;
   const setting =
     effName ??
     readdirSync(base)

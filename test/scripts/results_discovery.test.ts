@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseExpr, printInfix, printLatex } from '../../src/loss/index.js';
@@ -291,6 +291,40 @@ test(
       join(disc, 'S1-no-early-stop', 'run', 'journal.sqlite'),
     ];
     const before = files.map(stamp);
+    // before any efficiency run of its own, --efficiency already reports the run that S1's search is
+    {
+      const root2 = join(dir, 'results-prefix-only');
+      cpSync(join(disc, 'S1'), join(root2, 'discovery', 'S1'), { recursive: true });
+      const c = spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'scripts/results-discovery.ts',
+          '--config-dir',
+          cfgDir,
+          '--root',
+          root2,
+          '--out',
+          join(dir, 'D2.md'),
+          '--collect-only',
+          '--efficiency',
+          'S1',
+        ],
+        { encoding: 'utf8', env: { ...process.env, CSE_THREADS: '1' }, timeout: 120_000 },
+      );
+      assert.equal(c.status, 0, `${c.stdout}${c.stderr}`);
+      const e2 = (
+        JSON.parse(readFileSync(join(root2, 'discovery', 'summary.json'), 'utf8')) as {
+          efficiency: { cse: { seed: number; from?: string }[]; vanilla: unknown[] };
+        }
+      ).efficiency;
+      assert.deepEqual(
+        e2.cse.map((x) => [x.seed, x.from]),
+        [[0, join(root2, 'discovery', 'S1', 'run')]],
+      );
+      assert.deepEqual(e2.vanilla, []);
+    }
     const second = driver();
     assert.equal(second.code, 0, second.out);
     assert.match(second.out, /0 step\(s\) run in this call/);
