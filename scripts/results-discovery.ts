@@ -41,6 +41,7 @@
  * others still ran; the results so far are written).
  */
 import { tenthsProgress } from './progress.js';
+import { envDiffs } from './environment.js';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -927,33 +928,12 @@ interface StudyFullRun {
   role: string;
   status: string;
   AP: number | null;
-  provenance?: { env?: { cpu?: string; libtorch?: unknown; blas?: unknown } };
+  provenance?: { env?: Provenance['env'] };
 }
 
-/**
- * A library as either provenance format records it: the object { version, from: 'dpkg <package>' }
- * or an older '<package> <version> (<path>)' string (libtorch's: the version only).
- */
-function libraryOf(x: unknown): { pkg: string | null; version: string | null } {
-  if (x && typeof x === 'object') {
-    const o = x as { version?: string | null; from?: string | null };
-    return { pkg: /^dpkg (\S+)/.exec(o.from ?? '')?.[1] ?? null, version: o.version ?? null };
-  }
-  if (typeof x === 'string')
-    return { pkg: /^([a-z][\w.+-]*)\s+\d/.exec(x)?.[1] ?? null, version: /\d+\.\d+[\w.+~-]*/.exec(x)?.[0] ?? null };
-  return { pkg: null, version: null };
-}
-
-/** The same library: a known version, equal, and the same package where both name one. */
-function sameLibrary(a: unknown, b: unknown): boolean {
-  const x = libraryOf(a);
-  const y = libraryOf(b);
-  return x.version !== null && x.version === y.version && (x.pkg === null || y.pkg === null || x.pkg === y.pkg);
-}
-
-/** The same machine and libraries (threads are the run's own and checked by the bit-identical default). */
-function sameEnv(a: { cpu?: string; libtorch?: unknown; blas?: unknown } | undefined, b: typeof a): boolean {
-  return !!a && !!b && !!a.cpu && a.cpu === b.cpu && sameLibrary(a.libtorch, b.libtorch) && sameLibrary(a.blas, b.blas);
+/** The same machine and libraries (envDiffs of scripts/environment.ts); a run without a recorded environment is not. */
+function sameEnv(a: Provenance['env'] | undefined, b: Provenance['env'] | undefined): boolean {
+  return !!a && !!b && envDiffs(a, b).length === 0;
 }
 
 /**
