@@ -27,6 +27,9 @@
  *     The main search is not duplicated: when it has fewer than N generations the comparison
  *     measures the generations both runs have and says so (run the main search further, then
  *     --collect-only). The result: summary.json `multiFidelity`.
+ * A search that has not finished is shown as it stands: 'running' while its process holds the run
+ * folder, 'interrupted' otherwise; its hall of fame under the proxy; once its proxy stage is done, the
+ * final evaluation's runs so far (partialFinalOf), without a verdict.
  * Results: results/discovery/<name>/{report.json, report.html, journal.sqlite (under 20 MB),
  * final/*.json, transfer/<role>/seed<k>/metrics.json + provenance.json}, results/discovery/summary.json
  * (issue 15's shape) and docs/DISCOVERY.md generated from them (with docs/img/discovery/*.svg).
@@ -50,8 +53,8 @@ import YAML from 'yaml';
 import { fingerprint, gradientFingerprint, parseExpr, PRESETS, printInfix, printLatex, type Mode } from '../src/loss/index.js';
 import { configDiff, DEFAULT_LOSS, hashOf, loadConfig, stableStringify, type SearchConfig } from '../src/search/config.js';
 import { publishedPresetOf, type FinalRow, type RunSession } from '../src/search/evolution.js';
-import { retrainArgs, shellLine } from '../src/search/final.js';
-import { FINGERPRINT_VERSION } from '../src/search/fingerprint.js';
+import { parseDefault, retrainArgs, shellLine } from '../src/search/final.js';
+import { candidateFingerprint, FINGERPRINT_VERSION } from '../src/search/fingerprint.js';
 import { Journal } from '../src/search/journal.js';
 import { buildReport, writeReport, type ReportData } from '../src/search/report.js';
 import { compareMeans, mean, median, std } from '../src/search/stats.js';
@@ -299,6 +302,16 @@ interface Collected {
   transferStatuses: string[][];
   /** The winner's first final seed and the thread count its training ran with (the retrain line). */
   winnerRun: { seed: number; threads: number | null } | null;
+  /** A search still in its final evaluation: the runs finished so far (null before it, or when finished). */
+  partialFinal: PartialFinal | null;
+}
+
+/** The final evaluation of a search that has not finished: its rows so far, 'not run' where a seed is pending. */
+interface PartialFinal {
+  rows: SummaryRow[];
+  statuses: string[][];
+  done: number;
+  total: number;
 }
 
 function datasetName(cfg: SearchConfig): string {
@@ -344,13 +357,19 @@ function collectSearch(s: SettingDef): Collected | null {
     finalStatuses: [],
     transferStatuses: [],
     winnerRun: null,
+    partialFinal: null,
   };
   if (status === null) return out;
   const report = status === 'finished' ? writeReport(runDir).data : buildReport(runDir);
   out.report = report;
+  // 'running' only while a process owns the run folder; otherwise 'interrupted' (resume it)
+  out.status = report.status;
   entry.proxyEvaluations = report.proxyEvaluations;
   entry.generations = report.generations.length;
-  if (status !== 'finished') return out;
+  if (status !== 'finished') {
+    out.partialFinal = partialFinalOf(cfg, runDir, report);
+    return out;
+  }
   mkdirSync(dir, { recursive: true });
   copyFileSync(join(runDir, 'report.json'), join(dir, 'report.json'));
   copyFileSync(join(runDir, 'report.html'), join(dir, 'report.html'));
@@ -394,6 +413,52 @@ function collectSearch(s: SettingDef): Collected | null {
       writeJson(join(dir, 'final', `${fileSlug(r)}-seed${seed}.json`), f);
     });
   }
+  return out;
+}
+
+/**
+ * The final evaluation's runs so far, from the journal's stored final records, for a search whose
+ * proxy stage is done: the rows the final evaluation trains (src/search/final.ts: the default, the
+ * published half, the top of the hall of fame, one row per fingerprint), each seed's AP or 'not run'.
+ * Null before the proxy stage ends or when the search has no final evaluation.
+ */
+function partialFinalOf(cfg: SearchConfig, runDir: string, report: ReportData): PartialFinal | null {
+  if (!cfg.final.enabled || report.generations.length < cfg.evolution.generations) return null;
+  const mode = cfg.mode;
+  const defName = cfg.defaultLoss ?? DEFAULT_LOSS[mode];
+  const rows: { fp: string; loss: string; role: string }[] = [
+    { fp: candidateFingerprint(cfg, mode, parseDefault(mode, defName)), loss: defName, role: 'default' },
+  ];
+  if (cfg.final.published) {
+    const name = publishedPresetOf(mode, cfg.final.task.detector);
+    const fp = candidateFingerprint(cfg, mode, parseDefault(mode, name));
+    if (fp !== rows[0]!.fp) rows.push({ fp, loss: name, role: 'published' });
+  }
+  for (const [i, h] of report.hallOfFame.slice(0, cfg.final.top).entries()) {
+    const same = rows.find((r) => r.fp === h.fingerprint);
+    if (same) same.role += ` = #${i + 1}`;
+    else rows.push({ fp: h.fingerprint, loss: h.loss, role: `#${i + 1}` });
+  }
+  const j = Journal.open(runDir, { readonly: true });
+  const results = j.allResults().filter((r) => r.stage === 'final');
+  j.close();
+  const ft = cfg.final.task;
+  const keys = cfg.final.seeds.map((seed) => hashOf({ stage: 'final', mode, seed, config: ft, fp: FINGERPRINT_VERSION }));
+  let done = 0;
+  const out: PartialFinal = { rows: [], statuses: [], done: 0, total: rows.length * keys.length };
+  for (const r of rows) {
+    const recs = keys.map((k) => results.find((x) => x.key === k && x.fingerprint === r.fp) ?? null);
+    done += recs.filter((x) => x !== null).length;
+    out.rows.push({
+      loss: r.loss,
+      role: r.role,
+      seeds: [...cfg.final.seeds],
+      AP: recs.map((x) => (x?.status === 'ok' ? (x.score ?? null) : null)),
+      AP50: recs.map((x) => (x?.status === 'ok' && typeof x.metrics.ap50 === 'number' ? x.metrics.ap50 : null)),
+    });
+    out.statuses.push(recs.map((x) => x?.status ?? 'not run'));
+  }
+  out.done = done;
   return out;
 }
 
@@ -848,7 +913,7 @@ function table(rows: SummaryRow[], statuses: string[][], extraLabel = ''): strin
     `| loss${extraLabel} | role | AP per seed | AP mean ± s.d. | AP50 mean | Δ AP vs default | Welch t | p |`,
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
-  const def = rows.find((r) => r.role === 'default');
+  const def = rows.find((r) => r.role.split(' ')[0] === 'default');
   rows.forEach((r, i) => {
     const ok = okValues(r.AP);
     let diff = '—';
@@ -1012,7 +1077,7 @@ function showsSection(c: Collected): string[] {
   const e = c.entry;
   if (c.status !== 'finished')
     return [
-      `- **${c.name}**: pending (${c.status ? `${c.status}: ${e.generations} generation(s), ${e.proxyEvaluations} proxy evaluations so far` : 'not started'}); run \`${runCommand(c.name)}\`.`,
+      `- **${c.name}**: pending (${c.status ? `${c.status}: ${e.generations} generation(s), ${e.proxyEvaluations} proxy evaluations so far${c.partialFinal ? `; final evaluation ${c.partialFinal.done} of ${c.partialFinal.total} runs` : ''}` : 'not started'}); run \`${runCommand(c.name)}\`.`,
     ];
   if (!e.winner)
     return [
@@ -1058,6 +1123,36 @@ function showsSection(c: Collected): string[] {
     );
   } else if (driver.transfer.settings.includes(c.name))
     lines.push(`  Transfer to ${driver.transfer.dataset.kind}: pending (run \`${runCommand(c.name)}\`).`);
+  return lines;
+}
+
+/**
+ * What a search that has not finished shows so far: the top of its hall of fame under the proxy
+ * against the default's proxy fitness, and, once its proxy stage is done, the final evaluation's
+ * finished runs (the rest 'not run yet'). Partial: no verdict is drawn from it.
+ */
+function runningSection(c: Collected): string[] {
+  const r = c.report;
+  if (!r) return [];
+  const lines: string[] = [];
+  if (r.hallOfFame.length) {
+    lines.push(
+      `Hall of fame so far (proxy AP ×100; the default ${r.default ? `${r.default.name} scores ${pct(r.default.fitness)}` : 'is not scored yet'}):`,
+      '',
+    );
+    for (const h of r.hallOfFame.slice(0, Math.max(3, c.cfg.final.top)))
+      lines.push(`${h.rank}. ${pct(h.fitness)} \`${h.loss}\` (simplified: \`${h.simplified}\`; generation ${h.gen})`);
+    lines.push('');
+  }
+  const p = c.partialFinal;
+  if (p) {
+    lines.push(
+      `Final evaluation so far: ${p.done} of ${p.total} runs finished (partial: no verdict until all have run; the differences below are over the seeds finished so far).`,
+      '',
+      ...table(p.rows, p.statuses),
+      '',
+    );
+  }
   return lines;
 }
 
@@ -1186,7 +1281,10 @@ function writeDocs(cs: Collected[], proxy: ProxyInfo | null, eff: Efficiency | n
       `${e.generations} generation(s), ${e.proxyEvaluations} proxy evaluations${c.status === 'finished' ? '' : ` so far (${c.status}; pending: run \`${runCommand(c.name)}\` to resume)`}.`,
       '',
     );
-    if (c.status !== 'finished') continue;
+    if (c.status !== 'finished') {
+      lines.push(...runningSection(c));
+      continue;
+    }
     if (c.report?.warnings.length) for (const w of c.report.warnings) lines.push(`**Warning:** ${w}`, '');
     lines.push(
       'Final evaluation (the default, the published half and the top of the hall of fame, the other half of the losses at its default):',

@@ -10,6 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import Database from 'better-sqlite3';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -379,6 +380,58 @@ test(
     assert.match(ctx()!, /Among the other presets: not comparable here/);
   },
 );
+
+test('results-discovery: a search stopped in its final evaluation shows its hall of fame and the final runs so far, no verdict', () => {
+  // S1's finished run (the test above), turned back into one stopped after 4 final runs: the
+  // summary removed, the status 'running' (no owner: shown as interrupted), the later final records deleted
+  const root3 = join(dir, 'results3');
+  const run3 = join(root3, 'discovery', 'S1', 'run');
+  cpSync(join(disc, 'S1', 'run'), run3, { recursive: true });
+  const full = JSON.parse(readFileSync(join(disc, 'S1', 'report.json'), 'utf8')) as {
+    final: { loss: string; role: string; aps: (number | null)[] }[];
+    hallOfFame: { loss: string; fitness: number }[];
+  };
+  const db = new Database(join(run3, 'journal.sqlite'));
+  const seqs = (db.prepare("SELECT seq FROM results WHERE stage = 'final' ORDER BY seq").all() as { seq: number }[]).map((r) => r.seq);
+  const rows = full.final.length;
+  assert.equal(seqs.length, rows * 3);
+  db.prepare("DELETE FROM results WHERE stage = 'final' AND seq > ?").run(seqs[3]);
+  db.prepare("DELETE FROM meta WHERE key = 'summary'").run();
+  db.prepare("UPDATE meta SET value = 'running' WHERE key = 'status'").run();
+  const kept = db.prepare("SELECT loss, score FROM results WHERE stage = 'final' ORDER BY seq").all() as { loss: string; score: number }[];
+  db.close();
+  const out3 = join(dir, 'D3.md');
+  const r = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'scripts/results-discovery.ts', '--config-dir', cfgDir, '--root', root3, '--out', out3, '--collect-only', '--settings', 'S1'],
+    { encoding: 'utf8', env: { ...process.env, CSE_THREADS: '1' }, timeout: 120_000 },
+  );
+  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+  const md = readFileSync(out3, 'utf8');
+  assert.match(md, new RegExp(`- \\*\\*S1\\*\\*: pending \\(interrupted: \\d+ generation\\(s\\), \\d+ proxy evaluations so far; final evaluation 4 of ${rows * 3} runs\\)`));
+  assert.ok(md.includes(`Final evaluation so far: 4 of ${rows * 3} runs finished`), md);
+  assert.doesNotMatch(md, /Target (met|missed)|Winner:/);
+  // the hall of fame's best under the proxy, as in the finished run's report
+  const pc = (x: number) => (100 * x).toFixed(1);
+  assert.ok(md.includes(`1. ${pc(full.hallOfFame[0]!.fitness)} \`${full.hallOfFame[0]!.loss}\``), md);
+  // the table: one row per final row of the finished run, in its order; the kept runs' APs in their rows, the rest not run yet
+  const lines = md.split('\n');
+  const start = lines.findIndex((l) => l.startsWith('Final evaluation so far'));
+  const table = lines.slice(start + 4, start + 4 + rows);
+  assert.equal(table.length, rows);
+  let notRun = 0;
+  full.final.forEach((f, i) => {
+    const cells = table[i]!.split(' | ');
+    const shown = f.role === 'default' ? 'focal' : f.role === 'published' ? 'cse-b-cls' : `\`${f.loss}\``;
+    assert.equal(cells[0], `| ${shown}`, table[i]);
+    const mine = kept.filter((k) => k.loss === f.loss).map((k) => pc(k.score));
+    const seeds = cells[2]!.split(', ');
+    assert.equal(seeds.length, 3);
+    assert.deepEqual(seeds.filter((x) => x !== 'not run yet'), mine, table[i]);
+    notRun += seeds.filter((x) => x === 'not run yet').length;
+  });
+  assert.equal(notRun, rows * 3 - 4);
+});
 
 test('results-discovery: usage errors exit 2 and name the problem; --plan runs nothing', () => {
   const r = spawnSync(
