@@ -403,12 +403,30 @@ test('results-discovery: a search stopped in its final evaluation shows its hall
   const out3 = join(dir, 'D3.md');
   const r = spawnSync(
     process.execPath,
-    ['--import', 'tsx', 'scripts/results-discovery.ts', '--config-dir', cfgDir, '--root', root3, '--out', out3, '--collect-only', '--settings', 'S1'],
+    [
+      '--import',
+      'tsx',
+      'scripts/results-discovery.ts',
+      '--config-dir',
+      cfgDir,
+      '--root',
+      root3,
+      '--out',
+      out3,
+      '--collect-only',
+      '--settings',
+      'S1',
+    ],
     { encoding: 'utf8', env: { ...process.env, CSE_THREADS: '1' }, timeout: 120_000 },
   );
   assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
   const md = readFileSync(out3, 'utf8');
-  assert.match(md, new RegExp(`- \\*\\*S1\\*\\*: pending \\(interrupted: \\d+ generation\\(s\\), \\d+ proxy evaluations so far; final evaluation 4 of ${rows * 3} runs\\)`));
+  assert.match(
+    md,
+    new RegExp(
+      `- \\*\\*S1\\*\\*: pending \\(interrupted: \\d+ generation\\(s\\), \\d+ proxy evaluations so far; final evaluation 4 of ${rows * 3} runs\\)`,
+    ),
+  );
   assert.ok(md.includes(`Final evaluation so far: 4 of ${rows * 3} runs finished`), md);
   assert.doesNotMatch(md, /Target (met|missed)|Winner:/);
   // the hall of fame's best under the proxy, as in the finished run's report
@@ -427,7 +445,11 @@ test('results-discovery: a search stopped in its final evaluation shows its hall
     const mine = kept.filter((k) => k.loss === f.loss).map((k) => pc(k.score));
     const seeds = cells[2]!.split(', ');
     assert.equal(seeds.length, 3);
-    assert.deepEqual(seeds.filter((x) => x !== 'not run yet'), mine, table[i]);
+    assert.deepEqual(
+      seeds.filter((x) => x !== 'not run yet'),
+      mine,
+      table[i],
+    );
     notRun += seeds.filter((x) => x === 'not run yet').length;
   });
   assert.equal(notRun, rows * 3 - 4);
