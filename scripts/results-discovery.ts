@@ -10,6 +10,10 @@
  *     retrained on another dataset (mnist-det) with trainDetector, the other half of the losses at
  *     its default, seed by seed; a finished run (metrics.json ok or diverged) is kept, one stopped
  *     midway goes on from its checkpoint;
+ *   - confirm (configs/discovery.yaml `confirm`, optional): the winner and the default of a finished
+ *     search trained at more seeds on the final evaluation's own task (after the transfer), only on
+ *     the final's machine, libraries and thread count; docs/DISCOVERY.md compares them over all
+ *     their seeds beside the target, which stays judged on the final's seeds;
  *   - --efficiency NAME: seeds x {cse, vanilla} searches of setting NAME with final disabled and the
  *     same budget of proxy evaluations; the proxy evaluations and wall time until a candidate first
  *     reaches the default's proxy fitness (report's reachedDefault), median, range and ratio. The
@@ -31,7 +35,7 @@
  * folder, 'interrupted' otherwise; its hall of fame under the proxy; once its proxy stage is done, the
  * final evaluation's runs so far (partialFinalOf), without a verdict.
  * Results: results/discovery/<name>/{report.json, report.html, journal.sqlite (under 20 MB),
- * final/*.json, transfer/<role>/seed<k>/metrics.json + provenance.json}, results/discovery/summary.json
+ * final/*.json, {transfer,confirm}/<role>/seed<k>/metrics.json + provenance.json}, results/discovery/summary.json
  * (issue 15's shape) and docs/DISCOVERY.md generated from them (with docs/img/discovery/*.svg).
  *
  * Options: --settings S1,S2 (default: S1,S2)  --collect-only (write the summary and the docs, run
@@ -55,6 +59,8 @@ import { configDiff, DEFAULT_LOSS, hashOf, loadConfig, stableStringify, type Sea
 import { publishedPresetOf, type FinalRow, type RunSession } from '../src/search/evolution.js';
 import { parseDefault, retrainArgs, shellLine } from '../src/search/final.js';
 import { candidateFingerprint, FINGERPRINT_VERSION } from '../src/search/fingerprint.js';
+import { proxySplit } from '../src/search/stages/detector.js';
+import type { TrainConfigInput } from '../src/detect/index.js';
 import { Journal } from '../src/search/journal.js';
 import { buildReport, writeReport, type ReportData } from '../src/search/report.js';
 import { compareMeans, mean, median, std } from '../src/search/stats.js';
@@ -137,6 +143,8 @@ interface DriverConfig {
     inputSize?: number;
   };
   efficiency: { seeds: number[]; budget: number };
+  /** More seeds of the winner and the default on the final evaluation's own task (absent: none). */
+  confirm?: { settings: string[]; seeds: number[] };
 }
 function loadDriverConfig(): DriverConfig {
   const file = join(configDir, 'discovery.yaml');
@@ -160,6 +168,16 @@ function loadDriverConfig(): DriverConfig {
     bad.push('transfer: needs settings, dataset, dataDir, preset and seeds');
   if (!ef || !Array.isArray(ef.seeds) || !Number.isInteger(ef.budget) || ef.budget! < 1)
     bad.push('efficiency: needs seeds and an integer budget >= 1');
+  const cf = raw?.confirm;
+  if (
+    cf !== undefined &&
+    (!cf ||
+      !Array.isArray(cf.settings) ||
+      !Array.isArray(cf.seeds) ||
+      !cf.seeds.every((x) => Number.isInteger(x) && x >= 0) ||
+      new Set(cf.seeds).size !== cf.seeds.length)
+  )
+    bad.push('confirm: needs settings and seeds (distinct integers >= 0)');
   if (bad.length) usage(`invalid ${file}:\n  ${bad.join('\n  ')}`);
   return raw as DriverConfig;
 }
@@ -288,6 +306,8 @@ interface SearchEntry {
   generations: number;
   final: SummaryRow[];
   transfer: (SummaryRow & { dataset: string })[];
+  /** The winner and the default over the final's seeds and the confirm seeds (configs/discovery.yaml `confirm`); empty without. */
+  confirm: SummaryRow[];
 }
 
 /** What the docs need besides the summary (statuses of failed seeds, the report). */
@@ -300,6 +320,7 @@ interface Collected {
   entry: SearchEntry;
   finalStatuses: string[][];
   transferStatuses: string[][];
+  confirmStatuses: string[][];
   /** The winner's first final seed and the thread count its training ran with (the retrain line). */
   winnerRun: { seed: number; threads: number | null } | null;
   /** A search still in its final evaluation: the runs finished so far (null before it, or when finished). */
@@ -346,6 +367,7 @@ function collectSearch(s: SettingDef): Collected | null {
     generations: 0,
     final: [],
     transfer: [],
+    confirm: [],
   };
   const out: Collected = {
     name: s.name,
@@ -356,6 +378,7 @@ function collectSearch(s: SettingDef): Collected | null {
     entry,
     finalStatuses: [],
     transferStatuses: [],
+    confirmStatuses: [],
     winnerRun: null,
     partialFinal: null,
   };
@@ -505,20 +528,30 @@ const finishedRun = (out: string) => {
   return m && (m.status === 'ok' || m.status === 'diverged') ? m : null;
 };
 
-async function runTransfer(jobs: TransferJob[]): Promise<void> {
+/** One detector training of the driver (transfer, confirm): its line in the log, folder and config. */
+interface TrainJob {
+  label: string;
+  out: string;
+  config: TrainConfigInput;
+}
+
+/**
+ * Trainings one at a time in this process (trainDetector): a finished one (metrics.json ok or
+ * diverged) is kept, one stopped midway goes on from its checkpoint, Ctrl-C stops after the current
+ * iteration (resumable). `prepare` runs first when any is left (make a dataset, check the
+ * environment); its error stops the list (the same for every run of it), the results so far kept.
+ */
+async function runTrainings(kind: string, jobs: TrainJob[], prepare: () => Promise<void>): Promise<void> {
   const todo = jobs.filter((j) => !finishedRun(j.out));
   if (!todo.length) return;
-  const t = driver.transfer;
-  const [{ useTorchBackend }, { makeDataset }, { trainDetector }] = await Promise.all([
-    import('../src/backend/index.js'),
-    import('../src/data/index.js'),
-    import('../src/detect/index.js'),
-  ]);
+  const [{ useTorchBackend }, { trainDetector }] = await Promise.all([import('../src/backend/index.js'), import('../src/detect/index.js')]);
   await useTorchBackend();
-  if (!existsSync(join(t.dataDir, 'train', 'annotations.json')) || !existsSync(join(t.dataDir, 'val', 'annotations.json'))) {
-    const d = t.dataset;
-    console.log(`making the ${d.kind} dataset (${d.images} images, ${d.size} px, seed ${d.seed}) in ${t.dataDir} (transfer)`);
-    await makeDataset(d.kind, { images: d.images, size: d.size, seed: d.seed, valFraction: d.valFraction, out: t.dataDir });
+  try {
+    await prepare();
+  } catch (e) {
+    failures++;
+    console.log(`[${kind}] error: ${(e as Error).message}`);
+    return;
   }
   const ac = new AbortController();
   const onSignal = () => {
@@ -534,24 +567,13 @@ async function runTransfer(jobs: TransferJob[]): Promise<void> {
     for (const j of todo) {
       if (interrupted) break;
       n++;
-      console.log(`[transfer ${n}/${todo.length}] ${j.setting} ${j.role} on ${t.dataset.kind} (${j.detector}) seed ${j.seed}: ${j.loss}`);
+      console.log(`[${kind} ${n}/${todo.length}] ${j.label}`);
       trained++;
       mkdirSync(j.out, { recursive: true });
       let r: Awaited<ReturnType<typeof trainDetector>>;
       try {
         r = await trainDetector(
-          {
-            detector: j.detector,
-            data: t.dataDir,
-            out: j.out,
-            preset: t.preset,
-            seed: j.seed,
-            ...(j.mode === 'reg' ? { regLoss: j.loss } : { clsLoss: j.loss }),
-            resume: existsSync(join(j.out, 'config.json')),
-            ...(t.iters !== undefined ? { iters: t.iters } : {}),
-            ...(t.warmupIters !== undefined ? { warmupIters: t.warmupIters } : {}),
-            ...(t.inputSize !== undefined ? { inputSize: t.inputSize } : {}),
-          },
+          { ...j.config, out: j.out, resume: existsSync(join(j.out, 'config.json')) },
           {
             interrupt: ac.signal,
             onNotice: (m) => console.log(`    ${m}`),
@@ -571,6 +593,130 @@ async function runTransfer(jobs: TransferJob[]): Promise<void> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+async function runTransfer(jobs: TransferJob[]): Promise<void> {
+  const t = driver.transfer;
+  const train: TrainJob[] = jobs.map((j) => ({
+    label: `${j.setting} ${j.role} on ${t.dataset.kind} (${j.detector}) seed ${j.seed}: ${j.loss}`,
+    out: j.out,
+    config: {
+      detector: j.detector,
+      data: t.dataDir,
+      preset: t.preset,
+      seed: j.seed,
+      ...(j.mode === 'reg' ? { regLoss: j.loss } : { clsLoss: j.loss }),
+      ...(t.iters !== undefined ? { iters: t.iters } : {}),
+      ...(t.warmupIters !== undefined ? { warmupIters: t.warmupIters } : {}),
+      ...(t.inputSize !== undefined ? { inputSize: t.inputSize } : {}),
+    },
+  }));
+  await runTrainings('transfer', train, async () => {
+    if (!existsSync(join(t.dataDir, 'train', 'annotations.json')) || !existsSync(join(t.dataDir, 'val', 'annotations.json'))) {
+      const d = t.dataset;
+      console.log(`making the ${d.kind} dataset (${d.images} images, ${d.size} px, seed ${d.seed}) in ${t.dataDir} (transfer)`);
+      const { makeDataset } = await import('../src/data/index.js');
+      await makeDataset(d.kind, { images: d.images, size: d.size, seed: d.seed, valFraction: d.valFraction, out: t.dataDir });
+    }
+  });
+}
+
+// ------------------------------------------------------------------ confirm: more seeds of the winner and the default
+
+interface ConfirmJob {
+  setting: string;
+  role: 'winner' | 'default';
+  loss: string;
+  seed: number;
+  out: string;
+}
+
+/**
+ * configs/discovery.yaml `confirm`: the winner and the default of a finished search trained at more
+ * seeds on the final evaluation's own task (detector, data, schedule, val split, the other half at its
+ * default), so that their comparison rests on more seeds than the final's. None for a search that has
+ * not finished, has no winner or a final task that is not a detector.
+ */
+function confirmJobs(c: Collected): ConfirmJob[] {
+  const cf = driver.confirm;
+  if (!cf || !cf.settings.includes(c.name) || c.status !== 'finished' || !c.entry.winner) return [];
+  if (c.cfg.final.task.kind !== 'detector') return [];
+  const def = c.cfg.defaultLoss ?? DEFAULT_LOSS[c.cfg.mode];
+  const jobs: ConfirmJob[] = [];
+  for (const seed of cf.seeds)
+    for (const [role, loss] of [
+      ['winner', c.entry.winner],
+      ['default', def],
+    ] as const)
+      jobs.push({ setting: c.name, role, loss, seed, out: join(discRoot, c.name, 'confirm', role, `seed${seed}`) });
+  return jobs;
+}
+
+/** A confirm seed that is one of the setting's final seeds would count one training twice: refused. */
+function checkConfirmSeeds(s: SettingDef): void {
+  const cf = driver.confirm;
+  const sc = settingConfig(s);
+  if (!cf || !sc || !cf.settings.includes(s.name)) return;
+  const both = cf.seeds.filter((x) => sc.cfg.final.seeds.includes(x));
+  if (both.length)
+    usage(
+      `${join(configDir, 'discovery.yaml')}: confirm.seeds ${both.join(', ')} ${both.length === 1 ? 'is' : 'are'} among ${s.name}'s final seeds (${sc.cfg.final.seeds.join(', ')}); confirm adds other seeds`,
+    );
+}
+
+/** The trainings of the confirm jobs, checked first against the final evaluation's environment (CPU, libraries, threads). */
+async function runConfirm(c: Collected, jobs: ConfirmJob[]): Promise<void> {
+  const t = c.cfg.final.task;
+  if (t.kind !== 'detector') return;
+  const train: TrainJob[] = jobs.map((j) => ({
+    label: `${j.setting} ${j.role} on the final task (${t.detector}, ${t.preset}, ${t.iters} iterations) seed ${j.seed}: ${j.loss}`,
+    out: j.out,
+    config: {
+      detector: t.detector,
+      data: t.dataDir,
+      preset: t.preset,
+      iters: t.iters,
+      batch: t.batch,
+      lr: t.lr,
+      ...(t.inputSize ? { inputSize: t.inputSize } : {}),
+      ...(t.warmupIters !== undefined ? { warmupIters: t.warmupIters } : {}),
+      ...proxySplit(null, t, 'val'),
+      seed: j.seed,
+      ...(c.cfg.mode === 'reg' ? { regLoss: j.loss } : { clsLoss: j.loss }),
+    },
+  }));
+  await runTrainings('confirm', train, async () => {
+    // compared with the final's seeds: the same machine, libraries and thread count, or nothing is trained
+    const here = provenance().env;
+    const diffs = c.report?.provenance ? envDiffs(here, c.report.provenance.env) : ['the search recorded no environment'];
+    const threads = c.winnerRun?.threads ?? null;
+    if (threads !== null && threads !== here.threads)
+      diffs.push(`${here.threads} threads here, ${threads} in the final evaluation (set CSE_THREADS=${threads})`);
+    if (diffs.length)
+      throw new Error(`${c.name}: more seeds are comparable with the final evaluation's only in its environment: ${diffs.join('; ')}`);
+  });
+}
+
+/** The winner's and the default's rows over the final's seeds and the confirm seeds (a seed not trained yet: 'not run'). */
+function collectConfirm(c: Collected): void {
+  const jobs = confirmJobs(c);
+  if (!jobs.length) return;
+  for (const role of ['winner', 'default'] as const) {
+    const row = c.entry.final.find((r) => r.role === role);
+    const st = c.finalStatuses[c.entry.final.findIndex((r) => r.role === role)];
+    if (!row || !st) continue;
+    const mine = jobs.filter((j) => j.role === role);
+    const ms = mine.map((j) => recorded(j.out));
+    const ok = (m: RunMetrics | null) => m?.status === 'ok';
+    c.entry.confirm.push({
+      loss: row.loss,
+      role,
+      seeds: [...row.seeds, ...mine.map((j) => j.seed)],
+      AP: [...row.AP, ...ms.map((m) => (ok(m) ? (m!.metrics?.AP ?? null) : null))],
+      AP50: [...row.AP50, ...ms.map((m) => (ok(m) ? (m!.metrics?.AP50 ?? null) : null))],
+    });
+    c.confirmStatuses.push([...st, ...ms.map((m) => m?.status ?? 'not run')]);
   }
 }
 
@@ -1113,6 +1259,7 @@ function showsSection(c: Collected): string[] {
       `  Stretch (equal or beat the published half ${pub.loss}, ${meanSd(okValues(pub.AP))} AP): ${cp.diff >= 0 ? '**met**' : '**missed**'}, ${signed(100 * cp.diff)} AP${cp.t !== null ? ` (Welch t ${cp.t.toFixed(2)}, p ${pText(cp.p)})` : ''}.`,
     );
   } else lines.push('  Stretch (the published half): not evaluated.');
+  lines.push(...confirmLines(c));
   lines.push(...presetContext(c, w.AP[0] ?? null));
   const tw = e.transfer.find((r) => r.role === 'winner');
   const td = e.transfer.find((r) => r.role === 'default');
@@ -1154,6 +1301,33 @@ function runningSection(c: Collected): string[] {
     );
   }
   return lines;
+}
+
+/**
+ * The winner against the default over the final's seeds and the confirm seeds, by the target's rule
+ * (≥ +1.0 AP, difference / s.e. ≥ 3). Supplementary: the target line above is judged on the final
+ * evaluation's seeds, as issue 15 sets it.
+ */
+function confirmLines(c: Collected): string[] {
+  const cf = driver.confirm;
+  if (!cf || !cf.settings.includes(c.name) || c.cfg.final.task.kind !== 'detector') return [];
+  const w = c.entry.confirm.find((r) => r.role === 'winner');
+  const d = c.entry.confirm.find((r) => r.role === 'default');
+  const extra = cf.seeds.join(', ');
+  const pending = c.confirmStatuses.flat().filter((x) => x === 'not run').length;
+  if (!w || !d || pending)
+    return [
+      `  More seeds (${extra}) for the winner and the default on the final task: ${w && d ? `${pending} run(s) pending` : 'pending'} (run \`${runCommand(c.name)}\`).`,
+    ];
+  const cm = compareMeans(okValues(w.AP), okValues(d.AP));
+  const ratio = cm.se && cm.se > 0 ? cm.diff / cm.se : null;
+  const met = 100 * cm.diff >= 1.0 && ratio !== null && ratio >= 3;
+  const n = (r: SummaryRow) => okValues(r.AP).length;
+  return [
+    `  With seeds ${extra} added (the final's task, machine and thread count; ${n(w)} and ${n(d)} finished seeds): the winner ${meanSd(okValues(w.AP))} AP against the default's ${meanSd(okValues(d.AP))}, ` +
+      `${signed(100 * cm.diff)} AP${ratio !== null ? ` (difference / s.e. ${ratio.toFixed(2)}, Welch t ${cm.t!.toFixed(2)}, p ${pText(cm.p)})` : ''}: ` +
+      `by the target's rule ${met ? 'met' : 'missed'} at these seeds (supplementary; the target above is judged on the final evaluation's seeds).`,
+  ];
 }
 
 function efficiencySection(e: Efficiency | null): string[] {
@@ -1291,6 +1465,13 @@ function writeDocs(cs: Collected[], proxy: ProxyInfo | null, eff: Efficiency | n
       '',
     );
     lines.push(...table(e.final, c.finalStatuses), '');
+    if (e.confirm.length)
+      lines.push(
+        `More seeds for the winner and the default (configs/discovery.yaml \`confirm\`: seeds ${driver.confirm!.seeds.join(', ')} on the final task, after its own seeds):`,
+        '',
+        ...table(e.confirm, c.confirmStatuses),
+        '',
+      );
     if (e.transfer.length)
       lines.push(
         `Transfer to ${driver.transfer.dataset.kind} (\`${driver.transfer.preset}\`):`,
@@ -1335,6 +1516,7 @@ function writeDocs(cs: Collected[], proxy: ProxyInfo | null, eff: Efficiency | n
 async function main(): Promise<void> {
   const settings = SETTINGS.filter((s) => settingNames.includes(s.name));
   for (const s of settings) if (!settingConfig(s)) usage(`${s.name}: ${join(configDir, s.file)} does not exist`);
+  for (const s of settings) checkConfirmSeeds(s);
   const effSetting = effName ? SETTINGS.find((s) => s.name === effName)! : null;
   const esSetting = esName ? SETTINGS.find((s) => s.name === esName)! : null;
   // checked before anything runs: a config without early stopping, a run folder of another length
@@ -1349,6 +1531,10 @@ async function main(): Promise<void> {
       if (driver.transfer.settings.includes(s.name) && !jobs.length)
         console.log(`  transfer: after the search (winner and default x seeds ${driver.transfer.seeds.join(',')})`);
       for (const j of jobs) console.log(`  ${finishedRun(j.out) ? 'done   ' : 'pending'} transfer ${j.role} seed ${j.seed}`);
+      const cj = confirmJobs(c);
+      if (driver.confirm?.settings.includes(s.name) && !cj.length)
+        console.log(`  confirm: after the search (winner and default x seeds ${driver.confirm.seeds.join(',')} on the final task)`);
+      for (const j of cj) console.log(`  ${finishedRun(j.out) ? 'done   ' : 'pending'} confirm ${j.role} seed ${j.seed}`);
     }
     if (effSetting)
       for (const strategy of STRATEGIES)
@@ -1374,6 +1560,7 @@ async function main(): Promise<void> {
       if (!ok || interrupted) continue;
       const c = collectSearch(s)!;
       await runTransfer(transferJobs(c));
+      if (!interrupted) await runConfirm(c, confirmJobs(c));
       console.log(`(${((Date.now() - t0) / 60000).toFixed(1)} min so far)`);
     }
     if (effSetting && !interrupted) {
@@ -1411,7 +1598,10 @@ async function main(): Promise<void> {
   // collect: every setting whose config exists (the docs show the pending ones too)
   const shown = SETTINGS.filter((s) => settingNames.includes(s.name) || existsSync(join(discRoot, s.name, 'run')));
   const cs = shown.map(collectSearch).filter((c): c is Collected => c !== null);
-  for (const c of cs) collectTransfer(c);
+  for (const c of cs) {
+    collectTransfer(c);
+    collectConfirm(c);
+  }
   const eff = collectEfficiency();
   const mf = collectMultiFidelity();
   const proxy = proxyInfo(cs);

@@ -1,0 +1,142 @@
+/**
+ * scripts/results-discovery.ts `confirm` (configs/discovery.yaml): after a search, its winner and
+ * its default trained at more seeds on the final evaluation's own task. A tiny search (simulated
+ * proxy, a tiny FCOS final on a generated mnist-det, 40 iterations): the confirm rows join the
+ * final's seed with the new one; the new seed's run is the one the final evaluation would have
+ * trained (`cse-autoloss train` with the retrain command of that seed gives the same AP to the
+ * last bit); the docs compare the two by compareMeans; a confirm seed among the final's seeds and
+ * another thread count are refused, nothing trained.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../src/search/config.js';
+import { retrainArgs } from '../../src/search/final.js';
+import { compareMeans } from '../../src/search/stats.js';
+
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'cse-autoloss.js');
+
+test('results-discovery confirm: more seeds of the winner and the default on the final task, bit-identical to a final run of that seed; misuse refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cse-confirm-'));
+  try {
+    const data = join(dir, 'data');
+    const make = spawnSync(
+      process.execPath,
+      [cli, 'data', 'make', '--kind', 'mnist-det', '--images', '48', '--size', '64', '--seed', '3', '--out', data],
+      { encoding: 'utf8' },
+    );
+    assert.equal(make.status, 0, make.stderr);
+    const cfgDir = join(dir, 'cfg');
+    mkdirSync(cfgDir);
+    const task = `{ kind: detector, detector: fcos, preset: tiny, dataDir: ${data}, iters: 40, trainSubset: 24, valSubset: 0, batch: 4, lr: 0.01, timeoutSeconds: 300 }`;
+    writeFileSync(
+      join(cfgDir, 'search.yaml'),
+      [
+        'mode: bcls',
+        'seed: 0',
+        'population: { size: 12, maxSize: 20, minDepth: 2, maxDepth: 4, maxDraws: 20000, maxOffspringTries: 400, seedWith: [bce] }',
+        'evolution: { generations: 1, parents: 3, elites: 1 }',
+        'mos: { level1: { samples: 16, steps: 20, threshold: 0 } }',
+        'proxy: { topK: 3, task: { kind: simulated, iters: 30 } }',
+        `final: { top: 1, published: false, seeds: [0], task: ${task} }`,
+        'pool: { workers: 0 }',
+      ].join('\n'),
+    );
+    const driverYaml = (seeds: string) => `transfer:
+  settings: []
+  dataset: { kind: mnist-det, images: 48, size: 64, seed: 3, valFraction: 0.25 }
+  dataDir: ${data}
+  preset: tiny
+  seeds: [0]
+efficiency:
+  seeds: [0]
+  budget: 3
+confirm:
+  settings: [S1]
+  seeds: [${seeds}]
+`;
+    const root = join(dir, 'results');
+    const docs = join(dir, 'DISCOVERY.md');
+    const driver = (threads: string) =>
+      spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'scripts/results-discovery.ts', '--config-dir', cfgDir, '--root', root, '--out', docs, '--settings', 'S1'],
+        { encoding: 'utf8', env: { ...process.env, CSE_THREADS: threads }, timeout: 600_000 },
+      );
+
+    // a confirm seed that is one of the final's: refused before anything runs
+    writeFileSync(join(cfgDir, 'discovery.yaml'), driverYaml('1, 0'));
+    const bad = driver('2');
+    assert.equal(bad.status, 2, `${bad.stdout}${bad.stderr}`);
+    assert.match(bad.stderr, /confirm\.seeds 0 is among S1's final seeds \(0\); confirm adds other seeds/);
+    assert.ok(!existsSync(join(root, 'discovery', 'S1')));
+
+    writeFileSync(join(cfgDir, 'discovery.yaml'), driverYaml('1'));
+    const r = driver('2');
+    assert.equal(r.status, 0, `${r.stdout.slice(-3000)}${r.stderr.slice(-3000)}`);
+    assert.match(r.stdout, /\[confirm 1\/2\] S1 winner on the final task \(fcos, tiny, 40 iterations\) seed 1/);
+    type Row = { loss: string; role: string; seeds: number[]; AP: (number | null)[]; AP50: (number | null)[] };
+    const summary = JSON.parse(readFileSync(join(root, 'discovery', 'summary.json'), 'utf8')) as {
+      searches: { name: string; winner: string; final: Row[]; confirm: Row[] }[];
+    };
+    const s1 = summary.searches[0]!;
+    assert.equal(s1.name, 'S1');
+    assert.deepEqual(
+      s1.confirm.map((x) => [x.role, x.loss, x.seeds]),
+      [
+        ['winner', s1.final.find((f) => f.role === 'winner')!.loss, [0, 1]],
+        ['default', 'focal', [0, 1]],
+      ],
+    );
+    const confirmAp: Record<string, number> = {};
+    for (const row of s1.confirm) {
+      const fin = s1.final.find((f) => f.role === row.role)!;
+      assert.equal(row.AP[0], fin.AP[0], `${row.role}: seed 0 is the final evaluation's`);
+      const m = JSON.parse(readFileSync(join(root, 'discovery', 'S1', 'confirm', row.role, 'seed1', 'metrics.json'), 'utf8')) as {
+        status: string;
+        metrics: { AP: number; AP50: number };
+      };
+      assert.equal(m.status, 'ok');
+      assert.deepEqual([row.AP[1], row.AP50[1]], [m.metrics.AP, m.metrics.AP50]);
+      assert.ok(existsSync(join(root, 'discovery', 'S1', 'confirm', row.role, 'seed1', 'provenance.json')));
+      confirmAp[row.role] = m.metrics.AP;
+    }
+    // the winner's seed-1 run is the final evaluation's seed-1 run: its retrain command gives the same AP
+    const cfg = loadConfig({ file: join(cfgDir, 'search.yaml') });
+    const again = join(dir, 'retrain');
+    const t = spawnSync(process.execPath, [cli, ...retrainArgs(cfg, s1.winner, 1, 2, again)!], { encoding: 'utf8', timeout: 600_000 });
+    assert.equal(t.status, 0, t.stderr.slice(-2000));
+    const m = JSON.parse(readFileSync(join(again, 'metrics.json'), 'utf8')) as { metrics: { AP: number } };
+    assert.ok(m.metrics.AP > 0, `AP ${m.metrics.AP} after 40 iterations (a zero AP would prove nothing)`);
+    assert.equal(m.metrics.AP, confirmAp.winner);
+    // the docs: the table and the comparison over both seeds
+    const md = readFileSync(docs, 'utf8');
+    const w = s1.confirm[0]!.AP as number[];
+    const d = s1.confirm[1]!.AP as number[];
+    const c = compareMeans(w, d);
+    const signed = (x: number) => `${x < 0 ? '−' : '+'}${Math.abs(100 * x).toFixed(1)}`;
+    assert.ok(md.includes('More seeds for the winner and the default'), md);
+    assert.ok(
+      md.includes(`With seeds 1 added (the final's task, machine and thread count; 2 and 2 finished seeds)`) &&
+        md.includes(`, ${signed(c.diff)} AP (difference / s.e. ${(c.diff / c.se!).toFixed(2)}, Welch t ${c.t!.toFixed(2)}`),
+      md,
+    );
+
+    // another thread count than the final evaluation's: refused, nothing trained, the rest kept
+    rmSync(join(root, 'discovery', 'S1', 'confirm', 'default'), { recursive: true });
+    const other = driver('1');
+    assert.equal(other.status, 1, `${other.stdout}${other.stderr}`);
+    assert.match(
+      other.stdout,
+      /\[confirm\] error: S1: more seeds are comparable with the final evaluation's only in its environment: 1 threads here, 2 in the final evaluation \(set CSE_THREADS=2\)/,
+    );
+    assert.ok(!existsSync(join(root, 'discovery', 'S1', 'confirm', 'default', 'seed1')));
+    assert.match(readFileSync(docs, 'utf8'), /More seeds \(1\) for the winner and the default on the final task: 1 run\(s\) pending/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
