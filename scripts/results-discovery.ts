@@ -11,7 +11,7 @@
  *     its default, seed by seed; a finished run (metrics.json ok or diverged) is kept, one stopped
  *     midway goes on from its checkpoint;
  *   - confirm (configs/discovery.yaml `confirm`, optional): the winner and the default of a finished
- *     search trained at more seeds on the final evaluation's own task (after the transfer), only on
+ *     search trained at more seeds on the final evaluation's own task (before the transfer), only on
  *     the final's machine, libraries and thread count; docs/DISCOVERY.md compares them over all
  *     their seeds beside the target, which stays judged on the final's seeds;
  *   - --efficiency NAME: seeds x {cse, vanilla} searches of setting NAME with final disabled and the
@@ -1559,8 +1559,9 @@ async function main(): Promise<void> {
       const ok = await runSearchStep(s.name, sc.file, join(discRoot, s.name, 'run'));
       if (!ok || interrupted) continue;
       const c = collectSearch(s)!;
-      await runTransfer(transferJobs(c));
-      if (!interrupted) await runConfirm(c, confirmJobs(c));
+      // the confirm seeds first: they bear on the target; the transfer then
+      await runConfirm(c, confirmJobs(c));
+      if (!interrupted) await runTransfer(transferJobs(c));
       console.log(`(${((Date.now() - t0) / 60000).toFixed(1)} min so far)`);
     }
     if (effSetting && !interrupted) {
