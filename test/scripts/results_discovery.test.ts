@@ -73,11 +73,11 @@ writeFileSync(
   }),
 );
 
-/** The driver on this test's configs, root and docs file. */
-function discovery(args: string[]): { code: number | null; out: string } {
+/** The driver on this test's configs, with a results root and docs file (default: the test's own). */
+function discovery(args: string[], at: { root: string; docs: string } = { root, docs }): { code: number | null; out: string } {
   const r = spawnSync(
     process.execPath,
-    ['--import', 'tsx', 'scripts/results-discovery.ts', '--config-dir', cfgDir, '--root', root, '--out', docs, ...args],
+    ['--import', 'tsx', 'scripts/results-discovery.ts', '--config-dir', cfgDir, '--root', at.root, '--out', at.docs, ...args],
     {
       encoding: 'utf8',
       env: { ...process.env, CSE_THREADS: '1' },
@@ -296,25 +296,8 @@ test(
     {
       const root2 = join(dir, 'results-prefix-only');
       cpSync(join(disc, 'S1'), join(root2, 'discovery', 'S1'), { recursive: true });
-      const c = spawnSync(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          'scripts/results-discovery.ts',
-          '--config-dir',
-          cfgDir,
-          '--root',
-          root2,
-          '--out',
-          join(dir, 'D2.md'),
-          '--collect-only',
-          '--efficiency',
-          'S1',
-        ],
-        { encoding: 'utf8', env: { ...process.env, CSE_THREADS: '1' }, timeout: 120_000 },
-      );
-      assert.equal(c.status, 0, `${c.stdout}${c.stderr}`);
+      const c = discovery(['--collect-only', '--efficiency', 'S1'], { root: root2, docs: join(dir, 'D2.md') });
+      assert.equal(c.code, 0, c.out);
       const e2 = (
         JSON.parse(readFileSync(join(root2, 'discovery', 'summary.json'), 'utf8')) as {
           efficiency: { cse: { seed: number; from?: string }[]; vanilla: unknown[] };
@@ -401,25 +384,8 @@ test('results-discovery: a search stopped in its final evaluation shows its hall
   const kept = db.prepare("SELECT loss, score FROM results WHERE stage = 'final' ORDER BY seq").all() as { loss: string; score: number }[];
   db.close();
   const out3 = join(dir, 'D3.md');
-  const r = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'scripts/results-discovery.ts',
-      '--config-dir',
-      cfgDir,
-      '--root',
-      root3,
-      '--out',
-      out3,
-      '--collect-only',
-      '--settings',
-      'S1',
-    ],
-    { encoding: 'utf8', env: { ...process.env, CSE_THREADS: '1' }, timeout: 120_000 },
-  );
-  assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+  const r = discovery(['--collect-only', '--settings', 'S1'], { root: root3, docs: out3 });
+  assert.equal(r.code, 0, r.out);
   const md = readFileSync(out3, 'utf8');
   assert.match(
     md,
