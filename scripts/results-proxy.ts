@@ -25,6 +25,9 @@
  *          docs/PROXY.md, train nothing)
  *          --plan (list the runs and which are done)  --root DIR (results/)  --out FILE (docs/PROXY.md)
  *          --no-reuse (train every run here: take nothing from a search's final evaluation, below)
+ *          --defer-to-search (do not train the full-schedule seeds >= 1 of the default and the
+ *          published half while the setting's search has not trained them: its final evaluation
+ *          does, and a later call takes them from it; below)
  * Resumable: a finished run (its JSON exists) is not trained again; a full-schedule run stopped
  * midway goes on from its last checkpoint (bit-identically); a proxy run starts again.
  * Reuse of a search's final evaluation: the setting's discovery search (scripts/results-discovery.ts,
@@ -97,6 +100,13 @@ const planOnly = process.argv.includes('--plan');
 const settingNames = arg('settings', 'S1,S2,demo').split(',');
 /** Take seeds 1-2 of a full-schedule run from the setting's search's final evaluation when proven identical (see the header). */
 const reuse = !process.argv.includes('--no-reuse');
+/**
+ * --defer-to-search: leave the full-schedule seeds >= 1 of the default and the published half to the
+ * setting's search, whose final evaluation trains them anyway (so that no run is trained twice):
+ * such a run is not trained while the search has not trained it yet (no journal, or no final record
+ * of that loss at seed 0 or at that seed); run the study again after the search to take it (above).
+ */
+const deferToSearch = process.argv.includes('--defer-to-search');
 /**
  * Test only (test/scripts/results_proxy.test.ts): --smoke-iters N trains every run for N
  * iterations (its record says `smoke: true`) and --max-jobs K stops after K runs (trained or
@@ -670,6 +680,16 @@ function trainerOf(
 }
 
 /**
+ * --defer-to-search: whether a pending run is left to the setting's search (not trained now): a
+ * full-schedule seed >= 1 of the default or the published half that the search has not trained yet
+ * (no journal, or `pending` in reuseOf: no final record of the loss at seed 0 or at that seed).
+ */
+function deferred(j: Job, sf: SearchFinal | null, r: { rec: RunRecord | null; pending?: boolean } | null): boolean {
+  if (!deferToSearch || j.kind !== 'full' || j.seed < 1 || (j.role !== 'default' && j.role !== 'published') || r?.rec) return false;
+  return sf === null || !!r?.pending;
+}
+
+/**
  * Whether a pending full-schedule run (seed >= 1) is taken from the setting's search's final
  * evaluation (see the header): its record when it is, and the line that says why it is, or why
  * not (null when there is nothing to say: no journal); `pending` when the search has not trained
@@ -717,7 +737,7 @@ function reuseOf(j: Job, sf: SearchFinal | null): { rec: RunRecord | null; why: 
   if (diffs.length) return not(`${aps} (${[...new Set(diffs)].join('; ')})`);
   const rk = at(j.seed);
   const same = `the seed-0 runs of ${j.lossName} here and in the search have the same AP, ${own.AP}, bit for bit`;
-  if (!rk) return not(`${same}, but the search has no final seed-${j.seed} run of it yet`);
+  if (!rk) return { ...not(`${same}, but the search has no final seed-${j.seed} run of it yet`), pending: true };
   if (!REUSED_STATUSES.includes(rk.status))
     return not(
       `${same}, but its seed-${j.seed} run ended '${rk.status}'${rk.reason ? ` (${rk.reason})` : ''} (only ok or diverged runs are taken)`,
@@ -1073,6 +1093,10 @@ async function main(): Promise<void> {
     console.error('--smoke-iters: a positive integer, with an explicit --root other than results/ (it is for tests)');
     process.exit(2);
   }
+  if (deferToSearch && !reuse) {
+    console.error('--defer-to-search leaves runs to the search to take them from it later: it needs reuse (drop --no-reuse)');
+    process.exit(2);
+  }
   if (maxJobs !== Infinity && (!Number.isInteger(maxJobs) || maxJobs < 0)) {
     console.error('--max-jobs: a non-negative integer');
     process.exit(2);
@@ -1095,13 +1119,16 @@ async function main(): Promise<void> {
         const done = existsSync(j.file);
         // a pending run that the search's final evaluation provides (or why it does not)
         const r = done ? null : reuseOf(j, sf);
-        const mark = r?.rec
-          ? `: reusable from ${sf!.shown} (seed-0 AP bit-identical)`
-          : r?.why
-            ? r.pending
-              ? ` (${r.why})`
-              : `: ${r.why}`
-            : '';
+        const mark =
+          !done && deferred(j, sf, r)
+            ? ` (deferred to the ${s.name} search's final evaluation: --defer-to-search)`
+            : r?.rec
+              ? `: reusable from ${sf!.shown} (seed-0 AP bit-identical)`
+              : r?.why
+                ? r.pending
+                  ? ` (${r.why})`
+                  : `: ${r.why}`
+                : '';
         console.log(
           `  ${done ? 'done   ' : 'pending'} ${j.kind === 'full' ? 'full' : j.proxy!.name} ${j.lossName} (${j.role}) seed ${j.seed}${j.role === 'survivor' || j.role === 'offspring' ? `: ${j.loss}` : ''}${mark}`,
         );
@@ -1133,13 +1160,22 @@ async function main(): Promise<void> {
       `${queue.length - pending.length} of ${queue.length} runs done; ${pending.length} to go${todo.length < pending.length ? ` (${todo.length} in this call: --max-jobs)` : ''}`,
     );
     let n = 0;
+    let deferredRuns = 0;
     for (const j of todo) {
       n++;
       console.log(
         `[${n}/${todo.length}] ${j.setting.name} ${j.kind === 'full' ? 'full' : j.proxy!.name} ${j.lossName} (${j.role}) seed ${j.seed} (${((Date.now() - t0) / 60000).toFixed(1)} min so far)`,
       );
       // a seed >= 1 full-schedule run may be the search's (read again now: it may have finished its final runs meanwhile)
-      const taken = reuse && j.kind === 'full' && j.seed > 0 ? reuseOf(j, readSearchFinal(j.setting)) : null;
+      const sf = reuse && j.kind === 'full' && j.seed > 0 ? readSearchFinal(j.setting) : null;
+      const taken = reuse && j.kind === 'full' && j.seed > 0 ? reuseOf(j, sf) : null;
+      if (deferred(j, sf, taken)) {
+        deferredRuns++;
+        console.log(
+          `  deferred to the ${j.setting.name} search's final evaluation, which trains it (--defer-to-search): ${sf ? (taken?.why ?? '') : `there is no search journal ${join(root, journalOf(j.setting))} yet`}; run this study again after the search to take it from there`,
+        );
+        continue;
+      }
       if (taken?.why) console.log(`  ${taken.why}`);
       const rec = taken?.rec ?? (await runJob(j));
       mkdirSync(join(j.file, '..'), { recursive: true });
@@ -1150,6 +1186,10 @@ async function main(): Promise<void> {
       for (const a of all) a.recs = readRecords(a.s);
       writeReport(all);
     }
+    if (deferredRuns)
+      console.log(
+        `${deferredRuns} run(s) deferred to the search's final evaluation (--defer-to-search): run this study again once the search has trained them`,
+      );
   }
   for (const a of all) a.recs = readRecords(a.s);
   writeReport(all);

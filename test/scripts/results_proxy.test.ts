@@ -14,7 +14,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -433,3 +433,41 @@ test('a search that has not trained its final seed 0 yet: the plan says the run 
     );
   }
 });
+
+test(
+  '--defer-to-search: the default and published seeds 1-2 the search has not trained are left to it, nothing trained; refused with --no-reuse',
+  { timeout: 120_000 },
+  () => {
+    const { root, journal } = reuseRoot({ records: false, standIns: true });
+    const out = join(root, 'PROXY.md');
+    const plan = script('--plan', '--settings', 'demo', '--root', root, '--defer-to-search');
+    assert.equal(plan.code, 0, plan.out);
+    const lines = fullLines(plan.out);
+    assert.equal(lines.length, 4, plan.out);
+    for (const l of lines) assert.ok(l.endsWith(" (deferred to the demo search's final evaluation: --defer-to-search)"), l);
+    // the run: the four are not trained (a training would fail on the stand-in dataset) and no file is written
+    const r = script('--settings', 'demo', '--root', root, '--out', out, '--smoke-iters', '2', '--max-jobs', '4', '--defer-to-search');
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /30 of 34 runs done; 4 to go/);
+    const said = [
+      ...r.out.matchAll(
+        /deferred to the demo search's final evaluation, which trains it \(--defer-to-search\): the search (\S+) has not trained its final seed 0/g,
+      ),
+    ];
+    assert.equal(said.length, 4, r.out);
+    for (const m of said) assert.equal(m[1], journal);
+    assert.match(r.out, /4 run\(s\) deferred to the search's final evaluation/);
+    assert.doesNotMatch(r.out, /-> /);
+    for (const name of ['giou', 'cse-b-reg'])
+      for (const seed of [1, 2]) assert.ok(!existsSync(join(root, 'proxy', 'demo', 'full', `${name}-seed${seed}.json`)));
+    // without a journal at all: deferred too, naming where the journal would be
+    rmSync(join(root, 'discovery'), { recursive: true });
+    const r2 = script('--settings', 'demo', '--root', root, '--out', out, '--smoke-iters', '2', '--max-jobs', '4', '--defer-to-search');
+    assert.equal(r2.code, 0, r2.out);
+    assert.equal([...r2.out.matchAll(/there is no search journal \S+discovery\/demo\/run\/journal\.sqlite yet/g)].length, 4, r2.out);
+    // with --no-reuse it means nothing: refused
+    const bad = script('--settings', 'demo', '--root', root, '--defer-to-search', '--no-reuse');
+    assert.equal(bad.code, 2, bad.out);
+    assert.match(bad.out, /--defer-to-search .* needs reuse/);
+  },
+);
