@@ -1142,9 +1142,14 @@ interface StudyFullRun {
   provenance?: { env?: Provenance['env'] };
 }
 
-/** The same machine and libraries (envDiffs of scripts/environment.ts); a run without a recorded environment is not. */
-function sameEnv(a: Provenance['env'] | undefined, b: Provenance['env'] | undefined): boolean {
-  return !!a && !!b && envDiffs(a, b).length === 0;
+/**
+ * How a proxy-study run's environment differs from the search's (envDiffs of scripts/environment.ts:
+ * the study's run first, the search's second; the search's coordinator records no thread count), as
+ * phrases; a run without a recorded environment differs in everything.
+ */
+function studyEnvDiffs(study: Provenance['env'] | undefined, search: Provenance['env'] | undefined): string[] {
+  if (!study || !search) return [`no environment recorded${study ? ' by the search' : search ? ' by the study' : ''}`];
+  return envDiffs(study, search);
 }
 
 /**
@@ -1178,11 +1183,11 @@ function presetContext(c: Collected, winnerSeed0: number | null): string[] {
   const finalDef = c.entry.final.find((r) => r.role === 'default')?.AP[0] ?? null;
   if (!studyDef || studyDef === 'unreadable' || studyDef.status !== 'ok' || studyDef.AP === null || finalDef === null) return [];
   const env = c.report?.provenance?.env;
-  const defSame = sameEnv(env, studyDef.provenance?.env);
-  if (!defSame || studyDef.AP !== finalDef)
+  const defDiffs = studyEnvDiffs(studyDef.provenance?.env, env);
+  if (defDiffs.length || studyDef.AP !== finalDef)
     return [
       `  Among the other presets: not comparable here. The proxy study's full-schedule run of the default (seed 0) gave AP ${studyDef.AP} and this final evaluation's ${finalDef}` +
-        `${defSame ? '' : ', on another machine or library build'}; only bit-identical runs of the default make the two tables one.`,
+        `${defDiffs.length ? ` (${defDiffs.join('; ')})` : ''}; only bit-identical runs of the default on one machine make the two tables one.`,
     ];
   const ok: { name: string; AP: number }[] = [];
   const missing = { failed: [] as string[], 'not run': [] as string[], 'another machine': [] as string[], unreadable: [] as string[] };
@@ -1190,7 +1195,7 @@ function presetContext(c: Collected, winnerSeed0: number | null): string[] {
     const r = read(name);
     if (r === null) missing['not run'].push(name);
     else if (r === 'unreadable') missing.unreadable.push(name);
-    else if (!sameEnv(env, r.provenance?.env)) missing['another machine'].push(name);
+    else if (studyEnvDiffs(r.provenance?.env, env).length) missing['another machine'].push(name);
     else if (r.status !== 'ok' || r.AP === null) missing.failed.push(name);
     else ok.push({ name, AP: r.AP });
   }

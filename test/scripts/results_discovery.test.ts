@@ -331,7 +331,10 @@ test(
     const winAp = s1.final.find((r) => r.role === 'winner')!.AP[0]!;
     const study = join(root, 'proxy', 'S1', 'full');
     mkdirSync(study, { recursive: true });
-    const studyRun = (lossName: string, role: string, AP: number, e: Record<string, unknown> = env) =>
+    // the study's files record the thread count of their own training (2); the search's coordinator records none (null)
+    assert.equal(env.threads, null);
+    const studyEnv = { ...env, threads: 2 };
+    const studyRun = (lossName: string, role: string, AP: number, e: Record<string, unknown> = studyEnv) =>
       writeFileSync(join(study, `${lossName}-seed0.json`), JSON.stringify({ lossName, role, status: 'ok', AP, provenance: { env: e } }));
     studyRun('focal', 'default', defAp);
     studyRun('bce', 'preset', winAp + 0.02);
@@ -349,7 +352,7 @@ test(
     assert.ok(!line.includes('m1'), line);
     assert.match(line, new RegExp(`the winner's seed 0: ${pc(winAp).replace('.', '\\.')}, −2\\.0 against the best preset, bce`));
     // a preset trained on another CPU, and an unreadable file, are counted, not shown
-    studyRun('bce', 'preset', winAp + 0.02, { ...env, cpu: 'another CPU' });
+    studyRun('bce', 'preset', winAp + 0.02, { ...studyEnv, cpu: 'another CPU' });
     writeFileSync(join(study, 'cse-b-cls-seed0.json'), '{"lossName": "cse-b-');
     line = ctx()!;
     assert.ok(line.includes(`, 1 of 3 (another machine: bce; unreadable: cse-b-cls): focal ${pc(defAp)};`), line);
@@ -361,6 +364,11 @@ test(
       ),
     );
     assert.match(ctx()!, /Among the other presets: not comparable here/);
+    // the default bit-identical but trained on another CPU: not comparable, and the line says why
+    studyRun('focal', 'default', defAp, { ...studyEnv, cpu: 'another CPU' });
+    line = ctx()!;
+    assert.match(line, /Among the other presets: not comparable here/);
+    assert.ok(line.includes(`(CPU 'another CPU' here, '${String(env.cpu)}' in the search)`), line);
   },
 );
 
