@@ -126,19 +126,38 @@ export interface FinalInput {
   onProgress: (done: number, total: number) => void;
 }
 
-/** Runs the final evaluation (cfg.final) and draws the verdict. */
-export async function finalEvaluation(inp: FinalInput): Promise<{ final: FinalRow[]; verdict: Verdict | null }> {
-  const { cfg, mode, defText, defaultLoss, defFp, hof } = inp;
-  let verdict: Verdict | null = null;
-  // the default, the published half of the mode, then the best of the hall of fame (a fingerprint once)
-  const entries: { loss: string; fp: string; label: string; role: FinalRole; rank: number | null }[] = [
-    { loss: defText, fp: defFp, label: `default (${defaultLoss})`, role: 'default', rank: null },
+/** One loss the final evaluation trains: its expression as printed, its preset name (default, published), fingerprint, label and role. */
+export interface FinalEntry {
+  loss: string;
+  /** The name the config gives it (the default's defaultLoss, the published preset); null for a searched loss. */
+  name: string | null;
+  fp: string;
+  /** 'default (focal)', 'published (cse-b-cls)', '#2'; ' = #k' added when the search found it again at rank k. */
+  label: string;
+  role: FinalRole;
+  rank: number | null;
+}
+
+/**
+ * The losses the final evaluation trains, in order: the default, the published half of the mode
+ * (when cfg.final.published and not the default itself), then the top cfg.final.top of the hall of
+ * fame; a fingerprint once (a loss the search found again is labelled with its rank, not trained twice).
+ * The final evaluation and the docs' view of a stopped one (scripts/results-discovery.ts) both use it.
+ */
+export function finalEntries(
+  cfg: SearchConfig,
+  mode: Mode,
+  def: { text: string; name: string; fp: string },
+  hof: readonly Pick<HallOfFameEntry, 'loss' | 'fingerprint'>[],
+): FinalEntry[] {
+  const entries: FinalEntry[] = [
+    { loss: def.text, name: def.name, fp: def.fp, label: `default (${def.name})`, role: 'default', rank: null },
   ];
   if (cfg.final.published) {
     const name = publishedPresetOf(mode, cfg.final.task.detector);
     const e = parseDefault(mode, name);
     const fp = candidateFingerprint(cfg, mode, e);
-    if (fp !== defFp) entries.push({ loss: printOfficial(e), fp, label: `published (${name})`, role: 'published', rank: null });
+    if (fp !== def.fp) entries.push({ loss: printOfficial(e), name, fp, label: `published (${name})`, role: 'published', rank: null });
   }
   for (const [i, h] of hof.slice(0, cfg.final.top).entries()) {
     const same = entries.find((en) => en.fp === h.fingerprint);
@@ -146,8 +165,16 @@ export async function finalEvaluation(inp: FinalInput): Promise<{ final: FinalRo
       // found again by the search: evaluated once
       same.label += ` = #${i + 1}`;
       same.rank = i + 1;
-    } else entries.push({ loss: h.loss, fp: h.fingerprint, label: `#${i + 1}`, role: 'candidate', rank: i + 1 });
+    } else entries.push({ loss: h.loss, name: null, fp: h.fingerprint, label: `#${i + 1}`, role: 'candidate', rank: i + 1 });
   }
+  return entries;
+}
+
+/** Runs the final evaluation (cfg.final) and draws the verdict. */
+export async function finalEvaluation(inp: FinalInput): Promise<{ final: FinalRow[]; verdict: Verdict | null }> {
+  const { cfg, mode, defText, defaultLoss, defFp, hof } = inp;
+  let verdict: Verdict | null = null;
+  const entries = finalEntries(cfg, mode, { text: defText, name: defaultLoss, fp: defFp }, hof);
   const total = entries.length * cfg.final.seeds.length;
   let done = 0;
   const ft = cfg.final.task;
