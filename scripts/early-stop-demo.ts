@@ -10,19 +10,33 @@
  *
  * Writes DIR/with.yaml, DIR/without.yaml, the two run folders DIR/with and DIR/without (a
  * finished run is reused; an interrupted one resumes), DIR/compare.json, and prints the table.
- * Run it alone on the machine: the times are what it measures.
+ * Run it alone on the machine: the times are what it measures. --help prints the options; an
+ * unknown option or a stray argument is an error, exit code 2 (scripts/cli.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
+import { parseCli } from './cli.js';
 import { compareEarlyStop, readRun } from './multi-fidelity.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = parseCli({
+  options: ['out', 'generations'],
+  valued: ['out', 'generations'],
+  usage: `usage: npx tsx scripts/early-stop-demo.ts [options]
+The demo's search for N generations with the final evaluation off, with and without
+proxy.earlyStop (same seed, in-process, one after the other), then their comparison; writes
+DIR/with.yaml, DIR/without.yaml, the run folders DIR/with and DIR/without, DIR/compare.json.
+
+Options:
+  --out DIR          (default: results/multifidelity/demo)
+  --generations N    an integer >= 1 (default: 3)
+  -h, --help         print this and exit`,
+});
 function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
+  return cli.value(name) || def;
 }
 const out = resolve(arg('out', join(REPO, 'results', 'multifidelity', 'demo')));
 const generations = Number(arg('generations', '3'));

@@ -6,7 +6,8 @@
  *   npx tsx scripts/generation0.ts configs/search.yaml [--generations 1]
  *
  * The numbers in docs/SEARCH.md ("In the search: ...") come from this script. Writes only a
- * temporary folder.
+ * temporary folder. --help prints the options; an unknown option or a second argument is an
+ * error, exit code 2 (scripts/cli.ts).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,11 +15,24 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
+import { parseCli } from './cli.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const file = process.argv[2];
-const gi = process.argv.indexOf('--generations');
-const generations = gi > 0 ? Number(process.argv[gi + 1]) : 1;
+const cli = parseCli({
+  options: ['generations'],
+  valued: ['generations'],
+  positionals: 1,
+  usage: `usage: npx tsx scripts/generation0.ts CONFIG [--generations N]
+How a search config's filters fill generation 0 (and 1): CONFIG with its proxy swapped for the
+'simulated' stand-in (no early stopping, no dataset, final off), run for N generations
+in-process; prints the CLI's generation lines. Writes only a temporary folder.
+
+Options:
+  --generations N    an integer >= 1 (default: 1)
+  -h, --help         print this and exit`,
+});
+const file = cli.positionals[0];
+const generations = cli.has('generations') ? Number(cli.value('generations')) : 1;
 if (!file || !Number.isInteger(generations) || generations < 1) {
   console.error('usage: npx tsx scripts/generation0.ts CONFIG [--generations N ≥ 1]');
   process.exit(2);

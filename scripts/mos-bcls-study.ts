@@ -10,7 +10,10 @@
  * the threshold rule (score ≥ 0.9 × the default's) over seeded random CPV-passing trees for both
  * problems (0.9 × focal in bcls, 0.9 × ce in cls); the time per evaluation. --survivors 0 or
  * --cls-survivors 0 skips that mode's random trees. Reads nothing else, writes nothing.
+ * --help prints the options; an unknown option or a stray argument is an error, exit code 2
+ * (scripts/cli.ts).
  */
+import { parseCli } from './cli.js';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { convergenceChecks, fingerprint, parseExpr, PRESETS, printOfficial, randomTree, type Expr, type Mode } from '../src/loss/index.js';
@@ -19,9 +22,22 @@ import { kendallTau, mixSeed } from '../src/search/stats.js';
 import type { Mos1Config } from '../src/search/types.js';
 import { Rng } from '../src/util/rng.js';
 
+const cli = parseCli({
+  options: ['root', 'survivors', 'cls-survivors'],
+  valued: ['root', 'survivors', 'cls-survivors'],
+  usage: `usage: npx tsx scripts/mos-bcls-study.ts [options]
+MOS level 1 in bcls and cls, the 'balanced' problem against the 'detection' problem: both scores
+of the proxy study's S1 panel against its APs (read from <root>/proxy/S1), Kendall tau, the pass
+rates over random CPV survivors, the time per evaluation. Prints; writes nothing.
+
+Options:
+  --root DIR            results root whose proxy/S1 is read (default: results)
+  --survivors N         random bcls CPV survivors (default: 2000; 0 skips them)
+  --cls-survivors N     random cls CPV survivors (default: 300; 0 skips them)
+  -h, --help            print this and exit`,
+});
 function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : def;
+  return cli.value(name, def);
 }
 const root = arg('root', 'results');
 const nSurvivors = Number(arg('survivors', '2000'));

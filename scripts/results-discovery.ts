@@ -44,9 +44,12 @@
  *          --root DIR (results root, default results/)  --out FILE (docs/DISCOVERY.md)
  *          --config-dir DIR (hidden, for tests; env CSE_DISCOVERY_CONFIG_DIR: where search.yaml,
  *          discovery-s2.yaml, discovery-s3.yaml and discovery.yaml are read; default configs/)
+ *          --help (prints these, USAGE below; an unknown option or a stray argument is an
+ *          error, scripts/cli.ts)
  * Exit codes: 0 done, 2 bad usage or config, 130 interrupted (resumable), 1 a step failed (the
  * others still ran; the results so far are written).
  */
+import { parseCli } from './cli.js';
 import { tenthsProgress } from './progress.js';
 import { envDiffs } from './environment.js';
 import { spawn } from 'node:child_process';
@@ -54,10 +57,19 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSyn
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { fingerprint, gradientFingerprint, parseExpr, PRESETS, printInfix, printLatex, type Mode } from '../src/loss/index.js';
+import {
+  fingerprint,
+  gradientFingerprint,
+  parseExpr,
+  PRESETS,
+  printInfix,
+  printLatex,
+  printOfficial,
+  type Mode,
+} from '../src/loss/index.js';
 import { configDiff, DEFAULT_LOSS, hashOf, loadConfig, stableStringify, type SearchConfig } from '../src/search/config.js';
 import { publishedPresetOf, type FinalRow, type RunSession } from '../src/search/evolution.js';
-import { parseDefault, retrainArgs, shellLine } from '../src/search/final.js';
+import { finalEntries, parseDefault, retrainArgs, shellLine } from '../src/search/final.js';
 import { candidateFingerprint, FINGERPRINT_VERSION } from '../src/search/fingerprint.js';
 import { proxySplit } from '../src/search/stages/detector.js';
 import type { TrainConfigInput } from '../src/detect/index.js';
@@ -70,44 +82,47 @@ import { provenance, type Provenance } from '../src/util/provenance.js';
 import { compareEarlyStop, readRun, type MultiFidelity } from './multi-fidelity.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const argv = process.argv.slice(2);
+const USAGE = `usage: npm run results:discovery -- [options]   (or: npx tsx scripts/results-discovery.ts [options])
+The discovery searches (through the CLI, resumable; hours each) and their transfer and confirm
+runs, then <root>/discovery/summary.json and docs/DISCOVERY.md.
+
+Options:
+  --settings S1,S2     the settings to run (default: S1,S2; S3 only when named)
+  --collect-only       write the summary and the docs, run nothing
+  --plan               list the steps and which are done, run nothing
+  --efficiency NAME    cse against vanilla searches of setting NAME (same proxy budget)
+  --early-stop NAME    setting NAME's search without proxy.earlyStop against its main search
+  --generations N      with --early-stop: generations compared (default: 3)
+  --root DIR           results root (default: results)
+  --out FILE           the generated page (default: docs/DISCOVERY.md)
+  --config-dir DIR     test only (env CSE_DISCOVERY_CONFIG_DIR): where search.yaml, discovery-s2.yaml,
+                       discovery-s3.yaml and discovery.yaml are read (default: configs/)
+  -h, --help           print this and exit
+Exit codes: 0 done, 2 bad usage or config, 130 interrupted (resumable), 1 a step failed.`;
+const cli = parseCli({
+  options: ['settings', 'collect-only', 'plan', 'efficiency', 'early-stop', 'generations', 'root', 'out', 'config-dir'],
+  valued: ['settings', 'efficiency', 'early-stop', 'generations', 'root', 'out', 'config-dir'],
+  hidden: ['config-dir'],
+  usage: USAGE,
+});
 function arg(name: string, def: string): string {
-  const i = argv.indexOf(`--${name}`);
-  if (i < 0) return def;
-  const v = argv[i + 1];
-  if (v === undefined || v.startsWith('--')) usage(`--${name} needs a value`);
-  return v;
+  return cli.value(name, def);
 }
 function usage(msg: string): never {
   console.error(`error: ${msg}`);
   process.exit(2);
 }
-const KNOWN = [
-  '--settings',
-  '--collect-only',
-  '--plan',
-  '--efficiency',
-  '--early-stop',
-  '--generations',
-  '--root',
-  '--out',
-  '--config-dir',
-];
-const VALUED = ['--settings', '--efficiency', '--early-stop', '--generations', '--root', '--out', '--config-dir'];
-for (const [i, a] of argv.entries())
-  if (a.startsWith('--') && !KNOWN.includes(a)) usage(`unknown option ${a} (known: ${KNOWN.slice(0, -1).join(', ')})`);
-  else if (!a.startsWith('--') && !(i > 0 && VALUED.includes(argv[i - 1]!))) usage(`unexpected argument '${a}'`);
 
 const root = arg('root', 'results');
 const discRoot = join(root, 'discovery');
 const outFile = arg('out', 'docs/DISCOVERY.md');
 const imgDir = join(dirname(outFile), 'img', 'discovery');
 const configDir = arg('config-dir', process.env.CSE_DISCOVERY_CONFIG_DIR ?? join(REPO, 'configs'));
-const collectOnly = argv.includes('--collect-only');
-const planOnly = argv.includes('--plan');
-const effName = argv.includes('--efficiency') ? arg('efficiency', '') : null;
-const esName = argv.includes('--early-stop') ? arg('early-stop', '') : null;
-if (argv.includes('--generations') && esName === null) usage('--generations goes with --early-stop NAME');
+const collectOnly = cli.has('collect-only');
+const planOnly = cli.has('plan');
+const effName = cli.has('efficiency') ? arg('efficiency', '') : null;
+const esName = cli.has('early-stop') ? arg('early-stop', '') : null;
+if (cli.has('generations') && esName === null) usage('--generations goes with --early-stop NAME');
 const esGenerations = Number(arg('generations', '3'));
 if (!Number.isInteger(esGenerations) || esGenerations < 1) usage(`--generations: '${arg('generations', '3')}' is not an integer >= 1`);
 
@@ -449,19 +464,14 @@ function partialFinalOf(cfg: SearchConfig, runDir: string, report: ReportData): 
   if (!cfg.final.enabled || report.generations.length < cfg.evolution.generations) return null;
   const mode = cfg.mode;
   const defName = cfg.defaultLoss ?? DEFAULT_LOSS[mode];
-  const rows: { fp: string; loss: string; role: string }[] = [
-    { fp: candidateFingerprint(cfg, mode, parseDefault(mode, defName)), loss: defName, role: 'default' },
-  ];
-  if (cfg.final.published) {
-    const name = publishedPresetOf(mode, cfg.final.task.detector);
-    const fp = candidateFingerprint(cfg, mode, parseDefault(mode, name));
-    if (fp !== rows[0]!.fp) rows.push({ fp, loss: name, role: 'published' });
-  }
-  for (const [i, h] of report.hallOfFame.slice(0, cfg.final.top).entries()) {
-    const same = rows.find((r) => r.fp === h.fingerprint);
-    if (same) same.role += ` = #${i + 1}`;
-    else rows.push({ fp: h.fingerprint, loss: h.loss, role: `#${i + 1}` });
-  }
+  const defExpr = parseDefault(mode, defName);
+  // the final evaluation's own list (src/search/final.ts); a preset shown by its name, the role as its label without the name
+  const rows = finalEntries(
+    cfg,
+    mode,
+    { text: printOfficial(defExpr), name: defName, fp: candidateFingerprint(cfg, mode, defExpr) },
+    report.hallOfFame,
+  ).map((e) => ({ fp: e.fp, loss: e.name ?? e.loss, role: e.role === 'candidate' ? e.label : e.label.replace(/^(\w+) \([^)]*\)/, '$1') }));
   const j = Journal.open(runDir, { readonly: true });
   const results = j.allResults().filter((r) => r.stage === 'final');
   j.close();

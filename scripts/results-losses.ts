@@ -15,7 +15,10 @@
  * with the documented one. Training goes seed by seed (every variant's seed 0 first), so a partial
  * table already has one run in each cell.
  * --collect-only writes the table from the finished runs and trains nothing (missing runs are listed).
+ * --help prints the options (USAGE below); an unknown option or a stray argument is an error, exit
+ * code 2 (scripts/cli.ts).
  */
+import { parseCli } from './cli.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tf } from '../src/tf.js';
@@ -25,9 +28,29 @@ import { resolveTrainConfig, trainDetector, type DetectorKind } from '../src/det
 import { compareMeans } from '../src/search/stats.js';
 import { provenance, type Provenance } from '../src/util/provenance.js';
 
+const USAGE = `usage: npm run results:losses -- [options]   (or: npx tsx scripts/results-losses.ts [options])
+The baseline table: each detector with its default losses, the published losses and each half
+swapped alone, several seeds each (hours of training; resumable); writes docs/RESULTS.md and
+<root>/results-losses.json.
+
+Options:
+  --iters N                        iterations per run (default: the cpu-small preset; a shortened run
+                                   keeps the preset's 300-iteration warm-up, at most 30% of N)
+  --seeds N                        seeds per cell (default: 3)
+  --images N                       images per generated dataset (default: 3000)
+  --datasets mnist-det,shapes      (default: mnist-det,shapes)
+  --detectors fcos,faster-rcnn     (default: fcos,faster-rcnn)
+  --root DIR                       where data/ and runs/ go (default: results)
+  --out FILE                       the generated table (default: docs/RESULTS.md)
+  --collect-only                   write the table from the finished runs, train nothing
+  -h, --help                       print this and exit`;
+const cli = parseCli({
+  options: ['iters', 'seeds', 'images', 'datasets', 'detectors', 'root', 'out', 'collect-only'],
+  valued: ['iters', 'seeds', 'images', 'datasets', 'detectors', 'root', 'out'],
+  usage: USAGE,
+});
 function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : def;
+  return cli.value(name, def);
 }
 const seeds = Number(arg('seeds', '3'));
 const itersArg = arg('iters', '');
@@ -39,7 +62,7 @@ const datasets = arg('datasets', 'mnist-det,shapes').split(',') as DatasetKind[]
 const detectors = arg('detectors', 'fcos,faster-rcnn').split(',') as DetectorKind[];
 const root = arg('root', 'results');
 const outFile = arg('out', 'docs/RESULTS.md');
-const collectOnly = process.argv.includes('--collect-only');
+const collectOnly = cli.has('collect-only');
 // the command that trains these runs (without --collect-only and --out)
 const shownArgs = process.argv.slice(2).filter((a, i, all) => a !== '--collect-only' && a !== '--out' && all[i - 1] !== '--out');
 

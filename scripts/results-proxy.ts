@@ -21,13 +21,16 @@
  * results/proxy/summary.json also records each proxy's identity (detector, mode, dataset spec, the
  * proxy task's fields), by which a search's report finds the τ of its own proxy (src/search/fidelity.ts).
  *
- * Options: --settings S1,S2,demo (the default; they run in this order)  --collect-only (write
+ * Options (`--help` prints them, USAGE below; an unknown option or a stray argument is an error,
+ * exit code 2, scripts/cli.ts):
+ *          --settings S1,S2,demo (the default; they run in this order)  --collect-only (write
  *          docs/PROXY.md, train nothing)
  *          --plan (list the runs and which are done)  --root DIR (results/)  --out FILE (docs/PROXY.md)
  *          --no-reuse (train every run here: take nothing from a search's final evaluation, below)
  *          --defer-to-search (do not train the full-schedule seeds >= 1 of the default and the
  *          published half while the setting's search has not trained them: its final evaluation
  *          does, and a later call takes them from it; below)
+ *          --smoke-iters N, --max-jobs K (test only, below)
  * Resumable: a finished run (its JSON exists) is not trained again; a full-schedule run stopped
  * midway goes on from its last checkpoint (bit-identically); a proxy run starts again.
  * Reuse of a search's final evaluation: the setting's discovery search (scripts/results-discovery.ts,
@@ -55,6 +58,7 @@
  * Order: run by run so that a partial result is already useful: for each panel loss its proxy runs,
  * then its full run; then the extra seeds.
  */
+import { parseCli } from './cli.js';
 import { tenthsProgress } from './progress.js';
 import { envDiffs } from './environment.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -86,35 +90,56 @@ import { mos1 } from '../src/search/stages/mos.js';
 import type { Mos1Problem } from '../src/search/types.js';
 import { kendallTau, mixSeed } from '../src/search/stats.js';
 import { Rng } from '../src/util/rng.js';
-import { provenance, type LibraryInfo, type Provenance } from '../src/util/provenance.js';
+import { provenance, type Provenance } from '../src/util/provenance.js';
 
+const USAGE = `usage: npm run results:proxy -- [options]   (or: npx tsx scripts/results-proxy.ts [options])
+The proxy-fidelity study: trains a panel of losses under each candidate proxy and at the full
+schedule (hours of training; resumable), then writes docs/PROXY.md and <root>/proxy/summary.json.
+
+Options:
+  --settings S1,S2,demo  the settings to run, in this order (default: S1,S2,demo)
+  --collect-only         write docs/PROXY.md and summary.json from the finished runs, train nothing
+  --plan                 list the runs and which are done, train nothing
+  --root DIR             results root (default: results)
+  --out FILE             the generated page (default: docs/PROXY.md)
+  --no-reuse             train every run here: take nothing from a search's final evaluation
+  --defer-to-search      leave the full-schedule seeds >= 1 of the default and the published half
+                         to the setting's search while it has not trained them (needs reuse)
+  --smoke-iters N        test only: train every run for N iterations (needs --root other than results)
+  --max-jobs K           test only: stop after K runs
+  -h, --help             print this and exit`;
+const cli = parseCli({
+  options: ['settings', 'collect-only', 'plan', 'root', 'out', 'no-reuse', 'defer-to-search', 'smoke-iters', 'max-jobs'],
+  valued: ['settings', 'root', 'out', 'smoke-iters', 'max-jobs'],
+  hidden: ['smoke-iters', 'max-jobs'],
+  usage: USAGE,
+});
 function arg(name: string, def: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : def;
+  return cli.value(name, def);
 }
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const root = arg('root', 'results');
 const outFile = arg('out', 'docs/PROXY.md');
-const collectOnly = process.argv.includes('--collect-only');
-const planOnly = process.argv.includes('--plan');
+const collectOnly = cli.has('collect-only');
+const planOnly = cli.has('plan');
 const settingNames = arg('settings', 'S1,S2,demo').split(',');
 /** Take seeds 1-2 of a full-schedule run from the setting's search's final evaluation when proven identical (see the header). */
-const reuse = !process.argv.includes('--no-reuse');
+const reuse = !cli.has('no-reuse');
 /**
  * --defer-to-search: leave the full-schedule seeds >= 1 of the default and the published half to the
  * setting's search, whose final evaluation trains them anyway (so that no run is trained twice):
  * such a run is not trained while the search has not trained it yet (no journal, or no final record
  * of that loss at seed 0 or at that seed); run the study again after the search to take it (above).
  */
-const deferToSearch = process.argv.includes('--defer-to-search');
+const deferToSearch = cli.has('defer-to-search');
 /**
  * Test only (test/scripts/results_proxy.test.ts): --smoke-iters N trains every run for N
  * iterations (its record says `smoke: true`) and --max-jobs K stops after K runs (trained or
  * taken from a search's final evaluation). Refused
  * without an explicit --root other than results/, so that no smoke record lands among real ones.
  */
-const smokeIters = process.argv.includes('--smoke-iters') ? Number(arg('smoke-iters', '')) : 0;
-const maxJobs = process.argv.includes('--max-jobs') ? Number(arg('max-jobs', '')) : Infinity;
+const smokeIters = cli.has('smoke-iters') ? Number(arg('smoke-iters', '')) : 0;
+const maxJobs = cli.has('max-jobs') ? Number(arg('max-jobs', '')) : Infinity;
 
 interface Setting {
   name: string;
@@ -1089,7 +1114,7 @@ ${parts.join('\n')}`;
 }
 
 async function main(): Promise<void> {
-  if (smokeIters && (!Number.isInteger(smokeIters) || smokeIters < 1 || !process.argv.includes('--root') || root === 'results')) {
+  if (smokeIters && (!Number.isInteger(smokeIters) || smokeIters < 1 || !cli.has('root') || root === 'results')) {
     console.error('--smoke-iters: a positive integer, with an explicit --root other than results/ (it is for tests)');
     process.exit(2);
   }
