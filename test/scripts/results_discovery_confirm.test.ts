@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/search/config.js';
 import { retrainArgs } from '../../src/search/final.js';
+import { makeTinyMnistDet } from '../search/helpers.js';
 import { compareMeans } from '../../src/search/stats.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'cse-autoloss.js');
@@ -24,12 +25,7 @@ test('results-discovery confirm: more seeds of the winner and the default on the
   const dir = mkdtempSync(join(tmpdir(), 'cse-confirm-'));
   try {
     const data = join(dir, 'data');
-    const make = spawnSync(
-      process.execPath,
-      [cli, 'data', 'make', '--kind', 'mnist-det', '--images', '48', '--size', '64', '--seed', '3', '--out', data],
-      { encoding: 'utf8' },
-    );
-    assert.equal(make.status, 0, make.stderr);
+    makeTinyMnistDet(data);
     const cfgDir = join(dir, 'cfg');
     mkdirSync(cfgDir);
     const task = `{ kind: detector, detector: fcos, preset: tiny, dataDir: ${data}, iters: 40, trainSubset: 24, valSubset: 0, batch: 4, lr: 0.01, timeoutSeconds: 300 }`;

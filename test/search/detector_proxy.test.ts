@@ -15,6 +15,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/search/config.js';
 import { retrainArgs } from '../../src/search/final.js';
+import { makeTinyMnistDet } from './helpers.js';
 import { Journal } from '../../src/search/journal.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'cse-autoloss.js');
@@ -23,12 +24,7 @@ test('search with the detector proxy trains FCOS in a pool worker; the report ha
   const dir = mkdtempSync(join(tmpdir(), 'cse-detproxy-'));
   try {
     const data = join(dir, 'data');
-    const make = spawnSync(
-      process.execPath,
-      [cli, 'data', 'make', '--kind', 'mnist-det', '--images', '48', '--size', '64', '--seed', '3', '--out', data],
-      { encoding: 'utf8' },
-    );
-    assert.equal(make.status, 0, make.stderr);
+    makeTinyMnistDet(data);
     const task = `{ kind: detector, detector: fcos, preset: tiny, dataDir: ${data}, iters: 3, trainSubset: 24, valSubset: 8, batch: 4, lr: 0.01, timeoutSeconds: 300 }`;
     writeFileSync(
       join(dir, 'search.yaml'),

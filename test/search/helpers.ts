@@ -1,9 +1,27 @@
 /** Shared by the search tests: a small config and a result snapshot of a run folder. */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseConfig, type SearchConfig } from '../../src/search/config.js';
 import { Journal } from '../../src/search/journal.js';
+
+/** The CLI entry point, bin/cse-autoloss.js. */
+export const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'cse-autoloss.js');
+
+/** Makes the tests' tiny generated mnist-det (48 images, 64 px, seed 3) in `out` with `cse-autoloss data make`; throws with its stderr if that fails. */
+export function makeTinyMnistDet(out: string): string {
+  const r = spawnSync(
+    process.execPath,
+    [CLI, 'data', 'make', '--kind', 'mnist-det', '--images', '48', '--size', '64', '--seed', '3', '--out', out],
+    {
+      encoding: 'utf8',
+    },
+  );
+  if (r.status !== 0) throw new Error(`data make failed (exit ${r.status}): ${r.stderr}`);
+  return out;
+}
 
 export const tmpDir = (p = 'cse-search-') => mkdtempSync(join(tmpdir(), p));
 
