@@ -971,7 +971,7 @@ function summarise(
   if (searchMos) lines.push(searchMos.row);
   const fullSecs = recs.filter((r) => r.kind === 'full' && r.seed === 0).map((r) => r.seconds);
   lines.push(
-    `| full schedule (cpu-small, val) | ${full.size} | 1 | — | — | ${sc ? '— | ' : ''}${f1(rmsOf(fullSds))} | ${f1(sdOf([...full.values()]))} | ${fullSecs.length ? `${(meanOf(fullSecs) / 60).toFixed(1)} min` : '—'} |`,
+    `| full schedule (cpu-small, val) | ${full.size} | ${full.size >= 2 ? '1' : '—'} | — | — | ${sc ? '— | ' : ''}${f1(rmsOf(fullSds))} | ${f1(sdOf([...full.values()]))} | ${fullSecs.length ? `${(meanOf(fullSecs) / 60).toFixed(1)} min` : '—'} |`,
   );
   lines.push('');
   lines.push(...limitsOf(s, panel, full, defaultFull, fullSds));

@@ -87,7 +87,18 @@ test('the demo setting end to end: its dataset, a proxy run and a full run, summ
   });
   assert.match(r.out, /0 of 34 runs done; 34 to go \(2 in this call: --max-jobs\)/);
   assert.ok(existsSync(out));
-  assert.match(readFileSync(out, 'utf8'), /### demo: fcos, reg mode \(default giou, published cse-b-reg\)/);
+  const md = readFileSync(out, 'utf8');
+  assert.match(md, /### demo: fcos, reg mode \(default giou, published cse-b-reg\)/);
+  // the full schedule against itself: τ 1 only from two losses on; one loss (demo), none (S1, S2): no τ
+  const fullRows = md.split('\n').filter((l) => l.startsWith('| full schedule (cpu-small, val) |'));
+  assert.deepEqual(
+    fullRows.map((l) => l.split(' | ').slice(1, 3)),
+    [
+      ['0', '—'],
+      ['0', '—'],
+      ['1', '—'],
+    ],
+  );
   // summary.json: the demo's proxy with its identity, which the search's lookup finds for the demo config
   const summaryFile = join(root, 'proxy', 'summary.json');
   const summary = JSON.parse(readFileSync(summaryFile, 'utf8')) as Record<string, { proxies: { name: string; identity: unknown }[] }>;
