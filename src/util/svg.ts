@@ -34,7 +34,28 @@ function fmt(v: number): string {
   return a >= 1000 || a < 0.01 ? v.toExponential(1) : Number(v.toPrecision(3)).toString();
 }
 
-/** A dependency-free SVG line chart: axes with 5 ticks, one polyline (or a dot) per series, a legend on the right. */
+/**
+ * Round tick values for an axis over [lo, hi]: the multiples of a step of 1, 2, 2.5 or 5 x 10^k,
+ * chosen so that about `target` intervals fit, that lie inside the range (a millionth of a step of
+ * tolerance at the ends). With `widen`, the range first grows outwards to the enclosing multiples
+ * of that step, so that both ends are ticks; `lo` and `hi` are the range used.
+ */
+export function niceTicks(lo: number, hi: number, target = 4, widen = false): { lo: number; hi: number; step: number; ticks: number[] } {
+  if (!(hi > lo) || !Number.isFinite(lo) || !Number.isFinite(hi)) return { lo, hi, step: 0, ticks: [lo] };
+  const raw = (hi - lo) / target;
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((f) => f * mag).find((s) => s >= raw * 0.999)!;
+  const eps = step * 1e-6;
+  const first = widen ? Math.floor((lo + eps) / step) : Math.ceil((lo - eps) / step);
+  const last = widen ? Math.ceil((hi - eps) / step) : Math.floor((hi + eps) / step);
+  // each tick from its integer multiple (no accumulated rounding); -0 as 0
+  const at = (k: number) => Number((k * step).toPrecision(12)) || 0;
+  const ticks: number[] = [];
+  for (let k = first; k <= last; k++) ticks.push(at(k));
+  return { lo: widen ? at(first) : lo, hi: widen ? at(last) : hi, step, ticks };
+}
+
+/** A dependency-free SVG line chart: axes with round ticks (niceTicks), one polyline (or a dot) per series, a legend on the right. */
 export function lineChartSvg(opts: LineChartOptions): string {
   const W = opts.width ?? 640;
   const H = opts.height ?? 400;
@@ -44,12 +65,16 @@ export function lineChartSvg(opts: LineChartOptions): string {
     pts.length ? Math.min(...pts.map((p) => p[0])) : 0,
     pts.length ? Math.max(...pts.map((p) => p[0])) : 1,
   ];
-  const [y0, y1Data] = opts.yRange ?? [
+  const [y0Data, y1Data] = opts.yRange ?? [
     pts.length ? Math.min(0, ...pts.map((p) => p[1])) : 0,
     pts.length ? Math.max(...pts.map((p) => p[1])) : 1,
   ];
   const x1 = x1Data === x0 ? x0 + 1 : x1Data;
-  const y1 = y1Data === y0 ? y0 + 1 : y1Data;
+  const y1Raw = y1Data === y0Data ? y0Data + 1 : y1Data;
+  // a y range from the data widens to round values; a given range and x stay as they are
+  const yAxis = niceTicks(y0Data, y1Raw, 4, !opts.yRange);
+  const [y0, y1, yTicks] = [yAxis.lo, yAxis.hi, yAxis.ticks];
+  const xTicks = niceTicks(x0, x1).ticks;
   const sx = (x: number) => m.l + ((x - x0) / (x1 - x0)) * (W - m.l - m.r);
   const sy = (y: number) => H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b);
   const out: string[] = [];
@@ -58,10 +83,8 @@ export function lineChartSvg(opts: LineChartOptions): string {
   out.push(`<text x="${W / 2}" y="18" text-anchor="middle" font-size="14">${escapeXml(opts.title)}</text>`);
   out.push(`<line x1="${m.l}" y1="${H - m.b}" x2="${W - m.r}" y2="${H - m.b}" stroke="black"/>`);
   out.push(`<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${H - m.b}" stroke="black"/>`);
-  for (let i = 0; i <= 4; i++) {
-    const xv = x0 + ((x1 - x0) * i) / 4;
-    const yv = y0 + ((y1 - y0) * i) / 4;
-    out.push(`<text x="${sx(xv)}" y="${H - m.b + 15}" text-anchor="middle">${fmt(xv)}</text>`);
+  for (const xv of xTicks) out.push(`<text x="${sx(xv)}" y="${H - m.b + 15}" text-anchor="middle">${fmt(xv)}</text>`);
+  for (const yv of yTicks) {
     out.push(`<text x="${m.l - 5}" y="${sy(yv) + 4}" text-anchor="end">${fmt(yv)}</text>`);
     out.push(`<line x1="${m.l}" y1="${sy(yv)}" x2="${W - m.r}" y2="${sy(yv)}" stroke="#eee"/>`);
   }
