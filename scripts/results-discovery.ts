@@ -323,6 +323,8 @@ interface SearchEntry {
   transfer: (SummaryRow & { dataset: string })[];
   /** The winner and the default over the final's seeds and the confirm seeds (configs/discovery.yaml `confirm`); empty without. */
   confirm: SummaryRow[];
+  /** The search's proxy as the proxy study measured it (null: not in the study). */
+  proxy?: ProxyInfo | null;
 }
 
 /** What the docs need besides the summary (statuses of failed seeds, the report). */
@@ -1034,21 +1036,40 @@ interface ProxyInfo {
   kendallTau: number | null;
   ci95: [number, number] | null;
   panel: number;
+  /** The proxy study's choice for the setting (docs/PROXY.md: the cheapest with τ ≥ 0.6, else the best), and whether it reached 0.6. */
+  studyChoice: string | null;
+  meetsTarget: boolean;
 }
-function proxyInfo(searched: Collected[]): ProxyInfo | null {
+/**
+ * A proxy of a setting as the proxy study measured it (results/proxy/summary.json; named as
+ * docs/PROXY.md names them, p<iters>-<input size>): by default the one the search uses (a detector
+ * proxy), with `choice` the study's choice; null when the study has no such proxy for the setting.
+ */
+function proxyInfoOf(c: Collected, which: 'used' | 'choice' = 'used'): ProxyInfo | null {
   const f = join(root, 'proxy', 'summary.json');
   if (!existsSync(f)) return null;
   type P = { name: string; n: number; tau: number | null; ci95: [number, number] | null };
-  const all = JSON.parse(readFileSync(f, 'utf8')) as Record<string, { chosen: string | null; proxies: P[] }>;
-  for (const c of searched) {
-    const s = all[c.name];
-    if (!s) continue;
-    // the proxy this search uses (named as docs/PROXY.md names them: p<iters>-<input size>), else the study's choice
-    const t = c.cfg.proxy.task;
-    const used = s.proxies.find((p) => p.name === `p${t.iters}-${t.inputSize ?? 128}`) ?? s.proxies.find((p) => p.name === s.chosen);
-    if (used) return { name: used.name, kendallTau: used.tau, ci95: used.ci95, panel: used.n };
-  }
-  return null;
+  const all = JSON.parse(readFileSync(f, 'utf8')) as Record<string, { chosen: string | null; meetsTarget?: boolean; proxies: P[] }>;
+  const s = all[c.name];
+  if (!s) return null;
+  const t = c.cfg.proxy.task;
+  const name = which === 'choice' ? s.chosen : t.kind === 'detector' ? `p${t.iters}-${t.inputSize ?? 128}` : null;
+  const p = s.proxies.find((x) => x.name === name);
+  return p
+    ? { name: p.name, kendallTau: p.tau, ci95: p.ci95, panel: p.n, studyChoice: s.chosen, meetsTarget: s.meetsTarget === true }
+    : null;
+}
+
+/** A proxy's fidelity in a sentence: its τ-b, interval and panel, and whether it is the study's choice. */
+function proxyText(p: ProxyInfo): string {
+  const tau = `Kendall τ-b ${p.kendallTau === null ? '—' : p.kendallTau.toFixed(2)} against the full-schedule AP${p.ci95 ? ` (bootstrap 95% [${p.ci95[0].toFixed(2)}, ${p.ci95[1].toFixed(2)}])` : ''} over ${p.panel} panel loss${p.panel === 1 ? '' : 'es'}`;
+  const choice =
+    p.studyChoice === p.name
+      ? p.meetsTarget
+        ? "the study's choice (the cheapest with τ ≥ 0.6)"
+        : "the study's best so far (none reaches τ ≥ 0.6)"
+      : `not the study's ${p.meetsTarget ? 'choice' : 'best so far'}, ${p.studyChoice ?? '—'}`;
+  return `${p.name}, ${tau}; ${choice} ([PROXY.md](PROXY.md))`;
 }
 
 function okValues(a: (number | null)[]): number[] {
@@ -1432,7 +1453,7 @@ function multiFidelitySection(mf: MultiFidelity | null): string[] {
   return lines;
 }
 
-function writeDocs(cs: Collected[], proxy: ProxyInfo | null, eff: Efficiency | null, mf: MultiFidelity | null): void {
+function writeDocs(cs: Collected[], eff: Efficiency | null, mf: MultiFidelity | null): void {
   mkdirSync(imgDir, { recursive: true });
   const lines: string[] = [
     '# Discovery: searched losses against the defaults',
@@ -1442,9 +1463,13 @@ function writeDocs(cs: Collected[], proxy: ProxyInfo | null, eff: Efficiency | n
       'AP ×100 on the val split; mean ± sample s.d. over the seeds that finished; a failed seed is shown as failed and left out of the mean, never counted as 0. ' +
       "Differences from the default by `compareMeans` (src/search/stats.ts): Welch's t and its two-sided p-value.",
     '',
-    proxy
-      ? `Proxy: ${proxy.name}, Kendall τ-b ${proxy.kendallTau === null ? '—' : proxy.kendallTau.toFixed(2)} against the full-schedule AP${proxy.ci95 ? ` (bootstrap 95% [${proxy.ci95[0].toFixed(2)}, ${proxy.ci95[1].toFixed(2)}])` : ''} over ${proxy.panel} panel loss${proxy.panel === 1 ? '' : 'es'} ([PROXY.md](PROXY.md)).`
-      : 'Proxy fidelity: not measured yet (`npm run results:proxy`, [PROXY.md](PROXY.md)).',
+    ...cs.map((c) =>
+      c.entry.proxy
+        ? `- Proxy of ${c.name}: ${proxyText(c.entry.proxy)}.`
+        : existsSync(join(root, 'proxy', 'summary.json'))
+          ? `- Proxy of ${c.name}: not in the proxy study (docs/PROXY.md measures the detector proxies of S1, S2 and the demo; \`npm run results:proxy\`).`
+          : `- Proxy of ${c.name}: fidelity not measured yet (\`npm run results:proxy\`, [PROXY.md](PROXY.md)).`,
+    ),
     '',
     '## What the runs show',
     '',
@@ -1620,7 +1645,10 @@ async function main(): Promise<void> {
   }
   const eff = collectEfficiency();
   const mf = collectMultiFidelity();
-  const proxy = proxyInfo(cs);
+  for (const c of cs) c.entry.proxy = proxyInfoOf(c);
+  // the issue's summary shape has one proxy: the first search's own, else its setting's choice in the study (each search's own is in its entry)
+  const first = cs.map((c) => c.entry.proxy ?? proxyInfoOf(c, 'choice')).find((p) => p !== null);
+  const proxy = first ? { name: first.name, kendallTau: first.kendallTau, ci95: first.ci95, panel: first.panel } : null;
   const summary = {
     commit: provenance().commit,
     proxy,
@@ -1630,7 +1658,7 @@ async function main(): Promise<void> {
     provenance: provenance(),
   };
   writeJson(join(discRoot, 'summary.json'), summary);
-  writeDocs(cs, proxy, eff, mf);
+  writeDocs(cs, eff, mf);
   console.log(`wrote ${join(discRoot, 'summary.json')} and ${outFile}; ${trained} step(s) run in this call`);
   if (interrupted) process.exit(130);
   if (failures) process.exit(1);

@@ -124,6 +124,11 @@ test(
     };
     assert.deepEqual(Object.keys(summary).sort(), ['commit', 'efficiency', 'multiFidelity', 'provenance', 'proxy', 'searches']);
     assert.deepEqual(summary.proxy, { name: 'p400-128', kendallTau: 0.7, ci95: [0.4, 0.9], panel: 12 });
+    // the search's own proxy is simulated, not among the study's: its entry has none, and the docs say so
+    assert.deepEqual(
+      (summary as unknown as { searches: { proxy: unknown }[] }).searches.map((s) => s.proxy),
+      [null, null],
+    );
     assert.match(summary.provenance.command, /results-discovery\.ts/);
     assert.deepEqual(
       summary.searches.map((s) => [s.name, s.mode, s.detector, s.dataset]),
@@ -252,8 +257,8 @@ test(
 
     // DISCOVERY.md: generated from those numbers
     const md = readFileSync(docs, 'utf8');
+    assert.ok(md.includes('- Proxy of S1: not in the proxy study ('), 'the simulated proxy is not quoted as measured');
     assert.match(md, /## What the runs show/);
-    assert.match(md, /Proxy: p400-128, Kendall τ-b 0\.70/);
     for (const s of summary.searches) {
       const w = s.final.find((r) => r.role === 'winner')!;
       const d = s.final.find((r) => r.role === 'default')!;
