@@ -62,6 +62,17 @@ export function progressLine(p: TrainProgress): string {
   return `train [${'='.repeat(filled)}${' '.repeat(w - filled)}] ${p.iter}/${p.iters} ${p.itPerSec.toFixed(2)} it/s ETA ${formatDuration(p.etaSec)} lr ${p.lr.toPrecision(3)} | ${losses}`;
 }
 
+/**
+ * Whether a progress event goes to a log (stderr not a terminal): the twentieth of the iterations it
+ * falls in when that differs from the last one logged (`last`), or for an evaluation and the last
+ * iteration; null to skip it. At most ~20 training lines a run, whatever its length.
+ */
+export function nonTtyStep(p: Pick<TrainProgress, 'phase' | 'iter' | 'iters'>, last: number): number | null {
+  const twentieth = Math.floor((20 * p.iter) / Math.max(p.iters, 1));
+  if (p.phase === 'eval' || p.iter >= p.iters) return twentieth;
+  return twentieth !== last ? twentieth : null;
+}
+
 function onOff(v: string): boolean {
   if (v === 'on' || v === 'true') return true;
   if (v === 'off' || v === 'false') return false;
@@ -166,6 +177,7 @@ export function register(program: Command): void {
       ]);
       await selectBackend(f.backend, f.threads);
       const tty = Boolean(process.stderr.isTTY);
+      let lastLogged = -1;
       process.stderr.write(`backend ${tf.getBackend()}${tf.getBackend() === 'torch' ? `, ${getNumThreads()} threads` : ''}\n`);
       // Ctrl-C / SIGTERM: the first finishes the iteration and saves a checkpoint, the second exits at once
       const interrupt = new AbortController();
@@ -188,8 +200,15 @@ export function register(program: Command): void {
           ...(f.resumeFrom ? { resumeFrom: f.resumeFrom } : {}),
           onNotice: (m) => process.stderr.write(`${m}\n`),
           onProgress: (p) => {
-            const line = progressLine(p);
-            process.stderr.write(tty ? `\r${line}\x1b[K${p.phase === 'eval' ? '\n' : ''}` : `${line}\n`);
+            if (tty) {
+              process.stderr.write(`\r${progressLine(p)}\x1b[K${p.phase === 'eval' ? '\n' : ''}`);
+              return;
+            }
+            // a log (not a terminal): a line per 5% of the iterations, each evaluation and the last iteration
+            const step = nonTtyStep(p, lastLogged);
+            if (step === null) return;
+            lastLogged = step;
+            process.stderr.write(`${progressLine(p)}\n`);
           },
         });
       } finally {
