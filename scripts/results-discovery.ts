@@ -212,8 +212,25 @@ const pct = (x: number | null | undefined) => (x === null || x === undefined || 
 const signed = (x: number) => `${x < 0 ? '−' : '+'}${Math.abs(x).toFixed(1)}`;
 const pText = (p: number | null) => (p === null ? '—' : p < 0.001 ? '< 0.001' : p.toFixed(3));
 const json = (v: unknown) => `${JSON.stringify(v, null, 1)}\n`;
+/**
+ * Writes a result file, unless the file already holds the same content but for its `provenance`
+ * (the process that wrote it): a collect that changes nothing leaves the files, and their record of
+ * the command that produced that content, as they are.
+ */
 const writeJson = (file: string, v: unknown) => {
   mkdirSync(dirname(file), { recursive: true });
+  const body = (x: unknown) => {
+    const rest = { ...((x ?? {}) as Record<string, unknown>) };
+    delete rest.provenance;
+    return stableStringify(rest);
+  };
+  if (existsSync(file)) {
+    try {
+      if (body(JSON.parse(readFileSync(file, 'utf8'))) === body(JSON.parse(json(v)))) return;
+    } catch {
+      // unreadable: written anew
+    }
+  }
   writeFileSync(file, json(v));
 };
 

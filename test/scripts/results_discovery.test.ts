@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseExpr, printInfix, printLatex } from '../../src/loss/index.js';
@@ -295,6 +295,9 @@ test(
       join(disc, 'S1', 'transfer', 'winner', 'seed0', 'metrics.json'),
       join(disc, 'efficiency', 'S1', 'vanilla-seed0', 'run', 'journal.sqlite'),
       join(disc, 'S1-no-early-stop', 'run', 'journal.sqlite'),
+      // result files the collect writes: left as they are when their content (but for the writer's provenance) is the same
+      ...readdirSync(join(disc, 'S1', 'final')).map((f) => join(disc, 'S1', 'final', f)),
+      join(disc, 'efficiency', 'S1.json'),
     ];
     const before = files.map(stamp);
     // before any efficiency run of its own, --efficiency already reports the run that S1's search is
