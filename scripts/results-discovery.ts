@@ -1262,6 +1262,32 @@ function presetContext(c: Collected, winnerSeed0: number | null): string[] {
   ];
 }
 
+/**
+ * The retrain command run for real: <root>/discovery/<name>/retrain/winner-seed<k>/metrics.json
+ * (the run folder's metrics.json of `cse-autoloss train` with the command the docs print, copied
+ * there), compared with the final evaluation's AP to the last bit; '' when there is none.
+ */
+function retrainCheck(c: Collected, winner: string, seed: number, finalAp: number | null): string {
+  const rel = join(c.name, 'retrain', `winner-seed${seed}`, 'metrics.json');
+  const f = join(discRoot, rel);
+  if (!existsSync(f)) return '';
+  let m: { status?: string; clsLoss?: string; regLoss?: string; seed?: number; metrics?: { AP?: number }; provenance?: Provenance };
+  try {
+    m = JSON.parse(readFileSync(f, 'utf8')) as typeof m;
+  } catch (e) {
+    return ` ${shownPath(f)}: not read (${(e as Error).message}).`;
+  }
+  const half = c.cfg.mode === 'reg' ? m.regLoss : m.clsLoss;
+  if (half !== winner || m.seed !== seed) return ` ${shownPath(f)} is not this command's run (another loss or seed): not compared.`;
+  const got = m.status === 'ok' ? (m.metrics?.AP ?? null) : null;
+  if (got === null) return ` Run for real (${shownPath(f)}): it ended ${m.status ?? '?'}, no AP.`;
+  const diffs = studyEnvDiffs(m.provenance?.env, c.report?.provenance?.env).map((d) => d.replace(' here,', ' for the retrain,'));
+  const at = m.provenance?.commit ? ` at commit ${m.provenance.commit.slice(0, 7)}` : '';
+  return got === finalAp
+    ? ` Run for real${at} (${shownPath(f)}): AP ${got}, the final's to the last bit.`
+    : ` Run for real${at} (${shownPath(f)}): AP ${got} against the final's ${finalAp}${diffs.length ? ` (${diffs.join('; ')})` : ', on the same CPU and libraries'}: not the same bits.`;
+}
+
 /** A path as the docs show it: relative to the repository when inside it. */
 function shownPath(p: string): string {
   const r = relative(REPO, resolve(p));
@@ -1557,7 +1583,8 @@ function writeDocs(cs: Collected[], eff: Efficiency | null, mf: MultiFidelity | 
       if (run && args)
         lines.push(
           `Retrain the winner's seed-${run.seed} run (the other half at its default; the final evaluation's task and the ${run.threads} thread(s) it trained with): \`cse-autoloss ${shellLine(args)}\`. ` +
-            `On this machine it gives AP ${pct(ap)} again, bit for bit (test/search/detector_proxy.test.ts checks the command on a small task); on another machine it lands within the seeds' spread, not on the same bits.`,
+            `On this machine it gives AP ${pct(ap)} again, bit for bit (test/search/detector_proxy.test.ts checks the command on a small task); on another machine it lands within the seeds' spread, not on the same bits.` +
+            retrainCheck(c, e.winner, run.seed, ap ?? null),
           '',
         );
     }

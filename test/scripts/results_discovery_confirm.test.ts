@@ -122,6 +122,45 @@ confirm:
       md,
     );
 
+    // the docs' retrain command run for real (the winner's seed 0, copied to S1/retrain/winner-seed0): compared to the last bit
+    const r0 = join(root, 'discovery', 'S1', 'retrain', 'winner-seed0');
+    const t0 = spawnSync(process.execPath, [cli, ...retrainArgs(cfg, s1.winner, 0, 2, r0)!], { encoding: 'utf8', timeout: 600_000 });
+    assert.equal(t0.status, 0, t0.stderr.slice(-2000));
+    const collect = () => {
+      const x = spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'scripts/results-discovery.ts',
+          '--config-dir',
+          cfgDir,
+          '--root',
+          root,
+          '--out',
+          docs,
+          '--settings',
+          'S1',
+          '--collect-only',
+        ],
+        { encoding: 'utf8' },
+      );
+      assert.equal(x.status, 0, x.stderr);
+      return readFileSync(docs, 'utf8');
+    };
+    const fin0 = s1.final.find((f) => f.role === 'winner')!.AP[0]!;
+    assert.ok(
+      collect().includes(
+        `(${join(root, 'discovery', 'S1', 'retrain', 'winner-seed0', 'metrics.json')}): AP ${fin0}, the final's to the last bit.`,
+      ),
+    );
+    // an AP a bit apart is reported as such, with both values
+    const mf = join(r0, 'metrics.json');
+    const rec = JSON.parse(readFileSync(mf, 'utf8')) as { metrics: { AP: number } };
+    rec.metrics.AP = fin0 + 1e-12;
+    writeFileSync(mf, JSON.stringify(rec));
+    assert.ok(collect().includes(`AP ${fin0 + 1e-12} against the final's ${fin0}, on the same CPU and libraries: not the same bits.`));
+
     // another thread count than the final evaluation's: refused, nothing trained, the rest kept
     rmSync(join(root, 'discovery', 'S1', 'confirm', 'default'), { recursive: true });
     const other = driver('1');
