@@ -80,6 +80,7 @@ import { lineChartSvg } from '../src/util/svg.js';
 import { curveOf } from '../src/search/view/curves.js';
 import { provenance, type Provenance } from '../src/util/provenance.js';
 import { compareEarlyStop, readRun, type MultiFidelity } from './multi-fidelity.js';
+import { proxyInfoOf, proxyText, type ProxyInfo } from './discovery-proxy.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const USAGE = `usage: npm run results:discovery -- [options]   (or: npx tsx scripts/results-discovery.ts [options])
@@ -1048,47 +1049,6 @@ function collectMultiFidelity(): MultiFidelity | null {
 
 // ------------------------------------------------------------------ summary.json and docs/DISCOVERY.md
 
-interface ProxyInfo {
-  name: string;
-  kendallTau: number | null;
-  ci95: [number, number] | null;
-  panel: number;
-  /** The proxy study's choice for the setting (docs/PROXY.md: the cheapest with τ ≥ 0.6, else the best), and whether it reached 0.6. */
-  studyChoice: string | null;
-  meetsTarget: boolean;
-}
-/**
- * A proxy of a setting as the proxy study measured it (results/proxy/summary.json; named as
- * docs/PROXY.md names them, p<iters>-<input size>): by default the one the search uses (a detector
- * proxy), with `choice` the study's choice; null when the study has no such proxy for the setting.
- */
-function proxyInfoOf(c: Collected, which: 'used' | 'choice' = 'used'): ProxyInfo | null {
-  const f = join(root, 'proxy', 'summary.json');
-  if (!existsSync(f)) return null;
-  type P = { name: string; n: number; tau: number | null; ci95: [number, number] | null };
-  const all = JSON.parse(readFileSync(f, 'utf8')) as Record<string, { chosen: string | null; meetsTarget?: boolean; proxies: P[] }>;
-  const s = all[c.name];
-  if (!s) return null;
-  const t = c.cfg.proxy.task;
-  const name = which === 'choice' ? s.chosen : t.kind === 'detector' ? `p${t.iters}-${t.inputSize ?? 128}` : null;
-  const p = s.proxies.find((x) => x.name === name);
-  return p
-    ? { name: p.name, kendallTau: p.tau, ci95: p.ci95, panel: p.n, studyChoice: s.chosen, meetsTarget: s.meetsTarget === true }
-    : null;
-}
-
-/** A proxy's fidelity in a sentence: its τ-b, interval and panel, and whether it is the study's choice. */
-function proxyText(p: ProxyInfo): string {
-  const tau = `Kendall τ-b ${p.kendallTau === null ? '—' : p.kendallTau.toFixed(2)} against the full-schedule AP${p.ci95 ? ` (bootstrap 95% [${p.ci95[0].toFixed(2)}, ${p.ci95[1].toFixed(2)}])` : ''} over ${p.panel} panel loss${p.panel === 1 ? '' : 'es'}`;
-  const choice =
-    p.studyChoice === p.name
-      ? p.meetsTarget
-        ? "the study's choice (the cheapest with τ ≥ 0.6)"
-        : "the study's best so far (none reaches τ ≥ 0.6)"
-      : `not the study's ${p.meetsTarget ? 'choice' : 'best so far'}, ${p.studyChoice ?? '—'}`;
-  return `${p.name}, ${tau}; ${choice} ([PROXY.md](PROXY.md))`;
-}
-
 function okValues(a: (number | null)[]): number[] {
   return a.filter((x): x is number => x !== null);
 }
@@ -1689,9 +1649,11 @@ async function main(): Promise<void> {
   }
   const eff = collectEfficiency();
   const mf = collectMultiFidelity();
-  for (const c of cs) c.entry.proxy = proxyInfoOf(c);
+  for (const c of cs) c.entry.proxy = proxyInfoOf(join(root, 'proxy', 'summary.json'), c.name, c.cfg);
   // the issue's summary shape has one proxy: the first search's own, else its setting's choice in the study (each search's own is in its entry)
-  const first = cs.map((c) => c.entry.proxy ?? proxyInfoOf(c, 'choice')).find((p) => p !== null);
+  const first = cs
+    .map((c) => c.entry.proxy ?? proxyInfoOf(join(root, 'proxy', 'summary.json'), c.name, c.cfg, 'choice'))
+    .find((p) => p !== null);
   const proxy = first ? { name: first.name, kendallTau: first.kendallTau, ci95: first.ci95, panel: first.panel } : null;
   const summary = {
     commit: provenance().commit,

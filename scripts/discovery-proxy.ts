@@ -1,0 +1,55 @@
+/**
+ * The proxy study's measurement of a search's proxy (results/proxy/summary.json, written by
+ * scripts/results-proxy.ts) as results-discovery reports it: its τ-b, interval and panel, and
+ * whether it is the study's choice for the setting. Kept apart from the driver so that it is tested
+ * directly (test/scripts/discovery_proxy.test.ts).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import type { SearchConfig } from '../src/search/config.js';
+
+export interface ProxyInfo {
+  name: string;
+  kendallTau: number | null;
+  ci95: [number, number] | null;
+  panel: number;
+  /** The proxy study's choice for the setting (docs/PROXY.md: the cheapest with τ ≥ 0.6, else the best), and whether it reached 0.6. */
+  studyChoice: string | null;
+  meetsTarget: boolean;
+}
+/**
+ * A proxy of a setting as the proxy study measured it (results/proxy/summary.json; named as
+ * docs/PROXY.md names them, p<iters>-<input size>): by default the one the search uses (a detector
+ * proxy), with `choice` the study's choice; null when the study has no such proxy for the setting.
+ */
+export function proxyInfoOf(
+  f: string,
+  setting: string,
+  cfg: Pick<SearchConfig, 'proxy'>,
+  which: 'used' | 'choice' = 'used',
+): ProxyInfo | null {
+  if (!existsSync(f)) return null;
+  type P = { name: string; n: number; tau: number | null; ci95: [number, number] | null };
+  const all = JSON.parse(readFileSync(f, 'utf8')) as Record<string, { chosen: string | null; meetsTarget?: boolean; proxies: P[] }>;
+  const s = all[setting];
+  if (!s) return null;
+  const t = cfg.proxy.task;
+  const name = which === 'choice' ? s.chosen : t.kind === 'detector' ? `p${t.iters}-${t.inputSize ?? 128}` : null;
+  const p = s.proxies.find((x) => x.name === name);
+  return p
+    ? { name: p.name, kendallTau: p.tau, ci95: p.ci95, panel: p.n, studyChoice: s.chosen, meetsTarget: s.meetsTarget === true }
+    : null;
+}
+
+/** A proxy's fidelity in a sentence: its τ-b, interval and panel, and whether it is the study's choice. */
+export function proxyText(p: ProxyInfo): string {
+  if (p.kendallTau === null)
+    return `${p.name}, not measured yet (the proxy study has ${p.panel} panel loss${p.panel === 1 ? '' : 'es'} at both fidelities; τ needs two; [PROXY.md](PROXY.md))`;
+  const tau = `Kendall τ-b ${p.kendallTau === null ? '—' : p.kendallTau.toFixed(2)} against the full-schedule AP${p.ci95 ? ` (bootstrap 95% [${p.ci95[0].toFixed(2)}, ${p.ci95[1].toFixed(2)}])` : ''} over ${p.panel} panel loss${p.panel === 1 ? '' : 'es'}`;
+  const choice =
+    p.studyChoice === p.name
+      ? p.meetsTarget
+        ? "the study's choice (the cheapest with τ ≥ 0.6)"
+        : "the study's best so far (none reaches τ ≥ 0.6)"
+      : `not the study's ${p.meetsTarget ? 'choice' : 'best so far'}, ${p.studyChoice ?? '—'}`;
+  return `${p.name}, ${tau}; ${choice} ([PROXY.md](PROXY.md))`;
+}

@@ -1,0 +1,70 @@
+/** scripts/discovery-proxy.ts: a search's proxy as the proxy study measured it, and its sentence in DISCOVERY.md. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { proxyInfoOf, proxyText } from '../../scripts/discovery-proxy.js';
+import type { SearchConfig } from '../../src/search/config.js';
+
+const cfgOf = (task: Record<string, unknown>) => ({ proxy: { task } }) as unknown as Pick<SearchConfig, 'proxy'>;
+const detector = (iters: number, inputSize?: number) =>
+  cfgOf({ kind: 'detector', detector: 'faster-rcnn', iters, ...(inputSize ? { inputSize } : {}) });
+
+test("proxyInfoOf: the search's own proxy by name, the study's choice on request; none for a simulated proxy or a missing study", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cse-dproxy-'));
+  try {
+    const f = join(dir, 'summary.json');
+    assert.equal(proxyInfoOf(f, 'S2', detector(800)), null, 'no study yet');
+    writeFileSync(
+      f,
+      JSON.stringify({
+        S1: {
+          chosen: 'p800-128',
+          meetsTarget: true,
+          proxies: [
+            { name: 'p400-128', n: 15, tau: 0.59, ci95: [0.18, 0.89] },
+            { name: 'p800-128', n: 15, tau: 0.63, ci95: [0.25, 0.88] },
+          ],
+        },
+        S2: { chosen: 'p400-128', meetsTarget: false, proxies: [{ name: 'p800-128', n: 0, tau: null, ci95: null }] },
+      }),
+    );
+    // the name is p<iters>-<input size>, 128 when the task leaves it to the preset
+    assert.deepEqual(proxyInfoOf(f, 'S1', detector(800)), {
+      name: 'p800-128',
+      kendallTau: 0.63,
+      ci95: [0.25, 0.88],
+      panel: 15,
+      studyChoice: 'p800-128',
+      meetsTarget: true,
+    });
+    assert.equal(proxyInfoOf(f, 'S1', detector(400, 128))!.kendallTau, 0.59);
+    assert.equal(proxyInfoOf(f, 'S1', detector(800, 96)), null, 'p800-96 is not in this study');
+    assert.equal(proxyInfoOf(f, 'S3', detector(800)), null, 'no such setting');
+    // a simulated proxy is not any of the study's detector proxies, even with matching iterations
+    assert.equal(proxyInfoOf(f, 'S1', cfgOf({ kind: 'simulated', iters: 800 })), null);
+    assert.equal(proxyInfoOf(f, 'S1', cfgOf({ kind: 'simulated', iters: 30 }), 'choice')!.name, 'p800-128');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("proxyText: τ with its interval and panel, and whether the search used the study's choice", () => {
+  const base = { name: 'p800-128', kendallTau: 0.63, ci95: [0.25, 0.88] as [number, number], panel: 15 };
+  assert.equal(
+    proxyText({ ...base, studyChoice: 'p800-128', meetsTarget: true }),
+    "p800-128, Kendall τ-b 0.63 against the full-schedule AP (bootstrap 95% [0.25, 0.88]) over 15 panel losses; the study's choice (the cheapest with τ ≥ 0.6) ([PROXY.md](PROXY.md))",
+  );
+  assert.match(proxyText({ ...base, studyChoice: 'p400-128', meetsTarget: true }), /; not the study's choice, p400-128 \(/);
+  assert.match(
+    proxyText({ ...base, kendallTau: 0.41, studyChoice: 'p800-128', meetsTarget: false }),
+    /τ-b 0\.41 .*; the study's best so far \(none reaches τ ≥ 0\.6\)/,
+  );
+  assert.match(proxyText({ ...base, studyChoice: 'p400-128', meetsTarget: false }), /; not the study's best so far, p400-128 \(/);
+  // a study under way: no τ yet, said so instead of '—' and a choice among nothing
+  assert.equal(
+    proxyText({ ...base, kendallTau: null, ci95: null, panel: 1, studyChoice: 'p400-128', meetsTarget: false }),
+    'p800-128, not measured yet (the proxy study has 1 panel loss at both fidelities; τ needs two; [PROXY.md](PROXY.md))',
+  );
+});
