@@ -13,7 +13,9 @@
  *   - confirm (configs/discovery.yaml `confirm`, optional): the winner and the default of a finished
  *     search trained at more seeds on the final evaluation's own task (before the transfer), only on
  *     the final's machine, libraries and thread count; docs/DISCOVERY.md compares them over all
- *     their seeds beside the target, which stays judged on the final's seeds;
+ *     their seeds beside the target, which stays judged on the final's seeds; `confirm.rivals`
+ *     (per setting, presets of its mode) trains those at the final's seeds and the confirm seeds,
+ *     and the docs compare the winner with each over them;
  *   - --efficiency NAME: seeds x {cse, vanilla} searches of setting NAME with final disabled and the
  *     same budget of proxy evaluations; the proxy evaluations and wall time until a candidate first
  *     reaches the default's proxy fitness (report's reachedDefault), median, range and ratio. The
@@ -159,8 +161,12 @@ interface DriverConfig {
     inputSize?: number;
   };
   efficiency: { seeds: number[]; budget: number };
-  /** More seeds of the winner and the default on the final evaluation's own task (absent: none). */
-  confirm?: { settings: string[]; seeds: number[] };
+  /**
+   * More seeds of the winner and the default on the final evaluation's own task (absent: none);
+   * `rivals`: per setting, presets of its mode trained there at the final's seeds and these, so that
+   * the winner meets them on as many seeds as the default.
+   */
+  confirm?: { settings: string[]; seeds: number[]; rivals?: Record<string, string[]> };
 }
 function loadDriverConfig(): DriverConfig {
   const file = join(configDir, 'discovery.yaml');
@@ -194,6 +200,15 @@ function loadDriverConfig(): DriverConfig {
       new Set(cf.seeds).size !== cf.seeds.length)
   )
     bad.push('confirm: needs settings and seeds (distinct integers >= 0)');
+  const rv = cf?.rivals;
+  if (
+    rv !== undefined &&
+    (rv === null ||
+      typeof rv !== 'object' ||
+      Array.isArray(rv) ||
+      !Object.values(rv).every((l) => Array.isArray(l) && l.every((x) => typeof x === 'string') && new Set(l).size === l.length))
+  )
+    bad.push('confirm.rivals: a mapping of setting names to lists of distinct preset names, e.g. { S1: [bce] }');
   if (bad.length) usage(`invalid ${file}:\n  ${bad.join('\n  ')}`);
   return raw as DriverConfig;
 }
@@ -656,7 +671,7 @@ async function runTransfer(jobs: TransferJob[]): Promise<void> {
 
 interface ConfirmJob {
   setting: string;
-  role: 'winner' | 'default';
+  role: 'winner' | 'default' | 'rival';
   loss: string;
   seed: number;
   out: string;
@@ -680,7 +695,30 @@ function confirmJobs(c: Collected): ConfirmJob[] {
       ['default', def],
     ] as const)
       jobs.push({ setting: c.name, role, loss, seed, out: join(discRoot, c.name, 'confirm', role, `seed${seed}`) });
+  // the rivals after them: at the final's seeds too (the final evaluation did not train them)
+  for (const name of cf.rivals?.[c.name] ?? [])
+    for (const seed of [...c.cfg.final.seeds, ...cf.seeds])
+      jobs.push({
+        setting: c.name,
+        role: 'rival',
+        loss: name,
+        seed,
+        out: join(discRoot, c.name, 'confirm', `rival-${name}`, `seed${seed}`),
+      });
   return jobs;
+}
+
+/** A rival that is not a preset (or expression) of the setting's mode: refused before anything runs. */
+function checkConfirmRivals(s: SettingDef): void {
+  const sc = settingConfig(s);
+  const names = driver.confirm?.rivals?.[s.name] ?? [];
+  if (!sc || !names.length) return;
+  for (const name of names)
+    try {
+      parseDefault(sc.cfg.mode, name);
+    } catch (e) {
+      usage(`${join(configDir, 'discovery.yaml')}: confirm.rivals.${s.name}: ${(e as Error).message.replace(/^defaultLoss /, '')}`);
+    }
 }
 
 /** A confirm seed that is one of the setting's final seeds would count one training twice: refused. */
@@ -700,7 +738,7 @@ async function runConfirm(c: Collected, jobs: ConfirmJob[]): Promise<void> {
   const t = c.cfg.final.task;
   if (t.kind !== 'detector') return;
   const train: TrainJob[] = jobs.map((j) => ({
-    label: `${j.setting} ${j.role} on the final task (${t.detector}, ${t.preset}, ${t.iters} iterations) seed ${j.seed}: ${j.loss}`,
+    label: `${j.setting} ${j.role === 'rival' ? `rival ${j.loss}` : j.role} on the final task (${t.detector}, ${t.preset}, ${t.iters} iterations) seed ${j.seed}: ${j.loss}`,
     out: j.out,
     config: {
       detector: t.detector,
@@ -747,6 +785,19 @@ function collectConfirm(c: Collected): void {
       AP50: [...row.AP50, ...ms.map((m) => (ok(m) ? (m!.metrics?.AP50 ?? null) : null))],
     });
     c.confirmStatuses.push([...st, ...ms.map((m) => m?.status ?? 'not run')]);
+  }
+  for (const name of [...new Set(jobs.filter((j) => j.role === 'rival').map((j) => j.loss))]) {
+    const mine = jobs.filter((j) => j.role === 'rival' && j.loss === name);
+    const ms = mine.map((j) => recorded(j.out));
+    const ok = (m: RunMetrics | null) => m?.status === 'ok';
+    c.entry.confirm.push({
+      loss: name,
+      role: 'rival',
+      seeds: mine.map((j) => j.seed),
+      AP: ms.map((m) => (ok(m) ? (m!.metrics?.AP ?? null) : null)),
+      AP50: ms.map((m) => (ok(m) ? (m!.metrics?.AP50 ?? null) : null)),
+    });
+    c.confirmStatuses.push(ms.map((m) => m?.status ?? 'not run'));
   }
 }
 
@@ -1353,7 +1404,8 @@ function confirmLines(c: Collected): string[] {
   const w = c.entry.confirm.find((r) => r.role === 'winner');
   const d = c.entry.confirm.find((r) => r.role === 'default');
   const extra = cf.seeds.join(', ');
-  const pending = c.confirmStatuses.flat().filter((x) => x === 'not run').length;
+  const notRun = (i: number) => (c.confirmStatuses[i] ?? []).filter((x) => x === 'not run').length;
+  const pending = c.entry.confirm.reduce((a, r, i) => a + (r.role === 'rival' ? 0 : notRun(i)), 0);
   if (!w || !d || pending)
     return [
       `  More seeds (${extra}) for the winner and the default on the final task: ${w && d ? `${pending} run(s) pending` : 'pending'} (run \`${runCommand(c.name)}\`).`,
@@ -1366,6 +1418,19 @@ function confirmLines(c: Collected): string[] {
     `  With seeds ${extra} added (the final's task, machine and thread count; ${n(w)} and ${n(d)} finished seeds): the winner ${meanSd(okValues(w.AP))} AP against the default's ${meanSd(okValues(d.AP))}, ` +
       `${signed(100 * cm.diff)} AP${ratio !== null ? ` (difference / s.e. ${ratio.toFixed(2)}, Welch t ${cm.t!.toFixed(2)}, p ${pText(cm.p)})` : ''}: ` +
       `by the target's rule ${met ? 'met' : 'missed'} at these seeds (supplementary; the target above is judged on the final evaluation's seeds).`,
+    ...c.entry.confirm
+      .map((r, i) => [r, notRun(i)] as const)
+      .filter(([r]) => r.role === 'rival')
+      .map(([r, left]) => {
+        if (left)
+          return `  Against ${r.loss} (configs/discovery.yaml \`confirm.rivals\`): ${left} of ${r.seeds.length} run(s) pending (run \`${runCommand(c.name)}\`).`;
+        const x = compareMeans(okValues(w.AP), okValues(r.AP));
+        const q = x.se && x.se > 0 ? x.diff / x.se : null;
+        return (
+          `  Against ${r.loss} (configs/discovery.yaml \`confirm.rivals\`: a preset of the mode trained at the same ${r.seeds.length} seeds, ${n(r)} finished): ${r.loss} ${meanSd(okValues(r.AP))} AP, ` +
+          `the winner ${signed(100 * x.diff)} AP${q !== null ? ` (difference / s.e. ${q.toFixed(2)}, Welch t ${x.t!.toFixed(2)}, p ${pText(x.p)})` : ''}.`
+        );
+      }),
   ];
 }
 
@@ -1510,7 +1575,7 @@ function writeDocs(cs: Collected[], eff: Efficiency | null, mf: MultiFidelity | 
     lines.push(...table(e.final, c.finalStatuses), '');
     if (e.confirm.length)
       lines.push(
-        `More seeds for the winner and the default (configs/discovery.yaml \`confirm\`: seeds ${driver.confirm!.seeds.join(', ')} on the final task, after its own seeds):`,
+        `More seeds for the winner and the default (configs/discovery.yaml \`confirm\`: seeds ${driver.confirm!.seeds.join(', ')} on the final task, after its own seeds)${e.confirm.some((r) => r.role === 'rival') ? ', and the rivals of `confirm.rivals` at all those seeds' : ''}:`,
         '',
         ...table(e.confirm, c.confirmStatuses),
         '',
@@ -1560,7 +1625,10 @@ function writeDocs(cs: Collected[], eff: Efficiency | null, mf: MultiFidelity | 
 async function main(): Promise<void> {
   const settings = SETTINGS.filter((s) => settingNames.includes(s.name));
   for (const s of settings) if (!settingConfig(s)) usage(`${s.name}: ${join(configDir, s.file)} does not exist`);
-  for (const s of settings) checkConfirmSeeds(s);
+  for (const s of settings) {
+    checkConfirmSeeds(s);
+    checkConfirmRivals(s);
+  }
   const effSetting = effName ? SETTINGS.find((s) => s.name === effName)! : null;
   const esSetting = esName ? SETTINGS.find((s) => s.name === esName)! : null;
   // checked before anything runs: a config without early stopping, a run folder of another length
@@ -1578,7 +1646,10 @@ async function main(): Promise<void> {
       const cj = confirmJobs(c);
       if (driver.confirm?.settings.includes(s.name) && !cj.length)
         console.log(`  confirm: after the search (winner and default x seeds ${driver.confirm.seeds.join(',')} on the final task)`);
-      for (const j of cj) console.log(`  ${finishedRun(j.out) ? 'done   ' : 'pending'} confirm ${j.role} seed ${j.seed}`);
+      for (const j of cj)
+        console.log(
+          `  ${finishedRun(j.out) ? 'done   ' : 'pending'} confirm ${j.role === 'rival' ? `rival ${j.loss}` : j.role} seed ${j.seed}`,
+        );
     }
     if (effSetting)
       for (const strategy of STRATEGIES)

@@ -42,7 +42,7 @@ test('results-discovery confirm: more seeds of the winner and the default on the
         'pool: { workers: 0 }',
       ].join('\n'),
     );
-    const driverYaml = (seeds: string) => `transfer:
+    const driverYaml = (seeds: string, rivals = '{ S1: [bce] }') => `transfer:
   settings: []
   dataset: { kind: mnist-det, images: 48, size: 64, seed: 3, valFraction: 0.25 }
   dataDir: ${data}
@@ -54,6 +54,7 @@ efficiency:
 confirm:
   settings: [S1]
   seeds: [${seeds}]
+  rivals: ${rivals}
 `;
     const root = join(dir, 'results');
     const docs = join(dir, 'DISCOVERY.md');
@@ -63,6 +64,13 @@ confirm:
         ['--import', 'tsx', 'scripts/results-discovery.ts', '--config-dir', cfgDir, '--root', root, '--out', docs, '--settings', 'S1'],
         { encoding: 'utf8', env: { ...process.env, CSE_THREADS: threads }, timeout: 600_000 },
       );
+
+    // a rival that is no loss of the mode: refused before anything runs, naming it
+    writeFileSync(join(cfgDir, 'discovery.yaml'), driverYaml('1', '{ S1: [ce] }'));
+    const badRival = driver('2');
+    assert.equal(badRival.status, 2, `${badRival.stdout}${badRival.stderr}`);
+    assert.match(badRival.stderr, /discovery\.yaml: confirm\.rivals\.S1: 'ce'/);
+    assert.ok(!existsSync(join(root, 'discovery', 'S1')));
 
     // a confirm seed that is one of the final's: refused before anything runs
     writeFileSync(join(cfgDir, 'discovery.yaml'), driverYaml('1, 0'));
@@ -74,7 +82,8 @@ confirm:
     writeFileSync(join(cfgDir, 'discovery.yaml'), driverYaml('1'));
     const r = driver('2');
     assert.equal(r.status, 0, `${r.stdout.slice(-3000)}${r.stderr.slice(-3000)}`);
-    assert.match(r.stdout, /\[confirm 1\/2\] S1 winner on the final task \(fcos, tiny, 40 iterations\) seed 1/);
+    assert.match(r.stdout, /\[confirm 1\/4\] S1 winner on the final task \(fcos, tiny, 40 iterations\) seed 1/);
+    assert.match(r.stdout, /\[confirm 3\/4\] S1 rival bce on the final task \(fcos, tiny, 40 iterations\) seed 0: bce/);
     type Row = { loss: string; role: string; seeds: number[]; AP: (number | null)[]; AP50: (number | null)[] };
     const summary = JSON.parse(readFileSync(join(root, 'discovery', 'summary.json'), 'utf8')) as {
       searches: { name: string; winner: string; final: Row[]; confirm: Row[] }[];
@@ -86,10 +95,22 @@ confirm:
       [
         ['winner', s1.final.find((f) => f.role === 'winner')!.loss, [0, 1]],
         ['default', 'focal', [0, 1]],
+        ['rival', 'bce', [0, 1]],
       ],
     );
+    // the rival's APs are its own runs' (the final's seed 0 included: the final evaluation did not train it)
+    const rival = s1.confirm[2]!;
+    const rivalAp = [0, 1].map(
+      (k) =>
+        (
+          JSON.parse(readFileSync(join(root, 'discovery', 'S1', 'confirm', 'rival-bce', `seed${k}`, 'metrics.json'), 'utf8')) as {
+            metrics: { AP: number };
+          }
+        ).metrics.AP,
+    );
+    assert.deepEqual(rival.AP, rivalAp);
     const confirmAp: Record<string, number> = {};
-    for (const row of s1.confirm) {
+    for (const row of s1.confirm.filter((x) => x.role !== 'rival')) {
       const fin = s1.final.find((f) => f.role === row.role)!;
       assert.equal(row.AP[0], fin.AP[0], `${row.role}: seed 0 is the final evaluation's`);
       const m = JSON.parse(readFileSync(join(root, 'discovery', 'S1', 'confirm', row.role, 'seed1', 'metrics.json'), 'utf8')) as {
@@ -119,6 +140,13 @@ confirm:
     assert.ok(
       md.includes(`With seeds 1 added (the final's task, machine and thread count; 2 and 2 finished seeds)`) &&
         md.includes(`, ${signed(c.diff)} AP (difference / s.e. ${(c.diff / c.se!).toFixed(2)}, Welch t ${c.t!.toFixed(2)}`),
+      md,
+    );
+    const cr = compareMeans(w, rival.AP as number[]);
+    assert.ok(
+      md.includes(
+        `  Against bce (configs/discovery.yaml \`confirm.rivals\`: a preset of the mode trained at the same 2 seeds, 2 finished): bce `,
+      ) && md.includes(`the winner ${signed(cr.diff)} AP`),
       md,
     );
 
