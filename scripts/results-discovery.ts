@@ -767,37 +767,45 @@ async function runConfirm(c: Collected, jobs: ConfirmJob[]): Promise<void> {
 }
 
 /** The winner's and the default's rows over the final's seeds and the confirm seeds (a seed not trained yet: 'not run'). */
+/** A row of runs (their metrics.json under each job's folder; one not trained yet: 'not run') and their statuses. */
+function runsRow(loss: string, role: string, jobs: { seed: number; out: string }[]): { row: SummaryRow; statuses: string[] } {
+  const ms = jobs.map((j) => recorded(j.out));
+  const ap = (m: RunMetrics | null, k: 'AP' | 'AP50') => (m?.status === 'ok' ? (m.metrics?.[k] ?? null) : null);
+  return {
+    row: { loss, role, seeds: jobs.map((j) => j.seed), AP: ms.map((m) => ap(m, 'AP')), AP50: ms.map((m) => ap(m, 'AP50')) },
+    statuses: ms.map((m) => m?.status ?? 'not run'),
+  };
+}
+
 function collectConfirm(c: Collected): void {
   const jobs = confirmJobs(c);
   if (!jobs.length) return;
   for (const role of ['winner', 'default'] as const) {
-    const row = c.entry.final.find((r) => r.role === role);
+    const fin = c.entry.final.find((r) => r.role === role);
     const st = c.finalStatuses[c.entry.final.findIndex((r) => r.role === role)];
-    if (!row || !st) continue;
-    const mine = jobs.filter((j) => j.role === role);
-    const ms = mine.map((j) => recorded(j.out));
-    const ok = (m: RunMetrics | null) => m?.status === 'ok';
-    c.entry.confirm.push({
-      loss: row.loss,
+    if (!fin || !st) continue;
+    // the final's seeds, then the confirm seeds
+    const { row, statuses } = runsRow(
+      fin.loss,
       role,
-      seeds: [...row.seeds, ...mine.map((j) => j.seed)],
-      AP: [...row.AP, ...ms.map((m) => (ok(m) ? (m!.metrics?.AP ?? null) : null))],
-      AP50: [...row.AP50, ...ms.map((m) => (ok(m) ? (m!.metrics?.AP50 ?? null) : null))],
+      jobs.filter((j) => j.role === role),
+    );
+    c.entry.confirm.push({
+      ...row,
+      seeds: [...fin.seeds, ...row.seeds],
+      AP: [...fin.AP, ...row.AP],
+      AP50: [...fin.AP50, ...row.AP50],
     });
-    c.confirmStatuses.push([...st, ...ms.map((m) => m?.status ?? 'not run')]);
+    c.confirmStatuses.push([...st, ...statuses]);
   }
   for (const name of [...new Set(jobs.filter((j) => j.role === 'rival').map((j) => j.loss))]) {
-    const mine = jobs.filter((j) => j.role === 'rival' && j.loss === name);
-    const ms = mine.map((j) => recorded(j.out));
-    const ok = (m: RunMetrics | null) => m?.status === 'ok';
-    c.entry.confirm.push({
-      loss: name,
-      role: 'rival',
-      seeds: mine.map((j) => j.seed),
-      AP: ms.map((m) => (ok(m) ? (m!.metrics?.AP ?? null) : null)),
-      AP50: ms.map((m) => (ok(m) ? (m!.metrics?.AP50 ?? null) : null)),
-    });
-    c.confirmStatuses.push(ms.map((m) => m?.status ?? 'not run'));
+    const { row, statuses } = runsRow(
+      name,
+      'rival',
+      jobs.filter((j) => j.role === 'rival' && j.loss === name),
+    );
+    c.entry.confirm.push(row);
+    c.confirmStatuses.push(statuses);
   }
 }
 
@@ -806,17 +814,9 @@ function collectTransfer(c: Collected): void {
   for (const role of ['winner', 'default'] as const) {
     const mine = jobs.filter((j) => j.role === role);
     if (!mine.length) continue;
-    const ms = mine.map((j) => recorded(j.out));
-    const ok = (m: RunMetrics | null) => m?.status === 'ok';
-    c.entry.transfer.push({
-      loss: mine[0]!.loss,
-      role,
-      dataset: driver.transfer.dataset.kind,
-      seeds: mine.map((j) => j.seed),
-      AP: ms.map((m) => (ok(m) ? (m!.metrics?.AP ?? null) : null)),
-      AP50: ms.map((m) => (ok(m) ? (m!.metrics?.AP50 ?? null) : null)),
-    });
-    c.transferStatuses.push(ms.map((m) => m?.status ?? 'not run'));
+    const { row, statuses } = runsRow(mine[0]!.loss, role, mine);
+    c.entry.transfer.push({ loss: row.loss, role, dataset: driver.transfer.dataset.kind, seeds: row.seeds, AP: row.AP, AP50: row.AP50 });
+    c.transferStatuses.push(statuses);
   }
 }
 
@@ -1279,8 +1279,7 @@ function presetContext(c: Collected, winnerSeed0: number | null): string[] {
  * there), compared with the final evaluation's AP to the last bit; '' when there is none.
  */
 function retrainCheck(c: Collected, winner: string, seed: number, finalAp: number | null): string {
-  const rel = join(c.name, 'retrain', `winner-seed${seed}`, 'metrics.json');
-  const f = join(discRoot, rel);
+  const f = join(discRoot, c.name, 'retrain', `winner-seed${seed}`, 'metrics.json');
   if (!existsSync(f)) return '';
   let m: { status?: string; clsLoss?: string; regLoss?: string; seed?: number; metrics?: { AP?: number }; provenance?: Provenance };
   try {
