@@ -17,8 +17,9 @@
  *     (per setting, presets of its mode) trains those at the final's seeds and the confirm seeds,
  *     and the docs compare the winner with each over them;
  *   - --efficiency NAME: seeds x {cse, vanilla} searches of setting NAME with final disabled and the
- *     same budget of proxy evaluations; the proxy evaluations and wall time until a candidate first
- *     reaches the default's proxy fitness (report's reachedDefault), median, range and ratio. The
+ *     same budget of proxy evaluations, each stopping once a candidate reaches the default's proxy
+ *     fitness (evolution.stopAtDefault); the proxy evaluations and wall time until a candidate first
+ *     reaches it (report's reachedDefault), median, range and ratio. The
  *     run whose strategy and seed are those of NAME's own search is that search's first
  *     generations (mainSearchPrefix), not trained twice;
  *   - --early-stop NAME [--generations N] (issue 15, item 5; default N = 3): setting NAME's search
@@ -831,6 +832,8 @@ interface EffRun {
   defaultFitness: number | null;
   /** Proxy evaluations and wall time until a candidate first reached the default's proxy fitness; null: never. */
   reachedDefault: { proxyEvaluations: number; seconds: number; gen: number; loss: string } | null;
+  /** The run ended in the generation that reached the default (evolution.stopAtDefault). */
+  stoppedAtDefault?: true;
   /** Set when the run is the first generations of the setting's own search (same config and seed): its run folder. */
   from?: string;
   /** With from: the commits that search's sessions ran. */
@@ -873,13 +876,14 @@ function effConfig(s: SettingDef, strategy: string, seed: number): { file: strin
     ...raw,
     strategy,
     seed,
-    evolution: { ...(raw.evolution as object), generations },
+    // what is measured ends when a candidate first reaches the default: the run stops there
+    evolution: { ...(raw.evolution as object), generations, stopAtDefault: true },
     final: { ...(raw.final as object), enabled: false },
   };
   const dir = effDir(s.name, strategy, seed);
   const file = join(dir, 'config.yaml');
   mkdirSync(dir, { recursive: true });
-  const text = `# written by scripts/results-discovery.ts --efficiency ${s.name} from ${sc.file}: strategy ${strategy}, seed ${seed}, final disabled, generations = ceil(budget ${driver.efficiency.budget} / topK ${sc.cfg.proxy.topK})\n${YAML.stringify(cfg)}`;
+  const text = `# written by scripts/results-discovery.ts --efficiency ${s.name} from ${sc.file}: strategy ${strategy}, seed ${seed}, final disabled, generations = ceil(budget ${driver.efficiency.budget} / topK ${sc.cfg.proxy.topK}), stopping once the default is reached\n${YAML.stringify(cfg)}`;
   if (!existsSync(file) || readFileSync(file, 'utf8') !== text) writeFileSync(file, text);
   return { file, generations };
 }
@@ -903,6 +907,7 @@ function effRunOf(r: ReportData, seed: number, prefix: { generations: number; el
     reachedDefault: reached
       ? { proxyEvaluations: reached.proxyEvaluations, seconds: reached.elapsedMs / 1000, gen: reached.gen, loss: reached.loss }
       : null,
+    ...(generations === null && r.reachedDefault?.stoppedThere ? { stoppedAtDefault: true as const } : {}),
   };
 }
 
@@ -936,6 +941,7 @@ function mainSearchPrefix(
     const comparable = (x: SearchConfig) => {
       const o = structuredClone(x) as unknown as { evolution: Record<string, unknown>; final?: unknown };
       delete o.evolution.generations;
+      delete o.evolution.stopAtDefault; // a run that stops is the same as the one that goes on, up to its stop
       delete o.final;
       return stableStringify(o);
     };
@@ -1446,7 +1452,7 @@ function efficiencySection(e: Efficiency | null): string[] {
     `| ${name} | ${x.runs} | ${x.reached} | ${x.medianEvaluations ?? '—'} | ${x.rangeEvaluations ? `${x.rangeEvaluations[0]}–${x.rangeEvaluations[1]}` : '—'} | ${x.medianSeconds !== null ? x.medianSeconds.toFixed(1) : '—'} | ${x.rangeSeconds ? `${x.rangeSeconds[0].toFixed(1)}–${x.rangeSeconds[1].toFixed(1)}` : '—'} |`;
   lines.push(
     `Setting ${e.setting}, the same proxy for both strategies, a budget of ${e.budget} proxy evaluations per run (generations = ceil(budget / topK)). ` +
-      "Until a candidate first reaches the default loss's proxy fitness: proxy evaluations and wall time (s). A run that never reached it counts at its whole budget and time, a lower bound.",
+      "Until a candidate first reaches the default loss's proxy fitness: proxy evaluations and wall time (s). Each run stops after the generation in which a candidate first reaches it (evolution.stopAtDefault: what is measured ends there); a run that never reached it spends its whole budget and counts at its whole budget and time, a lower bound.",
     '',
     '| strategy | runs | reached | median evaluations | range | median time (s) | range (s) |',
     '| --- | --- | --- | --- | --- | --- | --- |',
@@ -1456,7 +1462,7 @@ function efficiencySection(e: Efficiency | null): string[] {
   );
   for (const r of [...e.cse.map((x) => ['cse', x] as const), ...e.vanilla.map((x) => ['vanilla', x] as const)])
     lines.push(
-      `- ${r[0]} seed ${r[1].seed}${r[1].from ? ` (the first ${r[1].generations} generations of the ${e.setting} search above, \`${shownPath(r[1].from)}\`${r[1].fromCommits?.length ? ` at commit ${r[1].fromCommits.map((x) => x.slice(0, 7)).join(', ')}` : ''}: the same strategy, seed and config but for generations and final, so not run twice; its wall time is that search's, its resumes and any load beside it included)` : ''}: ${r[1].proxyEvaluations} proxy evaluations in ${r[1].generations} generations, ${r[1].wallSeconds.toFixed(1)} s; ${r[1].reachedDefault ? `reached the default after ${r[1].reachedDefault.proxyEvaluations} evaluations, ${r[1].reachedDefault.seconds.toFixed(1)} s` : 'never reached the default'}`,
+      `- ${r[0]} seed ${r[1].seed}${r[1].from ? ` (the first ${r[1].generations} generations of the ${e.setting} search above, \`${shownPath(r[1].from)}\`${r[1].fromCommits?.length ? ` at commit ${r[1].fromCommits.map((x) => x.slice(0, 7)).join(', ')}` : ''}: the same strategy, seed and config but for generations and final, so not run twice; its wall time is that search's, its resumes and any load beside it included)` : ''}: ${r[1].proxyEvaluations} proxy evaluations in ${r[1].generations} generations${r[1].stoppedAtDefault ? ' (stopped there: it had reached the default)' : ''}, ${r[1].wallSeconds.toFixed(1)} s; ${r[1].reachedDefault ? `reached the default after ${r[1].reachedDefault.proxyEvaluations} evaluations, ${r[1].reachedDefault.seconds.toFixed(1)} s` : 'never reached the default'}`,
     );
   lines.push('');
   const lb = s.ratioIsLowerBound ? ' (a **lower bound**: a vanilla run never reached the default)' : '';

@@ -160,6 +160,13 @@ const config = z
         randomFraction: prob.default(0.1),
         /** Size of the hall of fame kept in the report. Default 10. */
         hallOfFame: posInt.default(10),
+        /**
+         * End the search after the first generation in which a newly proxied candidate reaches the
+         * default loss's proxy fitness (the efficiency measurement's runs: nothing after that point
+         * counts). The generations before are the same as without it. Off when absent (absent, not
+         * false, by default: the resolved config, and so the journal, of existing runs stays as it was).
+         */
+        stopAtDefault: z.boolean().optional(),
       })
       .strict()
       .default({}),

@@ -192,6 +192,7 @@ class SearchRun {
     // ---- generations
     const gens: GenerationStats[] = [];
     let parents: Parent[] = [];
+    let stoppedAtDefault: SearchSummary['stoppedAtDefault'];
     for (let g = 0; g < cfg.evolution.generations; g++) {
       this.checkAbort();
       const rng = new Rng(mixSeed(cfg.seed, 'generation', g));
@@ -214,6 +215,13 @@ class SearchRun {
       );
       gens.push(stats.stats);
       parents = stats.parents;
+      const reached = cfg.evolution.stopAtDefault ? stats.newlyProxied.find((p) => p.fitness >= defaultFitness) : undefined;
+      if (reached) {
+        stoppedAtDefault = { gen: g, loss: reached.loss, fitness: reached.fitness };
+        this.journal.setMeta('stopped_at_default', JSON.stringify(stoppedAtDefault));
+        this.emit({ type: 'stopped-at-default', gen: g, loss: reached.loss, fitness: reached.fitness, defaultFitness });
+        break;
+      }
     }
 
     const hof = this.fame.ranked();
@@ -244,6 +252,7 @@ class SearchRun {
       verdict,
       elapsedMs: this.elapsed(),
       proxyEvaluations: this.proxyTotal,
+      ...(stoppedAtDefault ? { stoppedAtDefault } : {}),
     };
     this.journal.setMeta('elapsed_ms', String(summary.elapsedMs));
     this.journal.setMeta('summary', JSON.stringify(summary));
@@ -257,7 +266,7 @@ class SearchRun {
     born: Newborn[],
     base: { defMos1: number | null; defMos2: number | null },
     draws?: DrawStats & { seconds: number },
-  ): Promise<{ stats: GenerationStats; parents: Parent[] }> {
+  ): Promise<{ stats: GenerationStats; parents: Parent[]; newlyProxied: { loss: string; fitness: number }[] }> {
     const cfg = this.cfg;
     const mode = this.mode;
     const cands: (Candidate & { expr: Expr })[] = born.map((b, idx) => ({
@@ -343,6 +352,9 @@ class SearchRun {
     // Selection: top-P of this generation + elites from the hall of fame.
     const parents = selectParents(scored, this.fame.ranked().slice(0, cfg.evolution.elites), cfg.evolution.parents);
 
+    // this generation's new proxy evaluations that finished, in proxy order
+    const okByIdx = new Map(scored.filter((s) => s.ok).map((s) => [s.c.idx, s.fitness]));
+    const newlyProxied = chosen.filter((c) => okByIdx.has(c.idx)).map((c) => ({ loss: c.loss, fitness: okByIdx.get(c.idx)! }));
     const fitnesses = scored.map((s) => s.fitness);
     const best = scored[0];
     const hofBest = this.fame.ranked()[0];
@@ -384,7 +396,7 @@ class SearchRun {
     if (prev) {
       // A replayed generation: the journal's record stands (its timings are the original ones).
       this.emit({ type: 'generation-end', gen: g, stats: prev.stats as unknown as GenerationStats, elapsedMs: prev.elapsedMs });
-      return { stats: prev.stats as unknown as GenerationStats, parents };
+      return { stats: prev.stats as unknown as GenerationStats, parents, newlyProxied };
     }
     const elapsedMs = this.elapsed();
     this.journal.finishGeneration(
@@ -395,6 +407,6 @@ class SearchRun {
     );
     this.journal.setMeta('elapsed_ms', String(elapsedMs));
     this.emit({ type: 'generation-end', gen: g, stats, elapsedMs });
-    return { stats, parents };
+    return { stats, parents, newlyProxied };
   }
 }

@@ -114,6 +114,12 @@ export class Progress {
         if (!this.out.isTTY) this.line(`final evaluation ${ev.done}/${ev.total}  elapsed ${fmtTime(performance.now() - this.t0)}`);
         else this.status(`final evaluation ${ev.done}/${ev.total}`);
         break;
+      case 'stopped-at-default':
+        this.line(
+          `gen ${ev.gen + 1}: ${short(ev.loss)} reached the default's proxy fitness (${ev.fitness.toFixed(4)} >= ${ev.defaultFitness.toFixed(4)}); ` +
+            'stopping here (evolution.stopAtDefault)',
+        );
+        break;
       case 'finished': {
         const v = ev.summary.verdict;
         this.line(

@@ -53,7 +53,7 @@ export interface ReportData {
   verdict: SearchSummary['verdict'];
   proxyEvaluations: number;
   /** Proxy evaluations and wall time until a candidate first reached the default's fitness (null: never). */
-  reachedDefault: { proxyEvaluations: number; elapsedMs: number; gen: number; loss: string } | null;
+  reachedDefault: { proxyEvaluations: number; elapsedMs: number; gen: number; loss: string; stoppedThere?: true } | null;
   /** Shown at the top of the report (e.g. a `simulated` task). */
   warnings: string[];
   /** The Kendall τ-b measured for the run's proxy (docs/PROXY.md, src/search/fidelity.ts); null: not measured. */
@@ -107,6 +107,8 @@ export function reportFromJournal(j: Journal, runDir: string): ReportData {
     const all = fame.map((c) => ({ size: c.size, fitness: c.fitness!, loss: c.loss, id: `${c.gen}:${c.idx}` }));
     // First time a newly proxied candidate reached the default's fitness, in proxy order.
     let reachedDefault: ReportData['reachedDefault'] = null;
+    // evolution.stopAtDefault ended the run in this generation
+    const stopGen = (JSON.parse(j.getMeta('stopped_at_default') ?? 'null') as { gen: number } | null)?.gen ?? null;
     if (def) {
       const byKey = new Map(cands.map((c) => [`${c.gen}:${c.idx}`, c]));
       outer: for (const g of gens) {
@@ -116,7 +118,13 @@ export function reportFromJournal(j: Journal, runDir: string): ReportData {
           count++;
           const c = byKey.get(`${g.gen}:${idx}`);
           if (c && c.fate === 'proxied' && c.fitness !== null && c.fitness >= def.fitness) {
-            reachedDefault = { proxyEvaluations: count, elapsedMs: g.elapsedMs, gen: g.gen, loss: c.loss };
+            reachedDefault = {
+              proxyEvaluations: count,
+              elapsedMs: g.elapsedMs,
+              gen: g.gen,
+              loss: c.loss,
+              ...(stopGen === g.gen ? { stoppedThere: true as const } : {}),
+            };
             break outer;
           }
         }

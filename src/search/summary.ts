@@ -15,6 +15,7 @@ export type SearchEvent =
   | { type: 'stage'; gen: number; stage: StageName; done: number; total: number; passed: number; reused: number }
   | { type: 'generation-end'; gen: number; stats: GenerationStats; elapsedMs: number }
   | { type: 'final-progress'; done: number; total: number }
+  | { type: 'stopped-at-default'; gen: number; loss: string; fitness: number; defaultFitness: number }
   | { type: 'finished'; summary: SearchSummary };
 
 export interface GenerationStats {
@@ -76,6 +77,11 @@ export interface SearchSummary {
   verdict: Verdict | null;
   elapsedMs: number;
   proxyEvaluations: number;
+  /**
+   * With evolution.stopAtDefault, when the search ended early: the generation (0-based) in which a
+   * newly proxied candidate first reached the default's proxy fitness, and that candidate.
+   */
+  stoppedAtDefault?: { gen: number; loss: string; fitness: number };
 }
 
 /** The draw counters without the time (timings stay in stageSeconds). */

@@ -221,6 +221,9 @@ test(
         assert.equal(r.proxyEvaluations, rep.generations[0]!.proxyTotal);
         const reached = rep.reachedDefault && rep.reachedDefault.gen < 1 ? rep.reachedDefault : null;
         assert.equal(r.reachedDefault?.proxyEvaluations ?? null, reached?.proxyEvaluations ?? null);
+        // an efficiency run of its own stops once it reaches the default (S1's search goes on)
+        assert.equal(rep.config.evolution.stopAtDefault, fromMain ? undefined : true);
+        assert.equal((r as { stoppedAtDefault?: true }).stoppedAtDefault, !fromMain && reached ? true : undefined);
         const j = Journal.open(runDir, { readonly: true });
         const wall = fromMain ? j.generation(0)!.elapsedMs : Number(j.getMeta('elapsed_ms'));
         j.close();

@@ -5,6 +5,7 @@ import { parseExpr } from '../../src/loss/index.js';
 import { runSearch, SearchError, SearchInterrupted, type SearchEvent } from '../../src/search/evolution.js';
 import { fingerprint } from '../../src/search/fingerprint.js';
 import { Journal, JournalFullError } from '../../src/search/journal.js';
+import { buildReport } from '../../src/search/report.js';
 import { runStage } from '../../src/search/stages/index.js';
 import { InProcessTransport } from '../../src/search/transport/index.js';
 import { ProcessPool } from '../../src/search/transport/pool.js';
@@ -248,4 +249,41 @@ test("a run's first generations do not depend on how many follow (results-discov
     a.cands.filter((c) => (c[0] as number) < 2),
   );
   assert.ok(b.cands.length > 0);
+});
+
+test('evolution.stopAtDefault ends the run after the generation that first reaches the default; the generations before are unchanged', async () => {
+  // bcls, seed 2, 40 candidates: one first reaches the default's (simulated) proxy fitness in generation 2 of 3
+  const over = { mode: 'bcls', seed: 2, population: { size: 40 }, final: { enabled: false } };
+  const fullDir = fresh(); // its first 2 generations (a run's first generations do not depend on how many follow)
+  await runSearch({ config: smallConfig({ ...over, evolution: { generations: 2 } }), runDir: fullDir, transport: inproc() });
+  const full = buildReport(fullDir);
+  const reached = full.reachedDefault;
+  assert.ok(reached, "the full run reaches the default's fitness (else this test shows nothing)");
+  assert.ok(reached.gen < 2, `reached in generation ${reached.gen}, before the stopped run's last one`);
+  assert.equal(reached.stoppedThere, undefined);
+  const stopped = smallConfig({ ...over, evolution: { generations: 3, stopAtDefault: true } });
+  const dir = fresh();
+  const events: SearchEvent[] = [];
+  const s = await runSearch({ config: stopped, runDir: dir, transport: inproc(), onEvent: (e) => events.push(e) });
+  assert.equal(s.generations.length, reached.gen + 1);
+  assert.equal(s.stoppedAtDefault?.gen, reached.gen);
+  assert.equal(s.stoppedAtDefault?.loss, reached.loss);
+  assert.ok(s.stoppedAtDefault!.fitness >= full.default!.fitness);
+  const stop = events.find((e) => e.type === 'stopped-at-default');
+  assert.ok(stop && stop.type === 'stopped-at-default' && stop.gen === reached.gen);
+  const a = snapshot(fullDir) as { cands: unknown[][]; gens: unknown[] };
+  const b = snapshot(dir) as { cands: unknown[][]; gens: unknown[] };
+  assert.deepEqual(b.gens, a.gens.slice(0, reached.gen + 1));
+  assert.deepEqual(
+    b.cands,
+    a.cands.filter((c) => (c[0] as number) <= reached.gen),
+  );
+  const r = buildReport(dir);
+  assert.equal(r.status, 'finished');
+  assert.deepEqual(r.reachedDefault, { ...reached, elapsedMs: r.reachedDefault!.elapsedMs, stoppedThere: true });
+  // resuming the finished, stopped run replays it and goes no further
+  const before = snapshot(dir);
+  const again = await runSearch({ config: stopped, runDir: dir, transport: inproc(), resume: true });
+  assert.equal(again.generations.length, reached.gen + 1);
+  assert.deepEqual(snapshot(dir), before);
 });

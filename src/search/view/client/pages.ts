@@ -430,7 +430,7 @@ export async function runPage(src: Source, run: number): Promise<HTMLElement> {
       ? h(
           'p',
           {},
-          `First reached the default's fitness after ${v.reachedDefault.proxyEvaluations} proxy evaluations (generation ${v.reachedDefault.gen}, ${fmtTime(v.reachedDefault.elapsedMs)}).`,
+          `First reached the default's fitness after ${v.reachedDefault.proxyEvaluations} proxy evaluations (generation ${v.reachedDefault.gen}, ${fmtTime(v.reachedDefault.elapsedMs)})${v.reachedDefault.stoppedThere ? '; the search stopped there (evolution.stopAtDefault)' : ''}.`,
         )
       : gens.length
         ? h('p', {}, "No candidate has reached the default's fitness yet.")
