@@ -2,7 +2,7 @@
  * The project's TensorFlow.js entry point: tfjs-core plus its gradient definitions and chained
  * ops. `@tensorflow/tfjs-core`'s Node build (the CommonJS `main`) ships the ops and the engine
  * but registers no gradients; they live only in its ES-module sources, whose extensionless
- * imports Node cannot load. We bundle those sources once with esbuild (into build/) and load the
+ * imports Node cannot load. We bundle those sources once with esbuild (into dist/, below) and load the
  * bundle: tfjs keeps its engine, kernel and gradient registries and Tensor class in globals, so the
  * bundle's registrations reach the same engine. Import tfjs as `import { tf } from '<src>/tf.js'`
  * (or import this module once for its side effect before using `@tensorflow/tfjs-core`).

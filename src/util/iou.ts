@@ -7,7 +7,7 @@
  * Two other overlaps stay separate on purpose, because their semantics differ:
  * - eval/cocoeval.ts reproduces pycocotools' `bbIou` on (x, y, w, h) boxes, where a crowd
  *   ground truth divides by the detection's area instead of the union;
- * - loss/cpv.ts computes a loss's inputs I, U and E (and their gradients) with the loss's own
+ * - loss/box_iue.ts computes a loss's inputs I, U and E (and their gradients) with the loss's own
  *   conventions, not an IoU.
  */
 export function cornerIou(a: ArrayLike<number>, ao: number, b: ArrayLike<number>, bo: number): number {
