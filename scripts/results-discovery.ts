@@ -72,7 +72,7 @@ import {
 } from '../src/loss/index.js';
 import { configDiff, DEFAULT_LOSS, hashOf, loadConfig, stableStringify, type SearchConfig } from '../src/search/config.js';
 import { publishedPresetOf, type FinalRow, type RunSession } from '../src/search/evolution.js';
-import { finalEntries, parseDefault, retrainArgs, shellLine } from '../src/search/final.js';
+import { finalEntries, parseDefault, retrainArgs, shellLine, VERDICT_ALPHA } from '../src/search/final.js';
 import { candidateFingerprint, FINGERPRINT_VERSION } from '../src/search/fingerprint.js';
 import { proxySplit } from '../src/search/stages/detector.js';
 import type { TrainConfigInput } from '../src/detect/index.js';
@@ -1433,7 +1433,12 @@ function confirmLines(c: Collected): string[] {
         const q = x.se && x.se > 0 ? x.diff / x.se : null;
         return (
           `  Against ${r.loss} (configs/discovery.yaml \`confirm.rivals\`: a preset of the mode trained at the same ${r.seeds.length} seeds, ${n(r)} finished): ${r.loss} ${meanSd(okValues(r.AP))} AP, ` +
-          `the winner ${signed(100 * x.diff)} AP${q !== null ? ` (difference / s.e. ${q.toFixed(2)}, Welch t ${x.t!.toFixed(2)}, p ${pText(x.p)})` : ''}.`
+          `the winner ${signed(100 * x.diff)} AP${q !== null ? ` (difference / s.e. ${q.toFixed(2)}, Welch t ${x.t!.toFixed(2)}, p ${pText(x.p)})` : ''}` +
+          (x.p === null
+            ? '.'
+            : x.p < VERDICT_ALPHA
+              ? `: ${x.diff > 0 ? `the winner beats ${r.loss}` : `${r.loss} beats the winner`} (p < ${VERDICT_ALPHA}).`
+              : `: no difference at these seeds (p ≥ ${VERDICT_ALPHA}), the winner ties ${r.loss}.`)
         );
       }),
   ];

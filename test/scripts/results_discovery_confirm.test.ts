@@ -149,6 +149,11 @@ confirm:
       ) && md.includes(`the winner ${signed(cr.diff)} AP`),
       md,
     );
+    // and what the comparison says, by the verdict's alpha
+    assert.ok(cr.p !== null, 'two seeds each with a spread give a p-value');
+    const says =
+      cr.p < 0.05 ? (cr.diff > 0 ? 'the winner beats bce (p < 0.05)' : 'bce beats the winner (p < 0.05)') : 'the winner ties bce';
+    assert.ok(md.includes(says), `${says}\n${md}`);
 
     // the docs' retrain command run for real (the winner's seed 0, copied to S1/retrain/winner-seed0): compared to the last bit
     const r0 = join(root, 'discovery', 'S1', 'retrain', 'winner-seed0');
