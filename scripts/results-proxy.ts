@@ -822,6 +822,33 @@ const sdOf = (a: number[]) => (a.length < 2 ? NaN : Math.sqrt(a.reduce((x, y) =>
 const f1 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : (100 * x).toFixed(1));
 const f2 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(2));
 
+/**
+ * The time the runs left (this one included) will take: each at the mean time of the runs on disk
+ * of its setting and kind (the full schedule, or its proxy). A run that --defer-to-search would
+ * leave to the search is not counted; a kind with no run on disk yet makes the estimate a lower bound.
+ */
+function etaText(left: Job[], recs: RunRecord[]): string {
+  const key = (setting: string, kind: string, proxy: string | undefined) => `${setting}|${kind === 'full' ? 'full' : proxy}`;
+  const times = new Map<string, number[]>();
+  for (const r of recs) {
+    if (!(r.seconds >= 0)) continue;
+    const k = key(r.setting, r.kind, r.proxy?.name);
+    times.set(k, [...(times.get(k) ?? []), r.seconds]);
+  }
+  let sec = 0;
+  let untimed = 0;
+  for (const j of left) {
+    if (deferToSearch && j.kind === 'full' && j.seed >= 1 && (j.role === 'default' || j.role === 'published')) continue;
+    const t = times.get(key(j.setting.name, j.kind, j.proxy?.name));
+    if (t?.length) sec += t.reduce((a, b) => a + b, 0) / t.length;
+    else untimed++;
+  }
+  const h = sec >= 5400 ? `${(sec / 3600).toFixed(1)} h` : `${Math.round(sec / 60)} min`;
+  if (!untimed) return `ETA ${h}`;
+  if (untimed === left.length) return 'ETA not known yet: no run of these kinds timed';
+  return `ETA at least ${h}: ${untimed} run(s) of a kind not timed yet left out`;
+}
+
 function readRecords(s: Setting): RunRecord[] {
   const dir = join(root, 'proxy', s.name);
   if (!existsSync(dir)) return [];
@@ -1189,7 +1216,10 @@ async function main(): Promise<void> {
     for (const j of todo) {
       n++;
       console.log(
-        `[${n}/${todo.length}] ${j.setting.name} ${j.kind === 'full' ? 'full' : j.proxy!.name} ${j.lossName} (${j.role}) seed ${j.seed} (${((Date.now() - t0) / 60000).toFixed(1)} min so far)`,
+        `[${n}/${todo.length}] ${j.setting.name} ${j.kind === 'full' ? 'full' : j.proxy!.name} ${j.lossName} (${j.role}) seed ${j.seed} (${((Date.now() - t0) / 60000).toFixed(1)} min so far, ${etaText(
+          todo.slice(n - 1),
+          all.flatMap((a) => a.recs),
+        )})`,
       );
       // a seed >= 1 full-schedule run may be the search's (read again now: it may have finished its final runs meanwhile)
       const sf = reuse && j.kind === 'full' && j.seed > 0 ? readSearchFinal(j.setting) : null;

@@ -52,7 +52,7 @@ test('usage errors exit 2', () => {
 test('the demo setting end to end: its dataset, a proxy run and a full run, summary.json with its identity', { timeout: 300_000 }, () => {
   const root = mkdtempSync(join(tmpdir(), 'cse-proxy-demo-'));
   const out = join(root, 'PROXY.md');
-  const r = script('--settings', 'demo', '--root', root, '--out', out, '--smoke-iters', '2', '--max-jobs', '2');
+  const r = script('--settings', 'demo', '--root', root, '--out', out, '--smoke-iters', '2', '--max-jobs', '3');
   assert.equal(r.code, 0, r.out);
   const cfg = loadConfig({ demo: true });
   const d = cfg.dataset!;
@@ -85,7 +85,22 @@ test('the demo setting end to end: its dataset, a proxy run and a full run, summ
     batch: t.batch,
     lr: t.lr,
   });
-  assert.match(r.out, /0 of 34 runs done; 34 to go \(2 in this call: --max-jobs\)/);
+  assert.match(r.out, /0 of 34 runs done; 34 to go \(3 in this call: --max-jobs\)/);
+  // the time left, from the runs on disk: unknown before any; then the proxy's run is timed and the
+  // full one not yet (a lower bound); then both
+  const run3 = [...r.out.matchAll(/^\[(\d)\/3\] demo (\S+) (\S+) \(\w+\) seed 0 \(\d+\.\d min so far, (.*)\)$/gm)].map((m) => m.slice(1));
+  assert.deepEqual(
+    run3.map((m) => m.slice(0, 2)),
+    [
+      ['1', name],
+      ['2', 'full'],
+      ['3', name],
+    ],
+    r.out,
+  );
+  assert.equal(run3[0]![3], 'ETA not known yet: no run of these kinds timed');
+  assert.match(run3[1]![3]!, /^ETA at least \d+ min: 1 run\(s\) of a kind not timed yet left out$/);
+  assert.match(run3[2]![3]!, /^ETA \d+ min$/);
   assert.ok(existsSync(out));
   const md = readFileSync(out, 'utf8');
   assert.match(md, /### demo: fcos, reg mode \(default giou, published cse-b-reg\)/);
