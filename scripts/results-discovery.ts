@@ -697,7 +697,7 @@ function confirmJobs(c: Collected): ConfirmJob[] {
     ] as const)
       jobs.push({ setting: c.name, role, loss, seed, out: join(discRoot, c.name, 'confirm', role, `seed${seed}`) });
   // the rivals after them: at the final's seeds too (the final evaluation did not train them)
-  for (const name of cf.rivals?.[c.name] ?? [])
+  for (const name of rivalsOf(c.name))
     for (const seed of [...c.cfg.final.seeds, ...cf.seeds])
       jobs.push({
         setting: c.name,
@@ -712,7 +712,7 @@ function confirmJobs(c: Collected): ConfirmJob[] {
 /** A rival that is not a preset (or expression) of the setting's mode: refused before anything runs. */
 function checkConfirmRivals(s: SettingDef): void {
   const sc = settingConfig(s);
-  const names = driver.confirm?.rivals?.[s.name] ?? [];
+  const names = rivalsOf(s.name);
   if (!sc || !names.length) return;
   for (const name of names)
     try {
@@ -1144,22 +1144,28 @@ function table(rows: SummaryRow[], statuses: string[][], extraLabel = ''): strin
   return lines;
 }
 
+/** The presets of confirm.rivals for setting `name` (configs/discovery.yaml). */
+function rivalsOf(name: string): string[] {
+  return driver.confirm?.rivals?.[name] ?? [];
+}
+
 function curveSvg(c: Collected, winner: string): string {
   const mode = c.cfg.mode;
   const defName = c.cfg.defaultLoss ?? DEFAULT_LOSS[mode];
-  const w = curveOf(mode, winner);
-  const d = curveOf(mode, defName);
   const pts = (x: number[], y: (number | null)[]) =>
     x.map((v, i) => [v, y[i]] as [number, number | null]).filter((p): p is [number, number] => p[1] !== null);
+  // the winner, the default and the setting's rivals (confirm.rivals): what the winner is measured against
+  const curves = [
+    { name: 'winner', curve: curveOf(mode, winner) },
+    { name: `default (${defName})`, curve: curveOf(mode, defName) },
+    ...rivalsOf(c.name).map((r) => ({ name: `rival (${r})`, curve: curveOf(mode, r) })),
+  ];
   const xLabel = mode === 'reg' ? 'IoU with the target box' : 'p (predicted probability of the target class)';
   const lossPlot = lineChartSvg({
     title: `${c.name}: loss`,
     xLabel,
     yLabel: 'loss',
-    series: [
-      { name: 'winner', points: pts(w.x, w.loss) },
-      { name: `default (${defName})`, points: pts(d.x, d.loss) },
-    ],
+    series: curves.map((k) => ({ name: k.name, points: pts(k.curve.x, k.curve.loss) })),
     width: 440,
     height: 300,
   });
@@ -1167,10 +1173,7 @@ function curveSvg(c: Collected, winner: string): string {
     title: `${c.name}: gradient`,
     xLabel,
     yLabel: mode === 'reg' ? 'd loss / d IoU' : 'd loss / d target logit',
-    series: [
-      { name: 'winner', points: pts(w.x, w.grad) },
-      { name: `default (${defName})`, points: pts(d.x, d.grad) },
-    ],
+    series: curves.map((k) => ({ name: k.name, points: pts(k.curve.x, k.curve.grad) })),
     width: 440,
     height: 300,
   });
@@ -1608,7 +1611,7 @@ function writeDocs(cs: Collected[], eff: Efficiency | null, mf: MultiFidelity | 
         `- infix: \`${printInfix(expr)}\``,
         `- LaTeX: $${printLatex(expr)}$`,
         '',
-        `![${c.name} winner: loss and gradient against the default](${relative(dirname(outFile), join(imgDir, svgName))})`,
+        `![${c.name} winner: loss and gradient against the default${rivalsOf(c.name).length ? ' and the rivals' : ''}](${relative(dirname(outFile), join(imgDir, svgName))})`,
         '',
       );
       const run = c.winnerRun;

@@ -276,6 +276,7 @@ test(
       assert.match(md, new RegExp(`\\*\\*${s.name}\\*\\*[^\\n]*\\*\\*Target ${target ? 'met' : 'missed'}`));
       const svg = readFileSync(join(dir, 'docs', 'img', 'discovery', `${s.name}-winner.svg`), 'utf8');
       assert.match(svg, /^<svg[^>]*>[\s\S]*polyline[\s\S]*<\/svg>\n$/);
+      assert.doesNotMatch(svg, />rival /, 'no confirm.rivals here: the winner and the default only');
       assert.ok(md.includes(`](img/discovery/${s.name}-winner.svg)`));
     }
     assert.match(md, /Transfer to mnist-det \(`tiny`\)/);

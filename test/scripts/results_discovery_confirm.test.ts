@@ -149,6 +149,10 @@ confirm:
       ) && md.includes(`the winner ${signed(cr.diff)} AP`),
       md,
     );
+    // the winner's plot shows the rival's loss and gradient beside the default's
+    const svg = readFileSync(join(dir, 'img', 'discovery', 'S1-winner.svg'), 'utf8');
+    assert.equal([...svg.matchAll(/>rival \(bce\)</g)].length, 2, 'the rival in the loss plot and in the gradient plot');
+    assert.ok(md.includes('S1 winner: loss and gradient against the default and the rivals]'), md);
     // and what the comparison says, by the verdict's alpha
     assert.ok(cr.p !== null, 'two seeds each with a spread give a p-value');
     const says =
