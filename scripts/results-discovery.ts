@@ -1144,6 +1144,42 @@ function table(rows: SummaryRow[], statuses: string[][], extraLabel = ''): strin
   return lines;
 }
 
+/**
+ * How far the winner's gradient is from each preset's of the mode (expressions only): the mean
+ * |difference| of d loss / d target logit (reg: d loss / d IoU) over the curves' grid (p or IoU =
+ * 0.01 .. 0.99), on a positive and (cls, bcls) a negative sample; nearest first by their mean.
+ * A loss with a preset's gradients trains like it, whatever its formula.
+ */
+function gradientDistances(mode: Mode, winner: string): { name: string; sides: (number | null)[] }[] {
+  const sides = mode === 'reg' ? (['positive'] as const) : (['positive', 'negative'] as const);
+  const grads = (loss: string) => sides.map((side) => curveOf(mode, loss, side).grad);
+  const w = grads(winner);
+  const meanAbs = (a: (number | null)[], b: (number | null)[]) => {
+    const d = a.flatMap((v, i) => (v !== null && b[i] !== null ? [Math.abs(v - b[i]!)] : []));
+    return d.length ? mean(d) : null;
+  };
+  const rows = Object.entries(PRESETS)
+    .filter(([, p]) => p.mode === mode && p.text)
+    .map(([name]) => ({ name, sides: grads(name).map((g, i) => meanAbs(w[i]!, g)) }));
+  const key = (r: { sides: (number | null)[] }) => (r.sides.every((x) => x !== null) ? mean(r.sides as number[]) : Infinity);
+  return rows.sort((a, b) => key(a) - key(b));
+}
+
+/** The winner section's line on gradientDistances, with the winner's own gradient scale. */
+function nearestLine(mode: Mode, winner: string): string {
+  const sides = mode === 'reg' ? ['positive'] : (['positive', 'negative'] as const);
+  const scale = sides.map((side) => {
+    const g = okValues(curveOf(mode, winner, side as 'positive' | 'negative').grad).map(Math.abs);
+    return g.length ? mean(g).toFixed(3) : '—';
+  });
+  const what =
+    mode === 'reg'
+      ? 'd loss / d IoU over IoU = 0.01..0.99'
+      : 'd loss / d logit over p = 0.01..0.99, on a positive | a negative sample (the plot shows the positive)';
+  const rows = gradientDistances(mode, winner).map((r) => `${r.name} ${r.sides.map((x) => (x === null ? '—' : x.toFixed(3))).join(' | ')}`);
+  return `- nearest presets by gradient (the mean |difference| of ${what}; the winner's mean |gradient| is ${scale.join(' | ')}; 0 would mean it trains like the preset): ${rows.join(', ')}`;
+}
+
 /** The presets of confirm.rivals for setting `name` (configs/discovery.yaml). */
 function rivalsOf(name: string): string[] {
   return driver.confirm?.rivals?.[name] ?? [];
@@ -1610,6 +1646,7 @@ function writeDocs(cs: Collected[], eff: Efficiency | null, mf: MultiFidelity | 
         `- official: \`${e.winner}\``,
         `- infix: \`${printInfix(expr)}\``,
         `- LaTeX: $${printLatex(expr)}$`,
+        nearestLine(e.mode, e.winner),
         '',
         `![${c.name} winner: loss and gradient against the default${rivalsOf(c.name).length ? ' and the rivals' : ''}](${relative(dirname(outFile), join(imgDir, svgName))})`,
         '',

@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseExpr, printInfix, printLatex } from '../../src/loss/index.js';
+import { parseExpr, PRESETS, printInfix, printLatex } from '../../src/loss/index.js';
 import type { SearchSummary } from '../../src/search/evolution.js';
 import { Journal } from '../../src/search/journal.js';
 import { buildReport } from '../../src/search/report.js';
@@ -272,6 +272,24 @@ test(
       const e = parseExpr(s.mode as 'cls' | 'bcls', s.winner!);
       assert.ok(md.includes(`infix: \`${printInfix(e)}\``));
       assert.ok(md.includes(`$${printLatex(e)}$`));
+      // the nearest presets by gradient: every expression preset of the mode, nearest first, positive | negative side
+      const near = /^- nearest presets by gradient \(.*\): (.*)$/m.exec(md.slice(md.indexOf(`infix: \`${printInfix(e)}\``)));
+      assert.ok(near, 'the nearest-presets line');
+      const rows = near[1]!.split(', ').map((x) => /^(\S+) (\d+\.\d{3}) \| (\d+\.\d{3})$/.exec(x));
+      assert.ok(
+        rows.every((r) => r !== null),
+        near[1],
+      );
+      const expected = Object.entries(PRESETS)
+        .filter(([, p]) => p.mode === s.mode && p.text)
+        .map(([n]) => n);
+      assert.deepEqual(rows.map((r) => r![1]).sort(), expected.sort());
+      const means = rows.map((r) => (Number(r![2]) + Number(r![3])) / 2);
+      assert.deepEqual(
+        means,
+        [...means].sort((a, b) => a - b),
+        'nearest first',
+      );
       const target = 100 * c.diff >= 1 && c.t !== null && c.t >= 3;
       assert.match(md, new RegExp(`\\*\\*${s.name}\\*\\*[^\\n]*\\*\\*Target ${target ? 'met' : 'missed'}`));
       const svg = readFileSync(join(dir, 'docs', 'img', 'discovery', `${s.name}-winner.svg`), 'utf8');

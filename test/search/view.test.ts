@@ -27,6 +27,18 @@ test('curves: cross-entropy, BCE and GIoU against their closed forms', () => {
     close(bce.loss[i]!, -Math.log(p), `bce loss at p=${p}`);
     close(bce.grad[i]!, p - 1, `bce d/dx at p=${p}`);
   });
+  // the negative side: a background RoI (cls), NY = 1 (bcls); p is the class's probability
+  for (const [mode, name] of [
+    ['cls', 'ce'],
+    ['bcls', 'bce'],
+  ] as const) {
+    const n = curveOf(mode, name, 'negative');
+    n.x.forEach((p, i) => {
+      close(n.loss[i]!, -Math.log(1 - p), `${name} negative loss at p=${p}`);
+      close(n.grad[i]!, p, `${name} negative d/dx at p=${p}`);
+    });
+  }
+  assert.throws(() => curveOf('reg', 'giou', 'negative'), /reg has no negative side/);
   const giou = curveOf('reg', 'giou');
   giou.x.forEach((iou, i) => {
     close(giou.loss[i]!, 1 - iou, `giou loss at IoU=${iou}`); // E = U: no enclosing-box term

@@ -37,8 +37,19 @@ function grid(mode: Mode): number[] {
 
 const fin = (v: number): number | null => (Number.isFinite(v) && Math.abs(v) < 1e300 ? v : null);
 
-/** Loss and gradient of `loss` (an official string or preset) at each point of the mode's grid. */
-export function curveOf(mode: Mode, loss: string): { x: number[]; loss: (number | null)[]; grad: (number | null)[] } {
+/**
+ * Loss and gradient of `loss` (an official string or preset) at each point of the mode's grid. cls
+ * and bcls: `side` 'positive' (the default) is a sample of the target class, p its probability;
+ * 'negative' is one without it (cls: a background RoI, bcls: PY = 0, NY = 1, Q = 0), p the
+ * probability the logit gives the class. reg has one side.
+ */
+export function curveOf(
+  mode: Mode,
+  loss: string,
+  side: 'positive' | 'negative' = 'positive',
+): { x: number[]; loss: (number | null)[]; grad: (number | null)[] } {
+  if (side === 'negative' && mode === 'reg') throw new Error('curveOf: reg has no negative side');
+  const neg = side === 'negative';
   const r = resolveLoss(mode, loss);
   const expr = r.expr ?? parseExpr(mode, loss);
   const prog = compileFast(mode, expr);
@@ -54,7 +65,7 @@ export function curveOf(mode: Mode, loss: string): { x: number[]; loss: (number 
     const Z = new Float64Array(n * k).fill(1);
     x.forEach((p, i) => {
       X[i * k] = Math.log(p / (1 - p));
-      Y[i * k] = 1;
+      Y[i * k + (neg ? 1 : 0)] = 1; // class 0, or the background column
     });
     inputs = { X, Y, Z };
     wrt = 'X';
@@ -62,9 +73,9 @@ export function curveOf(mode: Mode, loss: string): { x: number[]; loss: (number 
     k = 1;
     inputs = {
       X: Float64Array.from(x, (p) => Math.log(p / (1 - p))),
-      Q: new Float64Array(n).fill(1),
-      PY: new Float64Array(n).fill(1),
-      NY: new Float64Array(n),
+      Q: new Float64Array(n).fill(neg ? 0 : 1),
+      PY: new Float64Array(n).fill(neg ? 0 : 1),
+      NY: new Float64Array(n).fill(neg ? 1 : 0),
     };
     wrt = 'X';
   } else {
