@@ -39,6 +39,13 @@ test('curves: cross-entropy, BCE and GIoU against their closed forms', () => {
     });
   }
   assert.throws(() => curveOf('reg', 'giou', 'negative'), /reg has no negative side/);
+  // the candidate page's negative sample: this loss and the default (focal: p^2 * -log(1 - p) on a negative)
+  const page = lossCurves('bcls', 'bce', 'focal');
+  page.x.forEach((p, i) => {
+    close(page.negative!.loss[i]!, -Math.log(1 - p), `page bce negative loss at p=${p}`);
+    close(page.negative!.defaultLoss![i]!, p * p * -Math.log(1 - p), `page focal negative loss at p=${p}`);
+  });
+  assert.equal(lossCurves('reg', 'giou', 'iou').negative, null);
   const giou = curveOf('reg', 'giou');
   giou.x.forEach((iou, i) => {
     close(giou.loss[i]!, 1 - iou, `giou loss at IoU=${iou}`); // E = U: no enclosing-box term

@@ -6,6 +6,8 @@
  * - cls: one foreground class and the background (K = 2), a positive of class 0 with IoU Z = 1;
  *   logits (x, 0), so p = softmax(x, 0)[0] = σ(x). Gradient: d loss / d x (the target logit).
  * - bcls: one class, a positive (PY = 1, NY = 0, Q = 1); p = σ(x). Gradient: d loss / d x.
+ * - cls and bcls also on a negative sample (a background RoI; PY = 0, NY = 1, Q = 0), p = σ(x)
+ *   the probability given to the class it is not.
  * - reg: the predicted box inside its target, U = E = 1 (target area), I = IoU; gradient
  *   d loss / d I, which on this path is d loss / d IoU.
  *
@@ -25,6 +27,18 @@ export interface Curves {
   grad: (number | null)[];
   defaultLoss: (number | null)[] | null;
   defaultGrad: (number | null)[] | null;
+  /**
+   * cls, bcls: the same over a negative sample (curveOf's 'negative' side: a background RoI, or
+   * NY = 1), where most of a detector's samples are; x is the class's predicted probability. reg: null.
+   */
+  negative: {
+    note: string;
+    xLabel: string;
+    loss: (number | null)[];
+    grad: (number | null)[];
+    defaultLoss: (number | null)[] | null;
+    defaultGrad: (number | null)[] | null;
+  } | null;
 }
 
 const POINTS = 99;
@@ -99,13 +113,30 @@ export function curveOf(
 /** The curves of a loss and of the run's default loss, for the candidate page. */
 export function lossCurves(mode: Mode, loss: string, defaultLoss: string | null): Curves {
   const c = curveOf(mode, loss);
-  let d: ReturnType<typeof curveOf> | null = null;
-  if (defaultLoss) {
+  const def = (side: 'positive' | 'negative') => {
+    if (!defaultLoss) return null;
     try {
-      d = curveOf(mode, defaultLoss);
+      return curveOf(mode, defaultLoss, side);
     } catch {
-      d = null;
+      return null;
     }
+  };
+  const d = def('positive');
+  let negative: Curves['negative'] = null;
+  if (mode !== 'reg') {
+    const n = curveOf(mode, loss, 'negative');
+    const dn = def('negative');
+    negative = {
+      note:
+        mode === 'cls'
+          ? 'a background RoI (the target is the background column); logits (x, 0), p = σ(x) the probability of class 0.'
+          : 'a negative (PY = 0, NY = 1, Q = 0); p = σ(x) the predicted probability of the class.',
+      xLabel: 'p (predicted probability of a class the sample is not)',
+      loss: n.loss,
+      grad: n.grad,
+      defaultLoss: dn?.loss ?? null,
+      defaultGrad: dn?.grad ?? null,
+    };
   }
   return {
     xLabel: mode === 'reg' ? 'IoU with the target box' : 'p (predicted probability of the target class)',
@@ -121,5 +152,6 @@ export function lossCurves(mode: Mode, loss: string, defaultLoss: string | null)
     grad: c.grad,
     defaultLoss: d?.loss ?? null,
     defaultGrad: d?.grad ?? null,
+    negative,
   };
 }

@@ -550,6 +550,30 @@ export async function candidatePage(src: Source, run: number, id: string, availa
         ],
       }),
     );
+    const ng = cv.negative;
+    if (ng)
+      plots.push(
+        lineChart({
+          title: 'Loss, negative sample',
+          xLabel: ng.xLabel,
+          yLabel: 'loss',
+          x: cv.x,
+          series: [
+            { label: 'this loss', values: ng.loss, points: false },
+            ...(ng.defaultLoss ? [{ label: 'default', values: ng.defaultLoss, dash: true, color: '#555', points: false }] : []),
+          ],
+        }),
+        lineChart({
+          title: 'Gradient, negative sample',
+          xLabel: ng.xLabel,
+          yLabel: cv.gradLabel.replace('target ', ''),
+          x: cv.x,
+          series: [
+            { label: 'this loss', values: ng.grad, points: false },
+            ...(ng.defaultGrad ? [{ label: 'default', values: ng.defaultGrad, dash: true, color: '#555', points: false }] : []),
+          ],
+        }),
+      );
   }
   const rec = h(
     'table',
@@ -617,7 +641,13 @@ export async function candidatePage(src: Source, run: number, id: string, availa
         : 'Loss and gradient over the predicted probability, against the default',
     ),
     c.curves
-      ? h('p', { class: 'muted' }, c.curves.note, ' The raw expression summed over a sample; the wrapper weights are left out.')
+      ? h(
+          'p',
+          { class: 'muted' },
+          c.curves.note,
+          c.curves.negative ? ` Below, the negative sample: ${c.curves.negative.note}` : '',
+          ' The raw expression summed over a sample; the wrapper weights are left out.',
+        )
       : h('p', { class: 'muted' }, 'No curves: the expression could not be evaluated.'),
     h('div', { class: 'charts', 'data-testid': 'curves' }, ...plots),
     h('h2', {}, 'Stage records'),
