@@ -7,6 +7,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { SearchConfig } from '../src/search/config.js';
 
+/** The proxy study chooses among proxies measured on at least this many panel losses (docs/PROXY.md). */
+export const MIN_CHOICE_PANEL = 8;
+
 export interface ProxyInfo {
   name: string;
   kendallTau: number | null;
@@ -45,6 +48,8 @@ export function proxyText(p: ProxyInfo): string {
   if (p.kendallTau === null)
     return `${p.name}, not measured yet (the proxy study has ${p.panel} panel loss${p.panel === 1 ? '' : 'es'} at both fidelities; τ needs two; [PROXY.md](PROXY.md))`;
   const tau = `Kendall τ-b ${p.kendallTau === null ? '—' : p.kendallTau.toFixed(2)} against the full-schedule AP${p.ci95 ? ` (bootstrap 95% [${p.ci95[0].toFixed(2)}, ${p.ci95[1].toFixed(2)}])` : ''} over ${p.panel} panel loss${p.panel === 1 ? '' : 'es'}`;
+  if (!p.meetsTarget && p.panel < MIN_CHOICE_PANEL)
+    return `${p.name}, ${tau} so far: too few to choose a proxy yet (the study chooses from ${MIN_CHOICE_PANEL} losses on) ([PROXY.md](PROXY.md))`;
   const choice =
     p.studyChoice === p.name
       ? p.meetsTarget

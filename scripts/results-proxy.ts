@@ -91,6 +91,7 @@ import type { Mos1Problem } from '../src/search/types.js';
 import { kendallTau, mixSeed } from '../src/search/stats.js';
 import { Rng } from '../src/util/rng.js';
 import { provenance, type Provenance } from '../src/util/provenance.js';
+import { MIN_CHOICE_PANEL } from './discovery-proxy.js';
 
 const USAGE = `usage: npm run results:proxy -- [options]   (or: npx tsx scripts/results-proxy.ts [options])
 The proxy-fidelity study: trains a panel of losses under each candidate proxy and at the full
@@ -1070,7 +1071,7 @@ function writeReport(all: { s: Setting; recs: RunRecord[]; jobs: Job[] }[]): voi
     parts.push(r.md);
     const done = recs.length;
     parts.push(`${done} of ${jobs.length} runs finished.`, '');
-    const ok = r.proxies.filter((p) => p.tau !== null && p.tau >= 0.6 && p.n >= 8).sort((a, b) => a.seconds - b.seconds);
+    const ok = r.proxies.filter((p) => p.tau !== null && p.tau >= 0.6 && p.n >= MIN_CHOICE_PANEL).sort((a, b) => a.seconds - b.seconds);
     const chosen = ok[0] ?? [...r.proxies].sort((a, b) => (b.tau ?? -2) - (a.tau ?? -2))[0];
     summary[s.name] = {
       chosen: chosen?.name ?? null,

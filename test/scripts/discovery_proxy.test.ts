@@ -62,7 +62,14 @@ test("proxyText: τ with its interval and panel, and whether the search used the
     /τ-b 0\.41 .*; the study's best so far \(none reaches τ ≥ 0\.6\)/,
   );
   assert.match(proxyText({ ...base, studyChoice: 'p400-128', meetsTarget: false }), /; not the study's best so far, p400-128 \(/);
-  // a study under way: no τ yet, said so instead of '—' and a choice among nothing
+  // a study under way with fewer losses than a choice needs: its τ so far, and no choice named
+  assert.equal(
+    proxyText({ ...base, kendallTau: 1, ci95: null, panel: 2, studyChoice: 'p400-128', meetsTarget: false }),
+    'p800-128, Kendall τ-b 1.00 against the full-schedule AP over 2 panel losses so far: too few to choose a proxy yet (the study chooses from 8 losses on) ([PROXY.md](PROXY.md))',
+  );
+  assert.match(proxyText({ ...base, panel: 7, studyChoice: 'p400-128', meetsTarget: false }), /over 7 panel losses so far: too few/);
+  assert.match(proxyText({ ...base, panel: 8, studyChoice: 'p400-128', meetsTarget: false }), /; not the study's best so far, p400-128 \(/);
+  // no τ yet, said so instead of '—' and a choice among nothing
   assert.equal(
     proxyText({ ...base, kendallTau: null, ci95: null, panel: 1, studyChoice: 'p400-128', meetsTarget: false }),
     'p800-128, not measured yet (the proxy study has 1 panel loss at both fidelities; τ needs two; [PROXY.md](PROXY.md))',
