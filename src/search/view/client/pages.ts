@@ -528,51 +528,27 @@ export async function candidatePage(src: Source, run: number, id: string, availa
   const plots: HTMLElement[] = [];
   if (c.curves) {
     const cv = c.curves;
+    // one chart: this loss's values against the default's (dashed)
+    const chart = (title: string, xLabel: string, yLabel: string, mine: (number | null)[], def: (number | null)[] | null) =>
+      lineChart({
+        title,
+        xLabel,
+        yLabel,
+        x: cv.x,
+        series: [
+          { label: 'this loss', values: mine, points: false },
+          ...(def ? [{ label: 'default', values: def, dash: true, color: '#555', points: false }] : []),
+        ],
+      });
     plots.push(
-      lineChart({
-        title: 'Loss',
-        xLabel: cv.xLabel,
-        yLabel: 'loss',
-        x: cv.x,
-        series: [
-          { label: 'this loss', values: cv.loss, points: false },
-          ...(cv.defaultLoss ? [{ label: 'default', values: cv.defaultLoss, dash: true, color: '#555', points: false }] : []),
-        ],
-      }),
-      lineChart({
-        title: 'Gradient',
-        xLabel: cv.xLabel,
-        yLabel: cv.gradLabel,
-        x: cv.x,
-        series: [
-          { label: 'this loss', values: cv.grad, points: false },
-          ...(cv.defaultGrad ? [{ label: 'default', values: cv.defaultGrad, dash: true, color: '#555', points: false }] : []),
-        ],
-      }),
+      chart('Loss', cv.xLabel, 'loss', cv.loss, cv.defaultLoss),
+      chart('Gradient', cv.xLabel, cv.gradLabel, cv.grad, cv.defaultGrad),
     );
     const ng = cv.negative;
     if (ng)
       plots.push(
-        lineChart({
-          title: 'Loss, negative sample',
-          xLabel: ng.xLabel,
-          yLabel: 'loss',
-          x: cv.x,
-          series: [
-            { label: 'this loss', values: ng.loss, points: false },
-            ...(ng.defaultLoss ? [{ label: 'default', values: ng.defaultLoss, dash: true, color: '#555', points: false }] : []),
-          ],
-        }),
-        lineChart({
-          title: 'Gradient, negative sample',
-          xLabel: ng.xLabel,
-          yLabel: cv.gradLabel.replace('target ', ''),
-          x: cv.x,
-          series: [
-            { label: 'this loss', values: ng.grad, points: false },
-            ...(ng.defaultGrad ? [{ label: 'default', values: ng.defaultGrad, dash: true, color: '#555', points: false }] : []),
-          ],
-        }),
+        chart('Loss, negative sample', ng.xLabel, 'loss', ng.loss, ng.defaultLoss),
+        chart('Gradient, negative sample', ng.xLabel, cv.gradLabel.replace('target ', ''), ng.grad, ng.defaultGrad),
       );
   }
   const rec = h(
