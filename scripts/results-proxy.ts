@@ -839,7 +839,7 @@ function etaText(left: Job[], recs: RunRecord[]): string {
   let sec = 0;
   let untimed = 0;
   for (const j of left) {
-    if (deferToSearch && j.kind === 'full' && j.seed >= 1 && (j.role === 'default' || j.role === 'published')) continue;
+    if (deferred(j, null, null)) continue; // left to the search (with no search result at hand, as deferred() decides)
     const t = times.get(key(j.setting.name, j.kind, j.proxy?.name));
     if (t?.length) sec += t.reduce((a, b) => a + b, 0) / t.length;
     else untimed++;
