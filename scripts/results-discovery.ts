@@ -1150,34 +1150,34 @@ function table(rows: SummaryRow[], statuses: string[][], extraLabel = ''): strin
  * 0.01 .. 0.99), on a positive and (cls, bcls) a negative sample; nearest first by their mean.
  * A loss with a preset's gradients trains like it, whatever its formula.
  */
-function gradientDistances(mode: Mode, winner: string): { name: string; sides: (number | null)[] }[] {
+function gradientDistances(
+  mode: Mode,
+  winner: string,
+): { scale: (number | null)[]; presets: { name: string; sides: (number | null)[] }[] } {
   const sides = mode === 'reg' ? (['positive'] as const) : (['positive', 'negative'] as const);
   const grads = (loss: string) => sides.map((side) => curveOf(mode, loss, side).grad);
   const w = grads(winner);
-  const meanAbs = (a: (number | null)[], b: (number | null)[]) => {
-    const d = a.flatMap((v, i) => (v !== null && b[i] !== null ? [Math.abs(v - b[i]!)] : []));
-    return d.length ? mean(d) : null;
-  };
+  const meanOf = (d: number[]) => (d.length ? mean(d) : null);
+  const meanAbs = (a: (number | null)[], b: (number | null)[]) =>
+    meanOf(a.flatMap((v, i) => (v !== null && b[i] !== null ? [Math.abs(v - b[i]!)] : [])));
   const rows = Object.entries(PRESETS)
     .filter(([, p]) => p.mode === mode && p.text)
     .map(([name]) => ({ name, sides: grads(name).map((g, i) => meanAbs(w[i]!, g)) }));
   const key = (r: { sides: (number | null)[] }) => (r.sides.every((x) => x !== null) ? mean(r.sides as number[]) : Infinity);
-  return rows.sort((a, b) => key(a) - key(b));
+  // the winner's own mean |gradient| per side: the scale the distances are read against
+  return { scale: w.map((g) => meanOf(okValues(g).map(Math.abs))), presets: rows.sort((a, b) => key(a) - key(b)) };
 }
 
 /** The winner section's line on gradientDistances, with the winner's own gradient scale. */
 function nearestLine(mode: Mode, winner: string): string {
-  const sides = mode === 'reg' ? ['positive'] : (['positive', 'negative'] as const);
-  const scale = sides.map((side) => {
-    const g = okValues(curveOf(mode, winner, side as 'positive' | 'negative').grad).map(Math.abs);
-    return g.length ? mean(g).toFixed(3) : '—';
-  });
   const what =
     mode === 'reg'
       ? 'd loss / d IoU over IoU = 0.01..0.99'
       : 'd loss / d logit over p = 0.01..0.99, on a positive | a negative sample (the plot shows the positive)';
-  const rows = gradientDistances(mode, winner).map((r) => `${r.name} ${r.sides.map((x) => (x === null ? '—' : x.toFixed(3))).join(' | ')}`);
-  return `- nearest presets by gradient (the mean |difference| of ${what}; the winner's mean |gradient| is ${scale.join(' | ')}; 0 would mean it trains like the preset): ${rows.join(', ')}`;
+  const f3 = (x: number | null) => (x === null ? '—' : x.toFixed(3));
+  const { scale, presets } = gradientDistances(mode, winner);
+  const rows = presets.map((r) => `${r.name} ${r.sides.map(f3).join(' | ')}`);
+  return `- nearest presets by gradient (the mean |difference| of ${what}; the winner's mean |gradient| is ${scale.map(f3).join(' | ')}; 0 would mean it trains like the preset): ${rows.join(', ')}`;
 }
 
 /** The presets of confirm.rivals for setting `name` (configs/discovery.yaml). */
