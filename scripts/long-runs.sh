@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# Issue 15's long runs (docs/PROXY.md, docs/DISCOVERY.md), one training at a time on 2 threads,
+# resumable on a fresh clone of this repository: run it from the main checkout,
+#
+#   nohup bash scripts/long-runs.sh > runs/long-runs.log 2>&1 &
+#
+# and run it again in the next session, on whatever machine; it goes on where the last one stopped.
+#   - Each step runs from a frozen worktree of its own commit (in $LR_WT, default ../wt), because a
+#     search resumes only on the src/ it started with and the proxy study compares runs of one code;
+#     results are written into this checkout's results/ and docs/.
+#   - A commit loop (every 5 minutes) dumps each search journal in use (results/discovery/**/run/
+#     journal.sqlite, kept out of git) to journal.resume.jsonl beside its run folder
+#     (scripts/journal-text.ts), regenerates docs/PROXY.md and docs/DISCOVERY.md from the result
+#     files with this checkout's scripts, and commits results/ and those docs (nothing else).
+#   - At the start, a journal.resume.jsonl whose run folder has no journal is restored into it, so
+#     the search resumes from its last finished evaluation (the evaluation that was running is
+#     trained again, from the start).
+# The queue, each step skipped once its results exist (the scripts themselves skip finished runs):
+#   1. the S2 proxy study, the full-schedule seeds >= 1 of the default and the published half
+#      left to the S2 search (--defer-to-search);
+#   2. the S2 search with its final evaluation, confirm and transfer: only when the study chose the
+#      proxy of configs/discovery-s2.yaml at the search's commit with tau >= 0.6 (else exit 3: set
+#      the chosen proxy in that config, commit, and set SEARCH_COMMIT below to that commit);
+#   3. the S2 study again, taking those seeds from the search's journal;
+#   4. the efficiency runs on S1 (3 seeds x {cse, vanilla}, each stopping at the default);
+#   5. the demo's proxy study.
+# Environment: LR_WT (worktrees), LR_STEPS (e.g. "4 5": run only these steps; "": none, only restore,
+# dump and commit), LR_NO_COMMIT=1
+# (dump and collect, commit nothing).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+M=$(pwd)
+export CSE_THREADS=2
+STUDY_COMMIT=c71f6d95128152fe06c77e888b89f9788749e6fc   # the S2 study's first 31 runs
+SEARCH_COMMIT=1152d60                                   # the S2 search, the efficiency runs, the demo study
+WT=${LR_WT:-$M/../wt}
+STEPS=${LR_STEPS-1 2 3 4 5}
+log() { echo "long-runs: $* ($(date -u +%FT%TZ))" >&2; }
+
+frozen() { # NAME COMMIT: a worktree at COMMIT sharing this checkout's node_modules and addon build
+  local dir=$WT/$1
+  if [ ! -e "$dir/.git" ]; then
+    mkdir -p "$WT"
+    git worktree prune
+    git worktree add --detach "$dir" "$2" >/dev/null || return 1
+  fi
+  [ "$(git -C "$dir" rev-parse HEAD)" = "$(git rev-parse "$2")" ] || { log "$dir is not at $2"; return 1; }
+  ln -sfn "$M/node_modules" "$dir/node_modules"
+  # the configs' data/ (made on first use) is shared: generated once per machine
+  mkdir -p "$M/data" && { [ -L "$dir/data" ] || [ ! -e "$dir/data" ]; } && ln -sfn "$M/data" "$dir/data"
+  rm -rf "$dir/build" && cp -a "$M/build" "$dir/build"
+  (cd "$dir" && node scripts/build.mjs >/dev/null) || return 1
+  echo "$dir"
+}
+
+dump_journals() {
+  local j d
+  while IFS= read -r j; do
+    d=$(dirname "$(dirname "$j")")
+    node --import tsx scripts/journal-text.ts dump "$(dirname "$j")" "$d/journal.resume.jsonl" >/dev/null \
+      || log "could not dump $j"
+  done < <(find results/discovery -path '*/run/journal.sqlite' 2>/dev/null | sort)
+}
+
+restore_journals() {
+  local f d
+  while IFS= read -r f; do
+    d=$(dirname "$f")/run
+    if [ ! -f "$d/journal.sqlite" ]; then
+      node --import tsx scripts/journal-text.ts restore "$f" "$d" && log "restored $d/journal.sqlite from $f"
+    fi
+  done < <(find results/discovery -name journal.resume.jsonl 2>/dev/null | sort)
+}
+
+# One commit of what landed: new proxy-study runs by name and AP, the searches' progress.
+commit_results() {
+  dump_journals
+  local changed
+  changed=$(git status --porcelain --untracked-files=all -- results/proxy results/discovery | awk '{print $2}')
+  [ -n "$changed" ] || return 0
+  node --import tsx scripts/results-proxy.ts --collect-only >/tmp/long-runs-collect.log 2>&1 \
+    || { log "results-proxy --collect-only failed: $(tail -1 /tmp/long-runs-collect.log)"; return 0; }
+  node --import tsx scripts/results-discovery.ts --collect-only --efficiency S1 >>/tmp/long-runs-collect.log 2>&1 \
+    || { log "results-discovery --collect-only failed: $(tail -1 /tmp/long-runs-collect.log)"; return 0; }
+  local parts="" f s n
+  for f in $(echo "$changed" | grep '^results/proxy/.*/.*/.*\.json$'); do
+    s=$(node -e "const d=JSON.parse(require('fs').readFileSync('$f','utf8'));console.log(d.status==='ok'&&d.AP!=null?(d.AP*100).toFixed(1):d.status)")
+    f=${f#results/proxy/}; parts="$parts ${f%.json} $s,"
+  done
+  [ -n "$parts" ] && { n=$(grep -o '[0-9]* of [0-9]* runs finished' docs/PROXY.md | paste -sd' '); parts="proxy study ($n):${parts%,};"; }
+  for f in $(echo "$changed" | grep 'journal.resume.jsonl$'); do
+    s=$(node -e "
+      const lines=require('fs').readFileSync('$f','utf8').split('\n').filter(Boolean).map((l)=>JSON.parse(l));
+      const rows=(t)=>lines.filter((x)=>x.t===t);
+      const st=rows('results').map((x)=>x.r[1]);
+      console.log(rows('generations').length+' generations, '+st.filter((x)=>x==='proxy').length+' proxy, '+st.filter((x)=>x==='final').length+' final results')")
+    f=${f#results/discovery/}; parts="$parts ${f%/journal.resume.jsonl} journal: $s;"
+  done
+  for f in $(echo "$changed" | grep -E '^results/discovery/.*(metrics|summary)\.json$|/final/' | grep -v '^results/discovery/summary.json$'); do
+    parts="$parts ${f#results/discovery/},"
+  done
+  [ -n "${LR_NO_COMMIT:-}" ] && { log "would commit:${parts%[,;]}"; return 0; }
+  git add -- results/proxy results/discovery docs/PROXY.md docs/DISCOVERY.md docs/img/discovery 2>/dev/null
+  git commit -q -m "results (long runs):${parts%[,;]}" -- results/proxy results/discovery docs/PROXY.md docs/DISCOVERY.md docs/img/discovery \
+    && log "committed:${parts%[,;]}"
+}
+
+commit_loop() {
+  while true; do
+    sleep 300
+    commit_results
+  done
+}
+
+want() { [[ " $STEPS " == *" $1 "* ]]; }
+
+restore_journals
+commit_loop &
+loop=$!
+trap 'kill $loop 2>/dev/null; commit_results' EXIT
+trap 'exit 130' INT TERM
+
+rc=0
+if want 1; then
+  S=$(frozen s2study $STUDY_COMMIT) || exit 1
+  log "1: S2 proxy study (deferring to the search) from $S"
+  (cd "$S" && node --import tsx scripts/results-proxy.ts --settings S2 --defer-to-search --root "$M/results" --out "$M/docs/PROXY.md") || { rc=$?; log "1: exit $rc"; exit $rc; }
+  commit_results
+fi
+if want 2; then
+  S=$(frozen search $SEARCH_COMMIT) || exit 1
+  choice=$(node -e "
+    const s=JSON.parse(require('fs').readFileSync('$M/results/proxy/summary.json','utf8')).S2;
+    console.log(s&&s.meetsTarget?s.chosen:'none')")
+  configured=$(node -e "
+    const y=require('$M/node_modules/yaml');const c=y.parse(require('fs').readFileSync('$S/configs/discovery-s2.yaml','utf8'));
+    const t=c.proxy.task;console.log('p'+t.iters+'-'+t.inputSize+(t.trainSubset?'-n'+t.trainSubset:''))")
+  if [ "$choice" != "$configured" ]; then
+    log "2: the S2 study chose '$choice' (none: no proxy with tau >= 0.6 yet); configs/discovery-s2.yaml at $SEARCH_COMMIT has $configured: set it, commit, point SEARCH_COMMIT there"
+    exit 3
+  fi
+  log "2: S2 search (proxy $choice) from $S"
+  (cd "$S" && node --import tsx scripts/results-discovery.ts --settings S2 --root "$M/results" --out "$M/docs/DISCOVERY.md") || { rc=$?; log "2: exit $rc"; exit $rc; }
+  commit_results
+fi
+if want 3; then
+  S=$(frozen s2study $STUDY_COMMIT) || exit 1
+  log "3: S2 proxy study, the seeds from the search"
+  (cd "$S" && node --import tsx scripts/results-proxy.ts --settings S2 --root "$M/results" --out "$M/docs/PROXY.md") || { rc=$?; log "3: exit $rc"; exit $rc; }
+  commit_results
+fi
+if want 4; then
+  S=$(frozen search $SEARCH_COMMIT) || exit 1
+  log "4: efficiency runs on S1"
+  (cd "$S" && node --import tsx scripts/results-discovery.ts --settings S1 --efficiency S1 --root "$M/results" --out "$M/docs/DISCOVERY.md") || { rc=$?; log "4: exit $rc"; exit $rc; }
+  commit_results
+fi
+if want 5; then
+  S=$(frozen search $SEARCH_COMMIT) || exit 1
+  log "5: the demo's proxy study"
+  (cd "$S" && node --import tsx scripts/results-proxy.ts --settings demo --root "$M/results" --out "$M/docs/PROXY.md") || { rc=$?; log "5: exit $rc"; exit $rc; }
+  commit_results
+fi
+log "all steps done"
