@@ -5,6 +5,7 @@
 #   nohup bash scripts/long-runs.sh > runs/long-runs.log 2>&1 &
 #
 # and run it again in the next session, on whatever machine; it goes on where the last one stopped.
+# It runs scripts/setup.sh first (as root on a fresh machine: apt, npm ci, the addon build).
 #   - Each step runs from a frozen worktree of its own commit (in $LR_WT, default ../wt), because a
 #     search resumes only on the src/ it started with and the proxy study compares runs of one code;
 #     results are written into this checkout's results/ and docs/.
@@ -114,6 +115,7 @@ commit_loop() {
 
 want() { [[ " $STEPS " == *" $1 "* ]]; }
 
+bash scripts/setup.sh || { log "set-up failed"; exit 1; }
 restore_journals
 commit_loop &
 loop=$!
