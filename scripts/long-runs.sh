@@ -88,7 +88,13 @@ commit_results() {
     s=$(node -e "const d=JSON.parse(require('fs').readFileSync('$f','utf8'));console.log(d.status==='ok'&&d.AP!=null?(d.AP*100).toFixed(1):d.status)")
     f=${f#results/proxy/}; parts="$parts ${f%.json} $s,"
   done
-  [ -n "$parts" ] && { n=$(grep -o '[0-9]* of [0-9]* runs finished' docs/PROXY.md | paste -sd' '); parts="proxy study ($n):${parts%,};"; }
+  if [ -n "$parts" ]; then # "S2 33 of 82 runs" for each setting with a new run, from docs/PROXY.md's sections
+    n=$(awk -v want="$(echo "$changed" | grep -o '^results/proxy/[^/]*/' | cut -d/ -f3 | sort -u | paste -sd' ')" '
+      /^### / { sub(/^### /, ""); sub(/:.*/, ""); sec = $0 }
+      / of [0-9]+ runs finished/ && index(" " want " ", " " sec " ") { match($0, /[0-9]+ of [0-9]+ runs/); out = out (out ? ", " : "") sec " " substr($0, RSTART, RLENGTH) }
+      END { print out }' docs/PROXY.md)
+    parts="proxy study ($n):${parts%,};"
+  fi
   for f in $(echo "$changed" | grep 'journal.resume.jsonl$'); do
     s=$(node -e "
       const lines=require('fs').readFileSync('$f','utf8').split('\n').filter(Boolean).map((l)=>JSON.parse(l));
