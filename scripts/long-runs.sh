@@ -128,14 +128,21 @@ loop=$!
 trap 'kill $loop 2>/dev/null; commit_results' EXIT
 trap 'exit 130' INT TERM
 
-rc=0
-if want 1; then
-  S=$(frozen s2study $STUDY_COMMIT) || exit 1
-  log "1: S2 proxy study (deferring to the search) from $S"
-  (cd "$S" && node --import tsx scripts/results-proxy.ts --settings S2 --defer-to-search --root "$M/results" --out "$M/docs/PROXY.md") || { rc=$?; log "1: exit $rc"; exit $rc; }
+# step N WORKTREE COMMIT WHAT SCRIPT ARGS...: runs scripts/SCRIPT from the frozen worktree, results into this checkout
+step() {
+  local n=$1 name=$2 commit=$3 what=$4 script=$5 S rc
+  shift 5
+  want "$n" || return 0
+  S=$(frozen "$name" "$commit") || exit 1
+  log "$n: $what, from $S"
+  (cd "$S" && node --import tsx "scripts/$script" "$@" --root "$M/results") || { rc=$?; log "$n: exit $rc"; exit $rc; }
   commit_results
-fi
-if want 2; then
+}
+
+# step 2 only with the proxy the S2 study chose
+s2_proxy_checked() {
+  want 2 || return 0
+  local S choice configured
   S=$(frozen search $SEARCH_COMMIT) || exit 1
   choice=$(node -e "
     const s=JSON.parse(require('fs').readFileSync('$M/results/proxy/summary.json','utf8')).S2;
@@ -147,26 +154,12 @@ if want 2; then
     log "2: the S2 study chose '$choice' (none: no proxy with tau >= 0.6 yet); configs/discovery-s2.yaml at $SEARCH_COMMIT has $configured: set it, commit, point SEARCH_COMMIT there"
     exit 3
   fi
-  log "2: S2 search (proxy $choice) from $S"
-  (cd "$S" && node --import tsx scripts/results-discovery.ts --settings S2 --root "$M/results" --out "$M/docs/DISCOVERY.md") || { rc=$?; log "2: exit $rc"; exit $rc; }
-  commit_results
-fi
-if want 3; then
-  S=$(frozen s2study $STUDY_COMMIT) || exit 1
-  log "3: S2 proxy study, the seeds from the search"
-  (cd "$S" && node --import tsx scripts/results-proxy.ts --settings S2 --root "$M/results" --out "$M/docs/PROXY.md") || { rc=$?; log "3: exit $rc"; exit $rc; }
-  commit_results
-fi
-if want 4; then
-  S=$(frozen search $SEARCH_COMMIT) || exit 1
-  log "4: efficiency runs on S1"
-  (cd "$S" && node --import tsx scripts/results-discovery.ts --settings S1 --efficiency S1 --root "$M/results" --out "$M/docs/DISCOVERY.md") || { rc=$?; log "4: exit $rc"; exit $rc; }
-  commit_results
-fi
-if want 5; then
-  S=$(frozen search $SEARCH_COMMIT) || exit 1
-  log "5: the demo's proxy study"
-  (cd "$S" && node --import tsx scripts/results-proxy.ts --settings demo --root "$M/results" --out "$M/docs/PROXY.md") || { rc=$?; log "5: exit $rc"; exit $rc; }
-  commit_results
-fi
+}
+
+step 1 s2study $STUDY_COMMIT "S2 proxy study, deferring to the search" results-proxy.ts --settings S2 --defer-to-search --out "$M/docs/PROXY.md"
+s2_proxy_checked
+step 2 search $SEARCH_COMMIT "S2 search" results-discovery.ts --settings S2 --out "$M/docs/DISCOVERY.md"
+step 3 s2study $STUDY_COMMIT "S2 proxy study, the seeds from the search" results-proxy.ts --settings S2 --out "$M/docs/PROXY.md"
+step 4 search $SEARCH_COMMIT "efficiency runs on S1" results-discovery.ts --settings S1 --efficiency S1 --out "$M/docs/DISCOVERY.md"
+step 5 search $SEARCH_COMMIT "the demo's proxy study" results-proxy.ts --settings demo --out "$M/docs/PROXY.md"
 log "all steps done"
