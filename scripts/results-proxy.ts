@@ -32,7 +32,11 @@
  *          does, and a later call takes them from it; below)
  *          --smoke-iters N, --max-jobs K (test only, below)
  * Resumable: a finished run (its JSON exists) is not trained again; a full-schedule run stopped
- * midway goes on from its last checkpoint (bit-identically); a proxy run starts again.
+ * midway goes on from its last checkpoint (bit-identically); a proxy run starts again. A run that
+ * fails for the environment (I/O, data, a bug: isEnvironmentError, as the search judges it) is not
+ * recorded: the study stops there with exit code 1, naming the run and the cause, and the same
+ * command goes on once it is fixed (a file would count the run as finished, with a result that is
+ * not the loss's).
  * Reuse of a search's final evaluation: the setting's discovery search (scripts/results-discovery.ts,
  * its journal <root>/discovery/<setting>/run/journal.sqlite, read-only) retrains the default and the
  * published half at the same schedule (cpu-small, val split, same dataset) with seeds 0-2. A pending
@@ -73,7 +77,7 @@ import { publishedPresetOf } from '../src/search/final.js';
 import { FINGERPRINT_VERSION } from '../src/search/fingerprint.js';
 import { Journal, JOURNAL_FILE, type StoredResult } from '../src/search/journal.js';
 import type { DatasetSpec, ProxyIdentity } from '../src/search/fidelity.js';
-import { detectorProxy } from '../src/search/stages/detector.js';
+import { detectorProxy, isEnvironmentError } from '../src/search/stages/detector.js';
 import {
   convergenceChecks,
   fingerprint,
@@ -520,9 +524,11 @@ async function runJob(j: Job): Promise<RunRecord> {
         onProgress: tenthsProgress(),
       },
     );
+    // a failure of the environment (I/O, data, a bug: src/search/stages/detector.ts) says nothing of the loss
+    const status = r.status === 'failed' && isEnvironmentError(r.error) ? 'error' : r.status;
     return {
       ...base,
-      status: r.status,
+      status,
       ...(r.reason ? { reason: r.reason } : {}),
       AP: r.metrics?.AP ?? null,
       AP50: r.metrics?.AP50 ?? null,
@@ -1233,7 +1239,24 @@ async function main(): Promise<void> {
         continue;
       }
       if (taken?.why) console.log(`  ${taken.why}`);
-      const rec = taken?.rec ?? (await runJob(j));
+      let rec: RunRecord;
+      try {
+        rec = taken?.rec ?? (await runJob(j));
+      } catch (e) {
+        // a loss's failures come back as statuses; a throw is the environment's (e.g. a dataset that cannot be read)
+        const m = e instanceof Error ? `${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message}` : String(e);
+        const lines = m.split('\n');
+        rec = { status: 'error', reason: lines.length > 2 ? `${lines.slice(0, 2).join(' ')} ...` : lines.join(' ') } as RunRecord;
+      }
+      if (rec.status === 'error') {
+        // not recorded: a run file would count as finished and keep a result that is not the loss's
+        console.error(
+          `${j.setting.name} ${j.proxy?.name ?? 'full'} ${j.lossName} seed ${j.seed}: the environment failed, not the loss (${rec.reason ?? 'no reason given'}); ` +
+            'nothing was recorded for this run and the study stops here: fix the cause and run the same command again (the finished runs are kept)',
+        );
+        process.exitCode = 1;
+        return;
+      }
       mkdirSync(join(j.file, '..'), { recursive: true });
       writeFileSync(j.file, `${JSON.stringify(rec, null, 1)}\n`);
       console.log(

@@ -52,19 +52,18 @@ test('every value comes back with its type and bits', async () => {
   restoreJournal(text, out);
   const back = new Database(join(out, 'journal.sqlite'), { readonly: true });
   back.defaultSafeIntegers(true);
-  const types = back.prepare('SELECT typeof(a), typeof(b), typeof(c), typeof(d) FROM t ORDER BY rowid').raw(true).all();
+  const types = back.prepare('SELECT typeof(a), typeof(b), typeof(c), typeof(d) FROM t ORDER BY rowid').raw(true).all() as string[][];
   const orig = new Database(src + '.sqlite', { readonly: true });
   orig.defaultSafeIntegers(true);
   assert.deepEqual(types, orig.prepare('SELECT typeof(a), typeof(b), typeof(c), typeof(d) FROM t ORDER BY rowid').raw(true).all());
   const got = back.prepare('SELECT * FROM t ORDER BY rowid').raw(true).all() as unknown[][];
   const want = orig.prepare('SELECT * FROM t ORDER BY rowid').raw(true).all() as unknown[][];
   assert.equal(got.length, rows.length);
-  got.forEach((r, i) => r.forEach((v, k) => assert.ok(Object.is(v, want[i]![k]), `row ${i}, column ${k}: ${String(v)} vs ${String(want[i]![k])}`)));
-  assert.equal(types[1]![0], 'real', 'an integral REAL stays REAL');
-  assert.deepEqual(
-    back.prepare("SELECT name FROM sqlite_master WHERE type='index'").raw(true).all(),
-    [['t_b']],
+  got.forEach((r, i) =>
+    r.forEach((v, k) => assert.ok(Object.is(v, want[i]![k]), `row ${i}, column ${k}: ${String(v)} vs ${String(want[i]![k])}`)),
   );
+  assert.equal(types[1]![0], 'real', 'an integral REAL stays REAL');
+  assert.deepEqual(back.prepare("SELECT name FROM sqlite_master WHERE type='index'").raw(true).all(), [['t_b']]);
   back.close();
   orig.close();
   // a BLOB is refused rather than mangled

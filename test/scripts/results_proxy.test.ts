@@ -14,7 +14,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -131,6 +131,43 @@ test('the demo setting end to end: its dataset, a proxy run and a full run, summ
     tauWorking: null,
   });
 });
+
+test(
+  'a run the environment fails is not recorded: the study stops (exit 1) naming it, and goes on once fixed',
+  { timeout: 300_000 },
+  () => {
+    const root = mkdtempSync(join(tmpdir(), 'cse-proxy-env-'));
+    const out = join(root, 'PROXY.md');
+    const args = ['--settings', 'demo', '--root', root, '--out', out, '--smoke-iters', '2', '--max-jobs', '1'];
+    const first = script(...args); // the dataset, then the first proxy run
+    assert.equal(first.code, 0, first.out);
+    const t = loadConfig({ demo: true }).proxy.task;
+    const proxyFile = join(root, 'proxy', 'demo', `p${t.iters}-${t.inputSize}-n${t.trainSubset}`, 'iou-seed0.json');
+    const fullFile = join(root, 'proxy', 'demo', 'full', 'iou-seed0.json');
+    assert.ok(existsSync(proxyFile));
+    // the training images disappear (a disk that went away): the environment's failure, not the loss's
+    const images = join(root, 'data', 'mnist-det-demo', 'train', 'images');
+    const moved = `${images}.away`;
+    renameSync(images, moved);
+    const full = script(...args); // the full-schedule run of the same loss
+    assert.equal(full.code, 1, full.out);
+    assert.match(
+      full.out,
+      /demo full iou seed 0: the environment failed, not the loss \(.*\); nothing was recorded for this run and the study stops here/,
+    );
+    assert.ok(!existsSync(fullFile), 'no run file for a run the environment failed');
+    rmSync(proxyFile); // and a proxy run
+    const proxy = script(...args);
+    assert.equal(proxy.code, 1, proxy.out);
+    assert.match(proxy.out, /demo p\S+ iou seed 0: the environment failed, not the loss/);
+    assert.ok(!existsSync(proxyFile));
+    // fixed: the same command goes on with the runs the failures left
+    renameSync(moved, images);
+    const again = script(...args);
+    assert.equal(again.code, 0, again.out);
+    assert.equal((JSON.parse(readFileSync(proxyFile, 'utf8')) as { status: string }).status, 'ok');
+  },
+);
 
 // ---------------------------------------------------------------- reuse of a search's final evaluation
 
