@@ -26,8 +26,9 @@
 #   4. the efficiency runs on S1 (3 seeds x {cse, vanilla}, each stopping at the default);
 #   5. the demo's proxy study.
 # Environment: LR_WT (worktrees), LR_STEPS (e.g. "4 5": run only these steps; "": none, only restore,
-# dump and commit), LR_NO_COMMIT=1
-# (dump and collect, commit nothing).
+# dump and commit), LR_NO_COMMIT=1 (dump and collect, commit nothing).
+# Never run `npm ci` (nor scripts/setup.sh) in a worktree: its node_modules is a link to this
+# checkout's, which npm would empty.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 M=$(pwd)
