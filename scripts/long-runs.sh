@@ -84,6 +84,9 @@ commit_results() {
     || { log "results-proxy --collect-only failed: $(tail -1 /tmp/long-runs-collect.log)"; return 0; }
   node --import tsx scripts/results-discovery.ts --collect-only --efficiency S1 >>/tmp/long-runs-collect.log 2>&1 \
     || { log "results-discovery --collect-only failed: $(tail -1 /tmp/long-runs-collect.log)"; return 0; }
+  # name what is staged, not what was seen before the collect: a run may land meanwhile
+  git add -- results/proxy results/discovery docs/PROXY.md docs/DISCOVERY.md docs/img/discovery 2>/dev/null
+  changed=$(git diff --cached --name-only -- results/proxy results/discovery)
   local parts="" f s n
   for f in $(echo "$changed" | grep '^results/proxy/.*/.*/.*\.json$'); do
     s=$(node -e "const d=JSON.parse(require('fs').readFileSync('$f','utf8'));console.log(d.status==='ok'&&d.AP!=null?(d.AP*100).toFixed(1):d.status)")
@@ -107,8 +110,7 @@ commit_results() {
   for f in $(echo "$changed" | grep -E '^results/discovery/.*(metrics|summary)\.json$|/final/' | grep -v '^results/discovery/summary.json$'); do
     parts="$parts ${f#results/discovery/},"
   done
-  [ -n "${LR_NO_COMMIT:-}" ] && { log "would commit:${parts%[,;]}"; return 0; }
-  git add -- results/proxy results/discovery docs/PROXY.md docs/DISCOVERY.md docs/img/discovery 2>/dev/null
+  [ -n "${LR_NO_COMMIT:-}" ] && { git reset -q -- results docs; log "would commit:${parts%[,;]}"; return 0; }
   git commit -q -m "results (long runs):${parts%[,;]}" -- results/proxy results/discovery docs/PROXY.md docs/DISCOVERY.md docs/img/discovery \
     && log "committed:${parts%[,;]}"
 }
