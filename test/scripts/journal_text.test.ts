@@ -6,11 +6,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
 import Database from 'better-sqlite3';
 import YAML from 'yaml';
 import { dumpDatabase, dumpJournal, restoreJournal } from '../../scripts/journal-text.js';
@@ -18,7 +17,7 @@ import { runSearch } from '../../src/search/evolution.js';
 import { parseConfig } from '../../src/search/config.js';
 import { runStage } from '../../src/search/stages/index.js';
 import { InProcessTransport } from '../../src/search/transport/index.js';
-import { SMALL, snapshot, tmpDir } from '../search/helpers.js';
+import { SMALL, interruptedSearch, snapshot, tmpDir } from '../search/helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/cse-autoloss.js', import.meta.url));
 const SCRIPT = fileURLToPath(new URL('../../scripts/journal-text.ts', import.meta.url));
@@ -75,23 +74,6 @@ test('every value comes back with its type and bits', async () => {
 });
 
 /** Starts a CLI search and sends SIGINT once generation 1's MOS is under way. */
-async function interrupted(cfgFile: string, out: string): Promise<number | null> {
-  const p = spawn(process.execPath, [BIN, 'search', '--config', cfgFile, '--out', out, '--json-log'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exit = new Promise<number | null>((r) => p.on('close', (c) => r(c)));
-  let sent = false;
-  for await (const line of createInterface({ input: p.stdout! })) {
-    const e = JSON.parse(line) as Record<string, unknown>;
-    if (!sent && e.type === 'stage' && e.gen === 1 && e.stage === 'mos1') {
-      sent = true;
-      p.kill('SIGINT');
-    }
-  }
-  assert.ok(sent, 'the run reached generation 1');
-  return exit;
-}
-
 test('a search interrupted, dumped, restored elsewhere and resumed there ends as an uninterrupted run', async () => {
   const raw = {
     ...SMALL,
@@ -106,7 +88,8 @@ test('a search interrupted, dumped, restored elsewhere and resumed there ends as
   await runSearch({ config: parseConfig(raw), runDir: refDir, transport: new InProcessTransport(runStage) });
 
   const first = join(dir, 'first');
-  assert.equal(await interrupted(cfgFile, first), 130);
+  const stop = await interruptedSearch(cfgFile, first, ['SIGINT']);
+  assert.equal(stop.code, 130, stop.stderr);
   const dump = join(dir, 'first.jsonl');
   const d = spawnSync(process.execPath, ['--import', 'tsx', SCRIPT, 'dump', first, dump], { encoding: 'utf8' });
   assert.equal(d.status, 0, d.stderr);

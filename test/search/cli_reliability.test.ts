@@ -15,7 +15,7 @@ import { runSearch } from '../../src/search/evolution.js';
 import { parseConfig } from '../../src/search/config.js';
 import { runStage } from '../../src/search/stages/index.js';
 import { InProcessTransport } from '../../src/search/transport/index.js';
-import { SMALL, snapshot, tmpDir } from './helpers.js';
+import { SMALL, interruptedSearch, snapshot, tmpDir } from './helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/cse-autoloss.js', import.meta.url));
 const dir = tmpDir('cse-clirel-');
@@ -37,30 +37,7 @@ function cli(args: string[], env: Record<string, string> = {}): { code: number; 
 const refDir = join(dir, 'ref');
 const ref = runSearch({ config: parseConfig(raw), runDir: refDir, transport: new InProcessTransport(runStage) });
 
-/** Starts an in-process search and sends `signals` once generation 1's MOS is under way. */
-async function interrupted(
-  out: string,
-  signals: NodeJS.Signals[],
-): Promise<{ code: number | null; stderr: string; lastEvent: Record<string, unknown> }> {
-  const p = spawn(process.execPath, [BIN, 'search', '--config', cfgFile, '--out', out, '--json-log'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  p.stderr!.on('data', (d) => (stderr += d));
-  // 'close', not 'exit': the exit can be seen before the last stderr lines (checked by the tests) are read
-  const exit = new Promise<number | null>((r) => p.on('close', (c) => r(c)));
-  let sent = false;
-  let last: Record<string, unknown> = {};
-  for await (const line of createInterface({ input: p.stdout! })) {
-    last = JSON.parse(line) as Record<string, unknown>;
-    if (!sent && last.type === 'stage' && last.gen === 1 && last.stage === 'mos1') {
-      sent = true;
-      for (const s of signals) p.kill(s);
-    }
-  }
-  assert.ok(sent, 'the run reached generation 1');
-  return { code: await exit, stderr, lastEvent: last };
-}
+const interrupted = (out: string, signals: NodeJS.Signals[]) => interruptedSearch(cfgFile, out, signals);
 
 test('--workers 0: SIGINT stops with exit 130 and the resume hint; --resume gives the uninterrupted results', async () => {
   const out = join(dir, 'sigint');

@@ -1,9 +1,11 @@
 /** Shared by the search tests: a small config and a result snapshot of a run folder. */
-import { spawnSync } from 'node:child_process';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
 import { parseConfig, type SearchConfig } from '../../src/search/config.js';
 import { Journal } from '../../src/search/journal.js';
 
@@ -73,4 +75,33 @@ export function snapshot(dir: string): unknown {
   } finally {
     j.close();
   }
+}
+
+/**
+ * Starts `cse-autoloss search --config cfgFile --out out --json-log` in a child process and sends
+ * `signals` once generation 1's MOS is under way; resolves when the process has closed.
+ */
+export async function interruptedSearch(
+  cfgFile: string,
+  out: string,
+  signals: NodeJS.Signals[],
+): Promise<{ code: number | null; stderr: string; lastEvent: Record<string, unknown> }> {
+  const p = spawn(process.execPath, [CLI, 'search', '--config', cfgFile, '--out', out, '--json-log'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  p.stderr!.on('data', (d) => (stderr += d));
+  // 'close', not 'exit': the exit can be seen before the last stderr lines (checked by the tests) are read
+  const exit = new Promise<number | null>((r) => p.on('close', (c) => r(c)));
+  let sent = false;
+  let last: Record<string, unknown> = {};
+  for await (const line of createInterface({ input: p.stdout! })) {
+    last = JSON.parse(line) as Record<string, unknown>;
+    if (!sent && last.type === 'stage' && last.gen === 1 && last.stage === 'mos1') {
+      sent = true;
+      for (const s of signals) p.kill(s);
+    }
+  }
+  assert.ok(sent, 'the run reached generation 1');
+  return { code: await exit, stderr, lastEvent: last };
 }
