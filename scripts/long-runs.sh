@@ -46,7 +46,12 @@ frozen() { # NAME COMMIT: a worktree at COMMIT sharing this checkout's node_modu
     git worktree prune
     git worktree add --detach "$dir" "$2" >/dev/null || return 1
   fi
-  [ "$(git -C "$dir" rev-parse HEAD)" = "$(git rev-parse "$2")" ] || { log "$dir is not at $2"; return 1; }
+  if [ "$(git -C "$dir" rev-parse HEAD)" != "$(git rev-parse "$2")" ]; then
+    # e.g. SEARCH_COMMIT moved to a commit with another proxy in configs/: follow it if nothing there was edited
+    [ -z "$(git -C "$dir" status --porcelain --untracked-files=no)" ] && git -C "$dir" checkout -q --detach "$2" \
+      || { log "$dir is not at $2 and could not be moved there"; return 1; }
+    log "moved $dir to $2"
+  fi
   ln -sfn "$M/node_modules" "$dir/node_modules"
   # the configs' data/ (made on first use) is shared: generated once per machine
   mkdir -p "$M/data" && { [ -L "$dir/data" ] || [ ! -e "$dir/data" ]; } && ln -sfn "$M/data" "$dir/data"
