@@ -73,7 +73,6 @@ test('every value comes back with its type and bits', async () => {
   assert.throws(() => dumpDatabase(join(dir, 'blob.sqlite')), /table b, column 1: a BLOB/);
 });
 
-/** Starts a CLI search and sends SIGINT once generation 1's MOS is under way. */
 test('a search interrupted, dumped, restored elsewhere and resumed there ends as an uninterrupted run', async () => {
   const raw = {
     ...SMALL,
