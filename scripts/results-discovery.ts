@@ -317,6 +317,27 @@ async function runSearchStep(name: string, configFile: string, runDir: string): 
   return journalStatus(runDir) === 'finished';
 }
 
+/**
+ * A finished search's run folder (its journal in use, checkpoints) stays out of git: only its copy
+ * <name>/journal.sqlite is committed. On a fresh clone the run folder is restored from that copy
+ * before anything reads it, so the collect shows the finished search (not "not started"), a
+ * driver call does not start it again, and the efficiency runs find the setting's own search.
+ * A run folder that has a journal is left as it is. Returns the folders restored.
+ */
+function restoreRunFolders(): string[] {
+  if (!existsSync(discRoot)) return [];
+  const restored: string[] = [];
+  for (const d of readdirSync(discRoot).sort()) {
+    const copy = join(discRoot, d, 'journal.sqlite');
+    const runDir = join(discRoot, d, 'run');
+    if (!existsSync(copy) || Journal.exists(runDir)) continue;
+    mkdirSync(runDir, { recursive: true });
+    copyFileSync(copy, join(runDir, 'journal.sqlite'));
+    restored.push(runDir);
+  }
+  return restored;
+}
+
 // ------------------------------------------------------------------ collecting a finished search
 
 interface FinalRunFile {
@@ -1679,6 +1700,8 @@ async function main(): Promise<void> {
     checkConfirmSeeds(s);
     checkConfirmRivals(s);
   }
+  for (const d of restoreRunFolders())
+    console.log(`restored ${shownPath(d)} from the committed journal copy (${shownPath(join(dirname(d), 'journal.sqlite'))})`);
   const effSetting = effName ? SETTINGS.find((s) => s.name === effName)! : null;
   const esSetting = esName ? SETTINGS.find((s) => s.name === esName)! : null;
   // checked before anything runs: a config without early stopping, a run folder of another length

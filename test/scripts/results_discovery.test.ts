@@ -339,6 +339,36 @@ test(
       );
       assert.deepEqual(e2.vanilla, []);
     }
+    // a fresh clone: the run folders (kept out of git) are gone, only the committed files are there;
+    // the collect restores each finished search's run folder from its journal copy and shows the same results
+    {
+      const root4 = join(dir, 'results-fresh-clone');
+      for (const name of ['S1', 'S2']) {
+        const to = join(root4, 'discovery', name);
+        mkdirSync(to, { recursive: true });
+        for (const f of readdirSync(join(disc, name)).filter((f) => f !== 'run'))
+          cpSync(join(disc, name, f), join(to, f), { recursive: true });
+      }
+      assert.ok(!existsSync(join(root4, 'discovery', 'S1', 'run')));
+      const c = discovery(['--collect-only', '--efficiency', 'S1'], { root: root4, docs: join(dir, 'D4.md') });
+      assert.equal(c.code, 0, c.out);
+      for (const name of ['S1', 'S2']) {
+        assert.ok(c.out.includes(`restored ${join(root4, 'discovery', name, 'run')} from the committed journal copy`), c.out);
+        assert.deepEqual(
+          readFileSync(join(root4, 'discovery', name, 'run', 'journal.sqlite')),
+          readFileSync(join(disc, name, 'journal.sqlite')),
+        );
+      }
+      const s4 = JSON.parse(readFileSync(join(root4, 'discovery', 'summary.json'), 'utf8')) as typeof summary;
+      assert.deepEqual(s4.searches, summary.searches);
+      assert.equal(s4.efficiency?.cse.length, 1, "cse seed 0 is S1's own search, found in the restored run folder");
+      const md4 = readFileSync(join(dir, 'D4.md'), 'utf8');
+      assert.ok(md4.includes(`- **S1** (`) && !md4.includes('not started'), md4);
+      // a second collect leaves a run folder that has a journal as it is
+      const again = discovery(['--collect-only'], { root: root4, docs: join(dir, 'D4.md') });
+      assert.equal(again.code, 0, again.out);
+      assert.doesNotMatch(again.out, /restored/);
+    }
     const second = driver();
     assert.equal(second.code, 0, second.out);
     assert.match(second.out, /0 step\(s\) run in this call/);
