@@ -35,7 +35,7 @@ cd "$(dirname "$0")/.."
 M=$(pwd)
 export CSE_THREADS=2
 STUDY_COMMIT=c71f6d95128152fe06c77e888b89f9788749e6fc   # the S2 study's first 31 runs
-SEARCH_COMMIT=65a7a57                                   # the S2 search, the efficiency runs, the demo study (src/ as at ef161f5)
+SEARCH_COMMIT=85f2360                                   # the S2 search, the efficiency runs, the demo study (src/ as at ef161f5)
 WT=${LR_WT:-$M/../wt}
 STEPS=${LR_STEPS-1 2 3 4 5}
 log() { echo "long-runs: $* ($(date -u +%FT%TZ))" >&2; }
