@@ -124,6 +124,8 @@ commit_results() {
   for f in $(echo "$changed" | grep -E '^results/discovery/.*(metrics|summary)\.json$|/final/' | grep -v '^results/discovery/summary.json$'); do
     parts="$parts ${f#results/discovery/},"
   done
+  # nothing new landed, the collect rewrote a file (e.g. summary.json's provenance): say which
+  [ -n "$parts" ] || parts=" $(git diff --cached --name-only -- results/proxy results/discovery docs | paste -sd' ') rewritten by the collect"
   [ -n "${LR_NO_COMMIT:-}" ] && { git reset -q -- results docs; log "would commit:${parts%[,;]}"; return 0; }
   git commit -q -m "results (long runs):${parts%[,;]}" -- results/proxy results/discovery docs/PROXY.md docs/DISCOVERY.md docs/img/discovery \
     && log "committed:${parts%[,;]}"
