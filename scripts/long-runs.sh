@@ -13,10 +13,10 @@
 #     journal.sqlite, kept out of git) to journal.resume.jsonl beside its run folder
 #     (scripts/journal-text.ts), regenerates docs/PROXY.md and docs/DISCOVERY.md from the result
 #     files with this checkout's scripts, and commits results/ and those docs (nothing else).
-#   - At the start, a journal.resume.jsonl whose run folder has no journal is restored into it, so
-#     the search resumes from its last finished evaluation (the evaluation that was running is
-#     trained again, from the start); then a finished search's committed journal copy
-#     (results/discovery/<name>/journal.sqlite) into a run folder still without a journal.
+#   - At the start, a finished search's committed journal copy (results/discovery/<name>/journal.sqlite)
+#     is copied into its run folder when that has no journal; then a journal.resume.jsonl whose run
+#     folder has no journal is restored into it, so the search resumes from its last finished
+#     evaluation (the evaluation that was running is trained again, from the start).
 # The queue, each step skipped once its results exist (the scripts themselves skip finished runs):
 #   1. the S2 proxy study, the full-schedule seeds >= 1 of the default and the published half
 #      left to the S2 search (--defer-to-search);
@@ -72,20 +72,21 @@ dump_journals() {
 
 restore_journals() {
   local f d
-  while IFS= read -r f; do
-    d=$(dirname "$f")/run
-    if [ ! -f "$d/journal.sqlite" ]; then
-      node --import tsx scripts/journal-text.ts restore "$f" "$d" && log "restored $d/journal.sqlite from $f"
-    fi
-  done < <(find results/discovery -name journal.resume.jsonl 2>/dev/null | sort)
-  # a finished search's committed journal copy (<name>/journal.sqlite) for a run folder still without
-  # one (S1 finished before these dumps existed): without it a step would start that search again
+  # a finished search's committed journal copy (<name>/journal.sqlite) first: the very file the collect
+  # copies back (a journal restored from text has other bytes, and git would see it change)
   while IFS= read -r f; do
     d=$(dirname "$f")/run
     if [ ! -f "$d/journal.sqlite" ]; then
       mkdir -p "$d" && cp "$f" "$d/journal.sqlite" && log "restored $d/journal.sqlite from $f"
     fi
   done < <(find results/discovery -mindepth 2 -maxdepth 2 -name journal.sqlite 2>/dev/null | sort)
+  # then a search in progress (or one whose copy was left out, over 20 MB), from its text dump
+  while IFS= read -r f; do
+    d=$(dirname "$f")/run
+    if [ ! -f "$d/journal.sqlite" ]; then
+      node --import tsx scripts/journal-text.ts restore "$f" "$d" && log "restored $d/journal.sqlite from $f"
+    fi
+  done < <(find results/discovery -name journal.resume.jsonl 2>/dev/null | sort)
 }
 
 # One commit of what landed: new proxy-study runs by name and AP, the searches' progress.
