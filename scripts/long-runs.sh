@@ -139,10 +139,26 @@ commit_loop() {
   done
 }
 
+# One line per start in results/discovery/machines.jsonl: the recorded CPU string ("AMD EPYC") does
+# not tell machines apart, and training is bit-identical only on one machine (S2's default, seed 0,
+# gave AP 59.1 in the study and 57.7 in the search's final, same code and recorded environment, in
+# two sessions). With these lines a run's finish time (journal finished_at) maps to the machine.
+record_machine() {
+  local f=results/discovery/machines.jsonl field core
+  field() { awk -F': *' -v k="$1" '$1 ~ "^"k"[ \t]*$" { print $2; exit }' /proc/cpuinfo; }
+  core=$(OPENBLAS_VERBOSE=2 node -e 'require("./build/Release/torch_addon.node")' 2>&1 | sed -n 's/^Core: //p' | head -1)
+  mkdir -p results/discovery
+  printf '{"startedAt":"%s","cpu":"%s","family":"%s","model":"%s","stepping":"%s","microcode":"%s","flags":"%s","cores":%s,"openblasCore":"%s","commit":"%s"}\n' \
+    "$(date -u +%FT%TZ)" "$(field 'model name')" "$(field 'cpu family')" "$(field model)" "$(field stepping)" \
+    "$(field microcode)" "$(field flags | md5sum | cut -c1-12)" "$(nproc)" "$core" "$(git rev-parse --short HEAD)" >>"$f"
+  log "machine: $(tail -1 "$f")"
+}
+
 want() { [[ " $STEPS " == *" $1 "* ]]; }
 
 bash scripts/setup.sh || { log "set-up failed"; exit 1; }
 restore_journals
+record_machine
 commit_loop &
 loop=$!
 trap 'kill $loop 2>/dev/null; commit_results' EXIT
