@@ -3,7 +3,7 @@
  * reuse runs (results-proxy, results-discovery): provenance from either format, the object
  * LibraryInfo of src/util/provenance.ts or the older '<package> <version> (<path>)' string.
  */
-import type { LibraryInfo, Provenance } from '../src/util/provenance.js';
+import { machineIdOf, type LibraryInfo, type Provenance } from '../src/util/provenance.js';
 
 /**
  * A library's identity in a provenance record, comparable across its two formats: this study's
@@ -29,6 +29,12 @@ export function libraryId(x: unknown, what: 'libtorch' | 'blas'): string | null 
 export function envDiffs(study: Provenance['env'], search: Provenance['env']): string[] {
   const out: string[] = [];
   if (study.cpu !== search.cpu) out.push(`CPU '${study.cpu}' here, '${search.cpu}' in the search`);
+  else {
+    // one model name covers several machines: their identification, where both recorded it
+    const a = machineIdOf(study);
+    const b = machineIdOf(search);
+    if (a !== null && b !== null && a !== b) out.push(`CPU '${a}' here, '${b}' in the search`);
+  }
   for (const lib of ['libtorch', 'blas'] as const) {
     const a = libraryId(study[lib], lib);
     const b = libraryId(search[lib], lib);

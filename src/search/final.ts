@@ -9,6 +9,7 @@ import { candidateFingerprint } from './fingerprint.js';
 import type { HallOfFameEntry } from './hall_of_fame.js';
 import { compareMeans, mean, std, type MeanComparison } from './stats.js';
 import type { StageRecord, StageTask } from './types.js';
+import { machineKeyText } from '../util/provenance.js';
 
 /** What a loss is in the final evaluation: the search's best, the mode's default, the published half of the mode, another of the best. */
 export type FinalRole = 'winner' | 'default' | 'published' | 'candidate';
@@ -27,6 +28,11 @@ export interface FinalRow {
   std: number | null;
   okSeeds: number;
   statuses: string[];
+  /**
+   * Per seed, the machine its run trained on (machineKeyText of the record's metrics.machine,
+   * src/util/provenance.ts); null where not recorded (older journals, not a detector). Absent in older reports.
+   */
+  machines?: (string | null)[];
   /** compareMeans(this row's ok APs, the default's); null for the default itself. */
   vsDefault: MeanComparison | null;
 }
@@ -45,6 +51,12 @@ export interface Verdict {
   beats: boolean;
   alpha: number;
   vsPublished: MeanComparison | null;
+  /**
+   * The machines the final's runs trained on (recorded ones, as machineKeyText). Training is
+   * bit-identical on one machine only, so with more than one the final does not decide: `beats`
+   * is false, whatever the difference (a change of machine must not pass for a gain). Absent in older reports.
+   */
+  machines?: string[];
 }
 
 const fmtP = (p: number | null) => (p === null ? 'n/a' : p < 0.001 ? p.toExponential(1) : p.toFixed(3));
@@ -83,11 +95,14 @@ export function shellLine(args: string[]): string {
 
 /** The verdict as one sentence. */
 export function verdictText(v: Verdict): string {
-  const head = v.beats
-    ? `beats the default (p < ${v.alpha})`
-    : v.p === null
-      ? 'cannot be compared with the default (too few finished seeds, or no spread)'
-      : `does not beat the default (${v.diff > 0 ? `p ≥ ${v.alpha}` : 'not higher'})`;
+  const mixed = (v.machines?.length ?? 0) > 1;
+  const head = mixed
+    ? `is not decided: the final's runs trained on ${v.machines!.length} machines (${v.machines!.join(', ')}), and training differs across machines; retrain them on one`
+    : v.beats
+      ? `beats the default (p < ${v.alpha})`
+      : v.p === null
+        ? 'cannot be compared with the default (too few finished seeds, or no spread)'
+        : `does not beat the default (${v.diff > 0 ? `p ≥ ${v.alpha}` : 'not higher'})`;
   const vsPub = v.vsPublished ? `; against the published half ${comparisonText(v.vsPublished)}` : '';
   return `the winner ${head}: AP difference ${comparisonText({ diff: v.diff, se: v.se, t: v.t, df: v.df, p: v.p } as MeanComparison)}${vsPub}`;
 }
@@ -188,6 +203,7 @@ export async function finalEvaluation(inp: FinalInput): Promise<{ final: FinalRo
         }),
       );
       const aps = recs.map((r) => (r.status === 'ok' ? (r.score ?? 0) : null));
+      const machines = recs.map((r) => (typeof r.metrics.machine === 'number' ? machineKeyText(r.metrics.machine) : null));
       const ok = aps.filter((a): a is number => a !== null);
       const row: FinalRow = {
         loss: en.loss,
@@ -200,6 +216,7 @@ export async function finalEvaluation(inp: FinalInput): Promise<{ final: FinalRo
         std: ok.length > 1 ? std(ok) : null,
         okSeeds: ok.length,
         statuses: recs.map((r) => r.status),
+        machines,
         vsDefault: null,
       };
       return row;
@@ -212,6 +229,8 @@ export async function finalEvaluation(inp: FinalInput): Promise<{ final: FinalRo
   const found = rows
     .filter((r) => r.rank !== null && r.role !== 'default' && r.mean !== null)
     .sort((a, b) => b.mean! - a.mean! || a.rank! - b.rank!);
+  // the machines of the runs that count (finished ok)
+  const machines = [...new Set(rows.flatMap((r) => r.machines!.filter((m, i): m is string => m !== null && r.aps[i] !== null)))].sort();
   if (found.length && def.mean !== null) {
     const w = found[0]!;
     const pub = rows.find((r) => r.role === 'published');
@@ -224,9 +243,10 @@ export async function finalEvaluation(inp: FinalInput): Promise<{ final: FinalRo
       t: c.t,
       df: c.df,
       p: c.p,
-      beats: c.diff > 0 && c.p !== null && c.p < VERDICT_ALPHA,
+      beats: c.diff > 0 && c.p !== null && c.p < VERDICT_ALPHA && machines.length <= 1,
       alpha: VERDICT_ALPHA,
       vsPublished: pub && pub !== w && pub.okSeeds ? compareMeans(okAps(w), okAps(pub)) : null,
+      machines,
     };
   }
   return { final: rows, verdict };

@@ -44,7 +44,7 @@ export interface StageRecord {
   /** Verdict for stages that decide it themselves (cpv); null when the loop decides from the score. */
   pass: boolean | null;
   score: number | null;
-  /** Extra numbers (ap50, accuracy, ...). */
+  /** Extra numbers (ap50, accuracy, ...; a detector training adds threads, and machine: machineKey of the machine it ran on, src/util/provenance.ts). */
   metrics: Record<string, number>;
   /** Why it failed (property name, error message). */
   reason: string | null;

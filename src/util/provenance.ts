@@ -4,8 +4,13 @@
  * cores, libtorch threads, the libtorch and BLAS builds, Node). Training is bit-identical on one
  * machine but not across machines, so every result file records this. Cheap: the static parts are
  * computed once per process (a few subprocess calls, ~0.1 s); the thread count is read each call.
+ *
+ * The CPU's "model name" does not tell machines apart (cloud machines report "AMD EPYC" for several
+ * kinds, and two of them trained one run 1.4 AP apart), so the environment also holds the CPU's
+ * identification (vendor, family, model, stepping, microcode, a hash of its feature flags) and the
+ * kernel set OpenBLAS chose for it; machineId() makes one comparable string of them.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -40,7 +45,22 @@ export interface Provenance {
     blas: LibraryInfo;
     node: string;
     platform: string;
+    /** The CPU's identification from /proc/cpuinfo; null where not readable (not Linux). Absent in older records. */
+    cpuId?: CpuId | null;
+    /** The kernel set OpenBLAS chose for this CPU ('Zen', 'Haswell', ...); null when the BLAS is not OpenBLAS or does not say. Absent in older records. */
+    blasCore?: string | null;
   };
+}
+
+/** A CPU as /proc/cpuinfo identifies it (the first processor's entry). */
+export interface CpuId {
+  vendor: string | null;
+  family: string | null;
+  model: string | null;
+  stepping: string | null;
+  microcode: string | null;
+  /** sha256 (12 hex) of the sorted feature flags: the instruction sets the kernels may use. */
+  flags: string | null;
 }
 
 function run(cmd: string, args: string[], cwd?: string): string | null {
@@ -93,6 +113,91 @@ function cpuModel(): string {
     // not Linux
   }
   return cpus()[0]?.model ?? 'unknown';
+}
+
+/** The first processor's identification in a /proc/cpuinfo text (x86 'flags' or ARM 'Features'); null fields where absent. */
+export function parseCpuInfo(text: string): CpuId {
+  const first = text.split(/\n\s*\n/)[0] ?? '';
+  const field = (name: string): string | null => {
+    const m = new RegExp(`^${name}\\s*:\\s*(.*)$`, 'm').exec(first);
+    return m ? m[1]!.trim() : null;
+  };
+  const flagText = field('flags') ?? field('Features');
+  const flags =
+    flagText === null
+      ? null
+      : createHash('sha256').update(flagText.split(/\s+/).filter(Boolean).sort().join(' ')).digest('hex').slice(0, 12);
+  return {
+    vendor: field('vendor_id') ?? field('CPU implementer'),
+    family: field('cpu family') ?? field('CPU architecture'),
+    model: field('model') ?? field('CPU part'),
+    stepping: field('stepping') ?? field('CPU revision'),
+    microcode: field('microcode'),
+    flags,
+  };
+}
+
+function cpuId(): CpuId | null {
+  try {
+    return parseCpuInfo(readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The core name OpenBLAS prints when loaded with OPENBLAS_VERBOSE=2 ("Core: Zen"): the kernel set
+ * its runtime dispatch chose for this CPU. Read by preloading the library into /bin/true (a few
+ * milliseconds); null when the file is not OpenBLAS or nothing is printed.
+ */
+export function openblasCore(libPath: string | null): string | null {
+  if (!libPath || !/openblas/i.test(libPath) || !existsSync('/bin/true')) return null;
+  const r = spawnSync('/bin/true', [], {
+    env: { ...process.env, OPENBLAS_VERBOSE: '2', LD_PRELOAD: libPath },
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 5000,
+  });
+  // OpenBLAS writes the line to stderr
+  const out = `${r.stdout ?? ''}\n${r.stderr ?? ''}`;
+  return /Core:\s*(\S+)/.exec(out)?.[1] ?? null;
+}
+
+/**
+ * One string that tells machines apart where training may differ: the CPU's vendor, family, model,
+ * stepping, microcode and flags hash, and OpenBLAS's core, e.g. 'AuthenticAMD 25/1/1 ucode 0x1000065
+ * flags 9f0ddf41f450 blas Zen'. Null when the record has no CPU identification (older records,
+ * not Linux): then only the model name and libraries can be compared.
+ */
+export function machineIdOf(env: Pick<Provenance['env'], 'cpuId' | 'blasCore'>): string | null {
+  const c = env.cpuId;
+  if (!c) return null;
+  const v = (x: string | null) => x ?? '?';
+  return `${v(c.vendor)} ${v(c.family)}/${v(c.model)}/${v(c.stepping)} ucode ${v(c.microcode)} flags ${v(c.flags)} blas ${env.blasCore ?? '?'}`;
+}
+
+/**
+ * A machine id as a number (the first 48 bits of its sha256), for records whose extra fields are
+ * numbers only (a stage record's metrics travel through the job queue as numbers): equal ids give
+ * equal keys; machineKeyText prints it as 12 hex digits.
+ */
+export function machineKey(id: string): number {
+  return parseInt(createHash('sha256').update(id).digest('hex').slice(0, 12), 16);
+}
+
+export function machineKeyText(key: number): string {
+  return key.toString(16).padStart(12, '0');
+}
+
+let cachedMachine: string | null | undefined;
+
+/** This machine's machineIdOf (cached; the BLAS is the one libblas.so.3 resolves to, or the one loaded). */
+export function machineId(): string | null {
+  if (cachedMachine === undefined) {
+    const blas = blasInfo();
+    cachedMachine = machineIdOf({ cpuId: cpuId(), blasCore: openblasCore(blas.path) });
+  }
+  return cachedMachine;
 }
 
 /** The Debian package owning a file and its version, or null. */
@@ -158,8 +263,8 @@ function blasInfo(): LibraryInfo {
   return deb ? { version: deb.version, path: real, from: `dpkg ${deb.pkg}` } : { version: null, path: real, from: 'unknown' };
 }
 
-let cached: (Omit<Provenance, 'env'> & { env: Omit<Provenance['env'], 'threads' | 'libtorch' | 'blas'> }) | null = null;
-let cachedLibs: { libtorch: LibraryInfo; blas: LibraryInfo; loaded: boolean } | null = null;
+let cached: (Omit<Provenance, 'env'> & { env: Omit<Provenance['env'], 'threads' | 'libtorch' | 'blas' | 'blasCore'> }) | null = null;
+let cachedLibs: { libtorch: LibraryInfo; blas: LibraryInfo; blasCore: string | null; loaded: boolean } | null = null;
 
 /**
  * This process's provenance (see Provenance). Cached; the libraries are looked up again once the
@@ -176,13 +281,28 @@ export function provenance(): Provenance {
       dirty: commit ? status !== '' : null,
       srcHash: treeHash(srcDir),
       command: process.argv.map(shellQuote).join(' '),
-      env: { cpu: cpuModel(), cores: cpus().length, node: process.version, platform: `${process.platform}-${process.arch}` },
+      env: {
+        cpu: cpuModel(),
+        cpuId: cpuId(),
+        cores: cpus().length,
+        node: process.version,
+        platform: `${process.platform}-${process.arch}`,
+      },
     };
   }
   const addon = loadedAddon();
-  if (!cachedLibs || (addon && !cachedLibs.loaded)) cachedLibs = { libtorch: libtorchInfo(), blas: blasInfo(), loaded: !!addon };
+  if (!cachedLibs || (addon && !cachedLibs.loaded)) {
+    const blas = blasInfo();
+    cachedLibs = { libtorch: libtorchInfo(), blas, blasCore: openblasCore(blas.path), loaded: !!addon };
+  }
   return {
     ...cached,
-    env: { ...cached.env, threads: addon ? addon.getNumThreads() : null, libtorch: cachedLibs.libtorch, blas: cachedLibs.blas },
+    env: {
+      ...cached.env,
+      threads: addon ? addon.getNumThreads() : null,
+      libtorch: cachedLibs.libtorch,
+      blas: cachedLibs.blas,
+      blasCore: cachedLibs.blasCore,
+    },
   };
 }

@@ -17,6 +17,7 @@ import { loadConfig } from '../../src/search/config.js';
 import { retrainArgs } from '../../src/search/final.js';
 import { makeTinyMnistDet } from './helpers.js';
 import { Journal } from '../../src/search/journal.js';
+import { machineId, machineKey, machineKeyText } from '../../src/util/provenance.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'cse-autoloss.js');
 
@@ -61,6 +62,12 @@ test('search with the detector proxy trains FCOS in a pool worker; the report ha
     j.close();
     assert.ok(trainings.length >= 4);
     for (const r of trainings) assert.equal(r.metrics.threads, 2, `${r.stage} ${r.loss}`);
+    // and the machine it ran on (this one, identified by the CPU and OpenBLAS's core)
+    const here = machineId();
+    if (here !== null) for (const r of trainings) assert.equal(r.metrics.machine, machineKey(here), `${r.stage} ${r.loss}`);
+    const verdictMachines = (JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { verdict: { machines?: string[] } | null })
+      .verdict?.machines;
+    if (here !== null && verdictMachines) assert.deepEqual(verdictMachines, [machineKeyText(machineKey(here))]);
     // every final run again through `cse-autoloss train` with that thread count; checkpoints on the
     // way (as a 4000-iteration run writes them; the search's trainings write none) change nothing
     const cfg = loadConfig({ file: join(dir, 'search.yaml') });

@@ -108,3 +108,43 @@ test('retrainArgs: the final task as cse-autoloss train flags; shellLine quotes 
   assert.equal(shellLine(['a', 'b c', "it's"]), `a 'b c' 'it'\\''s'`);
   assert.equal(retrainArgs(loadConfig({}), 'giou', 0, 1, 'x'), null, 'a simulated final task has no command');
 });
+
+test('final runs on more than one machine: the verdict names them and does not decide (a change of machine is no gain)', async () => {
+  const { verdictText } = await import('../../src/search/final.js');
+  const { machineKey, machineKeyText } = await import('../../src/util/provenance.js');
+  const defText = resolveLoss('reg', 'giou').expr!;
+  const keyA = machineKey('AuthenticAMD 25/1/1 ucode 0x1000065 flags aaaa blas Zen');
+  const keyB = machineKey('GenuineIntel 6/85/7 ucode 0x5003604 flags bbbb blas SkylakeX');
+  // the default scores 0.40-0.42, every searched loss 0.60-0.62: a clear gain on one machine
+  const run = (otherMachine: (task: StageTask) => boolean) =>
+    new InProcessTransport(async (task: StageTask) => {
+      if (task.stage !== 'final') return runStage(task);
+      const isDef = fingerprint('reg', parseExpr('reg', task.loss)) === fingerprint('reg', defText);
+      const ap = (isDef ? 0.4 : 0.6) + task.seed / 100;
+      return {
+        status: 'ok',
+        pass: null,
+        score: ap,
+        metrics: { ap, ap50: ap, machine: otherMachine(task) ? keyB : keyA },
+        reason: null,
+        seconds: 0,
+      };
+    });
+  const cfg = smallConfig({ final: { top: 1, seeds: [0, 1, 2], published: false, task: { iters: 40 } } });
+  const one = await runSearch({ config: cfg, runDir: join(base, 'one-machine'), transport: run(() => false) });
+  assert.equal(one.verdict!.beats, true);
+  assert.deepEqual(one.verdict!.machines, [machineKeyText(keyA)]);
+  assert.deepEqual(one.final![0]!.machines, [machineKeyText(keyA), machineKeyText(keyA), machineKeyText(keyA)]);
+  assert.match(verdictText(one.verdict!), /beats the default/);
+  // the default's seed 2 trained elsewhere: the same APs, but no verdict
+  const two = await runSearch({
+    config: cfg,
+    runDir: join(base, 'two-machines'),
+    transport: run((t) => t.seed === 2 && fingerprint('reg', parseExpr('reg', t.loss)) === fingerprint('reg', defText)),
+  });
+  assert.deepEqual([two.verdict!.diff, two.verdict!.p], [one.verdict!.diff, one.verdict!.p]);
+  assert.equal(two.verdict!.beats, false);
+  assert.deepEqual(two.verdict!.machines, [machineKeyText(keyA), machineKeyText(keyB)].sort());
+  assert.deepEqual(two.final![0]!.machines, [machineKeyText(keyA), machineKeyText(keyA), machineKeyText(keyB)]);
+  assert.match(verdictText(two.verdict!), /not decided: the final's runs trained on 2 machines/);
+});

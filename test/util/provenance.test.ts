@@ -5,10 +5,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packageRoot, provenance, shellQuote, treeHash } from '../../src/util/provenance.js';
+import { createHash } from 'node:crypto';
+import {
+  machineId,
+  machineIdOf,
+  machineKey,
+  machineKeyText,
+  openblasCore,
+  packageRoot,
+  parseCpuInfo,
+  provenance,
+  shellQuote,
+  treeHash,
+} from '../../src/util/provenance.js';
 
 const sh = (cmd: string, args: string[]) => {
   const r = spawnSync(cmd, args, { cwd: packageRoot(), encoding: 'utf8' });
@@ -82,4 +94,89 @@ test('environment: CPU model, cores, Node, libtorch and BLAS versions, threads o
   assert.ok(q.env.libtorch.path && /libtorch/.test(q.env.libtorch.path), `the loaded libtorch: ${q.env.libtorch.path}`);
   if (altPath) assert.equal(q.env.blas.version, p.env.blas.version, 'the BLAS libtorch loaded');
   assert.equal(q.commit, p.commit);
+});
+
+test('parseCpuInfo: the first processor of an x86 and an ARM cpuinfo; the flags hash ignores order', () => {
+  const x86 = [
+    'processor\t: 0',
+    'vendor_id\t: AuthenticAMD',
+    'cpu family\t: 25',
+    'model\t\t: 1',
+    'model name\t: AMD EPYC',
+    'stepping\t: 1',
+    'microcode\t: 0x1000065',
+    'flags\t\t: fpu vme sse avx2',
+    '',
+    'processor\t: 1',
+    'vendor_id\t: GenuineIntel',
+    'cpu family\t: 6',
+    'flags\t\t: fpu',
+    '',
+  ].join('\n');
+  const flagsHash = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 12);
+  assert.deepEqual(parseCpuInfo(x86), {
+    vendor: 'AuthenticAMD',
+    family: '25',
+    model: '1',
+    stepping: '1',
+    microcode: '0x1000065',
+    flags: flagsHash('avx2 fpu sse vme'),
+  });
+  assert.equal(parseCpuInfo(x86.replace('fpu vme sse avx2', 'avx2 sse vme fpu')).flags, flagsHash('avx2 fpu sse vme'));
+  const arm =
+    'processor\t: 0\nBogoMIPS\t: 50.00\nFeatures\t: fp asimd evtstrm\nCPU implementer\t: 0x41\nCPU architecture: 8\nCPU variant\t: 0x3\nCPU part\t: 0xd0c\nCPU revision\t: 1\n';
+  assert.deepEqual(parseCpuInfo(arm), {
+    vendor: '0x41',
+    family: '8',
+    model: '0xd0c',
+    stepping: '1',
+    microcode: null,
+    flags: flagsHash('asimd evtstrm fp'),
+  });
+  assert.equal(
+    machineIdOf({ cpuId: parseCpuInfo(x86), blasCore: 'Zen' }),
+    `AuthenticAMD 25/1/1 ucode 0x1000065 flags ${flagsHash('avx2 fpu sse vme')} blas Zen`,
+  );
+  assert.equal(machineIdOf({}), null, 'an older record: no identification');
+  assert.notEqual(machineKey('a'), machineKey('b'));
+  assert.equal(machineKeyText(machineKey('a')), createHash('sha256').update('a').digest('hex').slice(0, 12));
+});
+
+test("machine identification: this machine's cpuinfo (as grep reads it) and the core OpenBLAS reports when libtorch loads it", () => {
+  const p = provenance();
+  const grep = (name: string) =>
+    sh('grep', ['-m1', `^${name}\\s*:`, '/proc/cpuinfo'])
+      ?.split(':')
+      .slice(1)
+      .join(':')
+      .trim() ?? null;
+  if (!existsSync('/proc/cpuinfo')) {
+    assert.equal(p.env.cpuId, null);
+    return;
+  }
+  assert.equal(p.env.cpuId!.vendor, grep('vendor_id') ?? grep('CPU implementer'));
+  assert.equal(p.env.cpuId!.family, grep('cpu family') ?? grep('CPU architecture'));
+  assert.equal(p.env.cpuId!.microcode, grep('microcode'));
+  assert.equal(machineId(), machineIdOf(p.env));
+  // the reference: a separate Node process that loads the addon (libtorch, then the system BLAS) with OPENBLAS_VERBOSE=2
+  const addon = join(packageRoot(), 'build', 'Release', 'torch_addon.node');
+  const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(addon)})`], {
+    encoding: 'utf8',
+    env: { ...process.env, OPENBLAS_VERBOSE: '2' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const core = /Core:\s*(\S+)/.exec(r.stderr + r.stdout)?.[1] ?? null;
+  assert.equal(p.env.blasCore, core, `OpenBLAS core as the addon's process reports it (${p.env.blas.path})`);
+  if (core !== null) {
+    // OpenBLAS's runtime dispatch follows OPENBLAS_CORETYPE: the reading is OpenBLAS's, not a constant
+    const prev = process.env.OPENBLAS_CORETYPE;
+    process.env.OPENBLAS_CORETYPE = core === 'Prescott' ? 'Nehalem' : 'Prescott';
+    try {
+      assert.equal(openblasCore(p.env.blas.path), process.env.OPENBLAS_CORETYPE);
+    } finally {
+      if (prev === undefined) delete process.env.OPENBLAS_CORETYPE;
+      else process.env.OPENBLAS_CORETYPE = prev;
+    }
+  }
+  assert.equal(openblasCore('/usr/lib/libnotblas.so'), null, 'not OpenBLAS');
 });

@@ -9,6 +9,7 @@ import { errorText } from '../transport/index.js';
 import type { StageRecord, StageTask } from '../types.js';
 import { mos1 } from './mos.js';
 import { proxyTask } from './proxy.js';
+import { machineId, machineKey } from '../../util/provenance.js';
 
 /** Thrown for a loss that is not a valid expression of its mode: the candidate's fault. */
 class InvalidCandidate extends Error {}
@@ -64,8 +65,10 @@ export async function runStage(task: StageTask): Promise<StageRecord> {
           seed: task.seed,
           split: task.stage === 'final' ? 'val' : 'proxy',
         });
-        // a detector training's libtorch thread count: its result is bit-identical only for that count
+        // a detector training's libtorch thread count and machine: its result is bit-identical only for those
         const threads = task.config.kind === 'detector' ? await trainingThreads() : null;
+        const id = task.config.kind === 'detector' ? machineId() : null;
+        const machine = id !== null ? machineKey(id) : null;
         return {
           status: r.status,
           pass: null,
@@ -75,6 +78,7 @@ export async function runStage(task: StageTask): Promise<StageRecord> {
             ap50: r.ap50,
             ...(r.checkAp !== undefined ? { checkAp: r.checkAp } : {}),
             ...(threads !== null ? { threads } : {}),
+            ...(machine !== null ? { machine } : {}),
           },
           reason: r.error ?? null,
           seconds: r.seconds || seconds(),

@@ -16,6 +16,13 @@ import { JOURNAL_FILE, type Journal } from '../journal.js';
 import type { ReportData } from '../report.js';
 import { lossCurves, type Curves } from './curves.js';
 import { renderLatex } from './katex.js';
+import { machineIdOf, machineKey, machineKeyText, type Provenance } from '../../util/provenance.js';
+
+/** ' (AuthenticAMD 25/1/1 ucode … blas Zen, machine 3fa2…)': the CPU identification and its key as final runs record it; '' in older records. */
+function machineText(env: Provenance['env']): string {
+  const id = machineIdOf(env);
+  return id ? ` (${id}; machine ${machineKeyText(machineKey(id))})` : '';
+}
 
 export interface RunSummary {
   run: number;
@@ -383,7 +390,7 @@ export function runView(j: Journal, r: ReportData, run: number, files: string[] 
     vsDefaultText: (r.final ?? []).map((f) => (f.vsDefault ? comparisonText(f.vsDefault) : null)),
     warnings: r.warnings,
     provenanceText: r.provenance
-      ? `code ${r.provenance.commit ?? 'no git'}${r.provenance.dirty ? ' + uncommitted src/ changes' : ''}; ${r.provenance.env.cpu}, ${r.provenance.env.cores} cores; libtorch ${r.provenance.env.libtorch.version ?? '?'}, BLAS ${r.provenance.env.blas.version ?? '?'}; command: ${r.provenance.command}`
+      ? `code ${r.provenance.commit ?? 'no git'}${r.provenance.dirty ? ' + uncommitted src/ changes' : ''}; ${r.provenance.env.cpu}${machineText(r.provenance.env)}, ${r.provenance.env.cores} cores; libtorch ${r.provenance.env.libtorch.version ?? '?'}, BLAS ${r.provenance.env.blas.version ?? '?'}; command: ${r.provenance.command}`
       : null,
     reachedDefault: r.reachedDefault ? { ...r.reachedDefault, gen: r.reachedDefault.gen + 1 } : null,
     files,
