@@ -142,15 +142,18 @@ commit_loop() {
 # One line per start in results/discovery/machines.jsonl: the recorded CPU string ("AMD EPYC") does
 # not tell machines apart, and training is bit-identical only on one machine (S2's default, seed 0,
 # gave AP 59.1 in the study and 57.7 in the search's final, same code and recorded environment, in
-# two sessions). With these lines a run's finish time (journal finished_at) maps to the machine.
+# two sessions). With these lines a run's finish time (journal finished_at) maps to the machine;
+# machineKey is src/util/provenance.ts's key of machineId(), which detector trainings of code from
+# 5b848dd on record in their metrics (metrics.machine, printed as 12 hex digits).
 record_machine() {
-  local f=results/discovery/machines.jsonl field core
+  local f=results/discovery/machines.jsonl core key
   field() { awk -F': *' -v k="$1" '$1 ~ "^"k"[ \t]*$" { print $2; exit }' /proc/cpuinfo; }
   core=$(OPENBLAS_VERBOSE=2 node -e 'require("./build/Release/torch_addon.node")' 2>&1 | sed -n 's/^Core: //p' | head -1)
+  key=$(node --import tsx -e 'import("./src/util/provenance.ts").then((m) => { const id = m.machineId(); process.stdout.write(id ? m.machineKeyText(m.machineKey(id)) : ""); })' 2>/dev/null)
   mkdir -p results/discovery
-  printf '{"startedAt":"%s","cpu":"%s","family":"%s","model":"%s","stepping":"%s","microcode":"%s","flags":"%s","cores":%s,"openblasCore":"%s","commit":"%s"}\n' \
+  printf '{"startedAt":"%s","cpu":"%s","family":"%s","model":"%s","stepping":"%s","microcode":"%s","flags":"%s","cores":%s,"openblasCore":"%s","machineKey":"%s","commit":"%s"}\n' \
     "$(date -u +%FT%TZ)" "$(field 'model name')" "$(field 'cpu family')" "$(field model)" "$(field stepping)" \
-    "$(field microcode)" "$(field flags | md5sum | cut -c1-12)" "$(nproc)" "$core" "$(git rev-parse --short HEAD)" >>"$f"
+    "$(field microcode)" "$(field flags | md5sum | cut -c1-12)" "$(nproc)" "$core" "$key" "$(git rev-parse --short HEAD)" >>"$f"
   log "machine: $(tail -1 "$f")"
 }
 
