@@ -3,7 +3,7 @@
  * reuse runs (results-proxy, results-discovery): provenance from either format, the object
  * LibraryInfo of src/util/provenance.ts or the older '<package> <version> (<path>)' string.
  */
-import { machineIdOf, type LibraryInfo, type Provenance } from '../src/util/provenance.js';
+import { machineIdOf, machineKeyText, type LibraryInfo, type Provenance } from '../src/util/provenance.js';
 
 /**
  * A library's identity in a provenance record, comparable across its two formats: this study's
@@ -44,4 +44,62 @@ export function envDiffs(study: Provenance['env'], search: Provenance['env']): s
   if (search.threads !== null && search.threads !== study.threads)
     out.push(`${study.threads} threads here, ${search.threads} in the search`);
   return out;
+}
+
+/** A line of results/discovery/machines.jsonl (scripts/long-runs.sh record_machine): one per start of the long runs. */
+export interface MachineLine {
+  startedAt: string;
+  family?: string;
+  model?: string;
+  stepping?: string;
+  microcode?: string;
+  flags?: string;
+  openblasCore?: string;
+  machineKey?: string;
+}
+
+/** machines.jsonl's lines, oldest first; unreadable lines are skipped (and counted in `skipped`). */
+export function parseMachineLines(text: string): { lines: MachineLine[]; skipped: number } {
+  const lines: MachineLine[] = [];
+  let skipped = 0;
+  for (const l of text.split('\n')) {
+    if (!l.trim()) continue;
+    try {
+      const m = JSON.parse(l) as MachineLine;
+      if (typeof m.startedAt === 'string' && !Number.isNaN(Date.parse(m.startedAt))) lines.push(m);
+      else skipped++;
+    } catch {
+      skipped++;
+    }
+  }
+  lines.sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+  return { lines, skipped };
+}
+
+/**
+ * The machine a stored training ran on, as a label: the key the record carries (metrics.machine,
+ * code from 5b848dd on), else the machine of the last start in machines.jsonl before the record
+ * finished (its CPU identification and OpenBLAS core; the same label for every start on one kind of
+ * machine), else null (finished before any recorded start).
+ */
+export function machineOfRecord(
+  rec: { finishedAt: number; metrics: Record<string, number> },
+  lines: readonly MachineLine[],
+): string | null {
+  if (typeof rec.metrics.machine === 'number') return `key ${machineKeyText(rec.metrics.machine)}`;
+  let last: MachineLine | null = null;
+  for (const l of lines) if (Date.parse(l.startedAt) <= rec.finishedAt) last = l;
+  if (!last) return null;
+  return `family ${last.family ?? '?'} model ${last.model ?? '?'} stepping ${last.stepping ?? '?'} microcode ${last.microcode ?? '?'} flags ${last.flags ?? '?'} OpenBLAS ${last.openblasCore ?? '?'}`;
+}
+
+/** One sentence on the machines of a set of runs (labels from machineOfRecord; null: not recorded). */
+export function machinesSentence(labels: readonly (string | null)[]): string {
+  const known = [...new Set(labels.filter((l): l is string => l !== null))];
+  const unknown = labels.filter((l) => l === null).length;
+  const tail = unknown ? `; ${unknown} finished before machines were recorded` : '';
+  if (!known.length)
+    return `Machines: not recorded for these ${labels.length} run(s) (finished before results/discovery/machines.jsonl began).`;
+  if (known.length === 1) return `Machines: all ${labels.length - unknown} recorded run(s) trained on one machine (${known[0]})${tail}.`;
+  return `**Machines: these runs trained on ${known.length} different machines** (${known.join('; ')})${tail}. Training differs across machines: read the differences with that in mind, or retrain on one.`;
 }

@@ -54,7 +54,7 @@
  */
 import { parseCli } from './cli.js';
 import { tenthsProgress } from './progress.js';
-import { envDiffs } from './environment.js';
+import { envDiffs, machineOfRecord, machinesSentence, parseMachineLines, type MachineLine } from './environment.js';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -397,6 +397,8 @@ interface Collected {
   winnerRun: { seed: number; threads: number | null } | null;
   /** A search still in its final evaluation: the runs finished so far (null before it, or when finished). */
   partialFinal: PartialFinal | null;
+  /** The machine of each finished final run (machineOfRecord; null: not recorded). */
+  finalMachines: (string | null)[];
 }
 
 /** The final evaluation of a search that has not finished: its rows so far, 'not run' where a seed is pending. */
@@ -453,6 +455,7 @@ function collectSearch(s: SettingDef): Collected | null {
     confirmStatuses: [],
     winnerRun: null,
     partialFinal: null,
+    finalMachines: [],
   };
   if (status === null) return out;
   const report = status === 'finished' ? writeReport(runDir).data : buildReport(runDir);
@@ -463,8 +466,10 @@ function collectSearch(s: SettingDef): Collected | null {
   entry.generations = report.generations.length;
   if (status !== 'finished') {
     out.partialFinal = partialFinalOf(cfg, runDir, report);
+    if (out.partialFinal) out.finalMachines = finalMachinesOf(runDir);
     return out;
   }
+  out.finalMachines = finalMachinesOf(runDir);
   mkdirSync(dir, { recursive: true });
   copyFileSync(join(runDir, 'report.json'), join(dir, 'report.json'));
   copyFileSync(join(runDir, 'report.html'), join(dir, 'report.html'));
@@ -509,6 +514,26 @@ function collectSearch(s: SettingDef): Collected | null {
     });
   }
   return out;
+}
+
+let machineLines: MachineLine[] | null = null;
+
+/**
+ * The machine of each final run in a search's journal that finished ok: the key the record
+ * carries, else the machine results/discovery/machines.jsonl recorded at the last start of the
+ * long runs before the run finished (scripts/environment.ts machineOfRecord).
+ */
+function finalMachinesOf(runDir: string): (string | null)[] {
+  if (machineLines === null) {
+    const f = join(discRoot, 'machines.jsonl');
+    const parsed = existsSync(f) ? parseMachineLines(readFileSync(f, 'utf8')) : { lines: [], skipped: 0 };
+    if (parsed.skipped) console.log(`${f}: ${parsed.skipped} unreadable line(s) left out`);
+    machineLines = parsed.lines;
+  }
+  const j = Journal.open(runDir, { readonly: true });
+  const recs = j.allResults().filter((r) => r.stage === 'final' && r.status === 'ok');
+  j.close();
+  return recs.map((r) => machineOfRecord(r, machineLines!));
 }
 
 /**
@@ -1454,6 +1479,7 @@ function runningSection(c: Collected): string[] {
       ...table(p.rows, p.statuses),
       '',
     );
+    if (c.finalMachines.length) lines.push(machinesSentence(c.finalMachines), '');
   }
   return lines;
 }
@@ -1643,6 +1669,7 @@ function writeDocs(cs: Collected[], eff: Efficiency | null, mf: MultiFidelity | 
       '',
     );
     lines.push(...table(e.final, c.finalStatuses), '');
+    if (c.finalMachines.length) lines.push(machinesSentence(c.finalMachines), '');
     if (e.confirm.length)
       lines.push(
         `More seeds for the winner and the default (configs/discovery.yaml \`confirm\`: seeds ${driver.confirm!.seeds.join(', ')} on the final task, after its own seeds)${e.confirm.some((r) => r.role === 'rival') ? ', and the rivals of `confirm.rivals` at all those seeds' : ''}:`,

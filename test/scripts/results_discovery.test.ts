@@ -95,6 +95,20 @@ test(
   'results-discovery: tiny searches, transfer and efficiency; summary.json, DISCOVERY.md; a second call trains nothing',
   { timeout: 300_000 },
   () => {
+    // one recorded start of the long runs before everything (scripts/long-runs.sh writes these lines)
+    mkdirSync(disc, { recursive: true });
+    writeFileSync(
+      join(disc, 'machines.jsonl'),
+      JSON.stringify({
+        startedAt: '2020-01-01T00:00:00Z',
+        family: '25',
+        model: '1',
+        stepping: '1',
+        microcode: '0x1',
+        flags: 'ab',
+        openblasCore: 'Zen',
+      }) + '\n',
+    );
     const first = driver();
     assert.equal(first.code, 0, first.out);
 
@@ -262,6 +276,14 @@ test(
     const md = readFileSync(docs, 'utf8');
     assert.ok(md.includes('- Proxy of S1: not in the proxy study ('), 'the simulated proxy is not quoted as measured');
     assert.match(md, /## What the runs show/);
+    // each final's runs mapped to that start's machine (the simulated task records no key of its own)
+    const machineLines = md.match(/^Machines: .*$/gm) ?? [];
+    assert.equal(machineLines.length, 2, 'one line per search');
+    for (const l of machineLines)
+      assert.match(
+        l,
+        /^Machines: all \d+ recorded run\(s\) trained on one machine \(family 25 model 1 stepping 1 microcode 0x1 flags ab OpenBLAS Zen\)\.$/,
+      );
     for (const s of summary.searches) {
       const w = s.final.find((r) => r.role === 'winner')!;
       const d = s.final.find((r) => r.role === 'default')!;
