@@ -76,7 +76,7 @@ import { finalEntries, parseDefault, retrainArgs, shellLine, VERDICT_ALPHA } fro
 import { candidateFingerprint, FINGERPRINT_VERSION } from '../src/search/fingerprint.js';
 import { proxySplit } from '../src/search/stages/detector.js';
 import type { TrainConfigInput } from '../src/detect/index.js';
-import { Journal } from '../src/search/journal.js';
+import { Journal, type StoredResult } from '../src/search/journal.js';
 import { buildReport, writeReport, type ReportData } from '../src/search/report.js';
 import { compareMeans, mean, median, std } from '../src/search/stats.js';
 import { lineChartSvg } from '../src/util/svg.js';
@@ -464,12 +464,16 @@ function collectSearch(s: SettingDef): Collected | null {
   out.status = report.status;
   entry.proxyEvaluations = report.proxyEvaluations;
   entry.generations = report.generations.length;
+  // each final run's stored record: its AP50, status, time and machine
+  const j = Journal.open(runDir, { readonly: true });
+  const results = j.allResults().filter((r) => r.stage === 'final');
+  j.close();
   if (status !== 'finished') {
-    out.partialFinal = partialFinalOf(cfg, runDir, report);
-    if (out.partialFinal) out.finalMachines = finalMachinesOf(runDir);
+    out.partialFinal = partialFinalOf(cfg, results, report);
+    if (out.partialFinal) out.finalMachines = finalMachinesOf(results);
     return out;
   }
-  out.finalMachines = finalMachinesOf(runDir);
+  out.finalMachines = finalMachinesOf(results);
   mkdirSync(dir, { recursive: true });
   copyFileSync(join(runDir, 'report.json'), join(dir, 'report.json'));
   copyFileSync(join(runDir, 'report.html'), join(dir, 'report.html'));
@@ -478,10 +482,6 @@ function collectSearch(s: SettingDef): Collected | null {
   if (statSync(jFile).size < 20 * 1024 * 1024 && !(existsSync(wal) && statSync(wal).size > 0))
     copyFileSync(jFile, join(dir, 'journal.sqlite'));
   entry.winner = report.verdict?.winner ?? null;
-  // each final run's result: the journal's stored final records (AP50, status, time) per row and seed
-  const j = Journal.open(runDir, { readonly: true });
-  const results = j.allResults().filter((r) => r.stage === 'final');
-  j.close();
   const ft = cfg.final.task;
   for (const r of report.final ?? []) {
     const rec = cfg.final.seeds.map((seed) => {
@@ -519,21 +519,18 @@ function collectSearch(s: SettingDef): Collected | null {
 let machineLines: MachineLine[] | null = null;
 
 /**
- * The machine of each final run in a search's journal that finished ok: the key the record
+ * The machine of each of a search's final runs (its journal's final records) that finished ok: the key the record
  * carries, else the machine results/discovery/machines.jsonl recorded at the last start of the
  * long runs before the run finished (scripts/environment.ts machineOfRecord).
  */
-function finalMachinesOf(runDir: string): (string | null)[] {
+function finalMachinesOf(results: readonly StoredResult[]): (string | null)[] {
   if (machineLines === null) {
     const f = join(discRoot, 'machines.jsonl');
     const parsed = existsSync(f) ? parseMachineLines(readFileSync(f, 'utf8')) : { lines: [], skipped: 0 };
     if (parsed.skipped) console.log(`${f}: ${parsed.skipped} unreadable line(s) left out`);
     machineLines = parsed.lines;
   }
-  const j = Journal.open(runDir, { readonly: true });
-  const recs = j.allResults().filter((r) => r.stage === 'final' && r.status === 'ok');
-  j.close();
-  return recs.map((r) => machineOfRecord(r, machineLines!));
+  return results.filter((r) => r.status === 'ok').map((r) => machineOfRecord(r, machineLines!));
 }
 
 /**
@@ -542,7 +539,7 @@ function finalMachinesOf(runDir: string): (string | null)[] {
  * published half, the top of the hall of fame, one row per fingerprint), each seed's AP or 'not run'.
  * Null before the proxy stage ends or when the search has no final evaluation.
  */
-function partialFinalOf(cfg: SearchConfig, runDir: string, report: ReportData): PartialFinal | null {
+function partialFinalOf(cfg: SearchConfig, results: readonly StoredResult[], report: ReportData): PartialFinal | null {
   if (!cfg.final.enabled || report.generations.length < cfg.evolution.generations) return null;
   const mode = cfg.mode;
   const defName = cfg.defaultLoss ?? DEFAULT_LOSS[mode];
@@ -554,9 +551,6 @@ function partialFinalOf(cfg: SearchConfig, runDir: string, report: ReportData): 
     { text: printOfficial(defExpr), name: defName, fp: candidateFingerprint(cfg, mode, defExpr) },
     report.hallOfFame,
   ).map((e) => ({ fp: e.fp, loss: e.name ?? e.loss, role: e.role === 'candidate' ? e.label : e.label.replace(/^(\w+) \([^)]*\)/, '$1') }));
-  const j = Journal.open(runDir, { readonly: true });
-  const results = j.allResults().filter((r) => r.stage === 'final');
-  j.close();
   const ft = cfg.final.task;
   const keys = cfg.final.seeds.map((seed) => hashOf({ stage: 'final', mode, seed, config: ft, fp: FINGERPRINT_VERSION }));
   let done = 0;

@@ -191,11 +191,11 @@ export function machineKeyText(key: number): string {
 
 let cachedMachine: string | null | undefined;
 
-/** This machine's machineIdOf (cached; the BLAS is the one libblas.so.3 resolves to, or the one loaded). */
+/** This machine's machineIdOf (cached; the BLAS is the one loaded, or the one libblas.so.3 resolves to; no dpkg look-up). */
 export function machineId(): string | null {
   if (cachedMachine === undefined) {
-    const blas = blasInfo();
-    cachedMachine = machineIdOf({ cpuId: cpuId(), blasCore: openblasCore(blas.path) });
+    const path = blasPath();
+    cachedMachine = machineIdOf({ cpuId: cpuId(), blasCore: openblasCore(path && existsSync(path) ? realpathSync(path) : null) });
   }
   return cachedMachine;
 }
@@ -246,8 +246,8 @@ function libtorchInfo(): LibraryInfo {
   return deb ? { version: deb, path: null, from: 'dpkg libtorch-dev' } : { version: null, path: null, from: 'unknown' };
 }
 
-function blasInfo(): LibraryInfo {
-  // the BLAS mapped into this process (libtorch loaded), else what libblas.so.3 resolves to
+/** The BLAS mapped into this process (libtorch loaded), else what libblas.so.3 resolves to; null when none is found. */
+function blasPath(): string | null {
   let path = mapped(/^lib(open)?blas[^/]*\.so/);
   if (!path) {
     const alt =
@@ -257,6 +257,11 @@ function blasInfo(): LibraryInfo {
   }
   if (!path)
     for (const c of ['/usr/lib/x86_64-linux-gnu/libblas.so.3', '/usr/lib/aarch64-linux-gnu/libblas.so.3']) if (existsSync(c)) path = c;
+  return path;
+}
+
+function blasInfo(): LibraryInfo {
+  const path = blasPath();
   if (!path || !existsSync(path)) return { version: null, path, from: 'unknown' };
   const real = realpathSync(path);
   const deb = dpkgOf(real) ?? dpkgOf(path);
