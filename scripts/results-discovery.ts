@@ -22,11 +22,13 @@
  *     reaches it (report's reachedDefault), median, range and ratio. The
  *     run whose strategy and seed are those of NAME's own search is that search's first
  *     generations (mainSearchPrefix), not trained twice;
- *   - --early-stop NAME [--generations N] (issue 15, item 5; default N = 3): setting NAME's search
- *     with proxy.earlyStop removed, evolution.generations = N and final disabled, same seed, into
- *     results/discovery/<NAME>-no-early-stop/run (through the CLI, resumable), compared with the
- *     first N generations of NAME's main search (results/discovery/<NAME>/run, early stopping on;
- *     its config must set proxy.earlyStop) by scripts/multi-fidelity.ts: per generation the new
+ *   - --early-stop NAME [--generations N] (issue 15, item 5; default N = 3): setting NAME's search's
+ *     twin, the same config and seed but for early stopping, with evolution.generations = N and final
+ *     disabled (through the CLI, resumable), compared with the first N generations of NAME's main
+ *     search (results/discovery/<NAME>/run). When NAME's config sets proxy.earlyStop, the twin has it
+ *     removed (results/discovery/<NAME>-no-early-stop/run); when it does not (S1, S2), the twin adds
+ *     configs/discovery.yaml's `earlyStop` (results/discovery/<NAME>-early-stop/run). The two are
+ *     compared by scripts/multi-fidelity.ts: per generation the new
  *     proxy evaluations, how many stopped early, the proxy time (the stored proxy records'
  *     seconds), the best fitness and the hall of fame's top so far; overall the proxy time ratio,
  *     whether the best candidate differs, the first generation whose populations differ, and the
@@ -95,7 +97,8 @@ Options:
   --collect-only       write the summary and the docs, run nothing
   --plan               list the steps and which are done, run nothing
   --efficiency NAME    cse against vanilla searches of setting NAME (same proxy budget)
-  --early-stop NAME    setting NAME's search without proxy.earlyStop against its main search
+  --early-stop NAME    setting NAME's search against its twin with (or, when NAME's config stops
+                       early, without) proxy.earlyStop, over the first N generations
   --generations N      with --early-stop: generations compared (default: 3)
   --root DIR           results root (default: results)
   --out FILE           the generated page (default: docs/DISCOVERY.md)
@@ -168,6 +171,11 @@ interface DriverConfig {
    * the winner meets them on as many seeds as the default.
    */
   confirm?: { settings: string[]; seeds: number[]; rivals?: Record<string, string[]> };
+  /**
+   * The check that --early-stop NAME adds to the twin of a setting searched without early stopping
+   * (proxy.earlyStop's fields; absent: such a setting cannot be measured).
+   */
+  earlyStop?: { fraction: number; minRatio: number };
 }
 function loadDriverConfig(): DriverConfig {
   const file = join(configDir, 'discovery.yaml');
@@ -210,6 +218,16 @@ function loadDriverConfig(): DriverConfig {
       !Object.values(rv).every((l) => Array.isArray(l) && l.every((x) => typeof x === 'string') && new Set(l).size === l.length))
   )
     bad.push('confirm.rivals: a mapping of setting names to lists of distinct preset names, e.g. { S1: [bce] }');
+  const es = raw?.earlyStop;
+  if (
+    es !== undefined &&
+    (!es ||
+      typeof es !== 'object' ||
+      Object.keys(es).some((k) => k !== 'fraction' && k !== 'minRatio') ||
+      !(typeof es.fraction === 'number' && es.fraction > 0 && es.fraction < 1) ||
+      !(typeof es.minRatio === 'number' && es.minRatio >= 0))
+  )
+    bad.push('earlyStop: needs fraction (0 < fraction < 1) and minRatio (>= 0), nothing else, e.g. { fraction: 0.5, minRatio: 0.3 }');
   if (bad.length) usage(`invalid ${file}:\n  ${bad.join('\n  ')}`);
   return raw as DriverConfig;
 }
@@ -1060,7 +1078,17 @@ function collectEfficiency(): Efficiency | null {
 
 // ------------------------------------------------------------------ multi-fidelity (item 5)
 
-const esDir = (setting: string) => join(discRoot, `${setting}-no-early-stop`);
+/**
+ * The twin's run folder: `<NAME>-no-early-stop` when the main search stops early (the twin does
+ * not), `<NAME>-early-stop` when it does not (the twin does, with configs/discovery.yaml's earlyStop).
+ */
+const esDir = (setting: string, twinStops: boolean) => join(discRoot, `${setting}-${twinStops ? 'early-stop' : 'no-early-stop'}`);
+
+/** Whether setting s's twin stops early: its own config does not (null: no config). */
+function twinStopsOf(s: SettingDef): boolean | null {
+  const sc = settingConfig(s);
+  return sc ? !sc.cfg.proxy.earlyStop : null;
+}
 
 /** Generations a run's journal has finished (0: none or no journal). */
 function generationsDone(runDir: string): number {
@@ -1073,75 +1101,114 @@ function generationsDone(runDir: string): number {
   }
 }
 
-/** The generations a run's journal was configured with (null: no journal). */
-function journalGenerations(runDir: string): number | null {
+/** The config a run's journal was made with (null: no journal). */
+function journalConfig(runDir: string): SearchConfig | null {
   if (!Journal.exists(runDir)) return null;
   const j = Journal.open(runDir, { readonly: true });
   try {
-    const c = JSON.parse(j.getMeta('config') ?? 'null') as SearchConfig | null;
-    return c?.evolution.generations ?? null;
+    return JSON.parse(j.getMeta('config') ?? 'null') as SearchConfig | null;
   } finally {
     j.close();
   }
 }
 
+/** The generations a run's journal was configured with (null: no journal). */
+function journalGenerations(runDir: string): number | null {
+  return journalConfig(runDir)?.evolution.generations ?? null;
+}
+
 /**
- * The search without early stopping: setting s's config with proxy.earlyStop removed,
- * evolution.generations = n and final disabled (same seed). Refuses a setting without
- * proxy.earlyStop (nothing to compare) and a run folder made for another n.
+ * The main search's twin: setting s's config, same seed, evolution.generations = n, final
+ * disabled, and proxy.earlyStop removed (the main search stops early) or set to
+ * configs/discovery.yaml's earlyStop (it does not). Refuses a setting with nothing to compare and
+ * a run folder made for another n or another check. Returns the twin's config file.
  */
 function esConfig(s: SettingDef, n: number): string {
   const sc = settingConfig(s);
   if (!sc) usage(`--early-stop ${s.name}: ${join(configDir, s.file)} does not exist`);
-  if (!sc.cfg.proxy.earlyStop) usage(`--early-stop ${s.name}: ${sc.file} has no proxy.earlyStop, so there is nothing to compare`);
-  const have = journalGenerations(join(esDir(s.name), 'run'));
-  if (have !== null && have !== n)
+  const mainEs = sc.cfg.proxy.earlyStop;
+  const added = mainEs ? null : (driver.earlyStop ?? null);
+  if (!mainEs && !added)
     usage(
-      `--early-stop ${s.name}: ${join(esDir(s.name), 'run')} was run with ${have} generations, not ${n}; use --generations ${have}, or remove that folder to measure ${n}`,
+      `--early-stop ${s.name}: ${sc.file} has no proxy.earlyStop and ${join(configDir, 'discovery.yaml')} no earlyStop to add, so there is nothing to compare`,
+    );
+  const dir = esDir(s.name, !mainEs);
+  const have = journalConfig(join(dir, 'run'));
+  if (have && have.evolution.generations !== n)
+    usage(
+      `--early-stop ${s.name}: ${join(dir, 'run')} was run with ${have.evolution.generations} generations, not ${n}; use --generations ${have.evolution.generations}, or remove that folder to measure ${n}`,
+    );
+  if (have && added && stableStringify(have.proxy.earlyStop ?? null) !== stableStringify(added))
+    usage(
+      `--early-stop ${s.name}: ${join(dir, 'run')} was run with proxy.earlyStop ${stableStringify(have.proxy.earlyStop ?? null)}, not ${stableStringify(added)} (configs/discovery.yaml earlyStop); set that back, or remove that folder to measure this one`,
     );
   const raw = YAML.parse(readFileSync(sc.file, 'utf8')) as Record<string, unknown>;
   const proxy = { ...(raw.proxy as Record<string, unknown>) };
-  delete proxy.earlyStop;
+  if (added) proxy.earlyStop = { fraction: added.fraction, minRatio: added.minRatio };
+  else delete proxy.earlyStop;
   const cfg = {
     ...raw,
     proxy,
     evolution: { ...(raw.evolution as object), generations: n },
     final: { ...(raw.final as object), enabled: false },
   };
-  const dir = esDir(s.name);
   const file = join(dir, 'config.yaml');
   mkdirSync(dir, { recursive: true });
-  const text = `# written by scripts/results-discovery.ts --early-stop ${s.name} from ${sc.file}: proxy.earlyStop removed, generations ${n}, final disabled\n${YAML.stringify(cfg)}`;
+  const what = added
+    ? `proxy.earlyStop { fraction: ${added.fraction}, minRatio: ${added.minRatio} } added (${join(configDir, 'discovery.yaml')} earlyStop)`
+    : 'proxy.earlyStop removed';
+  const text = `# written by scripts/results-discovery.ts --early-stop ${s.name} from ${sc.file}: ${what}, generations ${n}, final disabled\n${YAML.stringify(cfg)}`;
   if (!existsSync(file) || readFileSync(file, 'utf8') !== text) writeFileSync(file, text);
+  try {
+    loadConfig({ file });
+  } catch (e) {
+    usage(`--early-stop ${s.name}: the twin's config ${file} is not valid: ${(e as Error).message}`);
+  }
   return file;
 }
 
+/** What summary.json's multiFidelity holds: the comparison, which side is the twin, and the check it measured. */
+type MultiFidelityResult = MultiFidelity & {
+  /** The twin (run for the measurement) is the run with early stopping, or the one without. */
+  twin: 'with' | 'without';
+  earlyStop: { fraction: number; minRatio: number } | null;
+};
+
 /**
- * The comparison of the main search (early stopping on) with its twin without early stopping:
- * for --early-stop NAME, else for the first setting with a `<name>-no-early-stop` run (its own N).
+ * The comparison of a setting's main search with its twin (one of them with early stopping):
+ * for --early-stop NAME, else for the first setting that has a twin run.
  */
-function collectMultiFidelity(): MultiFidelity | null {
-  const setting = esName ?? SETTINGS.map((s) => s.name).find((n) => Journal.exists(join(esDir(n), 'run')));
+function collectMultiFidelity(): MultiFidelityResult | null {
+  const twinOf = (name: string): { dir: string; twinStops: boolean } | null => {
+    const have = [false, true]
+      .map((twinStops) => ({ dir: join(esDir(name, twinStops), 'run'), twinStops }))
+      .filter((t) => Journal.exists(t.dir));
+    if (have.length > 1) {
+      // both measured (the setting's config changed): the one its config asks for now
+      const want = twinStopsOf(SETTINGS.find((s) => s.name === name)!);
+      return have.find((t) => t.twinStops === want) ?? have[0]!;
+    }
+    return have[0] ?? null;
+  };
+  const setting = esName ?? SETTINGS.map((s) => s.name).find((n) => twinOf(n) !== null);
   if (!setting) return null;
-  const withoutDir = join(esDir(setting), 'run');
-  const withDir = join(discRoot, setting, 'run');
-  if (!Journal.exists(withoutDir) || !Journal.exists(withDir)) return null;
-  const n = esName ? esGenerations : (journalGenerations(withoutDir) ?? esGenerations);
+  const twin = twinOf(setting);
+  const mainDir = join(discRoot, setting, 'run');
+  if (!twin || !Journal.exists(mainDir)) return null;
+  const withDir = twin.twinStops ? twin.dir : mainDir;
+  const withoutDir = twin.twinStops ? mainDir : twin.dir;
+  const n = esName ? esGenerations : (journalGenerations(twin.dir) ?? esGenerations);
   const sc = settingConfig(SETTINGS.find((s) => s.name === setting)!);
   const mf = compareEarlyStop(setting, readRun(withDir), readRun(withoutDir), n, sc?.cfg.final.top ?? 3);
   // the twin must be the main search but for early stopping, its length and the final evaluation
-  const cfgOf = (d: string) => {
-    const j = Journal.open(d, { readonly: true });
-    try {
-      return JSON.parse(j.getMeta('config') ?? 'null') as SearchConfig;
-    } finally {
-      j.close();
-    }
-  };
-  const other = configDiff(cfgOf(withDir), cfgOf(withoutDir)).filter((l) => !/^(proxy\.earlyStop|evolution\.generations|final\.)/.test(l));
+  const withCfg = journalConfig(withDir)!;
+  const other = configDiff(withCfg, journalConfig(withoutDir)!).filter(
+    (l) => !/^(proxy\.earlyStop|evolution\.generations|final\.)/.test(l),
+  );
   if (other.length) mf.notes.push(`the two runs' configs differ besides early stopping: ${other.join('; ')}`);
   for (const note of mf.notes) console.log(`multi-fidelity ${setting}: ${note}`);
-  return mf;
+  const es = withCfg.proxy.earlyStop;
+  return { ...mf, twin: twin.twinStops ? 'with' : 'without', earlyStop: es ? { fraction: es.fraction, minRatio: es.minRatio } : null };
 }
 
 // ------------------------------------------------------------------ summary.json and docs/DISCOVERY.md
@@ -1560,20 +1627,25 @@ function efficiencySection(e: Efficiency | null): string[] {
   return lines;
 }
 
-function multiFidelitySection(mf: MultiFidelity | null): string[] {
+function multiFidelitySection(mf: MultiFidelityResult | null): string[] {
   const lines = ['## Multi-fidelity: early stopping, measured (issue 15, item 5)', ''];
   if (!mf)
     return [
       ...lines,
-      'Not measured on a discovery setting: `npm run results:discovery -- --early-stop NAME` measures a setting whose config sets `proxy.earlyStop` (its first 3 generations again without it, same seed, final disabled). S1 and S2 search without early stopping: from random trees nearly every early candidate is behind 0.8 × the default under the proxy, so it would stop them all and leave evolution no graded fitness (configs/search.yaml says so). The measurement at the demo\'s scale is in docs/SEARCH.md, "Early stopping".',
+      "Not measured on a discovery setting yet: `npm run results:discovery -- --early-stop NAME` runs the first 3 generations of setting NAME's search again, same seed, final disabled, with early stopping when NAME searches without it (S1, S2: the check of configs/discovery.yaml `earlyStop`) and without it when NAME's config sets `proxy.earlyStop`, and compares the two. The measurement at the demo's scale is in docs/SEARCH.md, \"Early stopping\".",
       '',
     ];
   const secs = (x: number) => x.toFixed(1);
   const fit = (x: number | null) => (x === null ? '—' : pct(x));
   const es = mf.with;
   const no = mf.without;
+  const check = mf.earlyStop
+    ? `\`proxy.earlyStop { fraction: ${mf.earlyStop.fraction}, minRatio: ${mf.earlyStop.minRatio} }\`: a candidate's proxy training is scored after ${Math.round(100 * mf.earlyStop.fraction)}% of its iterations and stopped when its AP there is below ${mf.earlyStop.minRatio} × the default's at the same point`
+    : '`proxy.earlyStop`';
   lines.push(
-    `Setting ${mf.setting}, the first ${mf.generations} generation(s), the same seed: the main search (\`proxy.earlyStop\` on, \`${es.runDir}\`) against the same search without early stopping (\`${no.runDir}\`). ` +
+    (mf.twin === 'with'
+      ? `Setting ${mf.setting}, the first ${mf.generations} generation(s), the same seed: the main search, which runs without early stopping (\`${no.runDir}\`), against its twin with ${check} (configs/discovery.yaml \`earlyStop\`; final disabled; \`${es.runDir}\`). `
+      : `Setting ${mf.setting}, the first ${mf.generations} generation(s), the same seed: the main search, with ${check} (\`${es.runDir}\`), against its twin without early stopping (final disabled; \`${no.runDir}\`). `) +
       "Proxy time: the sum of the new proxy evaluations' training times (seconds; with several workers more than the wall time); best: the hall of fame's top so far (proxy AP ×100).",
     '',
   );
@@ -1611,7 +1683,7 @@ function multiFidelitySection(mf: MultiFidelity | null): string[] {
   return lines;
 }
 
-function writeDocs(cs: Collected[], eff: Efficiency | null, mf: MultiFidelity | null): void {
+function writeDocs(cs: Collected[], eff: Efficiency | null, mf: MultiFidelityResult | null): void {
   mkdirSync(imgDir, { recursive: true });
   const lines: string[] = [
     '# Discovery: searched losses against the defaults',
@@ -1754,10 +1826,13 @@ async function main(): Promise<void> {
             `  ${own === 'finished' || main?.ready ? 'done   ' : 'pending'} efficiency ${effSetting.name} ${strategy} seed ${seed}${main ? ` (the first ${main.generations} generations of ${main.runDir}${main.ready ? '' : `, which has ${main.have}`})` : ''}`,
           );
         }
-    if (esSetting)
+    if (esSetting) {
+      const twinStops = twinStopsOf(esSetting) ?? false;
+      const twinRun = join(esDir(esSetting.name, twinStops), 'run');
       console.log(
-        `  ${journalStatus(join(esDir(esSetting.name), 'run')) === 'finished' ? 'done   ' : 'pending'} early-stop ${esSetting.name}: ${esGenerations} generation(s) without early stopping in ${join(esDir(esSetting.name), 'run')}`,
+        `  ${journalStatus(twinRun) === 'finished' ? 'done   ' : 'pending'} early-stop ${esSetting.name}: ${esGenerations} generation(s) ${twinStops ? `with early stopping (${driver.earlyStop ? `fraction ${driver.earlyStop.fraction}, minRatio ${driver.earlyStop.minRatio}` : 'configs/discovery.yaml sets no earlyStop'})` : 'without early stopping'} in ${twinRun}`,
       );
+    }
     return;
   }
   if (!collectOnly) {
@@ -1797,12 +1872,17 @@ async function main(): Promise<void> {
         }
     }
     if (esSetting && esFile && !interrupted) {
+      const twinStops = twinStopsOf(esSetting)!;
       const have = generationsDone(join(discRoot, esSetting.name, 'run'));
       if (have < esGenerations)
         console.log(
-          `early-stop ${esSetting.name}: the main search (early stopping on) has ${have} of ${esGenerations} generations; the comparison measures the generations both runs have (run the main search further, then --collect-only)`,
+          `early-stop ${esSetting.name}: the main search (${twinStops ? 'without early stopping' : 'early stopping on'}) has ${have} of ${esGenerations} generations; the comparison measures the generations both runs have (run the main search further, then --collect-only)`,
         );
-      await runSearchStep(`early-stop ${esSetting.name} (without early stopping)`, esFile, join(esDir(esSetting.name), 'run'));
+      await runSearchStep(
+        `early-stop ${esSetting.name} (${twinStops ? 'with' : 'without'} early stopping)`,
+        esFile,
+        join(esDir(esSetting.name, twinStops), 'run'),
+      );
     }
   }
   // collect: every setting whose config exists (the docs show the pending ones too)

@@ -2,8 +2,9 @@
  * scripts/results-discovery.ts end to end on tiny configurations (issue 15, items 3 and 4): two
  * searches on the `simulated` task (through the CLI, as the real runs go), the transfer of S1's
  * winner and default with a tiny FCOS for a few iterations on a small generated mnist-det, and the
- * efficiency runs (cse and vanilla), and the multi-fidelity twin of S1 without early stopping
- * (--early-stop; a simulated proxy never stops, so the two runs must agree). Checks summary.json's shape and its numbers against the
+ * efficiency runs (cse and vanilla), and the multi-fidelity twins (--early-stop): S1's without
+ * early stopping, S2's with configs/discovery.yaml's earlyStop (a simulated proxy never stops, so
+ * the two runs must agree). Checks summary.json's shape and its numbers against the
  * journals and the runs' own metrics.json, the generated DISCOVERY.md (table, Welch t by
  * compareMeans, winner in infix and LaTeX, the SVG), and that a second call trains nothing.
  */
@@ -57,8 +58,16 @@ writeFileSync(
 efficiency:
   seeds: [0, 1]
   budget: 3
+earlyStop: { fraction: 0.5, minRatio: 0.3 }
 `,
 );
+/** A copy of the test's configs with discovery.yaml changed by `edit` (for the refusals). */
+function cfgVariant(name: string, edit: (driverYaml: string) => string): string {
+  const d = join(dir, name);
+  cpSync(cfgDir, d, { recursive: true });
+  writeFileSync(join(d, 'discovery.yaml'), edit(readFileSync(join(cfgDir, 'discovery.yaml'), 'utf8')));
+  return d;
+}
 // a proxy study's summary (the shape scripts/results-proxy.ts writes): the search's proxy is simulated, so the study's choice is quoted
 mkdirSync(join(root, 'proxy'), { recursive: true });
 writeFileSync(
@@ -74,10 +83,13 @@ writeFileSync(
 );
 
 /** The driver on this test's configs, with a results root and docs file (default: the test's own). */
-function discovery(args: string[], at: { root: string; docs: string } = { root, docs }): { code: number | null; out: string } {
+function discovery(
+  args: string[],
+  at: { root: string; docs: string; cfg?: string } = { root, docs },
+): { code: number | null; out: string } {
   const r = spawnSync(
     process.execPath,
-    ['--import', 'tsx', 'scripts/results-discovery.ts', '--config-dir', cfgDir, '--root', at.root, '--out', at.docs, ...args],
+    ['--import', 'tsx', 'scripts/results-discovery.ts', '--config-dir', at.cfg ?? cfgDir, '--root', at.root, '--out', at.docs, ...args],
     {
       encoding: 'utf8',
       env: { ...process.env, CSE_THREADS: '1' },
@@ -454,6 +466,58 @@ test(
   },
 );
 
+test('results-discovery --early-stop S2: a setting searched without early stopping gets a twin with it (discovery.yaml earlyStop), compared with its first generations', () => {
+  // S2 of the test above (finished, 2 generations, no proxy.earlyStop): its search is not run again
+  const out5 = join(dir, 'D5.md');
+  const before = statSync(join(disc, 'S2', 'run', 'journal.sqlite')).mtimeMs;
+  const r = discovery(['--settings', 'S2', '--early-stop', 'S2', '--generations', '2'], { root, docs: out5 });
+  assert.equal(r.code, 0, r.out);
+  assert.equal(statSync(join(disc, 'S2', 'run', 'journal.sqlite')).mtimeMs, before, "S2's own search is not run again");
+  const summary = JSON.parse(readFileSync(join(disc, 'summary.json'), 'utf8')) as {
+    multiFidelity: MultiFidelity & { twin: string; earlyStop: unknown };
+  };
+  const mf = summary.multiFidelity;
+  assert.deepEqual([mf.setting, mf.generations, mf.measuredGenerations, mf.twin], ['S2', 2, 2, 'with']);
+  assert.deepEqual(mf.earlyStop, { fraction: 0.5, minRatio: 0.3 });
+  // the twin is the run with early stopping; the main search (without) is the other side
+  assert.equal(mf.with.runDir, join(disc, 'S2-early-stop', 'run'));
+  assert.equal(mf.without.runDir, join(disc, 'S2', 'run'));
+  assert.ok(!existsSync(join(disc, 'S2-no-early-stop')));
+  const twin = buildReport(mf.with.runDir);
+  const main = buildReport(mf.without.runDir);
+  assert.deepEqual(twin.config.proxy.earlyStop, { fraction: 0.5, minRatio: 0.3 });
+  assert.equal(main.config.proxy.earlyStop, undefined);
+  assert.deepEqual([twin.config.seed, twin.config.evolution.generations, twin.config.final.enabled, twin.final], [0, 2, false, null]);
+  assert.equal(twin.config.mode, 'cls');
+  // a simulated proxy ignores the check: the twin is the main search's first generations, candidate for candidate
+  assert.equal(mf.firstDivergentGeneration, null);
+  assert.deepEqual([mf.with.stoppedEarly, mf.stoppedMatched, mf.falseStops, mf.bestDiffers, mf.notes], [0, 0, [], false, []]);
+  assert.equal(mf.with.defaultFitness, mf.without.defaultFitness);
+  assert.deepEqual(
+    mf.with.perGeneration.map((g) => [g.proxyEvaluations, g.bestFitness, g.hofTop]),
+    main.generations.slice(0, 2).map((g) => [g.proxyNew, g.bestEverFitness, g.bestEverLoss]),
+  );
+  const md = readFileSync(out5, 'utf8');
+  assert.ok(
+    md.includes(
+      `Setting S2, the first 2 generation(s), the same seed: the main search, which runs without early stopping (\`${join(disc, 'S2', 'run')}\`), against its twin with \`proxy.earlyStop { fraction: 0.5, minRatio: 0.3 }\`: a candidate's proxy training is scored after 50% of its iterations and stopped when its AP there is below 0.3 × the default's at the same point`,
+    ),
+    md,
+  );
+  assert.match(md, /Populations: the same in all 2 generation\(s\)/);
+  // again: nothing runs; asked for another check, the twin is refused (remove it to measure that one)
+  const again = discovery(['--settings', 'S2', '--early-stop', 'S2', '--generations', '2'], { root, docs: out5 });
+  assert.equal(again.code, 0, again.out);
+  assert.match(again.out, /0 step\(s\) run in this call/);
+  const other = cfgVariant('cfg-other-es', (y) => y.replace('minRatio: 0.3', 'minRatio: 0.5'));
+  const refused = discovery(['--settings', 'S2', '--early-stop', 'S2', '--generations', '2'], { root, docs: out5, cfg: other });
+  assert.equal(refused.code, 2, refused.out);
+  assert.match(
+    refused.out,
+    /S2-early-stop\/run was run with proxy\.earlyStop \{"fraction":0\.5,"minRatio":0\.3\}, not \{"fraction":0\.5,"minRatio":0\.5\}/,
+  );
+});
+
 test('results-discovery: a search stopped in its final evaluation shows its hall of fame and the final runs so far, no verdict', () => {
   // S1's finished run (the test above), turned back into one stopped after 4 final runs: the
   // summary removed, the status 'running' (no owner: shown as interrupted), the later final records deleted
@@ -519,10 +583,10 @@ test('results-discovery: usage errors exit 2 and name the problem; --plan runs n
   );
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--settings: unknown setting 'S9'/);
-  const bad = (args: string[], re: RegExp) => {
+  const bad = (args: string[], re: RegExp, cfg = cfgDir) => {
     const x = spawnSync(
       process.execPath,
-      ['--import', 'tsx', 'scripts/results-discovery.ts', '--config-dir', cfgDir, '--root', join(dir, 'none'), ...args],
+      ['--import', 'tsx', 'scripts/results-discovery.ts', '--config-dir', cfg, '--root', join(dir, 'none'), ...args],
       { encoding: 'utf8' },
     );
     assert.equal(x.status, 2, `${args.join(' ')}: ${x.stderr}`);
@@ -530,8 +594,17 @@ test('results-discovery: usage errors exit 2 and name the problem; --plan runs n
   };
   bad(['--generations', '2'], /--generations goes with --early-stop NAME/);
   bad(['--early-stop', 'S1', '--generations', '0'], /--generations: '0' is not an integer >= 1/);
-  bad(['--early-stop', 'S2', '--settings', 'S2'], /--early-stop S2: .*discovery-s2\.yaml has no proxy\.earlyStop/);
+  // S2 searches without early stopping: its twin adds discovery.yaml's earlyStop, and without one there is nothing to compare
+  const noEs = cfgVariant('cfg-no-es', (y) => y.replace(/^earlyStop:.*\n/m, ''));
+  bad(
+    ['--early-stop', 'S2', '--settings', 'S2'],
+    /--early-stop S2: .*discovery-s2\.yaml has no proxy\.earlyStop and .*cfg-no-es\/discovery\.yaml no earlyStop to add/,
+    noEs,
+  );
+  const badEs = cfgVariant('cfg-bad-es', (y) => y.replace(/^earlyStop:.*$/m, 'earlyStop: { fraction: 1.5, minRatio: 0.3 }'));
+  bad(['--collect-only'], /discovery\.yaml:\n {2}earlyStop: needs fraction \(0 < fraction < 1\) and minRatio/, badEs);
   assert.ok(!existsSync(join(dir, 'none', 'discovery', 'S2', 'run')), 'refused before anything ran');
+  assert.ok(!existsSync(join(dir, 'none', 'discovery', 'S2-early-stop')), 'refused before anything ran');
   const p = spawnSync(
     process.execPath,
     [
@@ -552,6 +625,32 @@ test('results-discovery: usage errors exit 2 and name the problem; --plan runs n
   assert.match(p.stdout, /S1: search not started/);
   assert.match(p.stdout, /pending early-stop S1: 3 generation\(s\) without early stopping/);
   assert.ok(!existsSync(join(dir, 'plan', 'discovery', 'S1', 'run', 'journal.sqlite')));
+  const p2 = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'scripts/results-discovery.ts',
+      '--plan',
+      '--settings',
+      'S2',
+      '--early-stop',
+      'S2',
+      '--config-dir',
+      cfgDir,
+      '--root',
+      join(dir, 'plan'),
+    ],
+    { encoding: 'utf8' },
+  );
+  assert.equal(p2.status, 0, p2.stderr);
+  assert.ok(
+    p2.stdout.includes(
+      `pending early-stop S2: 3 generation(s) with early stopping (fraction 0.5, minRatio 0.3) in ${join(dir, 'plan', 'discovery', 'S2-early-stop', 'run')}`,
+    ),
+    p2.stdout,
+  );
+  assert.ok(!existsSync(join(dir, 'plan', 'discovery', 'S2-early-stop')));
 });
 
 test('configs/discovery-s2.yaml is S1 with Faster R-CNN and cls (the cpu-small schedule in the final); discovery-s3.yaml is FCOS reg on mnist-det', async () => {
