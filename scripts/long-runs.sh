@@ -24,9 +24,11 @@
 #      proxy of configs/discovery-s2.yaml at the search's commit with tau >= 0.6 (else exit 3: set
 #      the chosen proxy in that config, commit, and set SEARCH_COMMIT below to that commit);
 #   3. the S2 study again, taking those seeds from the search's journal;
-#   4. the efficiency runs on S1 (3 seeds x {cse, vanilla}, each stopping at the default);
-#   5. the demo's proxy study.
-# Environment: LR_WT (worktrees), LR_STEPS (e.g. "4 5": run only these steps; "": none, only restore,
+#   4. early stopping measured on S2 (issue 15, item 5): its first 3 generations again with
+#      configs/discovery.yaml's earlyStop, same seed, against the search's own (about 1 h);
+#   5. the efficiency runs on S1 (3 seeds x {cse, vanilla}, each stopping at the default);
+#   6. the demo's proxy study.
+# Environment: LR_WT (worktrees), LR_STEPS (e.g. "5 6": run only these steps; "": none, only restore,
 # dump and commit), LR_NO_COMMIT=1 (dump and collect, commit nothing).
 # Never run `npm ci` (nor scripts/setup.sh) in a worktree: its node_modules is a link to this
 # checkout's, which npm would empty.
@@ -36,8 +38,9 @@ M=$(pwd)
 export CSE_THREADS=2
 STUDY_COMMIT=c71f6d95128152fe06c77e888b89f9788749e6fc   # the S2 study's first 31 runs
 SEARCH_COMMIT=85f2360                                   # the S2 search, the efficiency runs, the demo study (src/ as at ef161f5)
+ES_COMMIT=76b1b85   # S2's early-stopping twin (its driver; src/ differs from SEARCH_COMMIT's in provenance only, not in training)
 WT=${LR_WT:-$M/../wt}
-STEPS=${LR_STEPS-1 2 3 4 5}
+STEPS=${LR_STEPS-1 2 3 4 5 6}
 log() { echo "long-runs: $* ($(date -u +%FT%TZ))" >&2; }
 
 frozen() { # NAME COMMIT: a worktree at COMMIT sharing this checkout's node_modules and addon build
@@ -199,6 +202,7 @@ step 1 s2study $STUDY_COMMIT "S2 proxy study, deferring to the search" results-p
 s2_proxy_checked
 step 2 search $SEARCH_COMMIT "S2 search" results-discovery.ts --settings S2 --out "$M/docs/DISCOVERY.md"
 step 3 s2study $STUDY_COMMIT "S2 proxy study, the seeds from the search" results-proxy.ts --settings S2 --out "$M/docs/PROXY.md"
-step 4 search $SEARCH_COMMIT "efficiency runs on S1" results-discovery.ts --settings S1 --efficiency S1 --out "$M/docs/DISCOVERY.md"
-step 5 search $SEARCH_COMMIT "the demo's proxy study" results-proxy.ts --settings demo --out "$M/docs/PROXY.md"
+step 4 s2es $ES_COMMIT "early stopping measured on S2" results-discovery.ts --settings S2 --early-stop S2 --out "$M/docs/DISCOVERY.md"
+step 5 search $SEARCH_COMMIT "efficiency runs on S1" results-discovery.ts --settings S1 --efficiency S1 --out "$M/docs/DISCOVERY.md"
+step 6 search $SEARCH_COMMIT "the demo's proxy study" results-proxy.ts --settings demo --out "$M/docs/PROXY.md"
 log "all steps done"
