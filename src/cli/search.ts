@@ -26,6 +26,7 @@ interface SearchFlags {
   queue?: string;
   serve?: string | true;
   allowCodeChange?: boolean;
+  retrainFinal?: boolean;
 }
 
 export function register(program: Command): void {
@@ -38,6 +39,10 @@ export function register(program: Command): void {
     .option(
       '--allow-code-change',
       'with --resume: continue even though src/ differs from the code that wrote the journal (recorded in the journal)',
+    )
+    .option(
+      '--retrain-final',
+      "with --resume: train the final evaluation's runs that trained on other machines (or recorded none) again on this one, keeping the old ones in the journal, so that the verdict compares runs of one machine",
     )
     .option(
       '--demo',
@@ -183,6 +188,10 @@ async function openTransport(
 }
 
 async function search(f: SearchFlags): Promise<void> {
+  if (f.retrainFinal && !f.resume)
+    throw new UsageError('--retrain-final goes with --resume: it retrains the final runs of the run in --out');
+  // the queue's workers may be other machines: the runs to keep on this one train in its local pool
+  if (f.retrainFinal && f.queue) throw new UsageError('--retrain-final trains the final runs on this machine: leave out --queue');
   const cfg = await resolveConfig(f);
   await ensureData(cfg);
   const [
@@ -224,6 +233,7 @@ async function search(f: SearchFlags): Promise<void> {
       runDir: f.out,
       resume: f.resume,
       allowCodeChange: !!f.allowCodeChange,
+      retrainFinal: !!f.retrainFinal,
       transport,
       onEvent: progress.onEvent,
       signal: ac.signal,

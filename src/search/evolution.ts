@@ -21,11 +21,11 @@
  * and statistics in summary.ts.
  */
 import { printOfficial, treeDepth, treeSize, type Expr, type Mode } from '../loss/index.js';
-import type { Provenance } from '../util/provenance.js';
+import { machineId, machineKey, type Provenance } from '../util/provenance.js';
 import { Rng } from '../util/rng.js';
 import { defaultLossOf, simulatedWarning, type ProxyTaskConfig, type SearchConfig } from './config.js';
 import { SearchEmptyError, SearchError, SearchInterrupted } from './errors.js';
-import { finalEvaluation, parseDefault, type FinalRow } from './final.js';
+import { finalEvaluation, parseDefault, setAsideFinal, type FinalRow } from './final.js';
 import { candidateFingerprint } from './fingerprint.js';
 import {
   cpvDrawFilter,
@@ -72,6 +72,21 @@ export interface SearchOptions {
   allowCodeChange?: boolean;
   /** This process's provenance (default: provenance() of src/util/provenance.ts; tests inject one). */
   provenance?: Provenance;
+  /**
+   * With resume: the final evaluation's runs that did not train on this machine are set aside
+   * (setAsideFinal) and trained again here. The machine's key (default: machineKey(machineId()); tests inject one).
+   */
+  retrainFinal?: boolean | { machine: number };
+}
+
+/** This machine's key for --retrain-final; a machine that cannot be identified cannot keep the final runs apart. */
+function thisMachineKey(): number {
+  const id = machineId();
+  if (id === null)
+    throw new SearchError(
+      '--retrain-final: this machine cannot be identified (no /proc/cpuinfo CPU identification), so the final runs cannot be told apart by machine',
+    );
+  return machineKey(id);
 }
 
 export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
@@ -79,8 +94,12 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
   const emit = opts.onEvent ?? (() => {});
   // what the config leaves to the loss language (defaultLoss), checked before anything is written
   parseDefault(cfg.mode, defaultLossOf(cfg));
+  if (opts.retrainFinal && !opts.resume)
+    throw new SearchError('--retrain-final goes with --resume (it retrains the final runs of an existing run)');
+  const here = opts.retrainFinal ? (typeof opts.retrainFinal === 'object' ? opts.retrainFinal.machine : thisMachineKey()) : null;
   const { journal, release } = openRunJournal(opts);
   try {
+    if (here !== null) emit({ type: 'final-set-aside', ...setAsideFinal(journal, here) });
     return await new SearchRun(cfg, cfg.mode, journal, opts.transport, emit, opts.signal).run(opts.runDir, !!opts.resume);
   } finally {
     journal.close();

@@ -10,6 +10,7 @@ import type { HallOfFameEntry } from './hall_of_fame.js';
 import { compareMeans, mean, std, type MeanComparison } from './stats.js';
 import type { StageRecord, StageTask } from './types.js';
 import { machineKeyText } from '../util/provenance.js';
+import type { Journal, StoredResult } from './journal.js';
 
 /** What a loss is in the final evaluation: the search's best, the mode's default, the published half of the mode, another of the best. */
 export type FinalRole = 'winner' | 'default' | 'published' | 'candidate';
@@ -93,11 +94,39 @@ export function shellLine(args: string[]): string {
   return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
+/** What setAsideFinal did: how many final runs it set aside, by the machine they trained on ('unrecorded': none recorded), and how many it kept. */
+export interface FinalSetAside {
+  /** This machine's key (machineKeyText). */
+  here: string;
+  moved: number;
+  kept: number;
+  /** Set-aside runs per machine key, 'unrecorded' for runs that recorded none. */
+  from: Record<string, number>;
+}
+
+/**
+ * `search --resume --retrain-final`: the final evaluation's runs that did not train on this
+ * machine (another machine's key in metrics.machine, or none recorded) leave the journal's
+ * results for its meta `set_aside` (kept there), so that the resumed run trains them again here
+ * and every run its verdict compares comes from one machine. `here`: this machine's key.
+ */
+export function setAsideFinal(journal: Journal, here: number): FinalSetAside {
+  const finals = journal.allResults().filter((r) => r.stage === 'final');
+  const elsewhere = (r: StoredResult) => r.stage === 'final' && r.metrics.machine !== here;
+  const moved = journal.setAsideResults(elsewhere, `--retrain-final on machine ${machineKeyText(here)}`);
+  const from: Record<string, number> = {};
+  for (const r of moved) {
+    const m = typeof r.metrics.machine === 'number' ? machineKeyText(r.metrics.machine) : 'unrecorded';
+    from[m] = (from[m] ?? 0) + 1;
+  }
+  return { here: machineKeyText(here), moved: moved.length, kept: finals.length - moved.length, from };
+}
+
 /** The verdict as one sentence. */
 export function verdictText(v: Verdict): string {
   const mixed = (v.machines?.length ?? 0) > 1;
   const head = mixed
-    ? `is not decided: the final's runs trained on ${v.machines!.length} machines (${v.machines!.join(', ')}), and training differs across machines; retrain them on one`
+    ? `is not decided: the final's runs trained on ${v.machines!.length} machines (${v.machines!.join(', ')}), and training differs across machines; retrain them on one (cse-autoloss search --resume --retrain-final, on the machine to keep)`
     : v.beats
       ? `beats the default (p < ${v.alpha})`
       : v.p === null

@@ -217,6 +217,26 @@ export class Journal {
     );
   }
 
+  /**
+   * Moves the stored results that `pick` selects out of the results table (so that a resumed run
+   * computes them again) into meta `set_aside`, a JSON list that keeps each one with its
+   * finishedAt and `setAsideAt` and `why`: nothing computed is lost. One transaction.
+   */
+  setAsideResults(pick: (r: StoredResult) => boolean, why: string): StoredResult[] {
+    const chosen = this.allResults().filter(pick);
+    if (!chosen.length) return [];
+    const del = this.db.prepare('DELETE FROM results WHERE fingerprint = ? AND stage = ? AND key = ?');
+    wrap(this.path, 'setting results aside', () =>
+      this.db.transaction(() => {
+        const kept = JSON.parse(this.getMeta('set_aside') ?? '[]') as unknown[];
+        const at = new Date().toISOString();
+        this.setMeta('set_aside', JSON.stringify([...kept, ...chosen.map((r) => ({ ...r, setAsideAt: at, why }))]));
+        for (const r of chosen) del.run(r.fingerprint, r.stage, r.key);
+      })(),
+    );
+    return chosen;
+  }
+
   /** Writes the candidates of a generation (a replay of a stored generation must produce the same ones). */
   putCandidates(cands: Candidate[]): void {
     const ins = this.db.prepare(

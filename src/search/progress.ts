@@ -110,6 +110,17 @@ export class Progress {
         );
         break;
       }
+      case 'final-set-aside': {
+        const from = Object.entries(ev.from)
+          .map(([m, n]) => `${n} ${m === 'unrecorded' ? 'with no machine recorded' : `on ${m}`}`)
+          .join(', ');
+        this.line(
+          ev.moved
+            ? `--retrain-final: ${ev.moved} final run(s) set aside (${from}; kept in the journal, meta set_aside), to train again on this machine (${ev.here}); ${ev.kept} trained here kept`
+            : `--retrain-final: all ${ev.kept} final run(s) so far trained on this machine (${ev.here}); nothing to retrain`,
+        );
+        break;
+      }
       case 'final-progress':
         if (!this.out.isTTY) this.line(`final evaluation ${ev.done}/${ev.total}  elapsed ${fmtTime(performance.now() - this.t0)}`);
         else this.status(`final evaluation ${ev.done}/${ev.total}`);

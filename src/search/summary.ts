@@ -15,6 +15,8 @@ export type SearchEvent =
   | { type: 'stage'; gen: number; stage: StageName; done: number; total: number; passed: number; reused: number }
   | { type: 'generation-end'; gen: number; stats: GenerationStats; elapsedMs: number }
   | { type: 'final-progress'; done: number; total: number }
+  /** --retrain-final: the final runs set aside (trained elsewhere) to train again here (FinalSetAside). */
+  | { type: 'final-set-aside'; here: string; moved: number; kept: number; from: Record<string, number> }
   | { type: 'stopped-at-default'; gen: number; loss: string; fitness: number; defaultFitness: number }
   | { type: 'finished'; summary: SearchSummary };
 
