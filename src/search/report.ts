@@ -145,12 +145,20 @@ export function reportFromJournal(j: Journal, runDir: string): ReportData {
       verdict: summary?.verdict ?? null,
       proxyEvaluations: stats.length ? stats[stats.length - 1]!.proxyTotal : 0,
       reachedDefault,
-      warnings: [simulatedWarning(config)].filter((w): w is string => w !== null),
+      warnings: [simulatedWarning(config), setAsideNote(j.getMeta('set_aside'))].filter((w): w is string => w !== null),
       proxyFidelity: proxyFidelityOf(config),
       provenance: JSON.parse(j.getMeta('provenance') ?? 'null') as Provenance | null,
       sessions: JSON.parse(j.getMeta('sessions') ?? '[]') as RunSession[],
     };
   }
+}
+
+/** What `--retrain-final` set aside (journal meta set_aside), for the top of the report; null: nothing. */
+function setAsideNote(stored: string | null): string | null {
+  const aside = JSON.parse(stored ?? '[]') as { stage: string; why: string }[];
+  if (!aside.length) return null;
+  const whys = [...new Set(aside.map((a) => a.why))];
+  return `${aside.length} earlier ${aside.every((a) => a.stage === 'final') ? 'final run(s)' : 'result(s)'} set aside and trained again (${whys.join('; ')}): the journal keeps them in meta set_aside; the results shown are the new ones`;
 }
 
 /** The journal says 'running' until the end; without a live owner process the run was stopped. */

@@ -16,6 +16,7 @@ import Database from 'better-sqlite3';
 import YAML from 'yaml';
 import { runSearch, SearchError, type SearchEvent } from '../../src/search/evolution.js';
 import { Journal, type StoredResult } from '../../src/search/journal.js';
+import { buildReport } from '../../src/search/report.js';
 import { runStage } from '../../src/search/stages/index.js';
 import { InProcessTransport } from '../../src/search/transport/index.js';
 import { machineKeyText } from '../../src/util/provenance.js';
@@ -116,6 +117,11 @@ test('--retrain-final: the final runs of other machines (and unrecorded ones) ar
   );
   // the same verdict, now over runs of one machine: the kept runs' (the retrained simulated ones record none)
   assert.deepEqual(summaryOf(dir).verdict, { ...(original.verdict as object), machines: [machineKeyText(HERE)] });
+
+  // the report says so at the top
+  assert.deepEqual(buildReport(dir).warnings.slice(-1), [
+    `${elsewhere.length} earlier final run(s) set aside and trained again (--retrain-final on machine ${machineKeyText(HERE)}): the journal keeps them in meta set_aside; the results shown are the new ones`,
+  ]);
 
   // again with every run here: nothing moves; a second set-aside keeps the first in the list
   const db2 = new Database(join(dir, 'journal.sqlite'));
