@@ -72,7 +72,7 @@ import {
   printOfficial,
   type Mode,
 } from '../src/loss/index.js';
-import { configDiff, DEFAULT_LOSS, hashOf, loadConfig, stableStringify, type SearchConfig } from '../src/search/config.js';
+import { configDiff, DEFAULT_LOSS, earlyStopSchema, hashOf, loadConfig, stableStringify, type SearchConfig } from '../src/search/config.js';
 import { publishedPresetOf, type FinalRow, type RunSession } from '../src/search/evolution.js';
 import { finalEntries, parseDefault, retrainArgs, shellLine, VERDICT_ALPHA } from '../src/search/final.js';
 import { candidateFingerprint, FINGERPRINT_VERSION } from '../src/search/fingerprint.js';
@@ -218,16 +218,15 @@ function loadDriverConfig(): DriverConfig {
       !Object.values(rv).every((l) => Array.isArray(l) && l.every((x) => typeof x === 'string') && new Set(l).size === l.length))
   )
     bad.push('confirm.rivals: a mapping of setting names to lists of distinct preset names, e.g. { S1: [bce] }');
-  const es = raw?.earlyStop;
-  if (
-    es !== undefined &&
-    (!es ||
-      typeof es !== 'object' ||
-      Object.keys(es).some((k) => k !== 'fraction' && k !== 'minRatio') ||
-      !(typeof es.fraction === 'number' && es.fraction > 0 && es.fraction < 1) ||
-      !(typeof es.minRatio === 'number' && es.minRatio >= 0))
-  )
-    bad.push('earlyStop: needs fraction (0 < fraction < 1) and minRatio (>= 0), nothing else, e.g. { fraction: 0.5, minRatio: 0.3 }');
+  // the search config's own schema for proxy.earlyStop
+  if (raw?.earlyStop !== undefined) {
+    const es = earlyStopSchema.safeParse(raw.earlyStop);
+    if (es.success) raw.earlyStop = es.data;
+    else
+      bad.push(
+        `earlyStop: needs fraction (0 < fraction < 1) and minRatio (>= 0), nothing else, e.g. { fraction: 0.5, minRatio: 0.3 } (${es.error.issues.map((i) => `${i.path.join('.') || 'earlyStop'}: ${i.message}`).join('; ')})`,
+      );
+  }
   if (bad.length) usage(`invalid ${file}:\n  ${bad.join('\n  ')}`);
   return raw as DriverConfig;
 }

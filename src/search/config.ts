@@ -89,6 +89,11 @@ const proxyTask = z
   })
   .strict();
 
+/** proxy.earlyStop's fields (also configs/discovery.yaml's earlyStop, scripts/results-discovery.ts). */
+export const earlyStopSchema = z
+  .object({ fraction: z.number().gt(0).lt(1).default(0.5), minRatio: z.number().min(0).default(0.8) })
+  .strict();
+
 const config = z
   .object({
     /** Which loss is searched; the detector's other loss stays at its default. Default 'cls'. */
@@ -228,10 +233,7 @@ const config = z
          * when its AP is below `minRatio` × the default loss's AP at the same point, its training
          * stops (fate 'stopped-early', fitness 0). A NaN loss stops at once in any case. Off when absent.
          */
-        earlyStop: z
-          .object({ fraction: z.number().gt(0).lt(1).default(0.5), minRatio: z.number().min(0).default(0.8) })
-          .strict()
-          .optional(),
+        earlyStop: earlyStopSchema.optional(),
       })
       .strict()
       .default({}),
