@@ -826,6 +826,17 @@ const meanOf = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
 /** Root mean square (NaN for none): the pooled seed s.d. over several losses' s.d.s. */
 const rmsOf = (a: number[]) => (a.length ? Math.sqrt(meanOf(a.map((v) => v * v))) : NaN);
 const sdOf = (a: number[]) => (a.length < 2 ? NaN : Math.sqrt(a.reduce((x, y) => x + (y - meanOf(a)) ** 2, 0) / (a.length - 1)));
+/** A gap as the table shows it: '+1.5 (1.9)', AP ×100 and in seed s.d. */
+const gapCell = (gap: number | null, inSd: number | null) =>
+  gap === null
+    ? '—'
+    : `${gap < 0 ? '−' : '+'}${Math.abs(100 * gap).toFixed(1)}${inSd !== null && Number.isFinite(inSd) ? ` (${inSd < 0 ? '−' : ''}${Math.abs(inSd).toFixed(1)})` : ''}`;
+/** The published half's AP minus the default's, each the mean over its runs (null: either has none). */
+function gapOf(s: Pick<Setting, 'defaultLoss' | 'published'>, bySeed: Map<string, number[]>): number | null {
+  const d = bySeed.get(s.defaultLoss);
+  const p = bySeed.get(s.published);
+  return d?.length && p?.length ? meanOf(p) - meanOf(d) : null;
+}
 const f1 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : (100 * x).toFixed(1));
 const f2 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(2));
 
@@ -880,6 +891,13 @@ interface ProxySummary {
   ci95Search?: [number, number] | null;
   seedSd: number;
   panelSd: number;
+  /**
+   * Resolution at the top: the published half's proxy AP minus the default's (means over their
+   * seeds), and that gap in units of the proxy's seed s.d. (null: either side not trained yet). A
+   * proxy can rank a panel from poor to good (τ) and still not tell the default from a better loss.
+   */
+  gap: number | null;
+  gapInSd: number | null;
   seconds: number;
   /** What defines the proxy's training: the search's report matches its run's proxy to this (src/search/fidelity.ts). */
   identity: ProxyIdentity;
@@ -939,6 +957,8 @@ function summarise(
         bySeed.set(r.lossName, [...(bySeed.get(r.lossName) ?? []), r.AP]);
     const sds = [...bySeed.values()].filter((a) => a.length >= 2).map(sdOf);
     const seed0 = recs.filter((r) => r.kind === 'proxy' && r.proxy?.name === proxy.name && r.seed === 0);
+    const seedSd = rmsOf(sds);
+    const gap = gapOf(s, bySeed);
     proxies.push({
       name: proxy.name,
       n: pairs.length,
@@ -959,7 +979,9 @@ function summarise(
             ci95Search: searchPairs.length >= 4 ? bootstrapTau(...unzip(searchPairs)) : null,
           }
         : {}),
-      seedSd: rmsOf(sds),
+      seedSd,
+      gap,
+      gapInSd: gap !== null && seedSd > 0 ? gap / seedSd : null,
       panelSd: seed0.length >= 2 ? sdOf(seed0.filter((r) => r.status === 'ok' && r.AP !== null).map((r) => r.AP!)) : NaN,
       seconds: seed0.length ? meanOf(seed0.map((r) => r.seconds)) : NaN,
       identity: identityOf(s, proxy),
@@ -978,7 +1000,7 @@ function summarise(
             pairs.map((p) => p[1]),
           )
         : null;
-    const row = `| ${label} | ${pairs.length} | ${f2(tau)} | ${ci ? `[${f2(ci[0])}, ${f2(ci[1])}]` : '—'} | — | ${s.searchConfig ? '— | ' : ''}— | — | < 0.1 s |`;
+    const row = `| ${label} | ${pairs.length} | ${f2(tau)} | ${ci ? `[${f2(ci[0])}, ${f2(ci[1])}]` : '—'} | — | ${s.searchConfig ? '— | ' : ''}— | — | — | < 0.1 s |`;
     return { tau, row };
   };
   const mos = mosRow('MOS level 1', (p) => p.mos1);
@@ -990,22 +1012,24 @@ function summarise(
   const fullSds = [...fullBySeed.values()].filter((a) => a.length >= 2).map(sdOf);
   const sc = s.searchConfig;
   lines.push(
-    `| ranker | losses | Kendall τ-b vs full AP | bootstrap 95% | τ-b among working losses | ${sc ? "τ-b among the search's candidates [95%] | " : ''}seed s.d. (AP×100) | panel s.d. (AP×100) | cost per evaluation |`,
-    `| --- | --- | --- | --- | --- | ${sc ? '--- | ' : ''}--- | --- | --- |`,
+    `| ranker | losses | Kendall τ-b vs full AP | bootstrap 95% | τ-b among working losses | ${sc ? "τ-b among the search's candidates [95%] | " : ''}seed s.d. (AP×100) | panel s.d. (AP×100) | default → published (AP×100, in seed s.d.) | cost per evaluation |`,
+    `| --- | --- | --- | --- | --- | ${sc ? '--- | ' : ''}--- | --- | --- | --- |`,
   );
   for (const p of proxies) {
     const searchCell = sc
       ? `${f2(p.tauSearch ?? null)} (${p.nSearch})${p.ci95Search ? ` [${f2(p.ci95Search[0])}, ${f2(p.ci95Search[1])}]` : ''} | `
       : '';
     lines.push(
-      `| ${p.name} | ${p.n} | ${f2(p.tau)} | ${p.ci95 ? `[${f2(p.ci95[0])}, ${f2(p.ci95[1])}]` : '—'} | ${f2(p.tauWorking)} (${p.nWorking}) | ${searchCell}${f1(p.seedSd)} | ${f1(p.panelSd)} | ${Number.isFinite(p.seconds) ? `${(p.seconds / 60).toFixed(1)} min` : '—'} |`,
+      `| ${p.name} | ${p.n} | ${f2(p.tau)} | ${p.ci95 ? `[${f2(p.ci95[0])}, ${f2(p.ci95[1])}]` : '—'} | ${f2(p.tauWorking)} (${p.nWorking}) | ${searchCell}${f1(p.seedSd)} | ${f1(p.panelSd)} | ${gapCell(p.gap, p.gapInSd)} | ${Number.isFinite(p.seconds) ? `${(p.seconds / 60).toFixed(1)} min` : '—'} |`,
     );
   }
   lines.push(mos.row);
   if (searchMos) lines.push(searchMos.row);
   const fullSecs = recs.filter((r) => r.kind === 'full' && r.seed === 0).map((r) => r.seconds);
+  const fullGap = gapOf(s, fullBySeed);
+  const fullSd = rmsOf(fullSds);
   lines.push(
-    `| full schedule (cpu-small, val) | ${full.size} | ${full.size >= 2 ? '1' : '—'} | — | — | ${sc ? '— | ' : ''}${f1(rmsOf(fullSds))} | ${f1(sdOf([...full.values()]))} | ${fullSecs.length ? `${(meanOf(fullSecs) / 60).toFixed(1)} min` : '—'} |`,
+    `| full schedule (cpu-small, val) | ${full.size} | ${full.size >= 2 ? '1' : '—'} | — | — | ${sc ? '— | ' : ''}${f1(fullSd)} | ${f1(sdOf([...full.values()]))} | ${gapCell(fullGap, fullGap !== null && fullSd > 0 ? fullGap / fullSd : null)} | ${fullSecs.length ? `${(meanOf(fullSecs) / 60).toFixed(1)} min` : '—'} |`,
   );
   lines.push('');
   lines.push(...limitsOf(s, panel, full, defaultFull, fullSds));
@@ -1067,6 +1091,15 @@ function proxiesTable(settings: Setting[]): string {
   ].join('\n');
 }
 
+/** The cheapest proxy with τ ≥ 0.8 beside the choice: its cost and how far each tells the default from the published half. */
+function aimLine(aim: ProxySummary, chosen: ProxySummary): string {
+  const res = (p: ProxySummary) => (p.gapInSd === null ? 'not measured in seed s.d.' : `${p.gapInSd.toFixed(1)} seed s.d.`);
+  return (
+    `The cheapest with τ ≥ 0.8 (the issue's aim) is ${aim.name} (τ = ${f2(aim.tau)}), at ${f2(aim.seconds / chosen.seconds)}× the cost of ${chosen.name}. ` +
+    `The published half scores ${gapCell(aim.gap, null)} AP ×100 against the default under it (${res(aim)}) and ${gapCell(chosen.gap, null)} under ${chosen.name} (${res(chosen)}).`
+  );
+}
+
 function writeReport(all: { s: Setting; recs: RunRecord[]; jobs: Job[] }[]): void {
   const parts: string[] = [];
   const summary: Record<string, unknown> = {};
@@ -1079,9 +1112,12 @@ function writeReport(all: { s: Setting; recs: RunRecord[]; jobs: Job[] }[]): voi
     parts.push(`${done} of ${jobs.length} runs finished.`, '');
     const ok = r.proxies.filter((p) => p.tau !== null && p.tau >= 0.6 && p.n >= MIN_CHOICE_PANEL).sort((a, b) => a.seconds - b.seconds);
     const chosen = ok[0] ?? [...r.proxies].sort((a, b) => (b.tau ?? -2) - (a.tau ?? -2))[0];
+    // the issue's aim (τ ≥ 0.8), where a dearer proxy reaches it and the choice does not
+    const aim = ok.find((p) => p.tau! >= 0.8) ?? null;
     summary[s.name] = {
       chosen: chosen?.name ?? null,
       meetsTarget: ok.length > 0,
+      aim: aim?.name ?? null,
       proxies: r.proxies,
       mosTau: r.mosTau,
       ...(s.searchMos ? { searchMos: s.searchMos, searchMosTau: r.searchMosTau } : {}),
@@ -1092,6 +1128,7 @@ function writeReport(all: { s: Setting; recs: RunRecord[]; jobs: Job[] }[]): voi
         : `**No proxy reaches τ ≥ 0.6 for ${s.name} yet** (over the finished losses); the best so far is ${chosen?.name ?? '—'} (τ = ${f2(chosen?.tau)}).`,
       '',
     );
+    if (aim && aim !== chosen) parts.push(aimLine(aim, chosen!), '');
   }
   const md = `# Proxy fidelity
 
@@ -1123,7 +1160,9 @@ time limit and early stopping are not part of it). A proxy not measured here is 
 
 Seed s.d.: the root mean square of the per-loss seed s.d. (seeds 0-2) over three losses (the
 default, the published half and the first offspring; for the full schedule the first two); panel s.d.: the s.d. of the seed-0 APs over
-the panel. Seeds 1-2 of the default and the published half at the full schedule may be taken from the
+the panel. Default → published: the published half's mean AP over seeds 0-2 minus the default's, and that gap in
+seed s.d.s: how clearly a ranker tells the default from a better loss, which τ over a panel from poor to good does
+not show. Seeds 1-2 of the default and the published half at the full schedule may be taken from the
 setting's search's final evaluation (\`discovery/<setting>/run/journal.sqlite\` under the results root: the
 same schedule, split and dataset) once their seed-0 runs were found bit-identical there and here (the same
 AP to the last bit, thread count, CPU, libtorch and BLAS), and only when it finished ok or diverged (a

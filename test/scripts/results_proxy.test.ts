@@ -421,7 +421,26 @@ test('seeds 1-2 of the default and the published half are taken from the search 
       }
     }
   // the report, written from the files read back (as --collect-only does), counts them (the stand-ins, of another loss text, are left out)
-  assert.match(readFileSync(out, 'utf8'), /6 of 34 runs finished/);
+  const md = readFileSync(out, 'utf8');
+  assert.match(md, /6 of 34 runs finished/);
+  // the full schedule's default → published gap: the means over the seeds that finished (cse-b-reg's seed 2
+  // diverged), and the gap in the root mean square of the two losses' seed s.d.s
+  const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+  const sd = (a: number[]) => Math.sqrt(a.reduce((x, y) => x + (y - mean(a)) ** 2, 0) / (a.length - 1));
+  const giou = [AP0.giou, ...(AP_K.giou as number[])];
+  const pub = [AP0['cse-b-reg'], AP_K['cse-b-reg'][0]!];
+  const gap = mean(pub) - mean(giou);
+  const rms = Math.sqrt((sd(giou) ** 2 + sd(pub) ** 2) / 2);
+  const row = md
+    .split('\n')
+    .filter((l) => l.startsWith('| full schedule (cpu-small, val) |'))
+    .at(-1)!; // the demo's
+  const sign = (x: number) => (x < 0 ? '−' : '');
+  assert.equal(
+    row.split(' | ')[7],
+    `${gap < 0 ? '−' : '+'}${Math.abs(100 * gap).toFixed(1)} (${sign(gap)}${Math.abs(gap / rms).toFixed(1)})`,
+    row,
+  );
 });
 
 test('a seed-0 AP 1e-12 apart, or another thread count: nothing is reused', { timeout: 120_000 }, () => {
