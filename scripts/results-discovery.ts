@@ -80,6 +80,7 @@ import { proxySplit } from '../src/search/stages/detector.js';
 import type { TrainConfigInput } from '../src/detect/index.js';
 import { Journal, type StoredResult } from '../src/search/journal.js';
 import { buildReport, writeReport, type ReportData } from '../src/search/report.js';
+import type { Founder } from '../src/search/lineage.js';
 import { compareMeans, mean, median, std } from '../src/search/stats.js';
 import { lineChartSvg } from '../src/util/svg.js';
 import { curveOf } from '../src/search/view/curves.js';
@@ -1682,6 +1683,29 @@ function multiFidelitySection(mf: MultiFidelityResult | null): string[] {
   return lines;
 }
 
+/**
+ * Where the search's results come from (report.json's lineage): the founders of its hall of fame
+ * (trees without parents) and how many founders each generation's new proxy evaluations descend
+ * from, i.e. how widely the proxy budget was spread.
+ */
+function lineageLines(c: Collected): string[] {
+  const l = c.report?.lineage;
+  const fame = c.report?.hallOfFame.length ?? 0;
+  if (!l || !fame || !l.founders.length) return [];
+  const defName = c.report?.default?.name ?? 'the default';
+  const founder = (f: Founder) =>
+    `${f.id} \`${f.loss}\` (${f.origin}, generation ${f.id.split(':')[0]}, ${f.fitness === null ? 'not proxied' : `proxy AP ${pct(f.fitness)}`}${f.isDefault ? `; it trains as ${defName} does: the same fingerprint` : ''}; ${f.fame} of ${fame})`;
+  const gens = l.generations.filter((g) => g.proxied > 0);
+  const last = gens.slice(1);
+  const most = last.length ? Math.max(...last.map((g) => g.founders)) : null;
+  return [
+    `Lineage (report.json \`lineage\`): the hall of fame's ${fame} loss${fame === 1 ? '' : 'es'} descend from ${l.founders.length} founder${l.founders.length === 1 ? '' : 's'} (trees without parents; after each, how many of the hall of fame descend from it): ${l.founders.map(founder).join('; ')}. ` +
+      `Founders behind each generation's new proxy evaluations: ${gens.map((g) => `${g.founders} of ${g.proxied}`).join(', ')} (generations ${gens[0]!.gen}–${gens.at(-1)!.gen})` +
+      (most !== null ? `; after generation ${gens[0]!.gen}, at most ${most}.` : '.'),
+    '',
+  ];
+}
+
 function writeDocs(cs: Collected[], eff: Efficiency | null, mf: MultiFidelityResult | null): void {
   mkdirSync(imgDir, { recursive: true });
   const lines: string[] = [
@@ -1724,6 +1748,7 @@ function writeDocs(cs: Collected[], eff: Efficiency | null, mf: MultiFidelityRes
       `${e.generations} generation(s), ${e.proxyEvaluations} proxy evaluations${c.status === 'finished' ? '' : ` so far (${c.status}; pending: run \`${runCommand(c.name)}\` to resume)`}.`,
       '',
     );
+    lines.push(...lineageLines(c));
     if (c.status !== 'finished') {
       lines.push(...runningSection(c));
       continue;

@@ -14,6 +14,7 @@ import { proxyFidelityOf, type ProxyFidelity } from './fidelity.js';
 import type { FinalRow, GenerationStats, RunSession, SearchSummary } from './evolution.js';
 import type { Provenance } from '../util/provenance.js';
 import { Journal } from './journal.js';
+import { lineageOf, type Lineage } from './lineage.js';
 import { runOwner } from '../util/runlock.js';
 import { compareCandidates } from './rank.js';
 import { paretoFront } from './stats.js';
@@ -61,6 +62,8 @@ export interface ReportData {
   /** The code, command and environment of the run's start, and of each session (start and resumes); null in older journals. */
   provenance: Provenance | null;
   sessions: RunSession[];
+  /** The founders of the hall of fame, and per generation how many founders its new proxy evaluations descend from. */
+  lineage: Lineage;
 }
 
 /** Reads the report's data from a run folder's journal (read-only). */
@@ -149,6 +152,12 @@ export function reportFromJournal(j: Journal, runDir: string): ReportData {
       proxyFidelity: proxyFidelityOf(config),
       provenance: JSON.parse(j.getMeta('provenance') ?? 'null') as Provenance | null,
       sessions: JSON.parse(j.getMeta('sessions') ?? '[]') as RunSession[],
+      lineage: lineageOf(
+        cands,
+        stats,
+        hallOfFame.map((h) => h.id),
+        (JSON.parse(j.getMeta('default') ?? 'null') as { fingerprint?: string } | null)?.fingerprint ?? null,
+      ),
     };
   }
 }

@@ -324,6 +324,21 @@ test(
         [...means].sort((a, b) => a - b),
         'nearest first',
       );
+      // the lineage line: report.json's founders and per-generation counts
+      const lin = buildReport(join(disc, s.name, 'run')).lineage;
+      const linLine = md.split('\n').find((l) => l.startsWith('Lineage') && md.indexOf(l) > md.indexOf(`## ${s.name}:`));
+      assert.ok(linLine, `${s.name}: the lineage line`);
+      assert.ok(linLine.includes(`descend from ${lin.founders.length} founder`), linLine);
+      for (const f of lin.founders) assert.ok(linLine.includes(`${f.id} \`${f.loss}\``), `${f.id} in ${linLine}`);
+      assert.ok(
+        linLine.includes(
+          `proxy evaluations: ${lin.generations
+            .filter((g) => g.proxied)
+            .map((g) => `${g.founders} of ${g.proxied}`)
+            .join(', ')} (`,
+        ),
+        linLine,
+      );
       const target = 100 * c.diff >= 1 && c.t !== null && c.t >= 3;
       assert.match(md, new RegExp(`\\*\\*${s.name}\\*\\*[^\\n]*\\*\\*Target ${target ? 'met' : 'missed'}`));
       const svg = readFileSync(join(dir, 'docs', 'img', 'discovery', `${s.name}-winner.svg`), 'utf8');
