@@ -2,7 +2,8 @@
  * npm run results:discovery — the discovery searches of issue 15 (items 3 and 4) and their
  * results on disk:
  *   - S1 = configs/search.yaml (FCOS, bcls, shapes), S2 = configs/discovery-s2.yaml (Faster R-CNN,
- *     cls, shapes), S3 = configs/discovery-s3.yaml (FCOS, reg, mnist-det; only with --settings S3):
+ *     cls, shapes), S2b = configs/discovery-s2b.yaml (S2 again: another seed, a population of 1000;
+ *     only with --settings S2b), S3 = configs/discovery-s3.yaml (FCOS, reg, mnist-det; only with --settings S3):
  *     each search runs through the CLI (`cse-autoloss search`, in a child process: run-folder lock,
  *     Ctrl-C handling, report) into results/discovery/<name>/run, resumed with --resume when its
  *     journal exists; a finished search is not run again;
@@ -94,7 +95,7 @@ The discovery searches (through the CLI, resumable; hours each) and their transf
 runs, then <root>/discovery/summary.json and docs/DISCOVERY.md.
 
 Options:
-  --settings S1,S2     the settings to run (default: S1,S2; S3 only when named)
+  --settings S1,S2     the settings to run (default: S1,S2; S2b and S3 only when named)
   --collect-only       write the summary and the docs, run nothing
   --plan               list the steps and which are done, run nothing
   --efficiency NAME    cse against vanilla searches of setting NAME (same proxy budget)
@@ -137,12 +138,17 @@ if (!Number.isInteger(esGenerations) || esGenerations < 1) usage(`--generations:
 interface SettingDef {
   name: string;
   file: string;
+  /** The proxy study's setting whose measurement of the proxy this one quotes (absent: its own name). */
+  study?: string;
 }
 const SETTINGS: SettingDef[] = [
   { name: 'S1', file: 'search.yaml' },
   { name: 'S2', file: 'discovery-s2.yaml' },
+  { name: 'S2b', file: 'discovery-s2b.yaml', study: 'S2' },
   { name: 'S3', file: 'discovery-s3.yaml' },
 ];
+/** The proxy study's setting for a discovery setting (S2b: S2's, the same detector, mode, dataset and proxy). */
+const studyOf = (name: string) => SETTINGS.find((s) => s.name === name)?.study ?? name;
 const settingNames = arg('settings', 'S1,S2')
   .split(',')
   .map((s) => s.trim())
@@ -1373,7 +1379,7 @@ function studyEnvDiffs(study: Provenance['env'] | undefined, search: Provenance[
  * machine, unreadable), never silently left out.
  */
 function presetContext(c: Collected, winnerSeed0: number | null): string[] {
-  const dir = join(root, 'proxy', c.name, 'full');
+  const dir = join(root, 'proxy', studyOf(c.name), 'full');
   if (!existsSync(dir) || c.cfg.final.seeds[0] !== 0) return [];
   const read = (name: string): StudyFullRun | 'unreadable' | null => {
     const f = join(dir, `${name}-seed0.json`);
@@ -1718,7 +1724,7 @@ function writeDocs(cs: Collected[], eff: Efficiency | null, mf: MultiFidelityRes
     '',
     ...cs.map((c) =>
       c.entry.proxy
-        ? `- Proxy of ${c.name}: ${proxyText(c.entry.proxy)}.`
+        ? `- Proxy of ${c.name}${studyOf(c.name) !== c.name ? ` (measured on ${studyOf(c.name)}'s panel: the same detector, mode and dataset)` : ''}: ${proxyText(c.entry.proxy)}.`
         : existsSync(join(root, 'proxy', 'summary.json'))
           ? `- Proxy of ${c.name}: not in the proxy study (docs/PROXY.md measures the detector proxies of S1, S2 and the demo; \`npm run results:proxy\`).`
           : `- Proxy of ${c.name}: fidelity not measured yet (\`npm run results:proxy\`, [PROXY.md](PROXY.md)).`,
@@ -1918,10 +1924,10 @@ async function main(): Promise<void> {
   }
   const eff = collectEfficiency();
   const mf = collectMultiFidelity();
-  for (const c of cs) c.entry.proxy = proxyInfoOf(join(root, 'proxy', 'summary.json'), c.name, c.cfg);
+  for (const c of cs) c.entry.proxy = proxyInfoOf(join(root, 'proxy', 'summary.json'), studyOf(c.name), c.cfg);
   // the issue's summary shape has one proxy: the first search's own, else its setting's choice in the study (each search's own is in its entry)
   const first = cs
-    .map((c) => c.entry.proxy ?? proxyInfoOf(join(root, 'proxy', 'summary.json'), c.name, c.cfg, 'choice'))
+    .map((c) => c.entry.proxy ?? proxyInfoOf(join(root, 'proxy', 'summary.json'), studyOf(c.name), c.cfg, 'choice'))
     .find((p) => p !== null);
   const proxy = first ? { name: first.name, kendallTau: first.kendallTau, ci95: first.ci95, panel: first.panel } : null;
   const summary = {

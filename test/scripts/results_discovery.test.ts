@@ -668,7 +668,7 @@ test('results-discovery: usage errors exit 2 and name the problem; --plan runs n
   assert.ok(!existsSync(join(dir, 'plan', 'discovery', 'S2-early-stop')));
 });
 
-test('configs/discovery-s2.yaml is S1 with Faster R-CNN and cls (the cpu-small schedule in the final); discovery-s3.yaml is FCOS reg on mnist-det', async () => {
+test('configs/discovery-s2.yaml is S1 with Faster R-CNN and cls (the cpu-small schedule in the final); discovery-s2b.yaml is S2 with another seed and population; discovery-s3.yaml is FCOS reg on mnist-det', async () => {
   const { configDiff, loadConfig } = await import('../../src/search/config.js');
   const { resolveTrainConfig } = await import('../../src/detect/index.js');
   const file = (n: string) => new URL(`../../configs/${n}`, import.meta.url).pathname;
@@ -691,6 +691,9 @@ test('configs/discovery-s2.yaml is S1 with Faster R-CNN and cls (the cpu-small s
     [s3.mode, s3.proxy.task.detector, s3.dataset?.kind, s3.proxy.task.dataDir, s3.final.task.dataDir],
     ['reg', 'fcos', 'mnist-det', 'data/mnist-det-128', 'data/mnist-det-128'],
   );
-  for (const c of [s2, s3])
+  // S2b: S2 again, with another seed (other founders) and a larger population, nothing else
+  const s2b = loadConfig({ file: file('discovery-s2b.yaml') });
+  assert.deepEqual(configDiff(s2, s2b), ['population.maxDraws: 2000000 → 4000000', 'population.size: 300 → 1000', 'seed: 0 → 1']);
+  for (const c of [s2, s2b, s3])
     assert.ok(c.evolution.generations >= 8 && c.evolution.generations * c.proxy.topK >= 48 && c.population.seedWith.length === 0);
 });
