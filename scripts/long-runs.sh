@@ -27,7 +27,10 @@
 #   4. early stopping measured on S2 (issue 15, item 5): its first 3 generations again with
 #      configs/discovery.yaml's earlyStop, same seed, against the search's own (about 1 h);
 #   5. the efficiency runs on S1 (3 seeds x {cse, vanilla}, each stopping at the default);
-#   6. the demo's proxy study.
+#   6. the demo's proxy study;
+#   7. S2b (configs/discovery-s2b.yaml: S2 again with another seed and a population of 1000), with
+#      its final evaluation, confirm and transfer: only when S2 missed its target (docs/DISCOVERY.md
+#      says so once S2's final evaluation is in; before that the step waits for the next session).
 # Environment: LR_WT (worktrees), LR_STEPS (e.g. "5 6": run only these steps; "": none, only restore,
 # dump and commit), LR_NO_COMMIT=1 (dump and collect, commit nothing).
 # Never run `npm ci` (nor scripts/setup.sh) in a worktree: its node_modules is a link to this
@@ -39,8 +42,9 @@ export CSE_THREADS=2
 STUDY_COMMIT=c71f6d95128152fe06c77e888b89f9788749e6fc   # the S2 study's first 31 runs
 SEARCH_COMMIT=85f2360                                   # the S2 search, the efficiency runs, the demo study (src/ as at ef161f5)
 ES_COMMIT=76b1b85   # S2's early-stopping twin (its driver; src/ differs from SEARCH_COMMIT's in provenance only, not in training)
+S2B_COMMIT=0ee5a22   # the S2b search (its config and src/)
 WT=${LR_WT:-$M/../wt}
-STEPS=${LR_STEPS-1 2 3 4 5 6}
+STEPS=${LR_STEPS-1 2 3 4 5 6 7}
 log() { echo "long-runs: $* ($(date -u +%FT%TZ))" >&2; }
 
 frozen() { # NAME COMMIT: a worktree at COMMIT sharing this checkout's node_modules and addon build
@@ -205,4 +209,14 @@ step 3 s2study $STUDY_COMMIT "S2 proxy study, the seeds from the search" results
 step 4 s2es $ES_COMMIT "early stopping measured on S2" results-discovery.ts --settings S2 --early-stop S2 --out "$M/docs/DISCOVERY.md"
 step 5 search $SEARCH_COMMIT "efficiency runs on S1" results-discovery.ts --settings S1 --efficiency S1 --out "$M/docs/DISCOVERY.md"
 step 6 search $SEARCH_COMMIT "the demo's proxy study" results-proxy.ts --settings demo --out "$M/docs/PROXY.md"
+# step 7 only once S2's verdict is in, and only when it missed the target
+if want 7; then
+  if grep -q '^- \*\*S2\*\* .*\*\*Target met\*\*' docs/DISCOVERY.md; then
+    log "7: S2 met its target (docs/DISCOVERY.md): S2b is not run"
+  elif grep -q '^- \*\*S2\*\* .*\*\*Target missed\*\*' docs/DISCOVERY.md || [ -d results/discovery/S2b/run ]; then
+    step 7 s2b $S2B_COMMIT "S2b search (S2 again: seed 1, population 1000)" results-discovery.ts --settings S2b --out "$M/docs/DISCOVERY.md"
+  else
+    log "7: S2's verdict is not in docs/DISCOVERY.md yet: S2b waits"
+  fi
+fi
 log "all steps done"
