@@ -42,7 +42,7 @@ export CSE_THREADS=2
 STUDY_COMMIT=c71f6d95128152fe06c77e888b89f9788749e6fc   # the S2 study's first 31 runs
 SEARCH_COMMIT=85f2360                                   # the S2 search, the efficiency runs, the demo study (src/ as at ef161f5)
 ES_COMMIT=76b1b85   # S2's early-stopping twin (its driver; src/ differs from SEARCH_COMMIT's in provenance only, not in training)
-S2B_COMMIT=0ee5a22   # the S2b search (its config and src/)
+S2B_COMMIT=10b0a95   # the S2b search (its config and src/)
 WT=${LR_WT:-$M/../wt}
 STEPS=${LR_STEPS-1 2 3 4 5 6 7}
 log() { echo "long-runs: $* ($(date -u +%FT%TZ))" >&2; }
