@@ -42,10 +42,12 @@ async function start(dirs: string[], port: number, host: string, allowPending: b
   return startServer({ runDirs: dirs, port, host, allowPending }); // a ServeError is a UserError (exit 2)
 }
 
-/** Resolves on SIGINT or SIGTERM. */
+/** Resolves on SIGINT or SIGTERM; keeps the process alive until then (signal listeners alone do not). */
 export function untilSignal(): Promise<void> {
   return new Promise((resolve) => {
+    const alive = setInterval(() => undefined, 1 << 30);
     const done = () => {
+      clearInterval(alive);
       process.off('SIGINT', done);
       process.off('SIGTERM', done);
       resolve();
