@@ -1,6 +1,7 @@
 /**
  * The dashboard's view models (src/search/view/): loss curves against closed forms, and the
- * funnel reading the optional `drawn` count (journals before and after it was recorded).
+ * funnel reading the optional `drawn` count (journals before and after it was recorded), the
+ * lineage as the run page gets it.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -105,6 +106,40 @@ test('the funnel reads the optional drawn count, else the population', async () 
     }
     assert.equal(candidateView(j, r, 0, '99:0'), null);
     assert.equal(candidateView(j, r, 0, '../x'), null);
+  } finally {
+    j.close();
+  }
+});
+
+test("the run view carries the report's lineage, generations 1-based, founders rendered", async () => {
+  const dir = tmpDir('cse-view-lineage-');
+  const cfg = smallConfig({
+    population: { size: 150, maxSize: 25, minDepth: 2, maxDepth: 5 },
+    evolution: { generations: 3, parents: 4, elites: 2 },
+    final: { enabled: false },
+  });
+  await runSearch({ config: cfg, runDir: dir, transport: new InProcessTransport(runStage) });
+  const j = Journal.open(dir, { readonly: true });
+  try {
+    const r = reportFromJournal(j, dir);
+    const v = runView(j, r, 0);
+    assert.ok(r.lineage.founders.length > 0 && r.lineage.generations.length === 3);
+    assert.deepEqual(
+      v.lineage.generations,
+      r.lineage.generations.map((g) => ({ ...g, gen: g.gen + 1 })),
+    );
+    assert.deepEqual(
+      v.lineage.founders.map(({ id, loss, origin, fitness, isDefault, fame }) => ({ id, loss, origin, fitness, isDefault, fame })),
+      r.lineage.founders,
+    );
+    for (const f of v.lineage.founders) {
+      assert.equal(f.gen, Number(f.id.split(':')[0]) + 1, f.id);
+      assert.ok(f.known, `${f.id} is in the journal`);
+      assert.match(f.latexHtml, /class="katex"/);
+      assert.ok(f.infix.length > 0);
+      // a founder's page is a candidate page like any other
+      assert.equal(candidateView(j, r, 0, f.id)!.loss, f.loss);
+    }
   } finally {
     j.close();
   }

@@ -95,6 +95,30 @@ export interface FameView {
   gen: number;
 }
 
+/** A founder of the hall of fame (src/search/lineage.ts), its loss rendered as the hall of fame's are. */
+export interface FounderView {
+  /** 'gen:idx' (0-based gen), as candidate links are written. */
+  id: string;
+  /** 1-based generation. */
+  gen: number;
+  loss: string;
+  infix: string;
+  latexHtml: string;
+  origin: string;
+  fitness: number | null;
+  isDefault: boolean;
+  /** How many of the hall of fame descend from it. */
+  fame: number;
+  /** The journal holds it (a parent id it lacks counts as a founder of its own): it has a candidate page. */
+  known: boolean;
+}
+
+export interface LineageView {
+  founders: FounderView[];
+  /** Per generation (1-based): its new proxy evaluations and the distinct founders they descend from. */
+  generations: { gen: number; proxied: number; founders: number }[];
+}
+
 export interface RunView {
   summary: RunSummary;
   proxyTask: string;
@@ -104,6 +128,8 @@ export interface RunView {
   default: { loss: string; name: string; fitness: number; mos1: number | null; latexHtml: string } | null;
   generations: GenView[];
   hallOfFame: FameView[];
+  /** The founders behind the hall of fame and behind each generation's proxy evaluations. */
+  lineage: LineageView;
   pareto: ReportData['pareto'];
   final: ReportData['final'];
   verdict: ReportData['verdict'];
@@ -383,6 +409,7 @@ export function runView(j: Journal, r: ReportData, run: number, files: string[] 
       size: h.size,
       gen: h.gen + 1,
     })),
+    lineage: lineageView(j, r),
     pareto: r.pareto,
     final: r.final,
     verdict: r.verdict,
@@ -394,6 +421,26 @@ export function runView(j: Journal, r: ReportData, run: number, files: string[] 
       : null,
     reachedDefault: r.reachedDefault ? { ...r.reachedDefault, gen: r.reachedDefault.gen + 1 } : null,
     files,
+  };
+}
+
+function lineageView(j: Journal, r: ReportData): LineageView {
+  return {
+    founders: r.lineage.founders.map((f) => {
+      const c = candRow(j, f.id);
+      let infix = f.loss;
+      let latexHtml = '';
+      if (c)
+        try {
+          const e = parseExpr(r.mode, f.loss);
+          infix = printInfix(e);
+          latexHtml = renderLatex(printLatex(e));
+        } catch {
+          /* shown as its string */
+        }
+      return { ...f, gen: Number(f.id.split(':')[0]) + 1, infix, latexHtml, known: c !== null };
+    }),
+    generations: r.lineage.generations.map((g) => ({ ...g, gen: g.gen + 1 })),
   };
 }
 
