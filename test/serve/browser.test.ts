@@ -2,7 +2,8 @@
  * The dashboard in a real browser: Debian's chromium driven by puppeteer-core (which downloads
  * nothing). A small search on the simulated task runs with --serve; the run page must show a new
  * generation without a reload; a candidate page must show its KaTeX formula and both curves; a
- * traversal attempt gets a 404; the finished run's report.html shows the same views from disk.
+ * traversal attempt gets a 404; the finished run's lineage has a row per founder and links to their
+ * pages; the finished run's report.html shows the same views from disk.
  * Screenshots go to the test's temp folder (printed as a diagnostic).
  *
  * Never skipped: without chromium the test fails and says how to install it.
@@ -10,12 +11,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import YAML from 'yaml';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { ReportData } from '../../src/search/report.js';
 import { tmpDir } from '../search/helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/cse-autoloss.js', import.meta.url));
@@ -115,8 +117,33 @@ test(
       }
       assert.deepEqual(errors, []);
 
-      // The finished run's report.html, from disk: the same views offline.
+      // The lineage of the finished run, live (the dashboard stays after the search): a row per founder of
+      // report.json's lineage, and a founder's link opens its candidate page.
       await finished;
+      const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as ReportData;
+      assert.ok(report.lineage.founders.length > 0, 'the run has founders');
+      await page.goto(`${url}#/run/0`, { waitUntil: 'load' });
+      await page.waitForSelector('[data-testid=lineage] table.lineage .katex', { timeout: 10_000 });
+      assert.equal(await page.$eval('[data-testid=lineage] h2', (e) => e.textContent), 'Lineage');
+      assert.equal((await page.$$('table.lineage tr')).length - 1, report.lineage.founders.length, 'a row per founder');
+      assert.match(
+        (await page.$eval('[data-testid=lineage] p', (e) => e.textContent)) ?? '',
+        new RegExp(`^The hall of fame's ${report.hallOfFame.length} losses descend from ${report.lineage.founders.length} founders?\\.`),
+      );
+      assert.equal(
+        await page.$eval('[data-testid=lineage-gens]', (e) => e.textContent),
+        "Founders behind each generation's new proxy evaluations (founders / evaluations): " +
+          report.lineage.generations.map((g) => `gen ${g.gen + 1}: ${g.founders}/${g.proxied}`).join(' · '),
+      );
+      await (await page.$('[data-testid=lineage]'))!.screenshot({ path: join(dir, 'lineage.png') });
+      const first = report.lineage.founders[0]!;
+      await page.click('table.lineage a');
+      await page.waitForSelector('main .tex.big .katex', { timeout: 10_000 });
+      assert.equal(await page.$eval('main h1', (e) => e.firstChild?.textContent), `Candidate ${first.id}`);
+      assert.equal(await page.$eval('[data-testid=official]', (e) => e.textContent), first.loss);
+      assert.deepEqual(errors, []);
+
+      // The finished run's report.html, from disk: the same views offline.
       const offline = await browser.newPage();
       const fetched: string[] = [];
       offline.on('request', (r) => (r.url().startsWith('file:') || r.url().startsWith('data:') ? undefined : fetched.push(r.url())));
@@ -130,6 +157,16 @@ test(
         await offline.$eval('[data-testid=proxy-fidelity]', (e) => e.textContent),
         'Proxy fidelity: not measured for this proxy (docs/PROXY.md lists the measured ones).',
       );
+      // the lineage offline: the same rows; a founder is linked when the report holds its page, and the link opens it
+      assert.equal((await offline.$$('table.lineage tr')).length - 1, report.lineage.founders.length, 'report: a row per founder');
+      const linked = await offline.$$eval('table.lineage a', (as) => as.map((a) => a.textContent));
+      if (linked.length) {
+        await offline.click('table.lineage a');
+        await offline.waitForSelector('main .tex.big .katex', { timeout: 10_000 });
+        assert.equal(await offline.$eval('main h1', (e) => e.firstChild?.textContent), `Candidate ${linked[0]}`);
+        await offline.goBack();
+        await offline.waitForSelector('table.fame a', { timeout: 10_000 });
+      }
       await offline.click('table.fame a');
       await offline.waitForFunction(
         () => document.querySelectorAll('[data-testid=curves] canvas').length === 2 && !!document.querySelector('main .tex.big .katex'),

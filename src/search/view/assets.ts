@@ -67,6 +67,7 @@ td.formula .tex{font-size:.85em}td.formula .katex-display{margin:.2em 0}td.formu
 ul.ancestry,ul.ancestry ul{list-style:none;padding-left:1.2em;border-left:1px dotted #aaa}ul.ancestry{border:0;padding:0}
 button.copy{font-size:12px}.strings th{text-align:left;width:90px}
 details{margin:.4em 0}
+.nowrap{white-space:nowrap}.tag{display:inline-block;margin-top:2px;padding:0 5px;border-radius:8px;font-size:11px;background:#fff3cd;white-space:nowrap}
 `;
 
 /** The stylesheet: the page's, uPlot's, and KaTeX's with its woff2 fonts inlined. */

@@ -75,7 +75,7 @@ function start(): void {
       const r = route();
       let page: HTMLElement;
       if (data && r.page === 'runs') r.page = 'run';
-      if (r.page === 'run') page = await runPage(src, data ? 0 : r.run);
+      if (r.page === 'run') page = await runPage(src, data ? 0 : r.run, available);
       else if (r.page === 'cand') page = await candidatePage(src, data ? 0 : r.run, r.id, available);
       else if (r.page === 'compare') page = await comparePage(src, r.runs);
       else page = await runsPage(src);

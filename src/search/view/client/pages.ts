@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 /** The dashboard's pages (runs, run, candidate, compare), rendered from the view models' JSON. */
-import type { AncestorNode, CandidateView, CompareView, FunnelRow, RunSummary, RunView } from '../model.js';
+import type { AncestorNode, CandidateView, CompareView, FunnelRow, LineageView, RunSummary, RunView } from '../model.js';
 import { COLORS, lineChart, scatterChart } from './charts.js';
 import { copyButton, f4, fmtTime, h, trusted } from './dom.js';
 
@@ -182,7 +182,58 @@ function funnelView(f: FunnelRow, strategy: string | null): HTMLElement {
   return h('div', { class: 'funnel', 'data-testid': 'funnel' }, ...rows);
 }
 
-export async function runPage(src: Source, run: number): Promise<HTMLElement> {
+/** The founders behind the hall of fame (src/search/lineage.ts) and behind each generation's new proxy evaluations. */
+function lineageView(run: number, l: LineageView, fame: number, available: (id: string) => boolean): HTMLElement {
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  const table = h(
+    'table',
+    { class: 'lineage' },
+    h(
+      'tr',
+      {},
+      ...(['candidate', 'gen', 'origin', 'own AP', 'in hall of fame', 'formula'] as const).map((t) =>
+        h('th', { class: t === 'gen' || t === 'own AP' || t === 'in hall of fame' ? undefined : 'left' }, t),
+      ),
+    ),
+    ...l.founders.map((f) =>
+      h(
+        'tr',
+        {},
+        h('td', { class: 'left' }, f.known && available(f.id) ? link(candHref(run, f.id), f.id) : f.id),
+        h('td', {}, f.gen),
+        h('td', { class: 'left' }, f.origin, f.isDefault ? h('div', { class: 'tag' }, 'trains as the default') : ''),
+        h('td', {}, f4(f.fitness)),
+        h('td', {}, f.fame),
+        h('td', { class: 'left formula' }, f.latexHtml ? trusted('div', 'tex', f.latexHtml) : '', h('code', {}, f.loss)),
+      ),
+    ),
+  );
+  return h(
+    'div',
+    {},
+    h(
+      'p',
+      {},
+      `The hall of fame's ${plural(fame, 'loss descends', 'losses descend')} from ${plural(l.founders.length, 'founder', 'founders')}.`,
+      h(
+        'span',
+        { class: 'muted' },
+        ` A founder is a tree without parents (random, or seeded); a loss made by crossover descends from more than one, so the counts can sum to more than ${fame}.`,
+      ),
+    ),
+    table,
+    h(
+      'p',
+      { 'data-testid': 'lineage-gens' },
+      "Founders behind each generation's new proxy evaluations (founders / evaluations): ",
+      l.generations.length
+        ? l.generations.flatMap((g, i) => [i ? ' · ' : '', h('span', { class: 'nowrap' }, `gen ${g.gen}: ${g.founders}/${g.proxied}`)])
+        : '–',
+    ),
+  );
+}
+
+export async function runPage(src: Source, run: number, available: (id: string) => boolean = () => true): Promise<HTMLElement> {
   const v = await src.run(run);
   if (!v)
     return h(
@@ -452,6 +503,14 @@ export async function runPage(src: Source, run: number): Promise<HTMLElement> {
     genTable,
     h('h2', {}, 'Hall of fame'),
     v.hallOfFame.length ? fame : h('p', { class: 'muted' }, 'No candidate has reached the proxy task yet.'),
+    h(
+      'div',
+      { 'data-testid': 'lineage' },
+      h('h2', {}, 'Lineage'),
+      v.hallOfFame.length
+        ? lineageView(run, v.lineage, v.hallOfFame.length, available)
+        : h('p', { class: 'muted' }, 'No hall of fame yet.'),
+    ),
     h('h2', {}, 'Final evaluation'),
     final,
   );
