@@ -58,3 +58,24 @@ export function proxyText(p: ProxyInfo): string {
       : `not the study's ${p.meetsTarget ? 'choice' : 'best so far'}, ${p.studyChoice ?? '—'}`;
   return `${p.name}, ${tau}; ${choice} ([PROXY.md](PROXY.md))`;
 }
+
+/**
+ * How noisy the search's own proxy is, as the proxy study measured it: the seed s.d. of its AP
+ * and the published half's gap over the default under it (results/proxy/summary.json; null when
+ * the study has not measured this proxy for the setting, or not these numbers).
+ */
+export function proxyNoiseOf(
+  f: string,
+  setting: string,
+  cfg: Pick<SearchConfig, 'proxy'>,
+): { name: string; seedSd: number; gap: number | null } | null {
+  const info = proxyInfoOf(f, setting, cfg);
+  if (!info) return null;
+  type P = { name: string; seedSd?: number | null; gap?: number | null };
+  const all = JSON.parse(readFileSync(f, 'utf8')) as Record<string, { proxies: P[] }>;
+  const p = all[setting]?.proxies.find((x) => x.name === info.name);
+  const sd = p?.seedSd;
+  return typeof sd === 'number' && Number.isFinite(sd) && sd > 0
+    ? { name: info.name, seedSd: sd, gap: typeof p!.gap === 'number' ? p!.gap : null }
+    : null;
+}

@@ -87,7 +87,7 @@ import { lineChartSvg } from '../src/util/svg.js';
 import { curveOf } from '../src/search/view/curves.js';
 import { provenance, type Provenance } from '../src/util/provenance.js';
 import { compareEarlyStop, readRun, type MultiFidelity } from './multi-fidelity.js';
-import { proxyInfoOf, proxyText, type ProxyInfo } from './discovery-proxy.js';
+import { proxyInfoOf, proxyNoiseOf, proxyText, type ProxyInfo } from './discovery-proxy.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const USAGE = `usage: npm run results:discovery -- [options]   (or: npx tsx scripts/results-discovery.ts [options])
@@ -1500,6 +1500,7 @@ function showsSection(c: Collected): string[] {
       `${twin ? `it is the preset ${twin.name} in disguise (${twin.how})` : 'it is not equivalent to any preset of the mode (by fingerprint, nor by gradients)'}. ` +
       (target ? '**Target met** (≥ +1.0 AP, difference / s.e. ≥ 3, not a preset).' : `**Target missed**: ${why.join('; ')}.`),
   ];
+  if (!target) lines.push(...holdsBack(c));
   if (pub && okValues(pub.AP).length) {
     const cp = compareMeans(okValues(w.AP), okValues(pub.AP));
     lines.push(
@@ -1518,6 +1519,43 @@ function showsSection(c: Collected): string[] {
   } else if (driver.transfer.settings.includes(c.name))
     lines.push(`  Transfer to ${driver.transfer.dataset.kind}: pending (run \`${runCommand(c.name)}\`).`);
   return lines;
+}
+
+/**
+ * For a missed target, what held the search back, in its own numbers: how far its best candidate
+ * got above the default under the proxy, against the proxy's seed noise and the gap the proxy
+ * study measured between the default and the published half (a search can only find what its
+ * proxy sees), and how few founders its proxy evaluations came from (report.json's lineage).
+ */
+function holdsBack(c: Collected): string[] {
+  const r = c.report;
+  const best = r?.hallOfFame[0];
+  if (!r || !best || !r.default) return [];
+  const diff = best.fitness - r.default.fitness;
+  const noise = proxyNoiseOf(join(root, 'proxy', 'summary.json'), studyOf(c.name), c.cfg);
+  const parts: string[] = [];
+  let proxy = `under the proxy, the search's best candidate (hall of fame #1) scored ${signed(100 * diff)} AP ×100 against the default's own proxy run`;
+  if (noise) {
+    proxy += ` (${(diff / noise.seedSd).toFixed(1)} times the proxy's seed s.d., ${pct(noise.seedSd)})`;
+    if (noise.gap !== null)
+      proxy +=
+        `, while the proxy study (docs/PROXY.md) puts the published half ${signed(100 * noise.gap)} above the default under the same proxy: ` +
+        (diff < noise.gap
+          ? 'the search found nothing its proxy rates as high as the published half'
+          : "the proxy rated the search's best at least as far above the default as the published half, and the full schedule did not confirm it");
+  } else proxy += ' (the proxy study has not measured this proxy: its seed noise is not known here)';
+  parts.push(proxy);
+  const gens = r.lineage.generations.filter((g) => g.proxied > 0).slice(1);
+  if (gens.length) {
+    const most = Math.max(...gens.map((g) => g.founders));
+    const last = gens.at(-1)!;
+    // the last generation's evaluations from at most half its proxy slots' worth of founders: variants of a few trees
+    const narrow = last.founders <= Math.ceil(c.cfg.proxy.topK / 2);
+    parts.push(
+      `after its first generation, each generation's new proxy evaluations descended from at most ${most} founder(s) (the last generation's ${last.proxied} from ${last.founders}), and the hall of fame from ${r.lineage.founders.length}${r.lineage.founders.some((f) => f.isDefault) ? ', one of them a random tree that trains as the default does' : ''} (Lineage below)${narrow ? ': the search refined a few trees rather than explored' : ''}`,
+    );
+  }
+  return [`  What held it back: ${parts.join('; ')}.`];
 }
 
 /**

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { proxyInfoOf, proxyText } from '../../scripts/discovery-proxy.js';
+import { proxyInfoOf, proxyNoiseOf, proxyText } from '../../scripts/discovery-proxy.js';
 import type { SearchConfig } from '../../src/search/config.js';
 
 const cfgOf = (task: Record<string, unknown>) => ({ proxy: { task } }) as unknown as Pick<SearchConfig, 'proxy'>;
@@ -45,6 +45,38 @@ test("proxyInfoOf: the search's own proxy by name, the study's choice on request
     // a simulated proxy is not any of the study's detector proxies, even with matching iterations
     assert.equal(proxyInfoOf(f, 'S1', cfgOf({ kind: 'simulated', iters: 800 })), null);
     assert.equal(proxyInfoOf(f, 'S1', cfgOf({ kind: 'simulated', iters: 30 }), 'choice')!.name, 'p800-128');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("proxyNoiseOf: the seed s.d. and the default → published gap of the search's own proxy, when the study measured them", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cse-dproxy-'));
+  try {
+    const f = join(dir, 'summary.json');
+    assert.equal(proxyNoiseOf(f, 'S2', detector(400)), null, 'no study yet');
+    const p = (name: string, extra: Record<string, unknown>) => ({ name, n: 13, tau: 0.8, ci95: [0.5, 0.9], ...extra });
+    writeFileSync(
+      f,
+      JSON.stringify({
+        S2: {
+          chosen: 'p400-128',
+          meetsTarget: true,
+          proxies: [
+            p('p400-128', { seedSd: 0.008, gap: 0.021 }),
+            p('p800-96', { seedSd: 0.021, gap: null }),
+            p('p800-128', {}), // an older summary: no seed s.d. recorded
+            p('p1000-128', { seedSd: null, gap: 0.05 }), // too few seeds for an s.d.
+          ],
+        },
+      }),
+    );
+    assert.deepEqual(proxyNoiseOf(f, 'S2', detector(400)), { name: 'p400-128', seedSd: 0.008, gap: 0.021 });
+    assert.deepEqual(proxyNoiseOf(f, 'S2', detector(800, 96)), { name: 'p800-96', seedSd: 0.021, gap: null });
+    assert.equal(proxyNoiseOf(f, 'S2', detector(800)), null, 'no seed s.d.: no noise to quote');
+    assert.equal(proxyNoiseOf(f, 'S2', detector(1000)), null, 'a null seed s.d.');
+    assert.equal(proxyNoiseOf(f, 'S1', detector(400)), null, 'another setting');
+    assert.equal(proxyNoiseOf(f, 'S2', cfgOf({ kind: 'simulated', iters: 400 })), null, 'a simulated proxy');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -340,6 +340,24 @@ test(
         linLine,
       );
       const target = 100 * c.diff >= 1 && c.t !== null && c.t >= 3;
+      // a missed target says what held it back: the proxy's view of the best candidate, and the lineage
+      const rep = buildReport(join(disc, s.name, 'run'));
+      // this search's bullet of "What the runs show": up to the next bullet or the blank line after the list
+      const from = md.indexOf(`- **${s.name}**`);
+      const ends = [md.indexOf('\n- **', from + 1), md.indexOf('\n\n', from)].filter((x) => x > from);
+      const bullet = md.slice(from, Math.min(...ends));
+      const heldHere = bullet.split('\n').find((l) => l.startsWith('  What held it back:'));
+      if (target) assert.equal(heldHere, undefined, `${s.name}: met, nothing held it back`);
+      else {
+        assert.ok(heldHere, `${s.name}: the held-back line`);
+        const d = rep.hallOfFame[0]!.fitness - rep.default!.fitness;
+        assert.ok(
+          heldHere.includes(`scored ${d < 0 ? '−' : '+'}${Math.abs(100 * d).toFixed(1)} AP ×100 against the default's own proxy run`),
+          heldHere,
+        );
+        assert.ok(heldHere.includes('the proxy study has not measured this proxy'), 'a simulated proxy: no seed noise quoted');
+        assert.ok(heldHere.includes(`the hall of fame from ${lin.founders.length}`), heldHere);
+      }
       assert.match(md, new RegExp(`\\*\\*${s.name}\\*\\*[^\\n]*\\*\\*Target ${target ? 'met' : 'missed'}`));
       const svg = readFileSync(join(dir, 'docs', 'img', 'discovery', `${s.name}-winner.svg`), 'utf8');
       assert.match(svg, /^<svg[^>]*>[\s\S]*polyline[\s\S]*<\/svg>\n$/);
