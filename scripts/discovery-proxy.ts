@@ -30,17 +30,40 @@ export function proxyInfoOf(
   cfg: Pick<SearchConfig, 'proxy'>,
   which: 'used' | 'choice' = 'used',
 ): ProxyInfo | null {
+  const r = studyRecordOf(f, setting, cfg, which);
+  if (!r) return null;
+  const { s, p } = r;
+  return { name: p.name, kendallTau: p.tau, ci95: p.ci95, panel: p.n, studyChoice: s.chosen, meetsTarget: s.meetsTarget === true };
+}
+
+/** A proxy's record in the study's summary.json, as written by scripts/results-proxy.ts. */
+interface StudyProxy {
+  name: string;
+  n: number;
+  tau: number | null;
+  ci95: [number, number] | null;
+  seedSd?: number | null;
+  gap?: number | null;
+}
+
+/** The setting's entry in summary.json and the proxy looked up (see proxyInfoOf); null when either is missing. */
+function studyRecordOf(
+  f: string,
+  setting: string,
+  cfg: Pick<SearchConfig, 'proxy'>,
+  which: 'used' | 'choice',
+): { s: { chosen: string | null; meetsTarget?: boolean }; p: StudyProxy } | null {
   if (!existsSync(f)) return null;
-  type P = { name: string; n: number; tau: number | null; ci95: [number, number] | null };
-  const all = JSON.parse(readFileSync(f, 'utf8')) as Record<string, { chosen: string | null; meetsTarget?: boolean; proxies: P[] }>;
+  const all = JSON.parse(readFileSync(f, 'utf8')) as Record<
+    string,
+    { chosen: string | null; meetsTarget?: boolean; proxies: StudyProxy[] }
+  >;
   const s = all[setting];
   if (!s) return null;
   const t = cfg.proxy.task;
   const name = which === 'choice' ? s.chosen : t.kind === 'detector' ? `p${t.iters}-${t.inputSize ?? 128}` : null;
   const p = s.proxies.find((x) => x.name === name);
-  return p
-    ? { name: p.name, kendallTau: p.tau, ci95: p.ci95, panel: p.n, studyChoice: s.chosen, meetsTarget: s.meetsTarget === true }
-    : null;
+  return p ? { s, p } : null;
 }
 
 /** A proxy's fidelity in a sentence: its τ-b, interval and panel, and whether it is the study's choice. */
@@ -69,13 +92,9 @@ export function proxyNoiseOf(
   setting: string,
   cfg: Pick<SearchConfig, 'proxy'>,
 ): { name: string; seedSd: number; gap: number | null } | null {
-  const info = proxyInfoOf(f, setting, cfg);
-  if (!info) return null;
-  type P = { name: string; seedSd?: number | null; gap?: number | null };
-  const all = JSON.parse(readFileSync(f, 'utf8')) as Record<string, { proxies: P[] }>;
-  const p = all[setting]?.proxies.find((x) => x.name === info.name);
+  const p = studyRecordOf(f, setting, cfg, 'used')?.p;
   const sd = p?.seedSd;
   return typeof sd === 'number' && Number.isFinite(sd) && sd > 0
-    ? { name: info.name, seedSd: sd, gap: typeof p!.gap === 'number' ? p!.gap : null }
+    ? { name: p!.name, seedSd: sd, gap: typeof p!.gap === 'number' ? p!.gap : null }
     : null;
 }

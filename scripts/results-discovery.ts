@@ -81,7 +81,7 @@ import { proxySplit } from '../src/search/stages/detector.js';
 import type { TrainConfigInput } from '../src/detect/index.js';
 import { Journal, type StoredResult } from '../src/search/journal.js';
 import { buildReport, writeReport, type ReportData } from '../src/search/report.js';
-import type { Founder } from '../src/search/lineage.js';
+import type { Founder, Lineage } from '../src/search/lineage.js';
 import { compareMeans, mean, median, std } from '../src/search/stats.js';
 import { lineChartSvg } from '../src/util/svg.js';
 import { curveOf } from '../src/search/view/curves.js';
@@ -1545,10 +1545,9 @@ function holdsBack(c: Collected): string[] {
           : "the proxy rated the search's best at least as far above the default as the published half, and the full schedule did not confirm it");
   } else proxy += ' (the proxy study has not measured this proxy: its seed noise is not known here)';
   parts.push(proxy);
-  const gens = r.lineage.generations.filter((g) => g.proxied > 0).slice(1);
-  if (gens.length) {
-    const most = Math.max(...gens.map((g) => g.founders));
-    const last = gens.at(-1)!;
+  const { after, most } = lineageSpread(r.lineage);
+  if (most !== null) {
+    const last = after.at(-1)!;
     // the last generation's evaluations from at most half its proxy slots' worth of founders: variants of a few trees
     const narrow = last.founders <= Math.ceil(c.cfg.proxy.topK / 2);
     parts.push(
@@ -1728,6 +1727,16 @@ function multiFidelitySection(mf: MultiFidelityResult | null): string[] {
 }
 
 /**
+ * The generations that proxied something, those after the first of them, and the most founders
+ * behind any of the latter (null: no generation after the first proxied anything).
+ */
+function lineageSpread(l: Lineage): { gens: Lineage['generations']; after: Lineage['generations']; most: number | null } {
+  const gens = l.generations.filter((g) => g.proxied > 0);
+  const after = gens.slice(1);
+  return { gens, after, most: after.length ? Math.max(...after.map((g) => g.founders)) : null };
+}
+
+/**
  * Where the search's results come from (report.json's lineage): the founders of its hall of fame
  * (trees without parents) and how many founders each generation's new proxy evaluations descend
  * from, i.e. how widely the proxy budget was spread.
@@ -1739,9 +1748,7 @@ function lineageLines(c: Collected): string[] {
   const defName = c.report?.default?.name ?? 'the default';
   const founder = (f: Founder) =>
     `${f.id} \`${f.loss}\` (${f.origin}, generation ${f.id.split(':')[0]}, ${f.fitness === null ? 'not proxied' : `proxy AP ${pct(f.fitness)}`}${f.isDefault ? `; it trains as ${defName} does: the same fingerprint` : ''}; ${f.fame} of ${fame})`;
-  const gens = l.generations.filter((g) => g.proxied > 0);
-  const last = gens.slice(1);
-  const most = last.length ? Math.max(...last.map((g) => g.founders)) : null;
+  const { gens, most } = lineageSpread(l);
   return [
     `Lineage (report.json \`lineage\`): the hall of fame's ${fame} loss${fame === 1 ? '' : 'es'} descend from ${l.founders.length} founder${l.founders.length === 1 ? '' : 's'} (trees without parents; after each, how many of the hall of fame descend from it): ${l.founders.map(founder).join('; ')}. ` +
       `Founders behind each generation's new proxy evaluations: ${gens.map((g) => `${g.founders} of ${g.proxied}`).join(', ')} (generations ${gens[0]!.gen}–${gens.at(-1)!.gen})` +

@@ -80,7 +80,7 @@ export function buildReport(runDir: string): ReportData {
 export function reportFromJournal(j: Journal, runDir: string): ReportData {
   {
     const config = JSON.parse(j.getMeta('config') ?? 'null') as SearchConfig;
-    const def = JSON.parse(j.getMeta('default') ?? 'null') as ReportData['default'];
+    const def = JSON.parse(j.getMeta('default') ?? 'null') as (ReportData['default'] & { fingerprint?: string }) | null;
     const summary = JSON.parse(j.getMeta('summary') ?? 'null') as SearchSummary | null;
     const gens = j.generations();
     const stats = gens.map((g) => g.stats as unknown as GenerationStats);
@@ -156,7 +156,7 @@ export function reportFromJournal(j: Journal, runDir: string): ReportData {
         cands,
         stats,
         hallOfFame.map((h) => h.id),
-        (JSON.parse(j.getMeta('default') ?? 'null') as { fingerprint?: string } | null)?.fingerprint ?? null,
+        def?.fingerprint ?? null,
       ),
     };
   }
