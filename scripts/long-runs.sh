@@ -23,6 +23,9 @@
 #   2. the S2 search with its final evaluation, confirm and transfer: only when the study chose the
 #      proxy of configs/discovery-s2.yaml at the search's commit with tau >= 0.6 (else exit 3: set
 #      the chosen proxy in that config, commit, and set SEARCH_COMMIT below to that commit);
+#   2r. S2's retrain check: the retrain command docs/DISCOVERY.md prints for its winner's seed-0
+#      run, run for real with this checkout's code (results-discovery.ts --retrain; about 25 min),
+#      so that the docs compare its AP with the final's to the last bit, as they do for S1;
 #   3. the S2 study again, taking those seeds from the search's journal;
 #   4. early stopping measured on S2 (issue 15, item 5): its first 3 generations again with
 #      configs/discovery.yaml's earlyStop, same seed, against the search's own (about 1 h);
@@ -44,7 +47,7 @@ SEARCH_COMMIT=85f2360                                   # the S2 search, the eff
 ES_COMMIT=76b1b85   # S2's early-stopping twin (its driver; src/ differs from SEARCH_COMMIT's in provenance only, not in training)
 S2B_COMMIT=10b0a95   # the S2b search (its config and src/)
 WT=${LR_WT:-$M/../wt}
-STEPS=${LR_STEPS-1 2 3 4 5 6 7}
+STEPS=${LR_STEPS-1 2 2r 3 4 5 6 7}
 log() { echo "long-runs: $* ($(date -u +%FT%TZ))" >&2; }
 
 frozen() { # NAME COMMIT: a worktree at COMMIT sharing this checkout's node_modules and addon build
@@ -205,6 +208,13 @@ s2_proxy_checked() {
 step 1 s2study $STUDY_COMMIT "S2 proxy study, deferring to the search" results-proxy.ts --settings S2 --defer-to-search --out "$M/docs/PROXY.md"
 s2_proxy_checked
 step 2 search $SEARCH_COMMIT "S2 search" results-discovery.ts --settings S2 --out "$M/docs/DISCOVERY.md"
+# 2r from this checkout, not a frozen worktree: the check is that the code a user runs now gives the final's bits
+if want 2r; then
+  log "2r: S2's retrain check, from $M"
+  node --import tsx scripts/results-discovery.ts --settings S2 --retrain --out "$M/docs/DISCOVERY.md" --root "$M/results" \
+    || { rc=$?; log "2r: exit $rc"; exit $rc; }
+  commit_results
+fi
 step 3 s2study $STUDY_COMMIT "S2 proxy study, the seeds from the search" results-proxy.ts --settings S2 --out "$M/docs/PROXY.md"
 step 4 s2es $ES_COMMIT "early stopping measured on S2" results-discovery.ts --settings S2 --early-stop S2 --out "$M/docs/DISCOVERY.md"
 step 5 search $SEARCH_COMMIT "efficiency runs on S1" results-discovery.ts --settings S1 --efficiency S1 --out "$M/docs/DISCOVERY.md"

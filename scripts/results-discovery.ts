@@ -45,7 +45,9 @@
  * (issue 15's shape) and docs/DISCOVERY.md generated from them (with docs/img/discovery/*.svg).
  *
  * Options: --settings S1,S2 (default: S1,S2)  --collect-only (write the summary and the docs, run
- *          nothing)  --plan (list the steps and which are done)  --efficiency NAME
+ *          nothing)  --plan (list the steps and which are done)  --retrain (run only the retrain
+ *          check: each finished search's winner at its first final seed with the command the docs
+ *          print, --out into <root>/discovery/<name>/retrain/winner-seed<k>; then collect)  --efficiency NAME
  *          --early-stop NAME  --generations N (with --early-stop; default 3)
  *          --root DIR (results root, default results/)  --out FILE (docs/DISCOVERY.md)
  *          --config-dir DIR (hidden, for tests; env CSE_DISCOVERY_CONFIG_DIR: where search.yaml,
@@ -98,6 +100,8 @@ Options:
   --settings S1,S2     the settings to run (default: S1,S2; S2b and S3 only when named)
   --collect-only       write the summary and the docs, run nothing
   --plan               list the steps and which are done, run nothing
+  --retrain            run only the retrain check: each finished search's winner, seed as the
+                       docs print it (--out into <root>/discovery/NAME/retrain), then collect
   --efficiency NAME    cse against vanilla searches of setting NAME (same proxy budget)
   --early-stop NAME    setting NAME's search against its twin with (or, when NAME's config stops
                        early, without) proxy.earlyStop, over the first N generations
@@ -109,7 +113,7 @@ Options:
   -h, --help           print this and exit
 Exit codes: 0 done, 2 bad usage or config, 130 interrupted (resumable), 1 a step failed.`;
 const cli = parseCli({
-  options: ['settings', 'collect-only', 'plan', 'efficiency', 'early-stop', 'generations', 'root', 'out', 'config-dir'],
+  options: ['settings', 'collect-only', 'plan', 'retrain', 'efficiency', 'early-stop', 'generations', 'root', 'out', 'config-dir'],
   valued: ['settings', 'efficiency', 'early-stop', 'generations', 'root', 'out', 'config-dir'],
   hidden: ['config-dir'],
   usage: USAGE,
@@ -129,6 +133,10 @@ const imgDir = join(dirname(outFile), 'img', 'discovery');
 const configDir = arg('config-dir', process.env.CSE_DISCOVERY_CONFIG_DIR ?? join(REPO, 'configs'));
 const collectOnly = cli.has('collect-only');
 const planOnly = cli.has('plan');
+const retrainOnly = cli.has('retrain');
+if (retrainOnly && (collectOnly || planOnly)) usage('--retrain runs the retrain check; it does not go with --collect-only or --plan');
+if (retrainOnly && (cli.has('efficiency') || cli.has('early-stop')))
+  usage('--retrain runs only the retrain check; run --efficiency and --early-stop in calls of their own');
 const effName = cli.has('efficiency') ? arg('efficiency', '') : null;
 const esName = cli.has('early-stop') ? arg('early-stop', '') : null;
 if (cli.has('generations') && esName === null) usage('--generations goes with --early-stop NAME');
@@ -294,10 +302,16 @@ let trained = 0;
 
 /** Runs `cse-autoloss search` in a child process (its output is shown); resolves its exit code. */
 function runCli(configFile: string, runDir: string): Promise<number> {
-  const args = [join(REPO, 'bin', 'cse-autoloss.js'), 'search', '--config', configFile, '--out', runDir];
+  const args = ['search', '--config', configFile, '--out', runDir];
   if (Journal.exists(runDir)) args.push('--resume');
-  console.log(`  $ cse-autoloss ${args.slice(1).join(' ')}`);
+  console.log(`  $ cse-autoloss ${args.join(' ')}`);
   mkdirSync(runDir, { recursive: true });
+  return runChild(args);
+}
+
+/** Runs this checkout's `cse-autoloss ARGS` in a child process (its output is shown); resolves its exit code. */
+function runChild(cliArgs: string[]): Promise<number> {
+  const args = [join(REPO, 'bin', 'cse-autoloss.js'), ...cliArgs];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
   // the child stops after its running evaluations on a signal (resumable)
   // (a terminal's Ctrl-C reaches it already); a SIGTERM sent to this process is passed on
@@ -703,6 +717,58 @@ async function runTrainings(kind: string, jobs: TrainJob[], prepare: () => Promi
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+/** --retrain: the retrain check of a finished search, or why there is none. */
+interface RetrainJob {
+  setting: string;
+  seed: number;
+  /** The docs' command, with --out into the results (retrain/winner-seed<k>). */
+  args: string[];
+  out: string;
+}
+
+function retrainJob(c: Collected): RetrainJob | string {
+  if (c.status !== 'finished' || !c.entry.winner) return `${c.name}: the search has not finished (no winner yet); nothing to retrain`;
+  const run = c.winnerRun;
+  if (!run) return `${c.name}: no final run of the winner; nothing to retrain`;
+  if (run.threads === null) return `${c.name}: the winner's final run recorded no thread count; its command cannot be repeated`;
+  const out = join(discRoot, c.name, 'retrain', `winner-seed${run.seed}`);
+  const args = retrainArgs(c.cfg, c.entry.winner, run.seed, run.threads, out);
+  if (!args) return `${c.name}: the final task is no detector; nothing to retrain`;
+  return { setting: c.name, seed: run.seed, args, out };
+}
+
+/**
+ * --retrain: the retrain command docs/DISCOVERY.md prints for each finished search (the winner's
+ * first final seed, the final's task and thread count), run for real with this checkout's CLI, its
+ * run folder in <root>/discovery/<name>/retrain/winner-seed<k> (git keeps its metrics.json and
+ * config.json); the docs then compare its AP with the final's to the last bit (retrainCheck). A
+ * finished run is not trained again; one stopped midway goes on from its checkpoint (--resume).
+ */
+async function runRetrain(c: Collected): Promise<void> {
+  const j = retrainJob(c);
+  if (typeof j === 'string') {
+    console.log(`retrain ${j}`);
+    return;
+  }
+  if (finishedRun(j.out)) {
+    console.log(`retrain ${j.setting}: done (${shownPath(join(j.out, 'metrics.json'))})`);
+    return;
+  }
+  const args = existsSync(join(j.out, 'config.json')) ? [...j.args, '--resume'] : j.args;
+  console.log(`retrain ${j.setting}: the winner's seed-${j.seed} run again, as docs/DISCOVERY.md prints it (--out into the results)`);
+  console.log(`  $ cse-autoloss ${shellLine(args)}`);
+  mkdirSync(j.out, { recursive: true });
+  trained++;
+  const code = await runChild(args);
+  if (code === 130 || interrupted) {
+    interrupted = true;
+    console.log(`retrain ${j.setting}: interrupted; run the same command again to resume`);
+  } else if (code !== 0) {
+    failures++;
+    console.log(`retrain ${j.setting}: \`cse-autoloss train\` exited with code ${code} (see its output above)`);
   }
 }
 
@@ -1891,6 +1957,9 @@ async function main(): Promise<void> {
         console.log(
           `  ${finishedRun(j.out) ? 'done   ' : 'pending'} confirm ${j.role === 'rival' ? `rival ${j.loss}` : j.role} seed ${j.seed}`,
         );
+      const rj = retrainJob(c);
+      if (typeof rj !== 'string')
+        console.log(`  ${finishedRun(rj.out) ? 'done   ' : 'pending'} retrain winner seed ${rj.seed} (--retrain)`);
     }
     if (effSetting)
       for (const strategy of STRATEGIES)
@@ -1910,7 +1979,9 @@ async function main(): Promise<void> {
     }
     return;
   }
-  if (!collectOnly) {
+  if (retrainOnly) {
+    for (const s of settings) if (!interrupted) await runRetrain(collectSearch(s)!);
+  } else if (!collectOnly) {
     const t0 = Date.now();
     for (const s of settings) {
       if (interrupted) break;

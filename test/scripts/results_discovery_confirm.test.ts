@@ -159,10 +159,52 @@ confirm:
       cr.p < 0.05 ? (cr.diff > 0 ? 'the winner beats bce (p < 0.05)' : 'bce beats the winner (p < 0.05)') : 'the winner ties bce';
     assert.ok(md.includes(says), `${says}\n${md}`);
 
-    // the docs' retrain command run for real (the winner's seed 0, copied to S1/retrain/winner-seed0): compared to the last bit
+    // --retrain: the docs' retrain command run for real (the winner's seed 0, its run folder in S1/retrain/winner-seed0),
+    // then compared to the last bit
     const r0 = join(root, 'discovery', 'S1', 'retrain', 'winner-seed0');
-    const t0 = spawnSync(process.execPath, [cli, ...retrainArgs(cfg, s1.winner, 0, 2, r0)!], { encoding: 'utf8', timeout: 600_000 });
-    assert.equal(t0.status, 0, t0.stderr.slice(-2000));
+    const retrain = (...extra: string[]) =>
+      spawnSync(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          'scripts/results-discovery.ts',
+          '--config-dir',
+          cfgDir,
+          '--root',
+          root,
+          '--out',
+          docs,
+          '--settings',
+          'S1',
+          '--retrain',
+          ...extra,
+        ],
+        { encoding: 'utf8', env: { ...process.env, CSE_THREADS: '1' }, timeout: 600_000 },
+      );
+    const t0 = retrain();
+    assert.equal(t0.status, 0, `${t0.stdout.slice(-2000)}${t0.stderr.slice(-2000)}`);
+    // the docs' command (its --out aside), with the final's thread count (2), not this process's CSE_THREADS
+    const printed = /Retrain the winner's seed-0 run [^`]*`cse-autoloss (train [^`]*) --out runs\/S1-winner-seed0`/.exec(
+      readFileSync(docs, 'utf8'),
+    );
+    assert.ok(printed, readFileSync(docs, 'utf8'));
+    assert.ok(t0.stdout.includes(`$ cse-autoloss ${printed[1]} --out ${r0}\n`), t0.stdout);
+    assert.match(t0.stdout, /; 1 step\(s\) run in this call/);
+    assert.ok(existsSync(join(r0, 'metrics.json')) && existsSync(join(r0, 'config.json')));
+    // nothing else ran: no confirm seed 2, no transfer
+    assert.ok(!/\[confirm|\[transfer|S1: search finished/.test(t0.stdout), t0.stdout);
+    // a second call trains nothing
+    const again0 = retrain();
+    assert.equal(again0.status, 0, again0.stderr);
+    assert.match(again0.stdout, /retrain S1: done \(/);
+    assert.match(again0.stdout, /; 0 step\(s\) run in this call/);
+    // misuse: with --collect-only, or with another measurement
+    for (const extra of [['--collect-only'], ['--efficiency', 'S1']]) {
+      const bad = retrain(...extra);
+      assert.equal(bad.status, 2, bad.stdout);
+      assert.match(bad.stderr, /^error: --retrain /);
+    }
     const collect = () => {
       const x = spawnSync(
         process.execPath,
