@@ -58,12 +58,27 @@ confirm:
 `;
     const root = join(dir, 'results');
     const docs = join(dir, 'DISCOVERY.md');
-    const driver = (threads: string) =>
+    // scripts/results-discovery.ts on this test's configs, results and docs, setting S1
+    const script = (threads: string, ...extra: string[]) =>
       spawnSync(
         process.execPath,
-        ['--import', 'tsx', 'scripts/results-discovery.ts', '--config-dir', cfgDir, '--root', root, '--out', docs, '--settings', 'S1'],
+        [
+          '--import',
+          'tsx',
+          'scripts/results-discovery.ts',
+          '--config-dir',
+          cfgDir,
+          '--root',
+          root,
+          '--out',
+          docs,
+          '--settings',
+          'S1',
+          ...extra,
+        ],
         { encoding: 'utf8', env: { ...process.env, CSE_THREADS: threads }, timeout: 600_000 },
       );
+    const driver = (threads: string) => script(threads);
 
     // a rival that is no loss of the mode: refused before anything runs, naming it
     writeFileSync(join(cfgDir, 'discovery.yaml'), driverYaml('1', '{ S1: [ce] }'));
@@ -162,26 +177,7 @@ confirm:
     // --retrain: the docs' retrain command run for real (the winner's seed 0, its run folder in S1/retrain/winner-seed0),
     // then compared to the last bit
     const r0 = join(root, 'discovery', 'S1', 'retrain', 'winner-seed0');
-    const retrain = (...extra: string[]) =>
-      spawnSync(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          'scripts/results-discovery.ts',
-          '--config-dir',
-          cfgDir,
-          '--root',
-          root,
-          '--out',
-          docs,
-          '--settings',
-          'S1',
-          '--retrain',
-          ...extra,
-        ],
-        { encoding: 'utf8', env: { ...process.env, CSE_THREADS: '1' }, timeout: 600_000 },
-      );
+    const retrain = (...extra: string[]) => script('1', '--retrain', ...extra);
     const t0 = retrain();
     assert.equal(t0.status, 0, `${t0.stdout.slice(-2000)}${t0.stderr.slice(-2000)}`);
     // the docs' command (its --out aside), with the final's thread count (2), not this process's CSE_THREADS
@@ -206,24 +202,7 @@ confirm:
       assert.match(bad.stderr, /^error: --retrain /);
     }
     const collect = () => {
-      const x = spawnSync(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          'scripts/results-discovery.ts',
-          '--config-dir',
-          cfgDir,
-          '--root',
-          root,
-          '--out',
-          docs,
-          '--settings',
-          'S1',
-          '--collect-only',
-        ],
-        { encoding: 'utf8' },
-      );
+      const x = script('2', '--collect-only');
       assert.equal(x.status, 0, x.stderr);
       return readFileSync(docs, 'utf8');
     };
