@@ -93,6 +93,21 @@ export function machineOfRecord(
   return `family ${last.family ?? '?'} model ${last.model ?? '?'} stepping ${last.stepping ?? '?'} microcode ${last.microcode ?? '?'} flags ${last.flags ?? '?'} OpenBLAS ${last.openblasCore ?? '?'}`;
 }
 
+/**
+ * The machine key of a stored training: the key the record carries (metrics.machine), else the key
+ * results/discovery/machines.jsonl recorded at the last start before the record finished (lines
+ * from 2026-12-02 on carry one), else null.
+ */
+export function machineKeyOfRecord(
+  rec: { finishedAt: number; metrics: Record<string, number> },
+  lines: readonly MachineLine[],
+): number | null {
+  if (typeof rec.metrics.machine === 'number') return rec.metrics.machine;
+  let last: MachineLine | null = null;
+  for (const l of lines) if (Date.parse(l.startedAt) <= rec.finishedAt) last = l;
+  return last?.machineKey && /^[0-9a-f]{12}$/.test(last.machineKey) ? parseInt(last.machineKey, 16) : null;
+}
+
 /** One sentence on the machines of a set of runs (labels from machineOfRecord; null: not recorded). */
 export function machinesSentence(labels: readonly (string | null)[]): string {
   const known = [...new Set(labels.filter((l): l is string => l !== null))];

@@ -22,6 +22,7 @@
 import { Journal } from '../src/search/journal.js';
 import { compareCandidates } from '../src/search/rank.js';
 import type { GenerationStats } from '../src/search/summary.js';
+import { machineKeyText } from '../src/util/provenance.js';
 
 export interface MfCandidate {
   gen: number;
@@ -51,6 +52,13 @@ export interface MfRun {
   candidates: MfCandidate[];
   /** Seconds of each fingerprint's proxy record (the training time). */
   proxySeconds: Record<string, number>;
+  /** The default's fingerprint (its proxy record is the baseline); absent in hand-made runs. */
+  defaultFingerprint?: string | null;
+  /**
+   * The machine key each fingerprint's proxy record carries (metrics.machine: detector trainings
+   * of code from 5b848dd on; null: not recorded); absent in hand-made runs.
+   */
+  proxyMachine?: Record<string, number | null>;
 }
 
 export interface MfGenerationSide {
@@ -119,7 +127,11 @@ export function readRun(runDir: string): MfRun {
     const def = JSON.parse(j.getMeta('default') ?? 'null') as { fingerprint: string; fitness: number } | null;
     const results = j.allResults().filter((r) => r.stage === 'proxy');
     const secs: Record<string, number> = {};
-    for (const r of results) secs[r.fingerprint] = r.seconds;
+    const machine: Record<string, number | null> = {};
+    for (const r of results) {
+      secs[r.fingerprint] = r.seconds;
+      machine[r.fingerprint] = typeof r.metrics.machine === 'number' ? r.metrics.machine : null;
+    }
     return {
       runDir,
       status: j.getMeta('status') ?? 'unknown',
@@ -134,10 +146,31 @@ export function readRun(runDir: string): MfRun {
         .candidates()
         .map((c) => ({ gen: c.gen, idx: c.idx, loss: c.loss, fingerprint: c.fingerprint, fate: c.fate, fitness: c.fitness })),
       proxySeconds: secs,
+      defaultFingerprint: def?.fingerprint ?? null,
+      proxyMachine: machine,
     };
   } finally {
     j.close();
   }
+}
+
+/**
+ * The machines of a run's proxy trainings in its first n generations (the default's baseline and
+ * every candidate of those generations with a proxy record): the distinct keys, and how many
+ * records carry none.
+ */
+export function armMachines(run: MfRun, n: number): { keys: number[]; unrecorded: number } {
+  const fps = new Set(run.candidates.filter((c) => c.gen < n).map((c) => c.fingerprint));
+  if (run.defaultFingerprint) fps.add(run.defaultFingerprint);
+  const keys = new Set<number>();
+  let unrecorded = 0;
+  for (const fp of fps) {
+    if (!(fp in run.proxySeconds)) continue; // no proxy record: not trained
+    const k = run.proxyMachine?.[fp] ?? null;
+    if (k === null) unrecorded++;
+    else keys.add(k);
+  }
+  return { keys: [...keys].sort((a, b) => a - b), unrecorded };
 }
 
 /** The hall of fame over the candidates given: the first proxied candidate per fingerprint, best first. */
@@ -185,6 +218,12 @@ function side(run: MfRun, n: number, measured: number, k: number): MfSide {
   };
 }
 
+function machinesText(m: { keys: number[]; unrecorded: number }): string {
+  const parts = m.keys.map((k) => `machine ${machineKeyText(k)}`);
+  if (m.unrecorded) parts.push(`${m.unrecorded} record(s) without a machine`);
+  return parts.join(', ') || 'no proxy training';
+}
+
 /**
  * Compares a run with early stopping (`withRun`) and one without (`withoutRun`), same seed and
  * config otherwise, over their first `n` generations; `k`: how many of each hall of fame's top
@@ -200,6 +239,14 @@ export function compareEarlyStop(setting: string, withRun: MfRun, withoutRun: Mf
     notes.push(`the run with early stopping has ${has(withRun)} of ${n} generations; the comparison measures the first ${measured}`);
   if (has(withoutRun) < n)
     notes.push(`the run without early stopping has ${has(withoutRun)} of ${n} generations; the comparison measures the first ${measured}`);
+  // training is bit-identical on one machine only: say when the two runs' trainings were not provably on one
+  const ma = armMachines(withRun, measured);
+  const mb = armMachines(withoutRun, measured);
+  const keys = [...new Set([...ma.keys, ...mb.keys])];
+  if (keys.length > 1 || (keys.length && ma.unrecorded + mb.unrecorded))
+    notes.push(
+      `the two runs' proxy trainings are not all from one machine (with early stopping: ${machinesText(ma)}; without: ${machinesText(mb)}), so their times and fitnesses compare across machines too`,
+    );
   if (w.defaultFitness !== null && wo.defaultFitness !== null && w.defaultFitness !== wo.defaultFitness)
     notes.push(`the default's proxy fitness differs between the runs (${w.defaultFitness} with, ${wo.defaultFitness} without)`);
 

@@ -28,7 +28,9 @@
  *     disabled (through the CLI, resumable), compared with the first N generations of NAME's main
  *     search (results/discovery/<NAME>/run). When NAME's config sets proxy.earlyStop, the twin has it
  *     removed (results/discovery/<NAME>-no-early-stop/run); when it does not (S1, S2), the twin adds
- *     configs/discovery.yaml's `earlyStop` (results/discovery/<NAME>-early-stop/run). The two are
+ *     configs/discovery.yaml's `earlyStop` (results/discovery/<NAME>-early-stop/run). When the main
+ *     search's proxy trainings are not provably from this machine (mainArmHere), its own kind of twin
+ *     trains here as well and the two twins are the arms. The two are
  *     compared by scripts/multi-fidelity.ts: per generation the new
  *     proxy evaluations, how many stopped early, the proxy time (the stored proxy records'
  *     seconds), the best fitness and the hall of fame's top so far; overall the proxy time ratio,
@@ -59,7 +61,7 @@
  */
 import { parseCli } from './cli.js';
 import { tenthsProgress } from './progress.js';
-import { envDiffs, machineOfRecord, machinesSentence, parseMachineLines, type MachineLine } from './environment.js';
+import { envDiffs, machineKeyOfRecord, machineOfRecord, machinesSentence, parseMachineLines, type MachineLine } from './environment.js';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -87,8 +89,8 @@ import type { Founder, Lineage } from '../src/search/lineage.js';
 import { compareMeans, mean, median, std } from '../src/search/stats.js';
 import { lineChartSvg } from '../src/util/svg.js';
 import { curveOf } from '../src/search/view/curves.js';
-import { provenance, type Provenance } from '../src/util/provenance.js';
-import { compareEarlyStop, readRun, type MultiFidelity } from './multi-fidelity.js';
+import { machineId, machineIdOf, machineKey, machineKeyText, provenance, type Provenance } from '../src/util/provenance.js';
+import { armMachines, compareEarlyStop, readRun, type MultiFidelity } from './multi-fidelity.js';
 import { proxyInfoOf, proxyNoiseOf, proxyText, type ProxyInfo } from './discovery-proxy.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -431,8 +433,11 @@ interface Collected {
   finalStatuses: string[][];
   transferStatuses: string[][];
   confirmStatuses: string[][];
-  /** The winner's first final seed and the thread count its training ran with (the retrain line). */
-  winnerRun: { seed: number; threads: number | null } | null;
+  /**
+   * The winner's first final seed, the thread count its training ran with (the retrain line) and
+   * its machine's key (machineKeyOfRecord; null: not recorded).
+   */
+  winnerRun: { seed: number; threads: number | null; machine: number | null } | null;
   /** A search still in its final evaluation: the runs finished so far (null before it, or when finished). */
   partialFinal: PartialFinal | null;
   /** The machine of each finished final run (machineOfRecord; null: not recorded). */
@@ -530,7 +535,12 @@ function collectSearch(s: SettingDef): Collected | null {
     const threads = rec.map((x) => (typeof x?.metrics.threads === 'number' ? x.metrics.threads : null));
     entry.final.push({ loss: rowLossName(cfg, r), role: r.role, seeds: [...cfg.final.seeds], AP: [...r.aps], AP50: ap50 });
     out.finalStatuses.push([...r.statuses]);
-    if (r.role === 'winner') out.winnerRun = { seed: cfg.final.seeds[0]!, threads: threads[0]! };
+    if (r.role === 'winner')
+      out.winnerRun = {
+        seed: cfg.final.seeds[0]!,
+        threads: threads[0]!,
+        machine: rec[0] ? machineKeyOfRecord(rec[0], loadMachineLines()) : null,
+      };
     cfg.final.seeds.forEach((seed, i) => {
       const f: FinalRunFile = {
         setting: s.name,
@@ -562,13 +572,19 @@ let machineLines: MachineLine[] | null = null;
  * long runs before the run finished (scripts/environment.ts machineOfRecord).
  */
 function finalMachinesOf(results: readonly StoredResult[]): (string | null)[] {
+  const lines = loadMachineLines();
+  return results.filter((r) => r.status === 'ok').map((r) => machineOfRecord(r, lines));
+}
+
+/** results/discovery/machines.jsonl's lines (read once; unreadable ones left out, and said). */
+function loadMachineLines(): MachineLine[] {
   if (machineLines === null) {
     const f = join(discRoot, 'machines.jsonl');
     const parsed = existsSync(f) ? parseMachineLines(readFileSync(f, 'utf8')) : { lines: [], skipped: 0 };
     if (parsed.skipped) console.log(`${f}: ${parsed.skipped} unreadable line(s) left out`);
     machineLines = parsed.lines;
   }
-  return results.filter((r) => r.status === 'ok').map((r) => machineOfRecord(r, machineLines!));
+  return machineLines;
 }
 
 /**
@@ -1190,21 +1206,25 @@ function journalGenerations(runDir: string): number | null {
 }
 
 /**
- * The main search's twin: setting s's config, same seed, evolution.generations = n, final
- * disabled, and proxy.earlyStop removed (the main search stops early) or set to
- * configs/discovery.yaml's earlyStop (it does not). Refuses a setting with nothing to compare and
+ * A twin of setting s's main search: its config, same seed, evolution.generations = n, final
+ * disabled, and proxy.earlyStop set (`stops`: the main search's own, else configs/discovery.yaml's
+ * earlyStop) or removed. The default twin is the one the main search is not (it is the other arm of
+ * the comparison); the main search's own kind of twin is run too when the main search's proxy
+ * trainings were not on this machine (mainArmHere). Refuses a setting with nothing to compare and
  * a run folder made for another n or another check. Returns the twin's config file.
  */
-function esConfig(s: SettingDef, n: number): string {
+function esConfig(s: SettingDef, n: number, stops?: boolean): string {
   const sc = settingConfig(s);
   if (!sc) usage(`--early-stop ${s.name}: ${join(configDir, s.file)} does not exist`);
   const mainEs = sc.cfg.proxy.earlyStop;
-  const added = mainEs ? null : (driver.earlyStop ?? null);
-  if (!mainEs && !added)
+  const check = mainEs ?? driver.earlyStop ?? null;
+  if (!check)
     usage(
       `--early-stop ${s.name}: ${sc.file} has no proxy.earlyStop and ${join(configDir, 'discovery.yaml')} no earlyStop to add, so there is nothing to compare`,
     );
-  const dir = esDir(s.name, !mainEs);
+  const twinStops = stops ?? !mainEs;
+  const added = twinStops && !mainEs ? check : null;
+  const dir = esDir(s.name, twinStops);
   const have = journalConfig(join(dir, 'run'));
   if (have && have.evolution.generations !== n)
     usage(
@@ -1217,7 +1237,7 @@ function esConfig(s: SettingDef, n: number): string {
   const raw = YAML.parse(readFileSync(sc.file, 'utf8')) as Record<string, unknown>;
   const proxy = { ...(raw.proxy as Record<string, unknown>) };
   if (added) proxy.earlyStop = { fraction: added.fraction, minRatio: added.minRatio };
-  else delete proxy.earlyStop;
+  else if (!twinStops) delete proxy.earlyStop;
   const cfg = {
     ...raw,
     proxy,
@@ -1228,7 +1248,11 @@ function esConfig(s: SettingDef, n: number): string {
   mkdirSync(dir, { recursive: true });
   const what = added
     ? `proxy.earlyStop { fraction: ${added.fraction}, minRatio: ${added.minRatio} } added (${join(configDir, 'discovery.yaml')} earlyStop)`
-    : 'proxy.earlyStop removed';
+    : twinStops
+      ? 'proxy.earlyStop kept'
+      : mainEs
+        ? 'proxy.earlyStop removed'
+        : 'no proxy.earlyStop, as in the main search';
   const text = `# written by scripts/results-discovery.ts --early-stop ${s.name} from ${sc.file}: ${what}, generations ${n}, final disabled\n${YAML.stringify(cfg)}`;
   if (!existsSync(file) || readFileSync(file, 'utf8') !== text) writeFileSync(file, text);
   try {
@@ -1239,40 +1263,72 @@ function esConfig(s: SettingDef, n: number): string {
   return file;
 }
 
+/**
+ * Whether the main search's first n generations can be one arm of the comparison: no proxy training
+ * of theirs recorded another machine's key, and, for a detector proxy (bit-identical on one machine
+ * only), every one recorded this machine's. Else the other arm could differ by machine alone, so the
+ * main search's own kind of twin trains here as well. `why` says which.
+ */
+function mainArmHere(s: SettingDef, n: number): { here: boolean; why: string } {
+  const mainDir = join(discRoot, s.name, 'run');
+  if (!Journal.exists(mainDir)) return { here: true, why: `${mainDir} has no journal yet` };
+  const detector = (journalConfig(mainDir) ?? settingConfig(s)?.cfg ?? null)?.proxy.task.kind === 'detector';
+  const id = machineId();
+  const here = id === null ? null : machineKey(id);
+  const m = armMachines(readRun(mainDir), n);
+  const others = m.keys.filter((k) => k !== here);
+  if (!others.length && (!detector || (here !== null && !m.unrecorded)))
+    return {
+      here: true,
+      why: detector ? `its proxy trainings ran on this machine (${machineKeyText(here!)})` : 'its proxy trainings name no other machine',
+    };
+  const seen = [...m.keys.map((k) => machineKeyText(k)), ...(m.unrecorded ? [`${m.unrecorded} without a recorded machine`] : [])];
+  return {
+    here: false,
+    why: `its proxy trainings are not all from this machine (${here === null ? 'which cannot be identified' : machineKeyText(here)}): ${seen.join(', ')}`,
+  };
+}
+
 /** What summary.json's multiFidelity holds: the comparison, which side is the twin, and the check it measured. */
 type MultiFidelityResult = MultiFidelity & {
-  /** The twin (run for the measurement) is the run with early stopping, or the one without. */
-  twin: 'with' | 'without';
+  /**
+   * The twin (run for the measurement) is the run with early stopping, or the one without; 'both':
+   * both arms are twins, trained one after the other (the main search trained on another machine).
+   */
+  twin: 'with' | 'without' | 'both';
   earlyStop: { fraction: number; minRatio: number } | null;
 };
 
 /**
- * The comparison of a setting's main search with its twin (one of them with early stopping):
- * for --early-stop NAME, else for the first setting that has a twin run.
+ * The comparison of a setting's two arms, with early stopping and without: both twins when both
+ * exist, else the main search and its twin; for --early-stop NAME, else for the first setting that
+ * has a twin run.
  */
 function collectMultiFidelity(): MultiFidelityResult | null {
-  const twinOf = (name: string): { dir: string; twinStops: boolean } | null => {
-    const have = [false, true]
-      .map((twinStops) => ({ dir: join(esDir(name, twinStops), 'run'), twinStops }))
-      .filter((t) => Journal.exists(t.dir));
-    if (have.length > 1) {
-      // both measured (the setting's config changed): the one its config asks for now
-      const want = twinStopsOf(SETTINGS.find((s) => s.name === name)!);
-      return have.find((t) => t.twinStops === want) ?? have[0]!;
-    }
-    return have[0] ?? null;
-  };
-  const setting = esName ?? SETTINGS.map((s) => s.name).find((n) => twinOf(n) !== null);
+  const twinsOf = (name: string) =>
+    [false, true].map((twinStops) => ({ dir: join(esDir(name, twinStops), 'run'), twinStops })).filter((t) => Journal.exists(t.dir));
+  const setting = esName ?? SETTINGS.map((s) => s.name).find((n) => twinsOf(n).length > 0);
   if (!setting) return null;
-  const twin = twinOf(setting);
+  const twins = twinsOf(setting);
   const mainDir = join(discRoot, setting, 'run');
-  if (!twin || !Journal.exists(mainDir)) return null;
-  const withDir = twin.twinStops ? twin.dir : mainDir;
-  const withoutDir = twin.twinStops ? mainDir : twin.dir;
-  const n = esName ? esGenerations : (journalGenerations(twin.dir) ?? esGenerations);
+  let withDir: string;
+  let withoutDir: string;
+  let twin: MultiFidelityResult['twin'];
+  if (twins.length === 2) {
+    withDir = twins.find((t) => t.twinStops)!.dir;
+    withoutDir = twins.find((t) => !t.twinStops)!.dir;
+    twin = 'both';
+  } else {
+    const t = twins[0];
+    if (!t || !Journal.exists(mainDir)) return null;
+    withDir = t.twinStops ? t.dir : mainDir;
+    withoutDir = t.twinStops ? mainDir : t.dir;
+    twin = t.twinStops ? 'with' : 'without';
+  }
+  const n = esName ? esGenerations : (journalGenerations(twins[0]!.dir) ?? esGenerations);
   const sc = settingConfig(SETTINGS.find((s) => s.name === setting)!);
   const mf = compareEarlyStop(setting, readRun(withDir), readRun(withoutDir), n, sc?.cfg.final.top ?? 3);
-  // the twin must be the main search but for early stopping, its length and the final evaluation
+  // the arms must be one search but for early stopping, its length and the final evaluation
   const withCfg = journalConfig(withDir)!;
   const other = configDiff(withCfg, journalConfig(withoutDir)!).filter(
     (l) => !/^(proxy\.earlyStop|evolution\.generations|final\.)/.test(l),
@@ -1280,7 +1336,7 @@ function collectMultiFidelity(): MultiFidelityResult | null {
   if (other.length) mf.notes.push(`the two runs' configs differ besides early stopping: ${other.join('; ')}`);
   for (const note of mf.notes) console.log(`multi-fidelity ${setting}: ${note}`);
   const es = withCfg.proxy.earlyStop;
-  return { ...mf, twin: twin.twinStops ? 'with' : 'without', earlyStop: es ? { fraction: es.fraction, minRatio: es.minRatio } : null };
+  return { ...mf, twin, earlyStop: es ? { fraction: es.fraction, minRatio: es.minRatio } : null };
 }
 
 // ------------------------------------------------------------------ summary.json and docs/DISCOVERY.md
@@ -1502,7 +1558,7 @@ function presetContext(c: Collected, winnerSeed0: number | null): string[] {
  * (the run folder's metrics.json of `cse-autoloss train` with the command the docs print, copied
  * there), compared with the final evaluation's AP to the last bit; '' when there is none.
  */
-function retrainCheck(c: Collected, winner: string, seed: number, finalAp: number | null): string {
+function retrainCheck(c: Collected, winner: string, seed: number, finalAps: readonly (number | null)[]): string {
   const f = join(discRoot, c.name, 'retrain', `winner-seed${seed}`, 'metrics.json');
   if (!existsSync(f)) return '';
   let m: { status?: string; clsLoss?: string; regLoss?: string; seed?: number; metrics?: { AP?: number }; provenance?: Provenance };
@@ -1515,11 +1571,34 @@ function retrainCheck(c: Collected, winner: string, seed: number, finalAp: numbe
   if (half !== winner || m.seed !== seed) return ` ${shownPath(f)} is not this command's run (another loss or seed): not compared.`;
   const got = m.status === 'ok' ? (m.metrics?.AP ?? null) : null;
   if (got === null) return ` Run for real (${shownPath(f)}): it ended ${m.status ?? '?'}, no AP.`;
-  const diffs = studyEnvDiffs(m.provenance?.env, c.report?.provenance?.env).map((d) => d.replace(' here,', ' for the retrain,'));
+  const finalAp = finalAps[c.cfg.final.seeds.indexOf(seed)] ?? null;
   const at = m.provenance?.commit ? ` at commit ${m.provenance.commit.slice(0, 7)}` : '';
+  // the retrain's machine (its provenance names the CPU and BLAS kernels) against the final run's (its record, or machines.jsonl)
+  const id = m.provenance?.env ? machineIdOf(m.provenance.env) : null;
+  const mine = id === null ? null : machineKey(id);
+  const theirs = c.winnerRun?.machine ?? null;
+  if (mine !== null && theirs !== null && mine !== theirs) {
+    const aps = finalAps.filter((x): x is number => x !== null);
+    const lo = Math.min(...aps);
+    const hi = Math.max(...aps);
+    const within = aps.length > 1 && got >= lo && got <= hi;
+    return (
+      ` Run for real${at} on another machine (${shownPath(f)}; machine ${machineKeyText(mine)}, the final's ${machineKeyText(theirs)}): AP ${pct(got)} against the final's ${pct(finalAp)}, ` +
+      (aps.length > 1
+        ? `${within ? 'within' : '**outside**'} the spread of its ${aps.length} seeds (${pct(lo)}–${pct(hi)}).`
+        : 'with one final seed, no spread to compare with.')
+    );
+  }
+  const diffs = studyEnvDiffs(m.provenance?.env, c.report?.provenance?.env).map((d) => d.replace(' here,', ' for the retrain,'));
+  const same =
+    mine !== null && theirs !== null
+      ? `, on the same machine (${machineKeyText(mine)})`
+      : diffs.length
+        ? ` (${diffs.join('; ')})`
+        : ', on the same CPU and libraries';
   return got === finalAp
-    ? ` Run for real${at} (${shownPath(f)}): AP ${got}, the final's to the last bit.`
-    : ` Run for real${at} (${shownPath(f)}): AP ${got} against the final's ${finalAp}${diffs.length ? ` (${diffs.join('; ')})` : ', on the same CPU and libraries'}: not the same bits.`;
+    ? ` Run for real${at} (${shownPath(f)}): AP ${got}, the final's to the last bit${mine !== null && theirs !== null ? same : ''}.`
+    : ` Run for real${at} (${shownPath(f)}): AP ${got} against the final's ${finalAp}${same}: not the same bits.`;
 }
 
 /** A path as the docs show it: relative to the repository when inside it. */
@@ -1752,9 +1831,11 @@ function multiFidelitySection(mf: MultiFidelityResult | null): string[] {
     ? `\`proxy.earlyStop { fraction: ${mf.earlyStop.fraction}, minRatio: ${mf.earlyStop.minRatio} }\`: a candidate's proxy training is scored after ${Math.round(100 * mf.earlyStop.fraction)}% of its iterations and stopped when its AP there is below ${mf.earlyStop.minRatio} × the default's at the same point`
     : '`proxy.earlyStop`';
   lines.push(
-    (mf.twin === 'with'
-      ? `Setting ${mf.setting}, the first ${mf.generations} generation(s), the same seed: the main search, which runs without early stopping (\`${no.runDir}\`), against its twin with ${check} (configs/discovery.yaml \`earlyStop\`; final disabled; \`${es.runDir}\`). `
-      : `Setting ${mf.setting}, the first ${mf.generations} generation(s), the same seed: the main search, with ${check} (\`${es.runDir}\`), against its twin without early stopping (final disabled; \`${no.runDir}\`). `) +
+    (mf.twin === 'both'
+      ? `Setting ${mf.setting}, the first ${mf.generations} generation(s), the same seed, both runs trained for this measurement, one after the other (the main search's own first generations trained on another machine, or recorded none, and training is bit-identical only on one): without early stopping (final disabled; \`${no.runDir}\`) against with ${check} (final disabled; \`${es.runDir}\`). `
+      : mf.twin === 'with'
+        ? `Setting ${mf.setting}, the first ${mf.generations} generation(s), the same seed: the main search, which runs without early stopping (\`${no.runDir}\`), against its twin with ${check} (configs/discovery.yaml \`earlyStop\`; final disabled; \`${es.runDir}\`). `
+        : `Setting ${mf.setting}, the first ${mf.generations} generation(s), the same seed: the main search, with ${check} (\`${es.runDir}\`), against its twin without early stopping (final disabled; \`${no.runDir}\`). `) +
       "Proxy time: the sum of the new proxy evaluations' training times (seconds; with several workers more than the wall time); best: the hall of fame's top so far (proxy AP ×100).",
     '',
   );
@@ -1914,7 +1995,7 @@ function writeDocs(cs: Collected[], eff: Efficiency | null, mf: MultiFidelityRes
         lines.push(
           `Retrain the winner's seed-${run.seed} run (the other half at its default; the final evaluation's task and the ${run.threads} thread(s) it trained with): \`cse-autoloss ${shellLine(args)}\`. ` +
             `On this machine it gives AP ${pct(ap)} again, bit for bit (test/search/detector_proxy.test.ts checks the command on a small task); on another machine it lands within the seeds' spread, not on the same bits.` +
-            retrainCheck(c, e.winner, run.seed, ap ?? null),
+            retrainCheck(c, e.winner, run.seed, e.final.find((r) => r.role === 'winner')?.AP ?? []),
           '',
         );
     }
@@ -1976,6 +2057,12 @@ async function main(): Promise<void> {
       console.log(
         `  ${journalStatus(twinRun) === 'finished' ? 'done   ' : 'pending'} early-stop ${esSetting.name}: ${esGenerations} generation(s) ${twinStops ? `with early stopping (${driver.earlyStop ? `fraction ${driver.earlyStop.fraction}, minRatio ${driver.earlyStop.minRatio}` : 'configs/discovery.yaml sets no earlyStop'})` : 'without early stopping'} in ${twinRun}`,
       );
+      const arm = mainArmHere(esSetting, esGenerations);
+      const otherRun = join(esDir(esSetting.name, !twinStops), 'run');
+      if (!arm.here || Journal.exists(otherRun))
+        console.log(
+          `  ${journalStatus(otherRun) === 'finished' ? 'done   ' : 'pending'} early-stop ${esSetting.name}: ${esGenerations} generation(s) ${twinStops ? 'without' : 'with'} early stopping in ${otherRun} (the main search's arm, trained here: ${arm.why})`,
+        );
     }
     return;
   }
@@ -2019,8 +2106,9 @@ async function main(): Promise<void> {
     }
     if (esSetting && esFile && !interrupted) {
       const twinStops = twinStopsOf(esSetting)!;
+      const arm = mainArmHere(esSetting, esGenerations);
       const have = generationsDone(join(discRoot, esSetting.name, 'run'));
-      if (have < esGenerations)
+      if (arm.here && have < esGenerations)
         console.log(
           `early-stop ${esSetting.name}: the main search (${twinStops ? 'without early stopping' : 'early stopping on'}) has ${have} of ${esGenerations} generations; the comparison measures the generations both runs have (run the main search further, then --collect-only)`,
         );
@@ -2029,6 +2117,17 @@ async function main(): Promise<void> {
         esFile,
         join(esDir(esSetting.name, twinStops), 'run'),
       );
+      if (!arm.here && !interrupted) {
+        // the main search's arm is not from this machine: train its kind here too, so both arms share one
+        console.log(
+          `early-stop ${esSetting.name}: the main search's first ${esGenerations} generation(s) are not compared: ${arm.why}; its twin ${twinStops ? 'without' : 'with'} early stopping trains here`,
+        );
+        await runSearchStep(
+          `early-stop ${esSetting.name} (${twinStops ? 'without' : 'with'} early stopping, the main search's arm)`,
+          esConfig(esSetting, esGenerations, !twinStops),
+          join(esDir(esSetting.name, !twinStops), 'run'),
+        );
+      }
     }
   }
   // collect: every setting whose config exists (the docs show the pending ones too)

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { compareEarlyStop, readRun, type MfCandidate, type MfRun } from '../../scripts/multi-fidelity.js';
+import { armMachines, compareEarlyStop, readRun, type MfCandidate, type MfRun } from '../../scripts/multi-fidelity.js';
 import { runSearch } from '../../src/search/evolution.js';
 import { runStage } from '../../src/search/stages/index.js';
 import { InProcessTransport } from '../../src/search/transport/index.js';
@@ -177,6 +177,34 @@ function standIn(task: StageTask): Promise<StageRecord> {
     seconds: FULL,
   });
 }
+
+test('armMachines and the machine note: proxy trainings of the measured generations only, keys distinct, unrecorded counted', () => {
+  // default fpD on machine 5; A, B on 5; C unrecorded; G (generation 2) on 7; D not trained
+  const run: MfRun = {
+    ...WITH,
+    defaultFingerprint: 'fpD0',
+    proxySeconds: { ...WITH.proxySeconds, fpD0: 10 },
+    proxyMachine: { fpD0: 5, fpA: 5, fpB: 5, fpC: null, fpK: 5, fpE: 5, fpF: 5, fpG: 7, fpH: 5 },
+  };
+  assert.deepEqual(armMachines(run, 1), { keys: [5], unrecorded: 1 });
+  assert.deepEqual(armMachines(run, 3), { keys: [5, 7], unrecorded: 1 });
+  // a run without machines (a simulated proxy, or older code): its 8 trained fingerprints recorded none
+  assert.deepEqual(armMachines(WITH, 3), { keys: [], unrecorded: 8 });
+  // ... and two such runs get no note: nothing says they differ
+  assert.equal(compareEarlyStop('S1', WITH, WITHOUT, 3, 2).notes.length, 1);
+  const allOn5 = (r: MfRun): MfRun => ({
+    ...r,
+    proxyMachine: Object.fromEntries(Object.keys(r.proxySeconds).map((fp) => [fp, 5])),
+  });
+  assert.deepEqual(compareEarlyStop('S1', allOn5(WITH), allOn5(WITHOUT), 3, 2).notes, [
+    'the run without early stopping has 2 of 3 generations; the comparison measures the first 2',
+  ]);
+  // one arm on machine 5, the other unrecorded (older code): said, with both arms' machines
+  const mixed = compareEarlyStop('S1', allOn5(WITH), { ...WITHOUT, proxyMachine: {} }, 3, 2);
+  assert.deepEqual(mixed.notes.slice(1), [
+    "the two runs' proxy trainings are not all from one machine (with early stopping: machine 000000000005; without: 6 record(s) without a machine), so their times and fitnesses compare across machines too",
+  ]);
+});
 
 test('readRun + compareEarlyStop on two search journals, same seed, with and without proxy.earlyStop', async () => {
   const task = { kind: 'detector', dataDir: '/nonexistent', iters: 10 };

@@ -551,6 +551,68 @@ test('results-discovery --early-stop S2: a setting searched without early stoppi
   );
 });
 
+test('results-discovery --early-stop S2: a main search whose proxy trainings name another machine is not an arm; its kind of twin trains here too', () => {
+  // the previous test's results (S2 finished, its twin with early stopping), with S2's proxy records
+  // marked as trained on machine 000000000001: training is bit-identical only on one machine
+  const root6 = join(dir, 'results6');
+  cpSync(root, root6, { recursive: true });
+  const disc6 = join(root6, 'discovery');
+  const db = new Database(join(disc6, 'S2', 'run', 'journal.sqlite'));
+  const rows = db.prepare("SELECT rowid, metrics FROM results WHERE stage = 'proxy'").all() as { rowid: number; metrics: string }[];
+  assert.ok(rows.length > 0);
+  for (const r of rows)
+    db.prepare('UPDATE results SET metrics = ? WHERE rowid = ?').run(JSON.stringify({ ...JSON.parse(r.metrics), machine: 1 }), r.rowid);
+  db.close();
+  const out6 = join(dir, 'D6.md');
+  const args = ['--settings', 'S2', '--early-stop', 'S2', '--generations', '2'];
+  const plan = discovery([...args, '--plan'], { root: root6, docs: out6 });
+  assert.equal(plan.code, 0, plan.out);
+  assert.ok(
+    plan.out.includes(
+      `pending early-stop S2: 2 generation(s) without early stopping in ${join(disc6, 'S2-no-early-stop', 'run')} (the main search's arm, trained here: its proxy trainings are not all from this machine (`,
+    ),
+    plan.out,
+  );
+  assert.match(plan.out, /\): 000000000001\)/);
+  assert.ok(!existsSync(join(disc6, 'S2-no-early-stop')), '--plan trains nothing');
+
+  const r = discovery(args, { root: root6, docs: out6 });
+  assert.equal(r.code, 0, r.out);
+  assert.match(
+    r.out,
+    /early-stop S2: the main search's first 2 generation\(s\) are not compared: .*; its twin without early stopping trains here/,
+  );
+  const mf = (JSON.parse(readFileSync(join(disc6, 'summary.json'), 'utf8')) as { multiFidelity: MultiFidelity & { twin: string } })
+    .multiFidelity;
+  assert.deepEqual([mf.twin, mf.measuredGenerations], ['both', 2]);
+  assert.equal(mf.with.runDir, join(disc6, 'S2-early-stop', 'run'));
+  assert.equal(mf.without.runDir, join(disc6, 'S2-no-early-stop', 'run'));
+  const wo = buildReport(mf.without.runDir);
+  assert.equal(wo.config.proxy.earlyStop, undefined);
+  assert.deepEqual([wo.config.seed, wo.config.evolution.generations, wo.config.final.enabled], [0, 2, false]);
+  // the new arm is the main search's first generations again (a simulated proxy is the same on any machine)
+  const main = buildReport(join(disc6, 'S2', 'run'));
+  assert.deepEqual(
+    wo.generations.map((g) => [g.proxyNew, g.bestEverFitness, g.bestEverLoss]),
+    main.generations.slice(0, 2).map((g) => [g.proxyNew, g.bestEverFitness, g.bestEverLoss]),
+  );
+  assert.deepEqual([mf.firstDivergentGeneration, mf.notes], [null, []]);
+  const md = readFileSync(out6, 'utf8');
+  assert.ok(
+    md.includes(
+      `Setting S2, the first 2 generation(s), the same seed, both runs trained for this measurement, one after the other (the main search's own first generations trained on another machine, or recorded none, and training is bit-identical only on one): without early stopping (final disabled; \`${join(disc6, 'S2-no-early-stop', 'run')}\`) against with \`proxy.earlyStop { fraction: 0.5, minRatio: 0.3 }\``,
+    ),
+    md,
+  );
+  // again: nothing runs, and the plan shows both twins done
+  const again = discovery(args, { root: root6, docs: out6 });
+  assert.equal(again.code, 0, again.out);
+  assert.match(again.out, /0 step\(s\) run in this call/);
+  const plan2 = discovery([...args, '--plan'], { root: root6, docs: out6 });
+  assert.match(plan2.out, /done {4}early-stop S2: 2 generation\(s\) with early stopping/);
+  assert.match(plan2.out, /done {4}early-stop S2: 2 generation\(s\) without early stopping in .*S2-no-early-stop/);
+});
+
 test('results-discovery: a search stopped in its final evaluation shows its hall of fame and the final runs so far, no verdict', () => {
   // S1's finished run (the test above), turned back into one stopped after 4 final runs: the
   // summary removed, the status 'running' (no owner: shown as interrupted), the later final records deleted

@@ -18,6 +18,7 @@ import { loadConfig } from '../../src/search/config.js';
 import { retrainArgs } from '../../src/search/final.js';
 import { makeTinyMnistDet } from '../search/helpers.js';
 import { compareMeans } from '../../src/search/stats.js';
+import { machineId, machineIdOf, machineKey, machineKeyText, type Provenance } from '../../src/util/provenance.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'cse-autoloss.js');
 
@@ -207,17 +208,31 @@ confirm:
       return readFileSync(docs, 'utf8');
     };
     const fin0 = s1.final.find((f) => f.role === 'winner')!.AP[0]!;
+    // both trained here: the final's record and the retrain's provenance name this machine
+    const here = machineKeyText(machineKey(machineId()!));
     assert.ok(
       collect().includes(
-        `(${join(root, 'discovery', 'S1', 'retrain', 'winner-seed0', 'metrics.json')}): AP ${fin0}, the final's to the last bit.`,
+        `(${join(root, 'discovery', 'S1', 'retrain', 'winner-seed0', 'metrics.json')}): AP ${fin0}, the final's to the last bit, on the same machine (${here}).`,
       ),
     );
     // an AP a bit apart is reported as such, with both values
     const mf = join(r0, 'metrics.json');
-    const rec = JSON.parse(readFileSync(mf, 'utf8')) as { metrics: { AP: number } };
+    const rec = JSON.parse(readFileSync(mf, 'utf8')) as { metrics: { AP: number }; provenance: Provenance };
     rec.metrics.AP = fin0 + 1e-12;
     writeFileSync(mf, JSON.stringify(rec));
-    assert.ok(collect().includes(`AP ${fin0 + 1e-12} against the final's ${fin0}, on the same CPU and libraries: not the same bits.`));
+    assert.ok(collect().includes(`AP ${fin0 + 1e-12} against the final's ${fin0}, on the same machine (${here}): not the same bits.`));
+    // retrained on another machine (another CPU model in its provenance): not bits, the seeds' spread is the test
+    rec.provenance.env.cpuId = { ...rec.provenance.env.cpuId!, model: 'another model' };
+    writeFileSync(mf, JSON.stringify(rec));
+    const there = machineKeyText(machineKey(machineIdOf(rec.provenance.env)!));
+    assert.notEqual(there, here);
+    const pct = (x: number) => (100 * x).toFixed(1);
+    assert.ok(
+      collect().includes(
+        ` on another machine (${mf}; machine ${there}, the final's ${here}): AP ${pct(fin0 + 1e-12)} against the final's ${pct(fin0)}, with one final seed, no spread to compare with.`,
+      ),
+      readFileSync(docs, 'utf8'),
+    );
 
     // another thread count than the final evaluation's: refused, nothing trained, the rest kept
     rmSync(join(root, 'discovery', 'S1', 'confirm', 'default'), { recursive: true });
