@@ -28,7 +28,9 @@
 #      so that the docs compare its AP with the final's to the last bit, as they do for S1;
 #   3. the S2 study again, taking those seeds from the search's journal;
 #   4. early stopping measured on S2 (issue 15, item 5): its first 3 generations again with
-#      configs/discovery.yaml's earlyStop, same seed, against the search's own (about 1 h);
+#      configs/discovery.yaml's earlyStop, same seed, and again without it (the search's own proxy
+#      trainings recorded no machine, and training is bit-identical on one machine only), the two
+#      compared (about 1.5 h on the machine of 2026-12-02);
 #   5. the efficiency runs on S1 (3 seeds x {cse, vanilla}, each stopping at the default);
 #   6. the demo's proxy study;
 #   7. S2b (configs/discovery-s2b.yaml: S2 again with another seed and a population of 1000), with
@@ -44,7 +46,7 @@ M=$(pwd)
 export CSE_THREADS=2
 STUDY_COMMIT=c71f6d95128152fe06c77e888b89f9788749e6fc   # the S2 study's first 31 runs
 SEARCH_COMMIT=85f2360                                   # the S2 search, the efficiency runs, the demo study (src/ as at ef161f5)
-ES_COMMIT=76b1b85   # S2's early-stopping twin (its driver; src/ differs from SEARCH_COMMIT's in provenance only, not in training)
+ES_COMMIT=63df393   # S2's early-stopping twins, with and without (their driver and src/: both arms train with this one code)
 S2B_COMMIT=10b0a95   # the S2b search (its config and src/)
 WT=${LR_WT:-$M/../wt}
 STEPS=${LR_STEPS-1 2 2r 3 4 5 6 7}
