@@ -62,7 +62,7 @@
 import { parseCli } from './cli.js';
 import { tenthsProgress } from './progress.js';
 import { envDiffs, machineKeyOfRecord, machineOfRecord, machinesSentence, parseMachineLines, type MachineLine } from './environment.js';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -432,6 +432,8 @@ interface Collected {
   entry: SearchEntry;
   finalStatuses: string[][];
   transferStatuses: string[][];
+  /** The machine key of each transfer run, parallel to transferStatuses (runMachine; null: not recorded or not run). */
+  transferMachines: (number | null)[][];
   confirmStatuses: string[][];
   /**
    * The winner's first final seed, the thread count its training ran with (the retrain line) and
@@ -495,6 +497,7 @@ function collectSearch(s: SettingDef): Collected | null {
     entry,
     finalStatuses: [],
     transferStatuses: [],
+    transferMachines: [],
     confirmStatuses: [],
     winnerRun: null,
     partialFinal: null,
@@ -756,6 +759,36 @@ function retrainJob(c: Collected): RetrainJob | string {
   return { setting: c.name, seed: run.seed, args, out };
 }
 
+/** Whether a COCO dataset folder holds both splits' annotations. */
+const datasetThere = (dir: string) =>
+  existsSync(join(dir, 'train', 'annotations.json')) && existsSync(join(dir, 'val', 'annotations.json'));
+
+/**
+ * The `cse-autoloss data make` command that makes a search's final-task dataset (its config's
+ * `dataset`, made by the search on first use); null without one or for a task that is no detector.
+ */
+function datasetArgs(cfg: SearchConfig): string[] | null {
+  const d = cfg.dataset;
+  const t = cfg.final.task;
+  if (!d || t.kind !== 'detector') return null;
+  return [
+    'data',
+    'make',
+    '--kind',
+    d.kind,
+    '--images',
+    String(d.images),
+    '--size',
+    String(d.size),
+    '--seed',
+    String(d.seed),
+    '--val-fraction',
+    String(d.valFraction),
+    '--out',
+    t.dataDir,
+  ];
+}
+
 /**
  * --retrain: the retrain command docs/DISCOVERY.md prints for each finished search (the winner's
  * first final seed, the final's task and thread count), run for real with this checkout's CLI, its
@@ -772,6 +805,19 @@ async function runRetrain(c: Collected): Promise<void> {
   if (finishedRun(j.out)) {
     console.log(`retrain ${j.setting}: done (${shownPath(join(j.out, 'metrics.json'))})`);
     return;
+  }
+  // its dataset first, as the search made it on first use (a fresh clone has none)
+  const ft = c.cfg.final.task;
+  const data = datasetArgs(c.cfg);
+  if (ft.kind === 'detector' && data && !datasetThere(ft.dataDir)) {
+    console.log(`retrain ${j.setting}: its dataset first, as docs/DISCOVERY.md prints it`);
+    console.log(`  $ cse-autoloss ${shellLine(data)}`);
+    const code = await runChild(data);
+    if (code !== 0) {
+      failures++;
+      console.log(`retrain ${j.setting}: \`cse-autoloss data make\` exited with code ${code} (see its output above)`);
+      return;
+    }
   }
   const args = existsSync(join(j.out, 'config.json')) ? [...j.args, '--resume'] : j.args;
   console.log(`retrain ${j.setting}: the winner's seed-${j.seed} run again, as docs/DISCOVERY.md prints it (--out into the results)`);
@@ -964,7 +1010,35 @@ function collectTransfer(c: Collected): void {
     const { row, statuses } = runsRow(mine[0]!.loss, role, mine);
     c.entry.transfer.push({ loss: row.loss, role, dataset: driver.transfer.dataset.kind, seeds: row.seeds, AP: row.AP, AP50: row.AP50 });
     c.transferStatuses.push(statuses);
+    c.transferMachines.push(mine.map((j) => runMachine(j.out)));
   }
+}
+
+/**
+ * The machine a driver training (transfer, confirm) ran on, as a key: the one its metrics.json
+ * records (metrics.machine, or its provenance's CPU identification and BLAS kernels), else the key
+ * results/discovery/machines.jsonl recorded at the last start of the long runs before the commit
+ * that added the file (the long runs commit a finished run within minutes, in the session that
+ * trained it), else null (not run, or landed before machines were recorded).
+ */
+function runMachine(out: string): number | null {
+  const f = join(out, 'metrics.json');
+  if (!existsSync(f)) return null;
+  let m: { status?: string; metrics?: Record<string, unknown>; provenance?: Provenance };
+  try {
+    m = JSON.parse(readFileSync(f, 'utf8')) as typeof m;
+  } catch {
+    return null;
+  }
+  if (typeof m.metrics?.machine === 'number') return m.metrics.machine;
+  const id = m.provenance?.env ? machineIdOf(m.provenance.env) : null;
+  if (id !== null) return machineKey(id);
+  const rel = relative(REPO, resolve(f));
+  if (!rel || rel.startsWith('..')) return null;
+  const g = spawnSync('git', ['log', '--diff-filter=A', '--format=%ct', '--', rel], { cwd: REPO, encoding: 'utf8' });
+  const added = (g.stdout ?? '').trim().split('\n').filter(Boolean).pop(); // the first commit that added it
+  if (g.status !== 0 || !added) return null;
+  return machineKeyOfRecord({ finishedAt: Number(added) * 1000, metrics: {} }, loadMachineLines());
 }
 
 // ------------------------------------------------------------------ efficiency (item 4)
@@ -1654,16 +1728,56 @@ function showsSection(c: Collected): string[] {
   } else lines.push('  Stretch (the published half): not evaluated.');
   lines.push(...confirmLines(c));
   lines.push(...presetContext(c, w.AP[0] ?? null));
-  const tw = e.transfer.find((r) => r.role === 'winner');
-  const td = e.transfer.find((r) => r.role === 'default');
+  const iw = e.transfer.findIndex((r) => r.role === 'winner');
+  const id = e.transfer.findIndex((r) => r.role === 'default');
+  const tw = e.transfer[iw];
+  const td = e.transfer[id];
   if (tw && td && okValues(tw.AP).length && okValues(td.AP).length) {
-    const ct = compareMeans(okValues(tw.AP), okValues(td.AP));
-    lines.push(
-      `  Transfer to ${tw.dataset}: the winner ${meanSd(okValues(tw.AP))} AP against the default's ${meanSd(okValues(td.AP))} (${signed(100 * ct.diff)}${ct.t !== null ? `, Welch t ${ct.t.toFixed(2)}, p ${pText(ct.p)}` : ''}).`,
-    );
+    lines.push(transferLine(tw, td, c.transferMachines[iw] ?? [], c.transferMachines[id] ?? []));
   } else if (driver.transfer.settings.includes(c.name))
     lines.push(`  Transfer to ${driver.transfer.dataset.kind}: pending (run \`${runCommand(c.name)}\`).`);
   return lines;
+}
+
+/**
+ * The transfer's comparison. Training differs across machines, so when the runs trained on more
+ * than one, only the seeds whose two runs share a machine are compared, and the others are named.
+ */
+function transferLine(tw: SummaryRow & { dataset: string }, td: SummaryRow, mw: (number | null)[], md: (number | null)[]): string {
+  const cmp = (w: number[], d: number[]) => {
+    const ct = compareMeans(w, d);
+    return `the winner ${meanSd(w)} AP against the default's ${meanSd(d)} (${signed(100 * ct.diff)}${ct.t !== null ? `, Welch t ${ct.t.toFixed(2)}, p ${pText(ct.p)}` : ''})`;
+  };
+  const all = `  Transfer to ${tw.dataset}: ${cmp(okValues(tw.AP), okValues(td.AP))}`;
+  const ran = [
+    ...tw.AP.flatMap((x, i) => (x !== null ? [mw[i] ?? null] : [])),
+    ...td.AP.flatMap((x, i) => (x !== null ? [md[i] ?? null] : [])),
+  ];
+  const keys = new Set(ran.filter((k): k is number => k !== null));
+  if (keys.size <= 1) {
+    const unknown = ran.filter((k) => k === null).length;
+    return `${all}${keys.size === 1 ? ` (all on one machine, ${machineKeyText([...keys][0]!)}${unknown ? `; ${unknown} run(s) recorded none` : ''})` : ''}.`;
+  }
+  // seeds run by both: kept when both runs share a machine
+  const kept: number[] = [];
+  const apart: string[] = [];
+  tw.seeds.forEach((seed, i) => {
+    const j = td.seeds.indexOf(seed);
+    if (tw.AP[i] === null || j < 0 || td.AP[j] === null) return;
+    const a = mw[i] ?? null;
+    const b = md[j] ?? null;
+    if (a !== null && a === b) kept.push(seed);
+    else
+      apart.push(
+        `seed ${seed} (the winner on ${a === null ? 'an unrecorded machine' : machineKeyText(a)}, the default on ${b === null ? 'an unrecorded machine' : machineKeyText(b)})`,
+      );
+  });
+  const pick = (r: SummaryRow) => kept.map((seed) => r.AP[r.seeds.indexOf(seed)]!);
+  return (
+    `  Transfer to ${tw.dataset}: **the runs trained on ${keys.size} machines**, and training differs across machines; over the seeds whose two runs trained on one (${kept.length ? kept.join(', ') : 'none'}): ` +
+    (kept.length ? cmp(pick(tw), pick(td)) : 'nothing to compare') +
+    `${apart.length ? `; left out: ${apart.join(', ')}` : ''}. Over all seeds: ${cmp(okValues(tw.AP), okValues(td.AP))}.`
+  );
 }
 
 /**
@@ -1993,7 +2107,11 @@ function writeDocs(cs: Collected[], eff: Efficiency | null, mf: MultiFidelityRes
         run && run.threads !== null ? retrainArgs(c.cfg, e.winner, run.seed, run.threads, `runs/${c.name}-winner-seed${run.seed}`) : null;
       if (run && args)
         lines.push(
-          `Retrain the winner's seed-${run.seed} run (the other half at its default; the final evaluation's task and the ${run.threads} thread(s) it trained with): \`cse-autoloss ${shellLine(args)}\`. ` +
+          `Retrain the winner's seed-${run.seed} run (the other half at its default; the final evaluation's task and the ${run.threads} thread(s) it trained with): \`cse-autoloss ${shellLine(args)}\`` +
+            (datasetArgs(c.cfg)
+              ? ` (its dataset first, as the search made it on first use: \`cse-autoloss ${shellLine(datasetArgs(c.cfg)!)}\`)`
+              : '') +
+            '. ' +
             `On this machine it gives AP ${pct(ap)} again, bit for bit (test/search/detector_proxy.test.ts checks the command on a small task); on another machine it lands within the seeds' spread, not on the same bits.` +
             retrainCheck(c, e.winner, run.seed, e.final.find((r) => r.role === 'winner')?.AP ?? []),
           '',

@@ -21,6 +21,7 @@ import { Journal } from '../../src/search/journal.js';
 import { buildReport } from '../../src/search/report.js';
 import { compareMeans } from '../../src/search/stats.js';
 import type { MultiFidelity } from '../../scripts/multi-fidelity.js';
+import { machineId, machineKey, machineKeyText } from '../../src/util/provenance.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cse-discovery-'));
 const cfgDir = join(dir, 'cfg');
@@ -611,6 +612,35 @@ test('results-discovery --early-stop S2: a main search whose proxy trainings nam
   const plan2 = discovery([...args, '--plan'], { root: root6, docs: out6 });
   assert.match(plan2.out, /done {4}early-stop S2: 2 generation\(s\) with early stopping/);
   assert.match(plan2.out, /done {4}early-stop S2: 2 generation\(s\) without early stopping in .*S2-no-early-stop/);
+});
+
+test('results-discovery: the transfer compares only runs of one machine, and names the seeds left out', () => {
+  // the first test's transfer (S1, seed 0, both runs trained here), collected again in a copy
+  const root7 = join(dir, 'results7');
+  cpSync(root, root7, { recursive: true });
+  const out7 = join(dir, 'D7.md');
+  const here = machineKeyText(machineKey(machineId()!));
+  const collect = () => {
+    const r = discovery(['--collect-only'], { root: root7, docs: out7 });
+    assert.equal(r.code, 0, r.out);
+    return readFileSync(out7, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('  Transfer to mnist-det:'))!;
+  };
+  const one = collect();
+  assert.ok(one.endsWith(` (all on one machine, ${here}).`), one);
+  // the default's run marked as trained on machine 000000000001: its seed is not compared
+  const f = join(root7, 'discovery', 'S1', 'transfer', 'default', 'seed0', 'metrics.json');
+  const m = JSON.parse(readFileSync(f, 'utf8')) as { metrics: Record<string, number> };
+  m.metrics.machine = 1;
+  writeFileSync(f, JSON.stringify(m));
+  const two = collect();
+  assert.ok(
+    two.includes(
+      `**the runs trained on 2 machines**, and training differs across machines; over the seeds whose two runs trained on one (none): nothing to compare; left out: seed 0 (the winner on ${here}, the default on 000000000001). Over all seeds: the winner `,
+    ),
+    two,
+  );
 });
 
 test('results-discovery: a search stopped in its final evaluation shows its hall of fame and the final runs so far, no verdict', () => {

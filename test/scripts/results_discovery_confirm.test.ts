@@ -41,6 +41,8 @@ test('results-discovery confirm: more seeds of the winner and the default on the
         'proxy: { topK: 3, task: { kind: simulated, iters: 30 } }',
         `final: { top: 1, published: false, seeds: [0], task: ${task} }`,
         'pool: { workers: 0 }',
+        // the dataset makeTinyMnistDet made, as the config's own (made on first use): --retrain makes it on a fresh clone
+        'dataset: { kind: mnist-det, images: 48, size: 64, seed: 3, valFraction: 0.2 }',
       ].join('\n'),
     );
     const driverYaml = (seeds: string, rivals = '{ S1: [bce] }') => `transfer:
@@ -179,8 +181,13 @@ confirm:
     // then compared to the last bit
     const r0 = join(root, 'discovery', 'S1', 'retrain', 'winner-seed0');
     const retrain = (...extra: string[]) => script('1', '--retrain', ...extra);
+    // as on a fresh clone, the dataset is not there: the retrain makes it first, with the command the docs print
+    rmSync(data, { recursive: true });
     const t0 = retrain();
     assert.equal(t0.status, 0, `${t0.stdout.slice(-2000)}${t0.stderr.slice(-2000)}`);
+    const makeLine = `cse-autoloss data make --kind mnist-det --images 48 --size 64 --seed 3 --val-fraction 0.2 --out ${data}`;
+    assert.ok(t0.stdout.includes(`retrain S1: its dataset first, as docs/DISCOVERY.md prints it\n  $ ${makeLine}\n`), t0.stdout);
+    assert.ok(readFileSync(docs, 'utf8').includes(`(its dataset first, as the search made it on first use: \`${makeLine}\`)`));
     // the docs' command (its --out aside), with the final's thread count (2), not this process's CSE_THREADS
     const printed = /Retrain the winner's seed-0 run [^`]*`cse-autoloss (train [^`]*) --out runs\/S1-winner-seed0`/.exec(
       readFileSync(docs, 'utf8'),
