@@ -45,7 +45,11 @@ cd "$(dirname "$0")/.."
 M=$(pwd)
 export CSE_THREADS=2
 STUDY_COMMIT=c71f6d95128152fe06c77e888b89f9788749e6fc   # the S2 study's first 31 runs
-SEARCH_COMMIT=85f2360                                   # the S2 search, the efficiency runs, the demo study (src/ as at ef161f5)
+SEARCH_COMMIT=85f2360                                   # the S2 search (src/ as at ef161f5)
+# the efficiency runs and the demo study: src/ trains as at SEARCH_COMMIT (its later changes: provenance,
+# the report, --retrain-final), and each detector training records its machine (metrics.machine,
+# provenance cpuId), so that a run resumed on another machine shows as such
+EFF_COMMIT=63df393
 ES_COMMIT=63df393   # S2's early-stopping twins, with and without (their driver and src/: both arms train with this one code)
 S2B_COMMIT=10b0a95   # the S2b search (its config and src/)
 WT=${LR_WT:-$M/../wt}
@@ -219,8 +223,8 @@ if want 2r; then
 fi
 step 3 s2study $STUDY_COMMIT "S2 proxy study, the seeds from the search" results-proxy.ts --settings S2 --out "$M/docs/PROXY.md"
 step 4 s2es $ES_COMMIT "early stopping measured on S2" results-discovery.ts --settings S2 --early-stop S2 --out "$M/docs/DISCOVERY.md"
-step 5 search $SEARCH_COMMIT "efficiency runs on S1" results-discovery.ts --settings S1 --efficiency S1 --out "$M/docs/DISCOVERY.md"
-step 6 search $SEARCH_COMMIT "the demo's proxy study" results-proxy.ts --settings demo --out "$M/docs/PROXY.md"
+step 5 eff $EFF_COMMIT "efficiency runs on S1" results-discovery.ts --settings S1 --efficiency S1 --out "$M/docs/DISCOVERY.md"
+step 6 eff $EFF_COMMIT "the demo's proxy study" results-proxy.ts --settings demo --out "$M/docs/PROXY.md"
 # step 7 only once S2's verdict is in, and only when it missed the target
 if want 7; then
   if grep -q '^- \*\*S2\*\* .*\*\*Target met\*\*' docs/DISCOVERY.md; then

@@ -1058,6 +1058,11 @@ interface EffRun {
   from?: string;
   /** With from: the commits that search's sessions ran. */
   fromCommits?: string[];
+  /**
+   * The machines its proxy trainings ran on (effMachines: keys as 12 hex digits, each record's own
+   * or machines.jsonl's at the time it finished) and how many records name none.
+   */
+  machines?: { keys: string[]; unrecorded: number };
 }
 interface EffSide {
   runs: number;
@@ -1176,6 +1181,36 @@ function mainSearchPrefix(
   }
 }
 
+/**
+ * The machines of a run's proxy trainings (the default's baseline and its candidates' in the first
+ * `generations`, all when null): each record's key (metrics.machine), else the key
+ * results/discovery/machines.jsonl recorded at the last start before it finished.
+ */
+function effMachines(runDir: string, generations: number | null): { keys: string[]; unrecorded: number } {
+  const j = Journal.open(runDir, { readonly: true });
+  try {
+    const def = JSON.parse(j.getMeta('default') ?? 'null') as { fingerprint: string } | null;
+    const fps = new Set(
+      j
+        .candidates()
+        .filter((c) => generations === null || c.gen < generations)
+        .map((c) => c.fingerprint),
+    );
+    if (def) fps.add(def.fingerprint);
+    const keys = new Set<string>();
+    let unrecorded = 0;
+    for (const r of j.allResults()) {
+      if (r.stage !== 'proxy' || !fps.has(r.fingerprint)) continue;
+      const k = machineKeyOfRecord(r, loadMachineLines());
+      if (k === null) unrecorded++;
+      else keys.add(machineKeyText(k));
+    }
+    return { keys: [...keys].sort(), unrecorded };
+  } finally {
+    j.close();
+  }
+}
+
 function sideStats(runs: EffRun[]): EffSide {
   const reached = runs.filter((r) => r.reachedDefault);
   // a run that never reached the default counts at its whole budget and time (a lower bound)
@@ -1210,12 +1245,18 @@ function collectEfficiency(): Efficiency | null {
       const status = journalStatus(runDir);
       // its own run folder, when there is one (the driver resumes it), else the setting's search's first generations
       if (status !== null) {
-        if (status === 'finished') sides[strategy]!.push(effRunOf(buildReport(runDir), seed, null));
+        if (status === 'finished')
+          sides[strategy]!.push({ ...effRunOf(buildReport(runDir), seed, null), machines: effMachines(runDir, null) });
         continue;
       }
       const main = mainSearchPrefix(def, strategy, seed);
       if (main?.ready)
-        sides[strategy]!.push({ ...effRunOf(buildReport(main.runDir), seed, main), from: main.runDir, fromCommits: main.commits });
+        sides[strategy]!.push({
+          ...effRunOf(buildReport(main.runDir), seed, main),
+          from: main.runDir,
+          fromCommits: main.commits,
+          machines: effMachines(main.runDir, main.generations),
+        });
     }
   const cse = sideStats(sides.cse!);
   const vanilla = sideStats(sides.vanilla!);
@@ -1893,6 +1934,16 @@ function confirmLines(c: Collected): string[] {
   ];
 }
 
+/** A run's machines, as the end of its line: one, several (its candidates then met a default trained elsewhere), or none recorded. */
+function effMachinesText(m: EffRun['machines']): string {
+  if (!m) return '';
+  const none = m.unrecorded ? `${m.unrecorded} proxy training(s) without a recorded machine` : '';
+  if (m.keys.length > 1)
+    return `; **its proxy trainings ran on ${m.keys.length} machines** (${m.keys.join(', ')}${none ? `; ${none}` : ''}), so its candidates met a default trained elsewhere`;
+  if (m.keys.length === 1) return `; machine ${m.keys[0]}${none ? ` (${none})` : ''}`;
+  return '; machine not recorded';
+}
+
 function efficiencySection(e: Efficiency | null): string[] {
   const lines = ['## Efficiency against vanilla evolution (issue 15, item 4)', ''];
   if (!e)
@@ -1916,7 +1967,13 @@ function efficiencySection(e: Efficiency | null): string[] {
   );
   for (const r of [...e.cse.map((x) => ['cse', x] as const), ...e.vanilla.map((x) => ['vanilla', x] as const)])
     lines.push(
-      `- ${r[0]} seed ${r[1].seed}${r[1].from ? ` (the first ${r[1].generations} generations of the ${e.setting} search above, \`${shownPath(r[1].from)}\`${r[1].fromCommits?.length ? ` at commit ${r[1].fromCommits.map((x) => x.slice(0, 7)).join(', ')}` : ''}: the same strategy, seed and config but for generations and final, so not run twice; its wall time is that search's, its resumes and any load beside it included)` : ''}: ${r[1].proxyEvaluations} proxy evaluations in ${r[1].generations} generations${r[1].stoppedAtDefault ? ' (stopped there: it had reached the default)' : ''}, ${r[1].wallSeconds.toFixed(1)} s; ${r[1].reachedDefault ? `reached the default after ${r[1].reachedDefault.proxyEvaluations} evaluations, ${r[1].reachedDefault.seconds.toFixed(1)} s` : 'never reached the default'}`,
+      `- ${r[0]} seed ${r[1].seed}${r[1].from ? ` (the first ${r[1].generations} generations of the ${e.setting} search above, \`${shownPath(r[1].from)}\`${r[1].fromCommits?.length ? ` at commit ${r[1].fromCommits.map((x) => x.slice(0, 7)).join(', ')}` : ''}: the same strategy, seed and config but for generations and final, so not run twice; its wall time is that search's, its resumes and any load beside it included)` : ''}: ${r[1].proxyEvaluations} proxy evaluations in ${r[1].generations} generations${r[1].stoppedAtDefault ? ' (stopped there: it had reached the default)' : ''}, ${r[1].wallSeconds.toFixed(1)} s; ${r[1].reachedDefault ? `reached the default after ${r[1].reachedDefault.proxyEvaluations} evaluations, ${r[1].reachedDefault.seconds.toFixed(1)} s` : 'never reached the default'}${effMachinesText(r[1].machines)}`,
+    );
+  const allKeys = new Set([...e.cse, ...e.vanilla].flatMap((r) => r.machines?.keys ?? []));
+  if (allKeys.size > 1)
+    lines.push(
+      '',
+      `The runs trained on ${allKeys.size} machines (${[...allKeys].join(', ')}): proxy evaluations compare across them (each run's default is its own), wall times compare machines too.`,
     );
   lines.push('');
   const lb = s.ratioIsLowerBound ? ' (a **lower bound**: a vanilla run never reached the default)' : '';

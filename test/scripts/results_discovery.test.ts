@@ -614,19 +614,46 @@ test('results-discovery --early-stop S2: a main search whose proxy trainings nam
   assert.match(plan2.out, /done {4}early-stop S2: 2 generation\(s\) without early stopping in .*S2-no-early-stop/);
 });
 
-test('results-discovery: the transfer compares only runs of one machine, and names the seeds left out', () => {
+test('results-discovery: the transfer compares only runs of one machine, and names the seeds left out; each efficiency run names its machines', () => {
   // the first test's transfer (S1, seed 0, both runs trained here), collected again in a copy
   const root7 = join(dir, 'results7');
   cpSync(root, root7, { recursive: true });
   const out7 = join(dir, 'D7.md');
   const here = machineKeyText(machineKey(machineId()!));
-  const collect = () => {
-    const r = discovery(['--collect-only'], { root: root7, docs: out7 });
+  const collect = (line = '  Transfer to mnist-det:') => {
+    const r = discovery(['--collect-only', '--efficiency', 'S1'], { root: root7, docs: out7 });
     assert.equal(r.code, 0, r.out);
     return readFileSync(out7, 'utf8')
       .split('\n')
-      .find((l) => l.startsWith('  Transfer to mnist-det:'))!;
+      .find((l) => l.startsWith(line))!;
   };
+  // the efficiency runs' proxy is simulated: no machine in the records, and machines.jsonl's one line has no key
+  assert.ok(collect('- vanilla seed 0').endsWith('; machine not recorded'));
+  // vanilla seed 0's proxy records marked: the default's on machine 5, every candidate's on 7
+  const vj = join(root7, 'discovery', 'efficiency', 'S1', 'vanilla-seed0', 'run', 'journal.sqlite');
+  const vdb = new Database(vj);
+  const defFp = (
+    JSON.parse((vdb.prepare("SELECT value FROM meta WHERE key = 'default'").get() as { value: string }).value) as { fingerprint: string }
+  ).fingerprint;
+  const proxyRows = vdb.prepare("SELECT rowid, fingerprint, metrics FROM results WHERE stage = 'proxy'").all() as {
+    rowid: number;
+    fingerprint: string;
+    metrics: string;
+  }[];
+  for (const r of proxyRows)
+    vdb
+      .prepare('UPDATE results SET metrics = ? WHERE rowid = ?')
+      .run(JSON.stringify({ ...JSON.parse(r.metrics), machine: r.fingerprint === defFp ? 5 : 7 }), r.rowid);
+  vdb.close();
+  assert.ok(
+    collect('- vanilla seed 0').endsWith(
+      '; **its proxy trainings ran on 2 machines** (000000000005, 000000000007), so its candidates met a default trained elsewhere',
+    ),
+  );
+  assert.match(
+    readFileSync(out7, 'utf8'),
+    /The runs trained on 2 machines \(000000000005, 000000000007\): proxy evaluations compare across them/,
+  );
   const one = collect();
   assert.ok(one.endsWith(` (all on one machine, ${here}).`), one);
   // the default's run marked as trained on machine 000000000001: its seed is not compared
