@@ -23,6 +23,7 @@ import { Journal } from '../src/search/journal.js';
 import { compareCandidates } from '../src/search/rank.js';
 import type { GenerationStats } from '../src/search/summary.js';
 import { machineKeyText } from '../src/util/provenance.js';
+import { machineKeyOfRecord, type MachineLine } from './environment.js';
 
 export interface MfCandidate {
   gen: number;
@@ -55,8 +56,9 @@ export interface MfRun {
   /** The default's fingerprint (its proxy record is the baseline); absent in hand-made runs. */
   defaultFingerprint?: string | null;
   /**
-   * The machine key each fingerprint's proxy record carries (metrics.machine: detector trainings
-   * of code from 5b848dd on; null: not recorded); absent in hand-made runs.
+   * The machine key of each fingerprint's proxy record (readRun: metrics.machine, which detector
+   * trainings of code from 5b848dd on carry, else machines.jsonl's; null: not recorded); absent in
+   * hand-made runs.
    */
   proxyMachine?: Record<string, number | null>;
 }
@@ -120,8 +122,11 @@ export interface MultiFidelity {
   notes: string[];
 }
 
-/** Reads one run from its journal (read-only). */
-export function readRun(runDir: string): MfRun {
+/**
+ * Reads one run from its journal (read-only). A proxy record's machine is the key it carries, else
+ * the one `machines` (results/discovery/machines.jsonl) recorded at the last start before it finished.
+ */
+export function readRun(runDir: string, machines: readonly MachineLine[] = []): MfRun {
   const j = Journal.open(runDir, { readonly: true });
   try {
     const def = JSON.parse(j.getMeta('default') ?? 'null') as { fingerprint: string; fitness: number } | null;
@@ -130,7 +135,7 @@ export function readRun(runDir: string): MfRun {
     const machine: Record<string, number | null> = {};
     for (const r of results) {
       secs[r.fingerprint] = r.seconds;
-      machine[r.fingerprint] = typeof r.metrics.machine === 'number' ? r.metrics.machine : null;
+      machine[r.fingerprint] = machineKeyOfRecord(r, machines);
     }
     return {
       runDir,

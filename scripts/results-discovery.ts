@@ -1183,32 +1183,12 @@ function mainSearchPrefix(
 
 /**
  * The machines of a run's proxy trainings (the default's baseline and its candidates' in the first
- * `generations`, all when null): each record's key (metrics.machine), else the key
+ * `generations`, all when null), as 12 hex digits: each record's key, else the key
  * results/discovery/machines.jsonl recorded at the last start before it finished.
  */
 function effMachines(runDir: string, generations: number | null): { keys: string[]; unrecorded: number } {
-  const j = Journal.open(runDir, { readonly: true });
-  try {
-    const def = JSON.parse(j.getMeta('default') ?? 'null') as { fingerprint: string } | null;
-    const fps = new Set(
-      j
-        .candidates()
-        .filter((c) => generations === null || c.gen < generations)
-        .map((c) => c.fingerprint),
-    );
-    if (def) fps.add(def.fingerprint);
-    const keys = new Set<string>();
-    let unrecorded = 0;
-    for (const r of j.allResults()) {
-      if (r.stage !== 'proxy' || !fps.has(r.fingerprint)) continue;
-      const k = machineKeyOfRecord(r, loadMachineLines());
-      if (k === null) unrecorded++;
-      else keys.add(machineKeyText(k));
-    }
-    return { keys: [...keys].sort(), unrecorded };
-  } finally {
-    j.close();
-  }
+  const m = armMachines(readRun(runDir, loadMachineLines()), generations ?? Infinity);
+  return { keys: m.keys.map(machineKeyText), unrecorded: m.unrecorded };
 }
 
 function sideStats(runs: EffRun[]): EffSide {
@@ -1390,7 +1370,7 @@ function mainArmHere(s: SettingDef, n: number): { here: boolean; why: string } {
   const detector = (journalConfig(mainDir) ?? settingConfig(s)?.cfg ?? null)?.proxy.task.kind === 'detector';
   const id = machineId();
   const here = id === null ? null : machineKey(id);
-  const m = armMachines(readRun(mainDir), n);
+  const m = armMachines(readRun(mainDir, loadMachineLines()), n);
   const others = m.keys.filter((k) => k !== here);
   if (!others.length && (!detector || (here !== null && !m.unrecorded)))
     return {
@@ -1442,7 +1422,13 @@ function collectMultiFidelity(): MultiFidelityResult | null {
   }
   const n = esName ? esGenerations : (journalGenerations(twins[0]!.dir) ?? esGenerations);
   const sc = settingConfig(SETTINGS.find((s) => s.name === setting)!);
-  const mf = compareEarlyStop(setting, readRun(withDir), readRun(withoutDir), n, sc?.cfg.final.top ?? 3);
+  const mf = compareEarlyStop(
+    setting,
+    readRun(withDir, loadMachineLines()),
+    readRun(withoutDir, loadMachineLines()),
+    n,
+    sc?.cfg.final.top ?? 3,
+  );
   // the arms must be one search but for early stopping, its length and the final evaluation
   const withCfg = journalConfig(withDir)!;
   const other = configDiff(withCfg, journalConfig(withoutDir)!).filter(
