@@ -3,7 +3,10 @@
  * reuse runs (results-proxy, results-discovery): provenance from either format, the object
  * LibraryInfo of src/util/provenance.ts or the older '<package> <version> (<path>)' string.
  */
-import { machineIdOf, machineKeyText, type LibraryInfo, type Provenance } from '../src/util/provenance.js';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { machineIdOf, machineKey, machineKeyText, type LibraryInfo, type Provenance } from '../src/util/provenance.js';
 
 /**
  * A library's identity in a provenance record, comparable across its two formats: this study's
@@ -58,7 +61,12 @@ export interface MachineLine {
   machineKey?: string;
 }
 
-/** machines.jsonl's lines, oldest first; unreadable lines are skipped (and counted in `skipped`). */
+/**
+ * machines.jsonl's lines, oldest first; unreadable lines are skipped (and counted in `skipped`). A
+ * line written before the lines carried a key (2026-12-02) takes the key of a later line with the
+ * same CPU identification and OpenBLAS kernels (family, model, stepping, microcode, flags and core:
+ * what machineId() is made of, so the same key).
+ */
 export function parseMachineLines(text: string): { lines: MachineLine[]; skipped: number } {
   const lines: MachineLine[] = [];
   let skipped = 0;
@@ -73,6 +81,13 @@ export function parseMachineLines(text: string): { lines: MachineLine[]; skipped
     }
   }
   lines.sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt));
+  const identity = (m: MachineLine) =>
+    m.family && m.model && m.stepping && m.flags && m.openblasCore
+      ? [m.family, m.model, m.stepping, m.microcode ?? '', m.flags, m.openblasCore].join('|')
+      : null;
+  const keyOf = new Map<string, string>();
+  for (const m of lines) if (m.machineKey && identity(m)) keyOf.set(identity(m)!, m.machineKey);
+  for (const m of lines) if (!m.machineKey && identity(m) && keyOf.has(identity(m)!)) m.machineKey = keyOf.get(identity(m)!);
   return { lines, skipped };
 }
 
@@ -106,6 +121,31 @@ export function machineKeyOfRecord(
   let last: MachineLine | null = null;
   for (const l of lines) if (Date.parse(l.startedAt) <= rec.finishedAt) last = l;
   return last?.machineKey && /^[0-9a-f]{12}$/.test(last.machineKey) ? parseInt(last.machineKey, 16) : null;
+}
+
+/**
+ * The machine key of a training's result file (a run's metrics.json, a proxy study's record): the
+ * key it records (metrics.machine, or its provenance's CPU identification and BLAS kernels), else
+ * the key machines.jsonl recorded at the last start of the long runs before the commit that added
+ * the file (the long runs commit a finished run within minutes, in the session that trained it),
+ * else null (unreadable, not committed yet, or from before machines were recorded).
+ */
+export function fileMachineKey(file: string, lines: readonly MachineLine[], repo: string): number | null {
+  let m: { metrics?: Record<string, unknown>; provenance?: { env?: Provenance['env'] } };
+  try {
+    m = JSON.parse(readFileSync(file, 'utf8')) as typeof m;
+  } catch {
+    return null;
+  }
+  if (typeof m.metrics?.machine === 'number') return m.metrics.machine;
+  const id = m.provenance?.env ? machineIdOf(m.provenance.env) : null;
+  if (id !== null) return machineKey(id);
+  const rel = relative(repo, resolve(file));
+  if (!rel || rel.startsWith('..')) return null;
+  const g = spawnSync('git', ['log', '--diff-filter=A', '--format=%ct', '--', rel], { cwd: repo, encoding: 'utf8' });
+  const added = (g.stdout ?? '').trim().split('\n').filter(Boolean).pop(); // the first commit that added it
+  if (g.status !== 0 || !added) return null;
+  return machineKeyOfRecord({ finishedAt: Number(added) * 1000, metrics: {} }, lines);
 }
 
 /** One sentence on the machines of a set of runs (labels from machineOfRecord; null: not recorded). */

@@ -61,8 +61,16 @@
  */
 import { parseCli } from './cli.js';
 import { tenthsProgress } from './progress.js';
-import { envDiffs, machineKeyOfRecord, machineOfRecord, machinesSentence, parseMachineLines, type MachineLine } from './environment.js';
-import { spawn, spawnSync } from 'node:child_process';
+import {
+  envDiffs,
+  fileMachineKey,
+  machineKeyOfRecord,
+  machineOfRecord,
+  machinesSentence,
+  parseMachineLines,
+  type MachineLine,
+} from './environment.js';
+import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -1014,31 +1022,10 @@ function collectTransfer(c: Collected): void {
   }
 }
 
-/**
- * The machine a driver training (transfer, confirm) ran on, as a key: the one its metrics.json
- * records (metrics.machine, or its provenance's CPU identification and BLAS kernels), else the key
- * results/discovery/machines.jsonl recorded at the last start of the long runs before the commit
- * that added the file (the long runs commit a finished run within minutes, in the session that
- * trained it), else null (not run, or landed before machines were recorded).
- */
+/** The machine a driver training (transfer, confirm) ran on, as a key (fileMachineKey of its metrics.json; null: not run or not recorded). */
 function runMachine(out: string): number | null {
   const f = join(out, 'metrics.json');
-  if (!existsSync(f)) return null;
-  let m: { status?: string; metrics?: Record<string, unknown>; provenance?: Provenance };
-  try {
-    m = JSON.parse(readFileSync(f, 'utf8')) as typeof m;
-  } catch {
-    return null;
-  }
-  if (typeof m.metrics?.machine === 'number') return m.metrics.machine;
-  const id = m.provenance?.env ? machineIdOf(m.provenance.env) : null;
-  if (id !== null) return machineKey(id);
-  const rel = relative(REPO, resolve(f));
-  if (!rel || rel.startsWith('..')) return null;
-  const g = spawnSync('git', ['log', '--diff-filter=A', '--format=%ct', '--', rel], { cwd: REPO, encoding: 'utf8' });
-  const added = (g.stdout ?? '').trim().split('\n').filter(Boolean).pop(); // the first commit that added it
-  if (g.status !== 0 || !added) return null;
-  return machineKeyOfRecord({ finishedAt: Number(added) * 1000, metrics: {} }, loadMachineLines());
+  return existsSync(f) ? fileMachineKey(f, loadMachineLines(), REPO) : null;
 }
 
 // ------------------------------------------------------------------ efficiency (item 4)

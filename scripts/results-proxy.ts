@@ -64,7 +64,7 @@
  */
 import { parseCli } from './cli.js';
 import { tenthsProgress } from './progress.js';
-import { envDiffs } from './environment.js';
+import { envDiffs, fileMachineKey, parseMachineLines } from './environment.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,7 +94,7 @@ import { mos1 } from '../src/search/stages/mos.js';
 import type { Mos1Problem } from '../src/search/types.js';
 import { kendallTau, mixSeed } from '../src/search/stats.js';
 import { Rng } from '../src/util/rng.js';
-import { provenance, type Provenance } from '../src/util/provenance.js';
+import { machineKeyText, provenance, type Provenance } from '../src/util/provenance.js';
 import { MIN_CHOICE_PANEL } from './discovery-proxy.js';
 
 const USAGE = `usage: npm run results:proxy -- [options]   (or: npx tsx scripts/results-proxy.ts [options])
@@ -867,14 +867,46 @@ function etaText(left: Job[], recs: RunRecord[]): string {
   return `ETA at least ${h}: ${untimed} run(s) of a kind not timed yet left out`;
 }
 
+/** The file each record read by readRecords came from. */
+const fileOf = new WeakMap<RunRecord, string>();
+
 function readRecords(s: Setting): RunRecord[] {
   const dir = join(root, 'proxy', s.name);
   if (!existsSync(dir)) return [];
   const recs: RunRecord[] = [];
   for (const sub of readdirSync(dir))
     for (const f of readdirSync(join(dir, sub)))
-      if (f.endsWith('.json')) recs.push(JSON.parse(readFileSync(join(dir, sub, f), 'utf8')) as RunRecord);
+      if (f.endsWith('.json')) {
+        const rec = JSON.parse(readFileSync(join(dir, sub, f), 'utf8')) as RunRecord;
+        fileOf.set(rec, join(dir, sub, f));
+        recs.push(rec);
+      }
   return recs;
+}
+
+/**
+ * Which machines a setting's runs trained on (fileMachineKey: the key a run records, else
+ * results/discovery/machines.jsonl's at the commit that added its file): one sentence. Training is
+ * bit-identical on one machine only, so runs of several machines mix machine differences into τ
+ * and the seed s.d.
+ */
+function machinesLine(recs: readonly RunRecord[]): string {
+  const f = join(root, 'discovery', 'machines.jsonl');
+  const lines = existsSync(f) ? parseMachineLines(readFileSync(f, 'utf8')).lines : [];
+  const count = new Map<string, number>();
+  let unknown = 0;
+  for (const r of recs) {
+    const file = fileOf.get(r);
+    const k = file ? fileMachineKey(file, lines, REPO) : null;
+    if (k === null) unknown++;
+    else count.set(machineKeyText(k), (count.get(machineKeyText(k)) ?? 0) + 1);
+  }
+  const none = unknown ? `; ${unknown} recorded none (trained before machines were recorded)` : '';
+  if (count.size > 1)
+    return `**Machines: these runs trained on ${count.size} machines** (${[...count].map(([k, n]) => `${k}: ${n} run(s)`).join(', ')}${none}): training differs across machines, so τ and the seed s.d. carry machine differences too.`;
+  if (count.size === 1)
+    return `Machines: the ${recs.length - unknown} run(s) that recorded one trained on one machine (${[...count.keys()][0]})${none}.`;
+  return `Machines: not recorded for these ${recs.length} run(s) (trained before machines were recorded).`;
 }
 
 interface ProxySummary {
@@ -1110,6 +1142,7 @@ function writeReport(all: { s: Setting; recs: RunRecord[]; jobs: Job[] }[]): voi
     parts.push(r.md);
     const done = recs.length;
     parts.push(`${done} of ${jobs.length} runs finished.`, '');
+    if (done) parts.push(machinesLine(recs), '');
     const ok = r.proxies.filter((p) => p.tau !== null && p.tau >= 0.6 && p.n >= MIN_CHOICE_PANEL).sort((a, b) => a.seconds - b.seconds);
     const chosen = ok[0] ?? [...r.proxies].sort((a, b) => (b.tau ?? -2) - (a.tau ?? -2))[0];
     // the issue's aim (τ ≥ 0.8), where a dearer proxy reaches it and the choice does not
@@ -1177,7 +1210,11 @@ close losses, which is what a search needs once its population works. The search
 configs/discovery-s2.yaml: CPV with \`cpv.saturating\`, MOS level 1 at its threshold; the
 "search filters" column names what stops the others), i.e. what its proxy gets to rank; the
 panel itself was drawn before \`cpv.saturating\` existed and is not redrawn. Costs are wall
-times on 2 cores of a machine shared with other work; they compare proxies, not machines.
+times on 2 cores of a machine shared with other work; they compare proxies, not machines. Under
+each setting, "Machines" names the machines its runs trained on (the key a run's file records, else
+the one \`results/discovery/machines.jsonl\` recorded at the start of the session whose commit added
+the file): training is bit-identical on one machine only, so a panel trained on several carries
+machine differences in its τ and seed s.d.
 
 ${parts.join('\n')}`;
   writeFileSync(outFile, md);

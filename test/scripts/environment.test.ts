@@ -5,8 +5,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { envDiffs, machineOfRecord, machinesSentence, parseMachineLines } from '../../scripts/environment.js';
-import type { Provenance } from '../../src/util/provenance.js';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  envDiffs,
+  fileMachineKey,
+  machineKeyOfRecord,
+  machineOfRecord,
+  machinesSentence,
+  parseMachineLines,
+} from '../../scripts/environment.js';
+import { machineIdOf, machineKey, type Provenance } from '../../src/util/provenance.js';
 
 const lib = (version: string, pkg: string) => ({ version, path: `/usr/lib/${pkg}.so`, from: `dpkg ${pkg}` });
 const env = (over: Partial<Provenance['env']> = {}): Provenance['env'] => ({
@@ -72,4 +83,61 @@ test('machineOfRecord: the key a record carries, else the last recorded start be
   assert.match(machinesSentence([null, null]), /not recorded for these 2 run/);
   const two = machinesSentence([zenLabel, at('2026-12-02T02:00:00Z')]);
   assert.match(two, /^\*\*Machines: these runs trained on 2 different machines\*\*/);
+});
+
+test('machineKeyOfRecord and fileMachineKey: the record key, the provenance, else machines.jsonl at the commit that added the file', () => {
+  const zen = { family: '25', model: '1', stepping: '1', microcode: '0x1000065', flags: 'f1', openblasCore: 'Zen' };
+  const { lines } = parseMachineLines(
+    [
+      // an early start without a key takes the key of a later start with the same identification
+      JSON.stringify({ startedAt: '2026-12-01T19:00:00Z', ...zen }),
+      JSON.stringify({ startedAt: '2026-12-02T01:00:00Z', ...zen, machineKey: 'd943bdbe0ca5' }),
+      JSON.stringify({ startedAt: '2026-12-02T11:00:00Z', ...zen, family: '26', machineKey: '63cd5a191630' }),
+      // another identification, never keyed: stays without one
+      JSON.stringify({ startedAt: '2026-12-03T00:00:00Z', ...zen, model: '17' }),
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    lines.map((l) => l.machineKey ?? null),
+    ['d943bdbe0ca5', 'd943bdbe0ca5', '63cd5a191630', null],
+  );
+  const at = (iso: string, metrics: Record<string, number> = {}) => machineKeyOfRecord({ finishedAt: Date.parse(iso), metrics }, lines);
+  assert.equal(at('2026-12-01T18:00:00Z'), null, 'before any recorded start');
+  assert.equal(at('2026-12-01T20:00:00Z'), 0xd943bdbe0ca5);
+  assert.equal(at('2026-12-02T12:00:00Z'), 0x63cd5a191630);
+  assert.equal(at('2026-12-03T01:00:00Z'), null, 'a start that names no key');
+  assert.equal(at('2026-12-02T12:00:00Z', { machine: 7 }), 7, "the record's own key first");
+
+  // files: a temporary repository whose commit dates place each file's landing
+  const repo = mkdtempSync(join(tmpdir(), 'cse-env-'));
+  const git = (args: string[], date?: string) => {
+    const r = spawnSync('git', args, {
+      cwd: repo,
+      encoding: 'utf8',
+      env: { ...process.env, ...(date ? { GIT_COMMITTER_DATE: date, GIT_AUTHOR_DATE: date } : {}) },
+    });
+    assert.equal(r.status, 0, r.stderr);
+  };
+  git(['init', '-q']);
+  git(['config', 'user.email', 't@t']);
+  git(['config', 'user.name', 't']);
+  const put = (name: string, body: unknown, date: string | null) => {
+    writeFileSync(join(repo, name), JSON.stringify(body));
+    if (date) {
+      git(['add', name]);
+      git(['commit', '-q', '-m', name], date);
+    }
+    return join(repo, name);
+  };
+  const e = env({ cpuId: zen3, blasCore: 'Zen' });
+  assert.equal(fileMachineKey(put('a.json', { metrics: { machine: 5 } }, null), lines, repo), 5);
+  assert.equal(fileMachineKey(put('b.json', { provenance: { env: e } }, null), lines, repo), machineKey(machineIdOf(e)!));
+  // no key, no identification: the commit that added it (a later rewrite does not move it)
+  const c = put('c.json', { provenance: { env: env() } }, '2026-12-02T12:00:00Z');
+  writeFileSync(c, JSON.stringify({ provenance: { env: env() }, rewritten: true }));
+  git(['commit', '-q', '-am', 'rewrite'], '2026-12-03T05:00:00Z');
+  assert.equal(fileMachineKey(c, lines, repo), 0x63cd5a191630);
+  assert.equal(fileMachineKey(put('d.json', {}, null), lines, repo), null, 'not committed');
+  assert.equal(fileMachineKey(join(repo, 'none.json'), lines, repo), null, 'no file');
+  rmSync(repo, { recursive: true, force: true });
 });

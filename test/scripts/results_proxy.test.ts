@@ -23,6 +23,7 @@ import { hashOf, loadConfig } from '../../src/search/config.js';
 import { proxyFidelityOf, proxyIdentityOf } from '../../src/search/fidelity.js';
 import { FINGERPRINT_VERSION } from '../../src/search/fingerprint.js';
 import { Journal } from '../../src/search/journal.js';
+import { machineId, machineKey, machineKeyText } from '../../src/util/provenance.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -104,6 +105,11 @@ test('the demo setting end to end: its dataset, a proxy run and a full run, summ
   assert.ok(existsSync(out));
   const md = readFileSync(out, 'utf8');
   assert.match(md, /### demo: fcos, reg mode \(default giou, published cse-b-reg\)/);
+  // each run records its machine (the provenance's CPU identification and BLAS kernels): this one
+  assert.ok(
+    md.includes(`Machines: the 3 run(s) that recorded one trained on one machine (${machineKeyText(machineKey(machineId()!))}).`),
+    md,
+  );
   // the full schedule against itself: τ 1 only from two losses on; one loss (demo), none (S1, S2): no τ
   const fullRows = md.split('\n').filter((l) => l.startsWith('| full schedule (cpu-small, val) |'));
   assert.deepEqual(
