@@ -2142,7 +2142,7 @@ function writeDocs(cs: Collected[], eff: Efficiency | null, mf: MultiFidelityRes
               ? ` (its dataset first, as the search made it on first use: \`cse-autoloss ${shellLine(datasetArgs(c.cfg)!)}\`)`
               : '') +
             '. ' +
-            `On this machine it gives AP ${pct(ap)} again, bit for bit (test/search/detector_proxy.test.ts checks the command on a small task); on another machine it lands within the seeds' spread, not on the same bits.` +
+            `On the final evaluation's machine it gives AP ${pct(ap)} again, bit for bit (test/search/detector_proxy.test.ts checks the command on a small task); on another machine it lands within the seeds' spread, not on the same bits.` +
             retrainCheck(c, e.winner, run.seed, e.final.find((r) => r.role === 'winner')?.AP ?? []),
           '',
         );
