@@ -137,11 +137,14 @@ export function readRun(runDir: string, machines: readonly MachineLine[] = []): 
       secs[r.fingerprint] = r.seconds;
       machine[r.fingerprint] = machineKeyOfRecord(r, machines);
     }
+    // the baseline is the default's own record: a candidate of the default's fingerprint may have
+    // another (a run of code before 2026-12-02 trained it again under the early-stopping check)
+    const base = def ? results.find((r) => r.fingerprint === def.fingerprint && r.status === 'ok' && r.score === def.fitness) : undefined;
     return {
       runDir,
       status: j.getMeta('status') ?? 'unknown',
       defaultFitness: def?.fitness ?? null,
-      defaultSeconds: def ? (secs[def.fingerprint] ?? null) : null,
+      defaultSeconds: base?.seconds ?? (def ? (secs[def.fingerprint] ?? null) : null),
       generations: j.generations().map((g) => ({
         gen: g.gen,
         elapsedMs: g.elapsedMs,

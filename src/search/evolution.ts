@@ -146,6 +146,8 @@ class SearchRun {
 
   /** The default loss's AP at the early-stopping check (null: not measured, or no early stopping). */
   private earlyStopReference: number | null = null;
+  /** The default loss's fingerprint (set by the baseline). */
+  private defaultFp: string | null = null;
 
   /** The proxy stage's task: proxy.task, with the early-stopping check when proxy.earlyStop is set. */
   private proxyTask(reference: number | null): (loss: string) => StageTask & { stage: 'proxy'; config: ProxyTaskConfig } {
@@ -194,6 +196,7 @@ class SearchRun {
     // the default's AP at the early-stopping check: what a candidate must keep up with
     this.earlyStopReference = defProxy.record.metrics.checkAp ?? null;
     this.proxiedFps.add(defFp);
+    this.defaultFp = defFp;
     this.journal.setMeta(
       'default',
       JSON.stringify({
@@ -347,7 +350,16 @@ class SearchRun {
     const sel = proxySelection(alive, { ranked: cse, mosScore, proxied: this.proxiedFps, topK: cfg.proxy.topK });
     record(sel.fates);
     const { old, chosen } = sel;
-    const px = await proxyStage(ctx, [...old, ...chosen], this.proxyTask(this.earlyStopReference), mosScore);
+    // a candidate equivalent to the default (its fingerprint) is the default: it takes the default's own
+    // proxy run, whose task differs from the candidates' only by early stopping's reference
+    const candidateTask = this.proxyTask(this.earlyStopReference);
+    const defaultTask = this.proxyTask(null);
+    const px = await proxyStage(
+      ctx,
+      [...old, ...chosen],
+      (loss, fp) => (fp === this.defaultFp ? defaultTask(loss) : candidateTask(loss)),
+      mosScore,
+    );
     this.proxyTotal += chosen.length;
     for (const c of chosen) this.proxiedFps.add(c.fingerprint);
     record(px.fates);

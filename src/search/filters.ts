@@ -224,13 +224,13 @@ export interface Scored<C extends Candidate> {
 export async function proxyStage<C extends Candidate>(
   ctx: GenerationContext,
   cands: C[],
-  task: (loss: string) => StageTask & { config: { timeoutSeconds: number } },
+  task: (loss: string, fingerprint: string) => StageTask & { config: { timeoutSeconds: number } },
   mosScore: Map<number, number>,
 ): Promise<{ scored: Scored<C>[]; fates: FateEntry[]; failed: number; stopped: number }> {
   let done = 0;
   const proxied = await Promise.all(
     cands.map(async (c) => {
-      const t = task(c.loss);
+      const t = task(c.loss, c.fingerprint);
       const r = await ctx.evaluate(c.fingerprint, t, t.config.timeoutSeconds);
       note(ctx, 'proxy', r);
       ctx.emit({ type: 'stage', gen: ctx.g, stage: 'proxy', done: ++done, total: cands.length, passed: done, reused: ctx.reused.proxy! });

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { armMachines, compareEarlyStop, readRun, type MfCandidate, type MfRun } from '../../scripts/multi-fidelity.js';
 import { runSearch } from '../../src/search/evolution.js';
+import { Journal } from '../../src/search/journal.js';
 import { runStage } from '../../src/search/stages/index.js';
 import { InProcessTransport } from '../../src/search/transport/index.js';
 import type { StageRecord, StageTask } from '../../src/search/types.js';
@@ -258,4 +259,27 @@ test('readRun + compareEarlyStop on two search journals, same seed, with and wit
   );
   assert.ok(mf.stoppedMatched > 0, 'generation 0 stops are trained without early stopping');
   assert.ok(mf.falseStops.length > 0, 'the stand-in check is not monotone in its AP: some stop is false');
+});
+
+test("readRun: the default's baseline seconds are its own record's, not a later record of its fingerprint under another key", () => {
+  const dir = tmpDir();
+  const j = Journal.open(dir, { create: true });
+  const rec = (key: string, status: string, score: number, seconds: number) => ({
+    fingerprint: 'fpDef',
+    stage: 'proxy' as const,
+    key,
+    loss: 'Neg(Dot(Y,Log(Softmax(X))))',
+    status: status as 'ok',
+    pass: null,
+    score,
+    metrics: { ap: score },
+    reason: null,
+    seconds,
+  });
+  j.setMeta('default', JSON.stringify({ loss: 'Neg(Dot(Y,Log(Softmax(X))))', fingerprint: 'fpDef', fitness: 0.083 }));
+  // the baseline, then (code before the fix) a candidate of the same fingerprint trained again under the check and stopped
+  j.putResult(rec('baseline', 'ok', 0.083, 155.3));
+  j.putResult(rec('checked', 'stopped', 0, 66.6));
+  j.close();
+  assert.equal(readRun(dir).defaultSeconds, 155.3);
 });

@@ -124,3 +124,36 @@ test('proxyStopped counts new evaluations only: a stopped candidate seen again k
     ['stopped-early', 'stopped-early', 'proxied'],
   );
 });
+
+test("proxy.earlyStop: a candidate equivalent to the default takes the default's own proxy run, never stopped against itself", async () => {
+  // spellings of CE (the cls default) with its gradients, so its fingerprint; the stand-in gives each
+  // spelling its own AP, so one below the default's would be stopped if it were trained as a candidate
+  const def = 'Neg(Dot(Y,Log(Softmax(X))))';
+  const spellings = [`Mul(1,${def})`, `Div(${def},1)`, `Neg(Neg(${def}))`, `Add(${def},Mul(0,${def}))`, `Mul(${def},1)`];
+  const low = spellings.find((s) => apOf(s) < apOf(def));
+  assert.ok(low, 'a spelling the stand-in scores below the default');
+  const seen: { loss: string; reference: number | null | undefined }[] = [];
+  const cfg = smallConfig({
+    mode: 'cls',
+    population: { size: 40, maxSize: 25, minDepth: 2, maxDepth: 4, seedWith: [low] },
+    evolution: { generations: 1 },
+    proxy: { topK: 3, task: { ...detectorTask, detector: 'faster-rcnn' }, earlyStop: { fraction: 0.5, minRatio: 1 } },
+    final: { enabled: false },
+  });
+  const dir = tmpDir();
+  await runSearch({ config: cfg, runDir: dir, transport: new InProcessTransport(standIn(seen)) });
+  const j = Journal.open(dir, { readonly: true });
+  try {
+    const d = JSON.parse(j.getMeta('default')!) as { fingerprint: string; fitness: number };
+    const twin = j.candidates().find((c) => c.loss === low)!;
+    assert.ok(twin, `${low} is in generation 0`);
+    assert.equal(twin.fingerprint, d.fingerprint, 'the same fingerprint as the default');
+    assert.equal(twin.fate, 'proxied');
+    assert.equal(twin.fitness, d.fitness, "the default's fitness");
+    // one proxy record for the default's fingerprint (the baseline), and the stand-in never ran the twin
+    assert.equal(j.allResults().filter((r) => r.stage === 'proxy' && r.fingerprint === d.fingerprint).length, 1);
+    assert.ok(!seen.some((s) => s.loss === low));
+  } finally {
+    j.close();
+  }
+});
