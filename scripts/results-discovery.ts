@@ -71,8 +71,8 @@ import {
   type MachineLine,
 } from './environment.js';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import {
@@ -1371,6 +1371,44 @@ function mainArmHere(s: SettingDef, n: number): { here: boolean; why: string } {
   };
 }
 
+/**
+ * Both arms of the early-stopping measurement train on one machine (for a detector proxy: training
+ * is bit-identical on one machine only, and time is the machine's). Unless the measurement is
+ * complete on one machine (both twins finished there, or the main search's arm is this machine's and
+ * its twin finished here), a twin whose proxy trainings are not all from this machine (one resumed
+ * elsewhere, or the other arm's partner trained elsewhere) is moved to <root>/discovery/set-aside/
+ * (its journal and config kept, out of the comparison) and trained again here.
+ */
+function setAsideTwinsElsewhere(s: SettingDef, n: number): void {
+  const twins = [true, false].map((stops) => ({ stops, dir: esDir(s.name, stops) })).filter((t) => Journal.exists(join(t.dir, 'run')));
+  // the twins' own proxy (what they trained): a simulated one is the same on every machine
+  if (!twins.some((t) => journalConfig(join(t.dir, 'run'))?.proxy.task.kind === 'detector')) return;
+  const id = machineId();
+  const here = id === null ? null : machineKey(id);
+  const info = twins.map((t) => ({
+    ...t,
+    finished: journalStatus(join(t.dir, 'run')) === 'finished',
+    m: armMachines(readRun(join(t.dir, 'run'), loadMachineLines()), n),
+  }));
+  const onlyHere = (m: { keys: number[]; unrecorded: number }) => here !== null && !m.unrecorded && m.keys.every((k) => k === here);
+  const oneMachine = (a: { keys: number[]; unrecorded: number }, b: { keys: number[]; unrecorded: number }) =>
+    !a.unrecorded && !b.unrecorded && a.keys.length === 1 && b.keys.length === 1 && a.keys[0] === b.keys[0];
+  const complete =
+    (info.length === 2 && info.every((t) => t.finished) && oneMachine(info[0]!.m, info[1]!.m)) ||
+    (info.length === 1 && info[0]!.finished && onlyHere(info[0]!.m) && mainArmHere(s, n).here);
+  if (complete) return;
+  for (const t of info) {
+    if (onlyHere(t.m)) continue;
+    const to = join(discRoot, 'set-aside', `${basename(t.dir)}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    mkdirSync(dirname(to), { recursive: true });
+    renameSync(t.dir, to);
+    const seen = [...t.m.keys.map((k) => machineKeyText(k)), ...(t.m.unrecorded ? [`${t.m.unrecorded} without a recorded machine`] : [])];
+    console.log(
+      `early-stop ${s.name}: ${t.dir} trained on ${seen.join(', ') || 'no machine yet'}, not only on this machine (${here === null ? 'unidentified' : machineKeyText(here)}): moved to ${to}; it trains again here, so that both arms share one machine`,
+    );
+  }
+}
+
 /** What summary.json's multiFidelity holds: the comparison, which side is the twin, and the check it measured. */
 type MultiFidelityResult = MultiFidelity & {
   /**
@@ -1403,6 +1441,8 @@ function collectMultiFidelity(): MultiFidelityResult | null {
   } else {
     const t = twins[0];
     if (!t || !Journal.exists(mainDir)) return null;
+    // a lone twin of the main search's own kind (the other arm set aside, or not trained yet): nothing to compare
+    if (t.twinStops === !!journalConfig(mainDir)?.proxy.earlyStop) return null;
     withDir = t.twinStops ? t.dir : mainDir;
     withoutDir = t.twinStops ? mainDir : t.dir;
     twin = t.twinStops ? 'with' : 'without';
@@ -2168,6 +2208,7 @@ async function main(): Promise<void> {
   const effSetting = effName ? SETTINGS.find((s) => s.name === effName)! : null;
   const esSetting = esName ? SETTINGS.find((s) => s.name === esName)! : null;
   // checked before anything runs: a config without early stopping, a run folder of another length
+  if (esSetting && !collectOnly && !planOnly) setAsideTwinsElsewhere(esSetting, esGenerations);
   const esFile = esSetting && !collectOnly && !planOnly ? esConfig(esSetting, esGenerations) : null;
   if (planOnly) {
     for (const s of settings) {

@@ -23,6 +23,17 @@ import { compareMeans } from '../../src/search/stats.js';
 import type { MultiFidelity } from '../../scripts/multi-fidelity.js';
 import { machineId, machineKey, machineKeyText } from '../../src/util/provenance.js';
 
+/** A run folder's journal status (null: no journal). */
+function journalStatusOf(runDir: string): string | null {
+  if (!Journal.exists(runDir)) return null;
+  const j = Journal.open(runDir, { readonly: true });
+  try {
+    return j.getMeta('status');
+  } finally {
+    j.close();
+  }
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'cse-discovery-'));
 const cfgDir = join(dir, 'cfg');
 const root = join(dir, 'results');
@@ -612,6 +623,54 @@ test('results-discovery --early-stop S2: a main search whose proxy trainings nam
   const plan2 = discovery([...args, '--plan'], { root: root6, docs: out6 });
   assert.match(plan2.out, /done {4}early-stop S2: 2 generation\(s\) with early stopping/);
   assert.match(plan2.out, /done {4}early-stop S2: 2 generation\(s\) without early stopping in .*S2-no-early-stop/);
+});
+
+test('results-discovery --early-stop S2: a twin trained on another machine is set aside and trained again here, so both arms share one', () => {
+  // the previous test's twins (both finished), marked: the one with early stopping trained here, the one
+  // without on machine 000000000001 with a detector proxy (training differs across machines)
+  const root8 = join(dir, 'results8');
+  cpSync(join(dir, 'results6'), root8, { recursive: true });
+  const disc8 = join(root8, 'discovery');
+  const here = machineKey(machineId()!);
+  const mark = (twin: string, machine: number, detector: boolean) => {
+    const db = new Database(join(disc8, twin, 'run', 'journal.sqlite'));
+    const rows = db.prepare("SELECT rowid, metrics FROM results WHERE stage = 'proxy'").all() as { rowid: number; metrics: string }[];
+    for (const r of rows)
+      db.prepare('UPDATE results SET metrics = ? WHERE rowid = ?').run(JSON.stringify({ ...JSON.parse(r.metrics), machine }), r.rowid);
+    if (detector) {
+      const c = JSON.parse((db.prepare("SELECT value FROM meta WHERE key = 'config'").get() as { value: string }).value) as {
+        proxy: { task: { kind: string } };
+      };
+      c.proxy.task.kind = 'detector';
+      db.prepare("UPDATE meta SET value = ? WHERE key = 'config'").run(JSON.stringify(c));
+    }
+    db.close();
+  };
+  mark('S2-early-stop', here, false);
+  mark('S2-no-early-stop', 1, true);
+  const before = readFileSync(join(disc8, 'S2-early-stop', 'run', 'journal.sqlite'));
+  const r = discovery(['--settings', 'S2', '--early-stop', 'S2', '--generations', '2'], { root: root8, docs: join(dir, 'D8.md') });
+  assert.equal(r.code, 0, r.out);
+  const moved =
+    /early-stop S2: (\S+S2-no-early-stop) trained on 000000000001, not only on this machine \(([0-9a-f]{12})\): moved to (\S+); it trains again here/.exec(
+      r.out,
+    );
+  assert.ok(moved, r.out);
+  assert.equal(moved[2], machineKeyText(here));
+  assert.ok(moved[3]!.startsWith(join(disc8, 'set-aside', 'S2-no-early-stop-')), moved[3]);
+  assert.ok(existsSync(join(moved[3]!, 'run', 'journal.sqlite')), 'the set-aside run is kept');
+  // trained again here (a simulated proxy: the same generations), the arm trained here kept as it was
+  assert.match(r.out, /early-stop S2 \(without early stopping, the main search's arm\): starting the search in \S+S2-no-early-stop\/run/);
+  assert.equal(journalStatusOf(join(disc8, 'S2-no-early-stop', 'run')), 'finished');
+  assert.ok(readFileSync(join(disc8, 'S2-early-stop', 'run', 'journal.sqlite')).equals(before));
+  const mf = (JSON.parse(readFileSync(join(disc8, 'summary.json'), 'utf8')) as { multiFidelity: MultiFidelity & { twin: string } })
+    .multiFidelity;
+  assert.deepEqual([mf.twin, mf.measuredGenerations, mf.firstDivergentGeneration], ['both', 2, null]);
+  // nothing to set aside any more (the new twin's simulated proxy is the same on every machine)
+  const again = discovery(['--settings', 'S2', '--early-stop', 'S2', '--generations', '2'], { root: root8, docs: join(dir, 'D8.md') });
+  assert.equal(again.code, 0, again.out);
+  assert.doesNotMatch(again.out, /moved to/);
+  assert.match(again.out, /0 step\(s\) run in this call/);
 });
 
 test('results-discovery: the transfer compares only runs of one machine, and names the seeds left out; each efficiency run names its machines', () => {
