@@ -30,7 +30,8 @@
 #   4. early stopping measured on S2 (issue 15, item 5): its first 3 generations again with
 #      configs/discovery.yaml's earlyStop, same seed, and again without it (the search's own proxy
 #      trainings recorded no machine, and training is bit-identical on one machine only), the two
-#      compared (about 1.5 h on the machine of 2026-12-02);
+#      compared (about 40 min each on the machine of 2026-12-02); an arm trained on another machine
+#      is set aside and trained again, so that both arms share the machine of the session;
 #   5. the efficiency runs on S1 (3 seeds x {cse, vanilla}, each stopping at the default);
 #   6. the demo's proxy study;
 #   7. S2b (configs/discovery-s2b.yaml: S2 again with another seed and a population of 1000), with
@@ -50,7 +51,7 @@ SEARCH_COMMIT=85f2360                                   # the S2 search (src/ as
 # the report, --retrain-final), and each detector training records its machine (metrics.machine,
 # provenance cpuId), so that a run resumed on another machine shows as such
 EFF_COMMIT=63df393
-ES_COMMIT=63df393   # S2's early-stopping twins, with and without (their driver and src/: both arms train with this one code)
+ES_COMMIT=d89d749   # S2's early-stopping twins, with and without (their driver and src/; the arm without early stopping trains the same at 63df393)
 S2B_COMMIT=10b0a95   # the S2b search (its config and src/)
 WT=${LR_WT:-$M/../wt}
 STEPS=${LR_STEPS-1 2 2r 3 4 5 6 7}
