@@ -23,17 +23,6 @@ import { compareMeans } from '../../src/search/stats.js';
 import type { MultiFidelity } from '../../scripts/multi-fidelity.js';
 import { machineId, machineKey, machineKeyText } from '../../src/util/provenance.js';
 
-/** A run folder's journal status (null: no journal). */
-function journalStatusOf(runDir: string): string | null {
-  if (!Journal.exists(runDir)) return null;
-  const j = Journal.open(runDir, { readonly: true });
-  try {
-    return j.getMeta('status');
-  } finally {
-    j.close();
-  }
-}
-
 const dir = mkdtempSync(join(tmpdir(), 'cse-discovery-'));
 const cfgDir = join(dir, 'cfg');
 const root = join(dir, 'results');
@@ -661,7 +650,9 @@ test('results-discovery --early-stop S2: a twin trained on another machine is se
   assert.ok(existsSync(join(moved[3]!, 'run', 'journal.sqlite')), 'the set-aside run is kept');
   // trained again here (a simulated proxy: the same generations), the arm trained here kept as it was
   assert.match(r.out, /early-stop S2 \(without early stopping, the main search's arm\): starting the search in \S+S2-no-early-stop\/run/);
-  assert.equal(journalStatusOf(join(disc8, 'S2-no-early-stop', 'run')), 'finished');
+  const jn = Journal.open(join(disc8, 'S2-no-early-stop', 'run'), { readonly: true });
+  assert.equal(jn.getMeta('status'), 'finished');
+  jn.close();
   assert.ok(readFileSync(join(disc8, 'S2-early-stop', 'run', 'journal.sqlite')).equals(before));
   const mf = (JSON.parse(readFileSync(join(disc8, 'summary.json'), 'utf8')) as { multiFidelity: MultiFidelity & { twin: string } })
     .multiFidelity;
