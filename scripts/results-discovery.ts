@@ -1409,6 +1409,33 @@ function setAsideTwinsElsewhere(s: SettingDef, n: number): void {
   }
 }
 
+/**
+ * An efficiency run is one machine's (its candidates meet a default trained in the same run, and its
+ * wall time is the machine's): an unfinished run with a detector proxy whose proxy trainings are not
+ * all from this machine (begun in a session on another) is moved to <root>/discovery/set-aside/ and
+ * started again here. A finished run stays (DISCOVERY.md names its machines).
+ */
+function setAsideEffElsewhere(dir: string, what: string): void {
+  const runDir = join(dir, 'run');
+  if (!Journal.exists(runDir) || journalStatus(runDir) === 'finished') return;
+  if (journalConfig(runDir)?.proxy.task.kind !== 'detector') return;
+  const id = machineId();
+  const here = id === null ? null : machineKey(id);
+  const m = armMachines(readRun(runDir, loadMachineLines()), Infinity);
+  if (here !== null && !m.unrecorded && m.keys.every((k) => k === here)) return;
+  const to = join(
+    discRoot,
+    'set-aside',
+    `${relative(discRoot, dir).replace(/[/\\]/g, '-')}-${new Date().toISOString().replace(/[:.]/g, '-')}`,
+  );
+  mkdirSync(dirname(to), { recursive: true });
+  renameSync(dir, to);
+  const seen = [...m.keys.map((k) => machineKeyText(k)), ...(m.unrecorded ? [`${m.unrecorded} without a recorded machine`] : [])];
+  console.log(
+    `${what}: begun on ${seen.join(', ') || 'no machine yet'}, not only on this machine (${here === null ? 'unidentified' : machineKeyText(here)}): moved to ${to}; it starts again here`,
+  );
+}
+
 /** What summary.json's multiFidelity holds: the comparison, which side is the twin, and the check it measured. */
 type MultiFidelityResult = MultiFidelity & {
   /**
@@ -2285,6 +2312,7 @@ async function main(): Promise<void> {
             );
             continue;
           }
+          setAsideEffElsewhere(effDir(effSetting.name, strategy, seed), `efficiency ${effSetting.name} ${strategy} seed ${seed}`);
           const { file } = effConfig(effSetting, strategy, seed);
           await runSearchStep(
             `efficiency ${effSetting.name} ${strategy} seed ${seed}`,

@@ -664,6 +664,42 @@ test('results-discovery --early-stop S2: a twin trained on another machine is se
   assert.match(again.out, /0 step\(s\) run in this call/);
 });
 
+test('results-discovery --efficiency: an unfinished run begun on another machine is set aside and started again here', () => {
+  // the first test's vanilla seed-0 run, turned into one begun elsewhere: unfinished, a detector proxy, machine 000000000001
+  const root9 = join(dir, 'results9');
+  cpSync(root, root9, { recursive: true });
+  const effRun = join(root9, 'discovery', 'efficiency', 'S1', 'vanilla-seed0', 'run');
+  const db = new Database(join(effRun, 'journal.sqlite'));
+  const rows = db.prepare("SELECT rowid, metrics FROM results WHERE stage = 'proxy'").all() as { rowid: number; metrics: string }[];
+  for (const r of rows)
+    db.prepare('UPDATE results SET metrics = ? WHERE rowid = ?').run(JSON.stringify({ ...JSON.parse(r.metrics), machine: 1 }), r.rowid);
+  const c = JSON.parse((db.prepare("SELECT value FROM meta WHERE key = 'config'").get() as { value: string }).value) as {
+    proxy: { task: { kind: string } };
+  };
+  c.proxy.task.kind = 'detector';
+  db.prepare("UPDATE meta SET value = ? WHERE key = 'config'").run(JSON.stringify(c));
+  db.prepare("UPDATE meta SET value = 'running' WHERE key = 'status'").run();
+  db.close();
+  const r = discovery(['--efficiency', 'S1'], { root: root9, docs: join(dir, 'D9.md') });
+  assert.equal(r.code, 0, r.out);
+  const moved =
+    /efficiency S1 vanilla seed 0: begun on 000000000001, not only on this machine \([0-9a-f]{12}\): moved to (\S+); it starts again here/.exec(
+      r.out,
+    );
+  assert.ok(moved, r.out);
+  assert.ok(moved[1]!.startsWith(join(root9, 'discovery', 'set-aside', 'efficiency-S1-vanilla-seed0-')), moved[1]);
+  assert.ok(existsSync(join(moved[1]!, 'run', 'journal.sqlite')), 'the set-aside run is kept');
+  assert.match(r.out, /efficiency S1 vanilla seed 0: starting the search in /);
+  const j = Journal.open(effRun, { readonly: true });
+  assert.equal(j.getMeta('status'), 'finished');
+  j.close();
+  // the other runs (finished) are not touched, and a second call moves nothing
+  assert.doesNotMatch(r.out, /efficiency S1 (cse|vanilla) seed 1: (begun|starting)/);
+  const again = discovery(['--efficiency', 'S1'], { root: root9, docs: join(dir, 'D9.md') });
+  assert.equal(again.code, 0, again.out);
+  assert.doesNotMatch(again.out, /moved to/);
+});
+
 test('results-discovery: the transfer compares only runs of one machine, and names the seeds left out; each efficiency run names its machines', () => {
   // the first test's transfer (S1, seed 0, both runs trained here), collected again in a copy
   const root7 = join(dir, 'results7');
