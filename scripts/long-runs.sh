@@ -48,9 +48,10 @@ export CSE_THREADS=2
 STUDY_COMMIT=c71f6d95128152fe06c77e888b89f9788749e6fc   # the S2 study's first 31 runs
 SEARCH_COMMIT=85f2360                                   # the S2 search (src/ as at ef161f5)
 # the efficiency runs and the demo study: src/ trains as at SEARCH_COMMIT (its later changes: provenance,
-# the report, --retrain-final), and each detector training records its machine (metrics.machine,
-# provenance cpuId), so that a run resumed on another machine shows as such
-EFF_COMMIT=63df393
+# the report, --retrain-final, proxy.earlyStop's default twin, unused here), each detector training
+# records its machine (metrics.machine, provenance cpuId), and an unfinished efficiency run begun on
+# another machine is set aside and started again
+EFF_COMMIT=a2b0fd9
 ES_COMMIT=d89d749   # S2's early-stopping twins, with and without (their driver and src/; the arm without early stopping trains the same at 63df393)
 S2B_COMMIT=10b0a95   # the S2b search (its config and src/)
 WT=${LR_WT:-$M/../wt}
