@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { relative, resolve, sep } from 'node:path';
 import { machineIdOf, machineKey, machineKeyText, type LibraryInfo, type Provenance } from '../src/util/provenance.js';
 
 /**
@@ -142,10 +142,34 @@ export function fileMachineKey(file: string, lines: readonly MachineLine[], repo
   if (id !== null) return machineKey(id);
   const rel = relative(repo, resolve(file));
   if (!rel || rel.startsWith('..')) return null;
-  const g = spawnSync('git', ['log', '--diff-filter=A', '--format=%ct', '--', rel], { cwd: repo, encoding: 'utf8' });
-  const added = (g.stdout ?? '').trim().split('\n').filter(Boolean).pop(); // the first commit that added it
-  if (g.status !== 0 || !added) return null;
-  return machineKeyOfRecord({ finishedAt: Number(added) * 1000, metrics: {} }, lines);
+  const added = addedAt(repo).get(rel.split(sep).join('/'));
+  return added === undefined ? null : machineKeyOfRecord({ finishedAt: added, metrics: {} }, lines);
+}
+
+const addedCache = new Map<string, Map<string, number>>();
+
+/**
+ * When each file of a repository's history was first added (ms; commit time), from one `git log`
+ * per repository and process (a collect reads hundreds of result files). Empty outside a repository.
+ */
+function addedAt(repo: string): Map<string, number> {
+  let m = addedCache.get(repo);
+  if (!m) {
+    m = new Map();
+    const g = spawnSync('git', ['log', '--no-renames', '--diff-filter=A', '--format=@%ct', '--name-only'], {
+      cwd: repo,
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    let t = 0;
+    // newest first: the last time seen for a path is the commit that first added it
+    if (g.status === 0)
+      for (const line of g.stdout.split('\n'))
+        if (line.startsWith('@')) t = Number(line.slice(1)) * 1000;
+        else if (line) m.set(line, t);
+    addedCache.set(repo, m);
+  }
+  return m;
 }
 
 /** One sentence on the machines of a set of runs (labels from machineOfRecord; null: not recorded). */

@@ -72,7 +72,7 @@ import {
 } from './environment.js';
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import {
@@ -859,7 +859,7 @@ async function runTransfer(jobs: TransferJob[]): Promise<void> {
     },
   }));
   await runTrainings('transfer', train, async () => {
-    if (!existsSync(join(t.dataDir, 'train', 'annotations.json')) || !existsSync(join(t.dataDir, 'val', 'annotations.json'))) {
+    if (!datasetThere(t.dataDir)) {
       const d = t.dataset;
       console.log(`making the ${d.kind} dataset (${d.images} images, ${d.size} px, seed ${d.seed}) in ${t.dataDir} (transfer)`);
       const { makeDataset } = await import('../src/data/index.js');
@@ -1345,6 +1345,32 @@ function esConfig(s: SettingDef, n: number, stops?: boolean): string {
   return file;
 }
 
+/** This machine's key (null: it cannot be identified). */
+function hereKey(): number | null {
+  const id = machineId();
+  return id === null ? null : machineKey(id);
+}
+
+/** Whether every proxy training counted in m recorded this machine (`here`). */
+const onlyOn = (m: { keys: number[]; unrecorded: number }, here: number | null) =>
+  here !== null && !m.unrecorded && m.keys.every((k) => k === here);
+
+/** The machines counted in m, as the messages name them. */
+const seenText = (m: { keys: number[]; unrecorded: number }) =>
+  [...m.keys.map((k) => machineKeyText(k)), ...(m.unrecorded ? [`${m.unrecorded} without a recorded machine`] : [])].join(', ');
+
+/** Moves a run's folder under <root>/discovery/ to <root>/discovery/set-aside/ (named by its path and the time); returns where. */
+function setAside(dir: string): string {
+  const to = join(
+    discRoot,
+    'set-aside',
+    `${relative(discRoot, dir).replace(/[/\\]/g, '-')}-${new Date().toISOString().replace(/[:.]/g, '-')}`,
+  );
+  mkdirSync(dirname(to), { recursive: true });
+  renameSync(dir, to);
+  return to;
+}
+
 /**
  * Whether the main search's first n generations can be one arm of the comparison: no proxy training
  * of theirs recorded another machine's key, and, for a detector proxy (bit-identical on one machine
@@ -1355,19 +1381,16 @@ function mainArmHere(s: SettingDef, n: number): { here: boolean; why: string } {
   const mainDir = join(discRoot, s.name, 'run');
   if (!Journal.exists(mainDir)) return { here: true, why: `${mainDir} has no journal yet` };
   const detector = (journalConfig(mainDir) ?? settingConfig(s)?.cfg ?? null)?.proxy.task.kind === 'detector';
-  const id = machineId();
-  const here = id === null ? null : machineKey(id);
+  const here = hereKey();
   const m = armMachines(readRun(mainDir, loadMachineLines()), n);
-  const others = m.keys.filter((k) => k !== here);
-  if (!others.length && (!detector || (here !== null && !m.unrecorded)))
+  if (detector ? onlyOn(m, here) : m.keys.every((k) => k === here))
     return {
       here: true,
       why: detector ? `its proxy trainings ran on this machine (${machineKeyText(here!)})` : 'its proxy trainings name no other machine',
     };
-  const seen = [...m.keys.map((k) => machineKeyText(k)), ...(m.unrecorded ? [`${m.unrecorded} without a recorded machine`] : [])];
   return {
     here: false,
-    why: `its proxy trainings are not all from this machine (${here === null ? 'which cannot be identified' : machineKeyText(here)}): ${seen.join(', ')}`,
+    why: `its proxy trainings are not all from this machine (${here === null ? 'which cannot be identified' : machineKeyText(here)}): ${seenText(m)}`,
   };
 }
 
@@ -1383,28 +1406,23 @@ function setAsideTwinsElsewhere(s: SettingDef, n: number): void {
   const twins = [true, false].map((stops) => ({ stops, dir: esDir(s.name, stops) })).filter((t) => Journal.exists(join(t.dir, 'run')));
   // the twins' own proxy (what they trained): a simulated one is the same on every machine
   if (!twins.some((t) => journalConfig(join(t.dir, 'run'))?.proxy.task.kind === 'detector')) return;
-  const id = machineId();
-  const here = id === null ? null : machineKey(id);
+  const here = hereKey();
   const info = twins.map((t) => ({
     ...t,
     finished: journalStatus(join(t.dir, 'run')) === 'finished',
     m: armMachines(readRun(join(t.dir, 'run'), loadMachineLines()), n),
   }));
-  const onlyHere = (m: { keys: number[]; unrecorded: number }) => here !== null && !m.unrecorded && m.keys.every((k) => k === here);
   const oneMachine = (a: { keys: number[]; unrecorded: number }, b: { keys: number[]; unrecorded: number }) =>
     !a.unrecorded && !b.unrecorded && a.keys.length === 1 && b.keys.length === 1 && a.keys[0] === b.keys[0];
   const complete =
     (info.length === 2 && info.every((t) => t.finished) && oneMachine(info[0]!.m, info[1]!.m)) ||
-    (info.length === 1 && info[0]!.finished && onlyHere(info[0]!.m) && mainArmHere(s, n).here);
+    (info.length === 1 && info[0]!.finished && onlyOn(info[0]!.m, here) && mainArmHere(s, n).here);
   if (complete) return;
   for (const t of info) {
-    if (onlyHere(t.m)) continue;
-    const to = join(discRoot, 'set-aside', `${basename(t.dir)}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-    mkdirSync(dirname(to), { recursive: true });
-    renameSync(t.dir, to);
-    const seen = [...t.m.keys.map((k) => machineKeyText(k)), ...(t.m.unrecorded ? [`${t.m.unrecorded} without a recorded machine`] : [])];
+    if (onlyOn(t.m, here)) continue;
+    const to = setAside(t.dir);
     console.log(
-      `early-stop ${s.name}: ${t.dir} trained on ${seen.join(', ') || 'no machine yet'}, not only on this machine (${here === null ? 'unidentified' : machineKeyText(here)}): moved to ${to}; it trains again here, so that both arms share one machine`,
+      `early-stop ${s.name}: ${t.dir} trained on ${seenText(t.m) || 'no machine yet'}, not only on this machine (${here === null ? 'unidentified' : machineKeyText(here)}): moved to ${to}; it trains again here, so that both arms share one machine`,
     );
   }
 }
@@ -1419,20 +1437,12 @@ function setAsideEffElsewhere(dir: string, what: string): void {
   const runDir = join(dir, 'run');
   if (!Journal.exists(runDir) || journalStatus(runDir) === 'finished') return;
   if (journalConfig(runDir)?.proxy.task.kind !== 'detector') return;
-  const id = machineId();
-  const here = id === null ? null : machineKey(id);
+  const here = hereKey();
   const m = armMachines(readRun(runDir, loadMachineLines()), Infinity);
-  if (here !== null && !m.unrecorded && m.keys.every((k) => k === here)) return;
-  const to = join(
-    discRoot,
-    'set-aside',
-    `${relative(discRoot, dir).replace(/[/\\]/g, '-')}-${new Date().toISOString().replace(/[:.]/g, '-')}`,
-  );
-  mkdirSync(dirname(to), { recursive: true });
-  renameSync(dir, to);
-  const seen = [...m.keys.map((k) => machineKeyText(k)), ...(m.unrecorded ? [`${m.unrecorded} without a recorded machine`] : [])];
+  if (onlyOn(m, here)) return;
+  const to = setAside(dir);
   console.log(
-    `${what}: begun on ${seen.join(', ') || 'no machine yet'}, not only on this machine (${here === null ? 'unidentified' : machineKeyText(here)}): moved to ${to}; it starts again here`,
+    `${what}: begun on ${seenText(m) || 'no machine yet'}, not only on this machine (${here === null ? 'unidentified' : machineKeyText(here)}): moved to ${to}; it starts again here`,
   );
 }
 
@@ -2202,12 +2212,11 @@ function writeDocs(cs: Collected[], eff: Efficiency | null, mf: MultiFidelityRes
       const ap = e.final.find((r) => r.role === 'winner')?.AP[0];
       const args =
         run && run.threads !== null ? retrainArgs(c.cfg, e.winner, run.seed, run.threads, `runs/${c.name}-winner-seed${run.seed}`) : null;
+      const data = datasetArgs(c.cfg);
       if (run && args)
         lines.push(
           `Retrain the winner's seed-${run.seed} run (the other half at its default; the final evaluation's task and the ${run.threads} thread(s) it trained with): \`cse-autoloss ${shellLine(args)}\`` +
-            (datasetArgs(c.cfg)
-              ? ` (its dataset first, as the search made it on first use: \`cse-autoloss ${shellLine(datasetArgs(c.cfg)!)}\`)`
-              : '') +
+            (data ? ` (its dataset first, as the search made it on first use: \`cse-autoloss ${shellLine(data)}\`)` : '') +
             '. ' +
             `On the final evaluation's machine it gives AP ${pct(ap)} again, bit for bit (test/search/detector_proxy.test.ts checks the command on a small task); on another machine it lands within the seeds' spread, not on the same bits.` +
             retrainCheck(c, e.winner, run.seed, e.final.find((r) => r.role === 'winner')?.AP ?? []),
