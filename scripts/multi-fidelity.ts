@@ -101,6 +101,13 @@ export interface FalseStop {
   defaultFitnessWithout: number;
 }
 
+/** Proxy times (s) of candidates that both runs trained (same fingerprint): medians with and without early stopping. */
+export interface PairCost {
+  n: number;
+  medianWith: number | null;
+  medianWithout: number | null;
+}
+
 export interface MultiFidelity {
   setting: string;
   /** The N asked for. */
@@ -119,7 +126,20 @@ export interface MultiFidelity {
   /** Candidates stopped early in the run with early stopping that the run without trained too. */
   stoppedMatched: number;
   falseStops: FalseStop[];
+  /**
+   * Where the time goes: the candidates of the measured generations that both runs trained, each
+   * once (its first evaluation), split by what the check did in the run with early stopping:
+   * stopped it, or let it train to the end.
+   */
+  pairCost: { stopped: PairCost; completed: PairCost };
   notes: string[];
+}
+
+function median(xs: number[]): number | null {
+  if (!xs.length) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const h = s.length >> 1;
+  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
 }
 
 /**
@@ -294,6 +314,25 @@ export function compareEarlyStop(setting: string, withRun: MfRun, withoutRun: Mf
       });
   }
 
+  // time per candidate that both runs trained: stopped by the check, or through it to the end
+  const firstWith = new Map<string, MfCandidate>();
+  for (const c of [...withRun.candidates].sort((a, b) => a.gen - b.gen || a.idx - b.idx))
+    if (c.gen < measured && (c.fate === 'proxied' || c.fate === 'stopped-early') && !firstWith.has(c.fingerprint))
+      firstWith.set(c.fingerprint, c);
+  const pairs: Record<'stopped' | 'completed', [number, number][]> = { stopped: [], completed: [] };
+  for (const [fp, c] of firstWith) {
+    const o = firstWithout.get(fp);
+    const a = withRun.proxySeconds[fp];
+    const b = withoutRun.proxySeconds[fp];
+    if (!o || o.fate !== 'proxied' || a === undefined || b === undefined || fp === withRun.defaultFingerprint) continue;
+    pairs[c.fate === 'stopped-early' ? 'stopped' : 'completed'].push([a, b]);
+  }
+  const cost = (p: [number, number][]): PairCost => ({
+    n: p.length,
+    medianWith: median(p.map((x) => x[0])),
+    medianWithout: median(p.map((x) => x[1])),
+  });
+
   const topFps = (r: MfRun) =>
     new Set(
       hallOfFame(r.candidates.filter((c) => c.gen < measured))
@@ -314,6 +353,7 @@ export function compareEarlyStop(setting: string, withRun: MfRun, withoutRun: Mf
     topOverlap: { k, common: [...ta].filter((f) => tb.has(f)).length },
     stoppedMatched,
     falseStops,
+    pairCost: { stopped: cost(pairs.stopped), completed: cost(pairs.completed) },
     notes,
   };
 }

@@ -98,7 +98,7 @@ import { compareMeans, mean, median, std } from '../src/search/stats.js';
 import { lineChartSvg } from '../src/util/svg.js';
 import { curveOf } from '../src/search/view/curves.js';
 import { machineId, machineIdOf, machineKey, machineKeyText, provenance, type Provenance } from '../src/util/provenance.js';
-import { armMachines, compareEarlyStop, readRun, type MultiFidelity } from './multi-fidelity.js';
+import { armMachines, compareEarlyStop, readRun, type MultiFidelity, type PairCost } from './multi-fidelity.js';
 import { proxyInfoOf, proxyNoiseOf, proxyText, type ProxyInfo } from './discovery-proxy.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -2036,6 +2036,20 @@ function efficiencySection(e: Efficiency | null): string[] {
   return lines;
 }
 
+/** The time per candidate that both arms trained, stopped by the check or through it (one bullet; none before pairCost existed). */
+function pairCostLines(mf: MultiFidelityResult): string[] {
+  const pc = mf.pairCost;
+  if (!pc || pc.stopped.n + pc.completed.n === 0) return [];
+  const part = (x: PairCost, what: string) => {
+    if (!x.n) return `${what}: none`;
+    const rel = x.medianWith !== null && x.medianWithout ? ` (${x.medianWith >= x.medianWithout ? '+' : '−'}${Math.abs(Math.round((100 * (x.medianWith - x.medianWithout)) / x.medianWithout))}%)` : '';
+    return `${what} (${x.n}), ${x.medianWith!.toFixed(1)} s with against ${x.medianWithout!.toFixed(1)} s without${rel}`;
+  };
+  return [
+    `- Time per candidate, over the candidates both runs trained (medians of their proxy trainings' seconds): ${part(pc.stopped, 'stopped by the check')}; ${part(pc.completed, 'trained through the check to the end')}. The check scores the partly trained model on the proxy's held-out images, the same ones the end of training scores, so both times include that evaluation.`,
+  ];
+}
+
 function multiFidelitySection(mf: MultiFidelityResult | null): string[] {
   const lines = ['## Multi-fidelity: early stopping, measured (issue 15, item 5)', ''];
   if (!mf)
@@ -2082,6 +2096,7 @@ function multiFidelitySection(mf: MultiFidelityResult | null): string[] {
       (mf.proxyTimeRatio !== null ? ` (ratio ${mf.proxyTimeRatio.toFixed(2)})` : '') +
       `; ${es.proxyEvaluations} and ${no.proxyEvaluations} proxy evaluations, ${es.stoppedEarly} stopped early. ` +
       `The default's proxy training (baseline): ${es.defaultSeconds === null ? '—' : secs(es.defaultSeconds)} s with, ${no.defaultSeconds === null ? '—' : secs(no.defaultSeconds)} s without.`,
+    ...pairCostLines(mf),
     `- Populations: ${mf.firstDivergentGeneration === null ? `the same in all ${m} generation(s)` : `first differ in generation ${mf.firstDivergentGeneration} (a stopped candidate has fitness 0 and is no parent, so later generations are bred from other parents)`}.`,
     `- Best candidate: with \`${es.best?.loss ?? '—'}\` (${fit(es.best?.fitness ?? null)}), without \`${no.best?.loss ?? '—'}\` (${fit(no.best?.fitness ?? null)}): ${mf.bestDiffers === null ? 'not comparable' : mf.bestDiffers ? '**different**' : 'the same'}; ${mf.topOverlap.common} of the top ${mf.topOverlap.k} in common.`,
     `- False stops: ${mf.falseStops.length} of the ${mf.stoppedMatched} stopped candidate(s) that the run without early stopping trained too scored at or above its default's proxy fitness (${fit(no.defaultFitness)})` +

@@ -125,6 +125,12 @@ test('compareEarlyStop on two hand-made runs: every number as computed by hand',
   // B and K were trained without early stopping (F was not); B scored the default's 0.3 exactly: a false stop
   assert.equal(mf.stoppedMatched, 2);
   assert.deepEqual(mf.falseStops, [{ loss: 'B', fingerprint: 'fpB', gen: 0, fitnessWithout: 0.3, defaultFitnessWithout: 0.3 }]);
+  // time per candidate both runs trained: B (12 s with, 29 s without) and K (11, 26) were stopped;
+  // A (30, 30), C (28, 28) and E (31, 31) went through the check; F was not trained without, H is in generation 2
+  assert.deepEqual(mf.pairCost, {
+    stopped: { n: 2, medianWith: (11 + 12) / 2, medianWithout: (26 + 29) / 2 },
+    completed: { n: 3, medianWith: 30, medianWithout: 30 },
+  });
 });
 
 test('compareEarlyStop of a run with itself: no divergence, ratio 1, same best, a stop matched only by a training', () => {
@@ -137,6 +143,11 @@ test('compareEarlyStop of a run with itself: no divergence, ratio 1, same best, 
   assert.deepEqual(mf.topOverlap, { k: 3, common: 3 });
   assert.equal(mf.stoppedMatched, 0, 'a candidate stopped on both sides has no fitness without early stopping');
   assert.deepEqual(mf.falseStops, []);
+  // a candidate stopped on both sides has no full training to compare with; A, C, E and G trained on both
+  assert.deepEqual(mf.pairCost, {
+    stopped: { n: 0, medianWith: null, medianWithout: null },
+    completed: { n: 4, medianWith: (30 + 31) / 2, medianWithout: (30 + 31) / 2 },
+  });
   assert.deepEqual(mf.with.best, { loss: 'G', fingerprint: 'fpG', fitness: 0.5, gen: 2 });
   // N beyond both runs: measured over what both have, said so for each
   const more = compareEarlyStop('S1', WITH, WITHOUT, 4);
@@ -259,6 +270,13 @@ test('readRun + compareEarlyStop on two search journals, same seed, with and wit
   );
   assert.ok(mf.stoppedMatched > 0, 'generation 0 stops are trained without early stopping');
   assert.ok(mf.falseStops.length > 0, 'the stand-in check is not monotone in its AP: some stop is false');
+  // the stand-in's times: a stopped candidate FULL / 2 with, FULL without; one through the check FULL on both sides
+  assert.equal(mf.pairCost.stopped.n, mf.stoppedMatched, 'every matched stop is a pair');
+  assert.deepEqual(
+    [mf.pairCost.stopped.medianWith, mf.pairCost.stopped.medianWithout, mf.pairCost.completed.medianWith, mf.pairCost.completed.medianWithout],
+    [FULL / 2, FULL, FULL, FULL],
+  );
+  assert.ok(mf.pairCost.completed.n > 0);
 });
 
 test("readRun: the default's baseline seconds are its own record's, not a later record of its fingerprint under another key", () => {
