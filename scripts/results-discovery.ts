@@ -2019,11 +2019,18 @@ function efficiencySection(e: Efficiency | null): string[] {
     lines.push(
       `- ${r[0]} seed ${r[1].seed}${r[1].from ? ` (the first ${r[1].generations} generations of the ${e.setting} search above, \`${shownPath(r[1].from)}\`${r[1].fromCommits?.length ? ` at commit ${r[1].fromCommits.map((x) => x.slice(0, 7)).join(', ')}` : ''}: the same strategy, seed and config but for generations and final, so not run twice; its wall time is that search's, its resumes and any load beside it included)` : ''}: ${r[1].proxyEvaluations} proxy evaluations in ${r[1].generations} generations${r[1].stoppedAtDefault ? ' (stopped there: it had reached the default)' : ''}, ${r[1].wallSeconds.toFixed(1)} s; ${r[1].reachedDefault ? `reached the default after ${r[1].reachedDefault.proxyEvaluations} evaluations, ${r[1].reachedDefault.seconds.toFixed(1)} s` : 'never reached the default'}${effMachinesText(r[1].machines)}`,
     );
-  const allKeys = new Set([...e.cse, ...e.vanilla].flatMap((r) => r.machines?.keys ?? []));
+  const runs = [...e.cse, ...e.vanilla];
+  const allKeys = new Set(runs.flatMap((r) => r.machines?.keys ?? []));
+  const unknown = runs.filter((r) => !r.machines || (r.machines.keys.length === 0 && r.machines.unrecorded > 0));
   if (allKeys.size > 1)
     lines.push(
       '',
-      `The runs trained on ${allKeys.size} machines (${[...allKeys].join(', ')}): proxy evaluations compare across them (each run's default is its own), wall times compare machines too.`,
+      `The runs trained on ${allKeys.size} machines (${[...allKeys].join(', ')})${unknown.length ? `, and ${unknown.length} run(s) recorded none` : ''}: proxy evaluations compare across them (each run's default is its own), wall times compare machines too.`,
+    );
+  else if (unknown.length && allKeys.size === 1)
+    lines.push(
+      '',
+      `${unknown.length} run(s) recorded no machine (${unknown.map((r) => `${e.cse.includes(r) ? 'cse' : 'vanilla'} seed ${r.seed}`).join(', ')}), the others ran on ${[...allKeys][0]}: proxy evaluations compare across them (each run's default is its own); wall times may compare machines too.`,
     );
   lines.push('');
   const lb = s.ratioIsLowerBound ? ' (a **lower bound**: a vanilla run never reached the default)' : '';
@@ -2042,7 +2049,10 @@ function pairCostLines(mf: MultiFidelityResult): string[] {
   if (!pc || pc.stopped.n + pc.completed.n === 0) return [];
   const part = (x: PairCost, what: string) => {
     if (!x.n) return `${what}: none`;
-    const rel = x.medianWith !== null && x.medianWithout ? ` (${x.medianWith >= x.medianWithout ? '+' : '−'}${Math.abs(Math.round((100 * (x.medianWith - x.medianWithout)) / x.medianWithout))}%)` : '';
+    const rel =
+      x.medianWith !== null && x.medianWithout
+        ? ` (${x.medianWith >= x.medianWithout ? '+' : '−'}${Math.abs(Math.round((100 * (x.medianWith - x.medianWithout)) / x.medianWithout))}%)`
+        : '';
     return `${what} (${x.n}), ${x.medianWith!.toFixed(1)} s with against ${x.medianWithout!.toFixed(1)} s without${rel}`;
   };
   return [

@@ -273,7 +273,12 @@ test('readRun + compareEarlyStop on two search journals, same seed, with and wit
   // the stand-in's times: a stopped candidate FULL / 2 with, FULL without; one through the check FULL on both sides
   assert.equal(mf.pairCost.stopped.n, mf.stoppedMatched, 'every matched stop is a pair');
   assert.deepEqual(
-    [mf.pairCost.stopped.medianWith, mf.pairCost.stopped.medianWithout, mf.pairCost.completed.medianWith, mf.pairCost.completed.medianWithout],
+    [
+      mf.pairCost.stopped.medianWith,
+      mf.pairCost.stopped.medianWithout,
+      mf.pairCost.completed.medianWith,
+      mf.pairCost.completed.medianWithout,
+    ],
     [FULL / 2, FULL, FULL, FULL],
   );
   assert.ok(mf.pairCost.completed.n > 0);

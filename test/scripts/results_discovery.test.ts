@@ -736,9 +736,32 @@ test('results-discovery: the transfer compares only runs of one machine, and nam
       '; **its proxy trainings ran on 2 machines** (000000000005, 000000000007), so its candidates met a default trained elsewhere',
     ),
   );
-  assert.match(
-    readFileSync(out7, 'utf8'),
-    /The runs trained on 2 machines \(000000000005, 000000000007\): proxy evaluations compare across them/,
+  // the other efficiency runs' simulated proxy records name no machine: counted beside the two machines
+  const effRuns = () => {
+    const e = (
+      JSON.parse(readFileSync(join(root7, 'discovery', 'summary.json'), 'utf8')) as {
+        efficiency: { cse: { seed: number }[]; vanilla: { seed: number }[] };
+      }
+    ).efficiency;
+    return [...e.cse.map((r) => `cse seed ${r.seed}`), ...e.vanilla.map((r) => `vanilla seed ${r.seed}`)];
+  };
+  const others = effRuns().filter((r) => r !== 'vanilla seed 0');
+  assert.ok(others.length >= 3, others.join(', '));
+  assert.ok(
+    readFileSync(out7, 'utf8').includes(
+      `The runs trained on 2 machines (000000000005, 000000000007), and ${others.length} run(s) recorded none: proxy evaluations compare across them`,
+    ),
+  );
+  // all of vanilla seed 0's records on machine 7: one machine named, the runs without one listed
+  const vdb2 = new Database(vj);
+  for (const r of proxyRows)
+    vdb2.prepare('UPDATE results SET metrics = ? WHERE rowid = ?').run(JSON.stringify({ ...JSON.parse(r.metrics), machine: 7 }), r.rowid);
+  vdb2.close();
+  assert.ok(collect('- vanilla seed 0').endsWith('; machine 000000000007'));
+  assert.ok(
+    readFileSync(out7, 'utf8').includes(
+      `${others.length} run(s) recorded no machine (${others.join(', ')}), the others ran on 000000000007: proxy evaluations compare across them (each run's default is its own); wall times may compare machines too.`,
+    ),
   );
   const one = collect();
   assert.ok(one.endsWith(` (all on one machine, ${here}).`), one);
