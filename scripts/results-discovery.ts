@@ -22,7 +22,8 @@
  *     fitness (evolution.stopAtDefault); the proxy evaluations and wall time until a candidate first
  *     reaches it (report's reachedDefault), median, range and ratio. The
  *     run whose strategy and seed are those of NAME's own search is that search's first
- *     generations (mainSearchPrefix), not trained twice;
+ *     generations (mainSearchPrefix), not trained twice, when they trained on this machine
+ *     (prefixHere; else it trains on its own here);
  *   - --early-stop NAME [--generations N] (issue 15, item 5; default N = 3): setting NAME's search's
  *     twin, the same config and seed but for early stopping, with evolution.generations = N and final
  *     disabled (through the CLI, resumable), compared with the first N generations of NAME's main
@@ -1169,6 +1170,25 @@ function mainSearchPrefix(
 }
 
 /**
+ * mainSearchPrefix, when that is this machine's run: the search's first generations are an
+ * efficiency run only when their proxy trainings (the default's and the candidates') ran on this
+ * machine (mainArmHere's rule), because the runs' wall times and bit-identical fitnesses must come
+ * from one machine. Otherwise (trained on another machine, or before trainings recorded theirs,
+ * with that search's resumes and any load beside it in its wall time) null: the run trains on its
+ * own here, as every other efficiency run does (`plan`: the line indented as --plan's).
+ */
+function prefixHere(s: SettingDef, strategy: string, seed: number, plan: boolean): ReturnType<typeof mainSearchPrefix> {
+  const main = mainSearchPrefix(s, strategy, seed);
+  if (!main) return null;
+  const arm = mainArmHere(s, main.generations);
+  if (arm.here) return main;
+  console.log(
+    `${plan ? '  ' : ''}efficiency ${s.name} ${strategy} seed ${seed}: the first ${main.generations} generations of ${main.runDir} (the setting's own search) are not this machine's run (${arm.why}); it trains on its own here`,
+  );
+  return null;
+}
+
+/**
  * The machines of a run's proxy trainings (the default's baseline and its candidates' in the first
  * `generations`, all when null), as 12 hex digits: each record's key, else the key
  * results/discovery/machines.jsonl recorded at the last start before it finished.
@@ -2296,7 +2316,7 @@ async function main(): Promise<void> {
       for (const strategy of STRATEGIES)
         for (const seed of driver.efficiency.seeds) {
           const own = journalStatus(join(effDir(effSetting.name, strategy, seed), 'run'));
-          const main = own ? null : mainSearchPrefix(effSetting, strategy, seed);
+          const main = own ? null : prefixHere(effSetting, strategy, seed, true);
           console.log(
             `  ${own === 'finished' || main?.ready ? 'done   ' : 'pending'} efficiency ${effSetting.name} ${strategy} seed ${seed}${main ? ` (the first ${main.generations} generations of ${main.runDir}${main.ready ? '' : `, which has ${main.have}`})` : ''}`,
           );
@@ -2337,7 +2357,7 @@ async function main(): Promise<void> {
           if (interrupted) break;
           const main = journalStatus(join(effDir(effSetting.name, strategy, seed), 'run'))
             ? null
-            : mainSearchPrefix(effSetting, strategy, seed);
+            : prefixHere(effSetting, strategy, seed, false);
           if (main) {
             console.log(
               main.ready

@@ -700,6 +700,57 @@ test('results-discovery --efficiency: an unfinished run begun on another machine
   assert.doesNotMatch(again.out, /moved to/);
 });
 
+test("results-discovery --efficiency: the setting's own search is an efficiency run only when it trained on this machine; else the run trains on its own here", () => {
+  // the first test's S1 search (cse seed 0's efficiency run is its first generation), its proxy records marked as machine 000000000001
+  const root10 = join(dir, 'results10');
+  cpSync(root, root10, { recursive: true });
+  const disc10 = join(root10, 'discovery');
+  const db = new Database(join(disc10, 'S1', 'run', 'journal.sqlite'));
+  const rows = db.prepare("SELECT rowid, metrics FROM results WHERE stage = 'proxy'").all() as { rowid: number; metrics: string }[];
+  assert.ok(rows.length > 0);
+  for (const r of rows)
+    db.prepare('UPDATE results SET metrics = ? WHERE rowid = ?').run(JSON.stringify({ ...JSON.parse(r.metrics), machine: 1 }), r.rowid);
+  db.close();
+  const docs10 = join(dir, 'D10.md');
+  const ownRun = join(disc10, 'efficiency', 'S1', 'cse-seed0', 'run');
+  const why = `efficiency S1 cse seed 0: the first 1 generations of ${join(disc10, 'S1', 'run')} (the setting's own search) are not this machine's run (its proxy trainings are not all from this machine (`;
+  const plan = discovery(['--efficiency', 'S1', '--plan'], { root: root10, docs: docs10 });
+  assert.equal(plan.code, 0, plan.out);
+  assert.ok(plan.out.includes(`  ${why}`), plan.out);
+  assert.match(plan.out, /pending efficiency S1 cse seed 0\n/);
+  assert.ok(!existsSync(ownRun), '--plan trains nothing');
+  const r = discovery(['--efficiency', 'S1'], { root: root10, docs: docs10 });
+  assert.equal(r.code, 0, r.out);
+  assert.ok(r.out.includes(why), r.out);
+  assert.match(r.out, /efficiency S1 cse seed 0: starting the search in /);
+  // the other runs had their own folders (finished): not trained again
+  assert.doesNotMatch(r.out, /efficiency S1 (vanilla seed [01]|cse seed 1): (begun|starting)/);
+  const j = Journal.open(ownRun, { readonly: true });
+  assert.equal(j.getMeta('status'), 'finished');
+  j.close();
+  const eff = (JSON.parse(readFileSync(join(disc10, 'summary.json'), 'utf8')) as { efficiency: { cse: { seed: number; from?: string }[] } })
+    .efficiency;
+  assert.deepEqual(
+    eff.cse.map((x) => [x.seed, x.from]),
+    [
+      [0, undefined],
+      [1, undefined],
+    ],
+  );
+  // its own run is the same search as the prefix (a simulated proxy is the same on every machine): the same first generation
+  const own = buildReport(ownRun);
+  const main = buildReport(join(disc10, 'S1', 'run'));
+  assert.deepEqual(
+    [own.generations[0]!.proxyTotal, own.generations[0]!.bestEverLoss, own.generations[0]!.bestEverFitness],
+    [main.generations[0]!.proxyTotal, main.generations[0]!.bestEverLoss, main.generations[0]!.bestEverFitness],
+  );
+  // its own folder is used from now on: a second call trains nothing
+  const again = discovery(['--efficiency', 'S1'], { root: root10, docs: docs10 });
+  assert.equal(again.code, 0, again.out);
+  assert.doesNotMatch(again.out, /starting the search|not this machine's run/);
+  assert.match(again.out, /0 step\(s\) run in this call/);
+});
+
 test('results-discovery: the transfer compares only runs of one machine, and names the seeds left out; each efficiency run names its machines', () => {
   // the first test's transfer (S1, seed 0, both runs trained here), collected again in a copy
   const root7 = join(dir, 'results7');
