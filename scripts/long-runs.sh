@@ -50,8 +50,9 @@ SEARCH_COMMIT=85f2360                                   # the S2 search (src/ as
 # the efficiency runs and the demo study: src/ trains as at SEARCH_COMMIT (its later changes: provenance,
 # the report, --retrain-final, proxy.earlyStop's default twin, unused here), each detector training
 # records its machine (metrics.machine, provenance cpuId), and an unfinished efficiency run begun on
-# another machine is set aside and started again
-EFF_COMMIT=a2b0fd9
+# another machine is set aside and started again; 6a6aaf1 (src/ as at a2b0fd9): the S1 search's first generations
+# stand in for cse seed 0 only when they trained on this machine (they recorded none: it trains here)
+EFF_COMMIT=6a6aaf1
 ES_COMMIT=d89d749   # S2's early-stopping twins, with and without (their driver and src/; the arm without early stopping trains the same at 63df393)
 S2B_COMMIT=10b0a95   # the S2b search (its config and src/)
 WT=${LR_WT:-$M/../wt}
