@@ -104,6 +104,41 @@ const driver = (...extra: string[]) => discovery(['--efficiency', 'S1', '--early
 const disc = join(root, 'discovery');
 const okAps = (a: (number | null)[]) => a.filter((x): x is number => x !== null);
 
+/**
+ * Marks a run's proxy records as trained on `machine` (a key, or one per fingerprint), as records
+ * carry it (metrics.machine); `detector`: its config's proxy becomes a detector proxy; `running`:
+ * its status 'running' (unfinished). Returns how many records it marked.
+ */
+function markRun(
+  runDir: string,
+  machine: number | ((fingerprint: string) => number),
+  opts: { detector?: boolean; running?: boolean } = {},
+): number {
+  const db = new Database(join(runDir, 'journal.sqlite'));
+  try {
+    const rows = db.prepare("SELECT rowid, fingerprint, metrics FROM results WHERE stage = 'proxy'").all() as {
+      rowid: number;
+      fingerprint: string;
+      metrics: string;
+    }[];
+    for (const r of rows) {
+      const m = typeof machine === 'number' ? machine : machine(r.fingerprint);
+      db.prepare('UPDATE results SET metrics = ? WHERE rowid = ?').run(JSON.stringify({ ...JSON.parse(r.metrics), machine: m }), r.rowid);
+    }
+    if (opts.detector) {
+      const c = JSON.parse((db.prepare("SELECT value FROM meta WHERE key = 'config'").get() as { value: string }).value) as {
+        proxy: { task: { kind: string } };
+      };
+      c.proxy.task.kind = 'detector';
+      db.prepare("UPDATE meta SET value = ? WHERE key = 'config'").run(JSON.stringify(c));
+    }
+    if (opts.running) db.prepare("UPDATE meta SET value = 'running' WHERE key = 'status'").run();
+    return rows.length;
+  } finally {
+    db.close();
+  }
+}
+
 test(
   'results-discovery: tiny searches, transfer and efficiency; summary.json, DISCOVERY.md; a second call trains nothing',
   { timeout: 300_000 },
@@ -558,12 +593,7 @@ test('results-discovery --early-stop S2: a main search whose proxy trainings nam
   const root6 = join(dir, 'results6');
   cpSync(root, root6, { recursive: true });
   const disc6 = join(root6, 'discovery');
-  const db = new Database(join(disc6, 'S2', 'run', 'journal.sqlite'));
-  const rows = db.prepare("SELECT rowid, metrics FROM results WHERE stage = 'proxy'").all() as { rowid: number; metrics: string }[];
-  assert.ok(rows.length > 0);
-  for (const r of rows)
-    db.prepare('UPDATE results SET metrics = ? WHERE rowid = ?').run(JSON.stringify({ ...JSON.parse(r.metrics), machine: 1 }), r.rowid);
-  db.close();
+  assert.ok(markRun(join(disc6, 'S2', 'run'), 1) > 0);
   const out6 = join(dir, 'D6.md');
   const args = ['--settings', 'S2', '--early-stop', 'S2', '--generations', '2'];
   const plan = discovery([...args, '--plan'], { root: root6, docs: out6 });
@@ -621,20 +651,7 @@ test('results-discovery --early-stop S2: a twin trained on another machine is se
   cpSync(join(dir, 'results6'), root8, { recursive: true });
   const disc8 = join(root8, 'discovery');
   const here = machineKey(machineId()!);
-  const mark = (twin: string, machine: number, detector: boolean) => {
-    const db = new Database(join(disc8, twin, 'run', 'journal.sqlite'));
-    const rows = db.prepare("SELECT rowid, metrics FROM results WHERE stage = 'proxy'").all() as { rowid: number; metrics: string }[];
-    for (const r of rows)
-      db.prepare('UPDATE results SET metrics = ? WHERE rowid = ?').run(JSON.stringify({ ...JSON.parse(r.metrics), machine }), r.rowid);
-    if (detector) {
-      const c = JSON.parse((db.prepare("SELECT value FROM meta WHERE key = 'config'").get() as { value: string }).value) as {
-        proxy: { task: { kind: string } };
-      };
-      c.proxy.task.kind = 'detector';
-      db.prepare("UPDATE meta SET value = ? WHERE key = 'config'").run(JSON.stringify(c));
-    }
-    db.close();
-  };
+  const mark = (twin: string, machine: number, detector: boolean) => markRun(join(disc8, twin, 'run'), machine, { detector });
   mark('S2-early-stop', here, false);
   mark('S2-no-early-stop', 1, true);
   const before = readFileSync(join(disc8, 'S2-early-stop', 'run', 'journal.sqlite'));
@@ -669,17 +686,7 @@ test('results-discovery --efficiency: an unfinished run begun on another machine
   const root9 = join(dir, 'results9');
   cpSync(root, root9, { recursive: true });
   const effRun = join(root9, 'discovery', 'efficiency', 'S1', 'vanilla-seed0', 'run');
-  const db = new Database(join(effRun, 'journal.sqlite'));
-  const rows = db.prepare("SELECT rowid, metrics FROM results WHERE stage = 'proxy'").all() as { rowid: number; metrics: string }[];
-  for (const r of rows)
-    db.prepare('UPDATE results SET metrics = ? WHERE rowid = ?').run(JSON.stringify({ ...JSON.parse(r.metrics), machine: 1 }), r.rowid);
-  const c = JSON.parse((db.prepare("SELECT value FROM meta WHERE key = 'config'").get() as { value: string }).value) as {
-    proxy: { task: { kind: string } };
-  };
-  c.proxy.task.kind = 'detector';
-  db.prepare("UPDATE meta SET value = ? WHERE key = 'config'").run(JSON.stringify(c));
-  db.prepare("UPDATE meta SET value = 'running' WHERE key = 'status'").run();
-  db.close();
+  markRun(effRun, 1, { detector: true, running: true });
   const r = discovery(['--efficiency', 'S1'], { root: root9, docs: join(dir, 'D9.md') });
   assert.equal(r.code, 0, r.out);
   const moved =
@@ -705,12 +712,7 @@ test("results-discovery --efficiency: the setting's own search is an efficiency 
   const root10 = join(dir, 'results10');
   cpSync(root, root10, { recursive: true });
   const disc10 = join(root10, 'discovery');
-  const db = new Database(join(disc10, 'S1', 'run', 'journal.sqlite'));
-  const rows = db.prepare("SELECT rowid, metrics FROM results WHERE stage = 'proxy'").all() as { rowid: number; metrics: string }[];
-  assert.ok(rows.length > 0);
-  for (const r of rows)
-    db.prepare('UPDATE results SET metrics = ? WHERE rowid = ?').run(JSON.stringify({ ...JSON.parse(r.metrics), machine: 1 }), r.rowid);
-  db.close();
+  assert.ok(markRun(join(disc10, 'S1', 'run'), 1) > 0);
   const docs10 = join(dir, 'D10.md');
   const ownRun = join(disc10, 'efficiency', 'S1', 'cse-seed0', 'run');
   const why = `efficiency S1 cse seed 0: the first 1 generations of ${join(disc10, 'S1', 'run')} (the setting's own search) are not this machine's run (its proxy trainings are not all from this machine (`;
@@ -767,21 +769,13 @@ test('results-discovery: the transfer compares only runs of one machine, and nam
   // the efficiency runs' proxy is simulated: no machine in the records, and machines.jsonl's one line has no key
   assert.ok(collect('- vanilla seed 0').endsWith('; machine not recorded'));
   // vanilla seed 0's proxy records marked: the default's on machine 5, every candidate's on 7
-  const vj = join(root7, 'discovery', 'efficiency', 'S1', 'vanilla-seed0', 'run', 'journal.sqlite');
-  const vdb = new Database(vj);
+  const vRun = join(root7, 'discovery', 'efficiency', 'S1', 'vanilla-seed0', 'run');
+  const vdb = new Database(join(vRun, 'journal.sqlite'), { readonly: true });
   const defFp = (
     JSON.parse((vdb.prepare("SELECT value FROM meta WHERE key = 'default'").get() as { value: string }).value) as { fingerprint: string }
   ).fingerprint;
-  const proxyRows = vdb.prepare("SELECT rowid, fingerprint, metrics FROM results WHERE stage = 'proxy'").all() as {
-    rowid: number;
-    fingerprint: string;
-    metrics: string;
-  }[];
-  for (const r of proxyRows)
-    vdb
-      .prepare('UPDATE results SET metrics = ? WHERE rowid = ?')
-      .run(JSON.stringify({ ...JSON.parse(r.metrics), machine: r.fingerprint === defFp ? 5 : 7 }), r.rowid);
   vdb.close();
+  markRun(vRun, (fp) => (fp === defFp ? 5 : 7));
   assert.ok(
     collect('- vanilla seed 0').endsWith(
       '; **its proxy trainings ran on 2 machines** (000000000005, 000000000007), so its candidates met a default trained elsewhere',
@@ -804,10 +798,7 @@ test('results-discovery: the transfer compares only runs of one machine, and nam
     ),
   );
   // all of vanilla seed 0's records on machine 7: one machine named, the runs without one listed
-  const vdb2 = new Database(vj);
-  for (const r of proxyRows)
-    vdb2.prepare('UPDATE results SET metrics = ? WHERE rowid = ?').run(JSON.stringify({ ...JSON.parse(r.metrics), machine: 7 }), r.rowid);
-  vdb2.close();
+  markRun(vRun, 7);
   assert.ok(collect('- vanilla seed 0').endsWith('; machine 000000000007'));
   assert.ok(
     readFileSync(out7, 'utf8').includes(
