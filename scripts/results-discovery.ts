@@ -1038,6 +1038,8 @@ interface EffRun {
   generations: number;
   wallSeconds: number;
   defaultFitness: number | null;
+  /** The hall of fame's top proxy fitness at the run's end (its counted generations); null: nothing proxied. */
+  bestFitness?: number | null;
   /** Proxy evaluations and wall time until a candidate first reached the default's proxy fitness; null: never. */
   reachedDefault: { proxyEvaluations: number; seconds: number; gen: number; loss: string } | null;
   /** The run ended in the generation that reached the default (evolution.stopAtDefault). */
@@ -1117,6 +1119,7 @@ function effRunOf(r: ReportData, seed: number, prefix: { generations: number; el
     generations: gens.length,
     wallSeconds: (prefix?.elapsedMs ?? r.elapsedMs) / 1000,
     defaultFitness: r.default?.fitness ?? null,
+    bestFitness: last?.bestEverFitness ?? null,
     reachedDefault: reached
       ? { proxyEvaluations: reached.proxyEvaluations, seconds: reached.elapsedMs / 1000, gen: reached.gen, loss: reached.loss }
       : null,
@@ -2005,6 +2008,14 @@ function confirmLines(c: Collected): string[] {
 }
 
 /** A run's machines, as the end of its line: one, several (its candidates then met a default trained elsewhere), or none recorded. */
+/** How close a run that never reached the default came: its best proxy fitness against its default's (AP ×100). */
+function neverText(r: EffRun): string {
+  if (r.bestFitness === undefined || r.defaultFitness === null) return '';
+  return r.bestFitness === null
+    ? ` (nothing proxied scored; the default's proxy AP ${pct(r.defaultFitness)})`
+    : ` (its best proxy AP ${pct(r.bestFitness)} against its default's ${pct(r.defaultFitness)})`;
+}
+
 function effMachinesText(m: EffRun['machines']): string {
   if (!m) return '';
   const none = m.unrecorded ? `${m.unrecorded} proxy training(s) without a recorded machine` : '';
@@ -2037,7 +2048,7 @@ function efficiencySection(e: Efficiency | null): string[] {
   );
   for (const r of [...e.cse.map((x) => ['cse', x] as const), ...e.vanilla.map((x) => ['vanilla', x] as const)])
     lines.push(
-      `- ${r[0]} seed ${r[1].seed}${r[1].from ? ` (the first ${r[1].generations} generations of the ${e.setting} search above, \`${shownPath(r[1].from)}\`${r[1].fromCommits?.length ? ` at commit ${r[1].fromCommits.map((x) => x.slice(0, 7)).join(', ')}` : ''}: the same strategy, seed and config but for generations and final, so not run twice; its wall time is that search's, its resumes and any load beside it included)` : ''}: ${r[1].proxyEvaluations} proxy evaluations in ${r[1].generations} generations${r[1].stoppedAtDefault ? ' (stopped there: it had reached the default)' : ''}, ${r[1].wallSeconds.toFixed(1)} s; ${r[1].reachedDefault ? `reached the default after ${r[1].reachedDefault.proxyEvaluations} evaluations, ${r[1].reachedDefault.seconds.toFixed(1)} s` : 'never reached the default'}${effMachinesText(r[1].machines)}`,
+      `- ${r[0]} seed ${r[1].seed}${r[1].from ? ` (the first ${r[1].generations} generations of the ${e.setting} search above, \`${shownPath(r[1].from)}\`${r[1].fromCommits?.length ? ` at commit ${r[1].fromCommits.map((x) => x.slice(0, 7)).join(', ')}` : ''}: the same strategy, seed and config but for generations and final, so not run twice; its wall time is that search's, its resumes and any load beside it included)` : ''}: ${r[1].proxyEvaluations} proxy evaluations in ${r[1].generations} generations${r[1].stoppedAtDefault ? ' (stopped there: it had reached the default)' : ''}, ${r[1].wallSeconds.toFixed(1)} s; ${r[1].reachedDefault ? `reached the default after ${r[1].reachedDefault.proxyEvaluations} evaluations, ${r[1].reachedDefault.seconds.toFixed(1)} s` : `never reached the default${neverText(r[1])}`}${effMachinesText(r[1].machines)}`,
     );
   const runs = [...e.cse, ...e.vanilla];
   const allKeys = new Set(runs.flatMap((r) => r.machines?.keys ?? []));

@@ -283,6 +283,21 @@ test(
         assert.equal(r.proxyEvaluations, rep.generations[0]!.proxyTotal);
         const reached = rep.reachedDefault && rep.reachedDefault.gen < 1 ? rep.reachedDefault : null;
         assert.equal(r.reachedDefault?.proxyEvaluations ?? null, reached?.proxyEvaluations ?? null);
+        // its best so far at the end of the generations it counts (the loop's hall of fame)
+        assert.equal((r as { bestFitness?: number | null }).bestFitness, rep.generations[0]!.bestEverFitness);
+        // DISCOVERY.md's line for the run: when it reached the default, and how close it came when it did not
+        const pc = (x: number) => (100 * x).toFixed(1);
+        const line = readFileSync(docs, 'utf8')
+          .split('\n')
+          .find((l) => l.startsWith(`- ${strategy} seed ${i}`))!;
+        assert.ok(
+          line.includes(
+            reached
+              ? `reached the default after ${reached.proxyEvaluations} evaluations`
+              : `never reached the default (its best proxy AP ${pc(rep.generations[0]!.bestEverFitness!)} against its default's ${pc(rep.default!.fitness)})`,
+          ),
+          line,
+        );
         // an efficiency run of its own stops once it reaches the default (S1's search goes on)
         assert.equal(rep.config.evolution.stopAtDefault, fromMain ? undefined : true);
         assert.equal((r as { stoppedAtDefault?: true }).stoppedAtDefault, !fromMain && reached ? true : undefined);
