@@ -2038,7 +2038,7 @@ function efficiencySection(e: Efficiency | null): string[] {
     `| ${name} | ${x.runs} | ${x.reached} | ${x.medianEvaluations ?? '—'} | ${x.rangeEvaluations ? `${x.rangeEvaluations[0]}–${x.rangeEvaluations[1]}` : '—'} | ${x.medianSeconds !== null ? x.medianSeconds.toFixed(1) : '—'} | ${x.rangeSeconds ? `${x.rangeSeconds[0].toFixed(1)}–${x.rangeSeconds[1].toFixed(1)}` : '—'} |`;
   lines.push(
     `Setting ${e.setting}, the same proxy for both strategies, a budget of ${e.budget} proxy evaluations per run (generations = ceil(budget / topK)). ` +
-      "Until a candidate first reaches the default loss's proxy fitness: proxy evaluations and wall time (s). Each run stops after the generation in which a candidate first reaches it (evolution.stopAtDefault: what is measured ends there); a run that never reached it spends its whole budget and counts at its whole budget and time, a lower bound.",
+      "Until a candidate first reaches the default loss's proxy fitness: proxy evaluations and wall time (s). Each run stops after the generation in which a candidate first reaches it (evolution.stopAtDefault: what is measured ends there); its wall time is taken at the end of that generation, so it includes the generation's later evaluations (an upper bound on that run's time); a run that never reached it spends its whole budget and counts at its whole budget and time, a lower bound.",
     '',
     '| strategy | runs | reached | median evaluations | range | median time (s) | range (s) |',
     '| --- | --- | --- | --- | --- | --- | --- |',
