@@ -21,6 +21,7 @@
  */
 import { Journal } from '../src/search/journal.js';
 import { compareCandidates } from '../src/search/rank.js';
+import { median } from '../src/search/stats.js';
 import type { GenerationStats } from '../src/search/summary.js';
 import { machineKeyText } from '../src/util/provenance.js';
 import { machineKeyOfRecord, type MachineLine } from './environment.js';
@@ -133,13 +134,6 @@ export interface MultiFidelity {
    */
   pairCost: { stopped: PairCost; completed: PairCost };
   notes: string[];
-}
-
-function median(xs: number[]): number | null {
-  if (!xs.length) return null;
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
 }
 
 /**
@@ -329,8 +323,8 @@ export function compareEarlyStop(setting: string, withRun: MfRun, withoutRun: Mf
   }
   const cost = (p: [number, number][]): PairCost => ({
     n: p.length,
-    medianWith: median(p.map((x) => x[0])),
-    medianWithout: median(p.map((x) => x[1])),
+    medianWith: p.length ? median(p.map((x) => x[0])) : null,
+    medianWithout: p.length ? median(p.map((x) => x[1])) : null,
   });
 
   const topFps = (r: MfRun) =>

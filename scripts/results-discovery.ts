@@ -1039,7 +1039,7 @@ interface EffRun {
   wallSeconds: number;
   defaultFitness: number | null;
   /** The hall of fame's top proxy fitness at the run's end (its counted generations); null: nothing proxied. */
-  bestFitness?: number | null;
+  bestFitness: number | null;
   /** Proxy evaluations and wall time until a candidate first reached the default's proxy fitness; null: never. */
   reachedDefault: { proxyEvaluations: number; seconds: number; gen: number; loss: string } | null;
   /** The run ended in the generation that reached the default (evolution.stopAtDefault). */
@@ -2007,15 +2007,15 @@ function confirmLines(c: Collected): string[] {
   ];
 }
 
-/** A run's machines, as the end of its line: one, several (its candidates then met a default trained elsewhere), or none recorded. */
 /** How close a run that never reached the default came: its best proxy fitness against its default's (AP ×100). */
 function neverText(r: EffRun): string {
-  if (r.bestFitness === undefined || r.defaultFitness === null) return '';
+  if (r.defaultFitness === null) return '';
   return r.bestFitness === null
     ? ` (nothing proxied scored; the default's proxy AP ${pct(r.defaultFitness)})`
     : ` (its best proxy AP ${pct(r.bestFitness)} against its default's ${pct(r.defaultFitness)})`;
 }
 
+/** A run's machines, as the end of its line: one, several (its candidates then met a default trained elsewhere), or none recorded. */
 function effMachinesText(m: EffRun['machines']): string {
   if (!m) return '';
   const none = m.unrecorded ? `${m.unrecorded} proxy training(s) without a recorded machine` : '';
@@ -2046,13 +2046,13 @@ function efficiencySection(e: Efficiency | null): string[] {
     fmtSide('vanilla', s.vanilla),
     '',
   );
-  for (const r of [...e.cse.map((x) => ['cse', x] as const), ...e.vanilla.map((x) => ['vanilla', x] as const)])
+  const labelled = [...e.cse.map((x) => ['cse', x] as const), ...e.vanilla.map((x) => ['vanilla', x] as const)];
+  for (const r of labelled)
     lines.push(
       `- ${r[0]} seed ${r[1].seed}${r[1].from ? ` (the first ${r[1].generations} generations of the ${e.setting} search above, \`${shownPath(r[1].from)}\`${r[1].fromCommits?.length ? ` at commit ${r[1].fromCommits.map((x) => x.slice(0, 7)).join(', ')}` : ''}: the same strategy, seed and config but for generations and final, so not run twice; its wall time is that search's, its resumes and any load beside it included)` : ''}: ${r[1].proxyEvaluations} proxy evaluations in ${r[1].generations} generations${r[1].stoppedAtDefault ? ' (stopped there: it had reached the default)' : ''}, ${r[1].wallSeconds.toFixed(1)} s; ${r[1].reachedDefault ? `reached the default after ${r[1].reachedDefault.proxyEvaluations} evaluations, ${r[1].reachedDefault.seconds.toFixed(1)} s` : `never reached the default${neverText(r[1])}`}${effMachinesText(r[1].machines)}`,
     );
-  const runs = [...e.cse, ...e.vanilla];
-  const allKeys = new Set(runs.flatMap((r) => r.machines?.keys ?? []));
-  const unknown = runs.filter((r) => !r.machines || (r.machines.keys.length === 0 && r.machines.unrecorded > 0));
+  const allKeys = new Set(labelled.flatMap(([, r]) => r.machines?.keys ?? []));
+  const unknown = labelled.filter(([, r]) => !r.machines || (r.machines.keys.length === 0 && r.machines.unrecorded > 0));
   if (allKeys.size > 1)
     lines.push(
       '',
@@ -2061,7 +2061,7 @@ function efficiencySection(e: Efficiency | null): string[] {
   else if (unknown.length && allKeys.size === 1)
     lines.push(
       '',
-      `${unknown.length} run(s) recorded no machine (${unknown.map((r) => `${e.cse.includes(r) ? 'cse' : 'vanilla'} seed ${r.seed}`).join(', ')}), the others ran on ${[...allKeys][0]}: proxy evaluations compare across them (each run's default is its own); wall times may compare machines too.`,
+      `${unknown.length} run(s) recorded no machine (${unknown.map(([strategy, r]) => `${strategy} seed ${r.seed}`).join(', ')}), the others ran on ${[...allKeys][0]}: proxy evaluations compare across them (each run's default is its own); wall times may compare machines too.`,
     );
   lines.push('');
   const lb = s.ratioIsLowerBound ? ' (a **lower bound**: a vanilla run never reached the default)' : '';
@@ -2074,10 +2074,10 @@ function efficiencySection(e: Efficiency | null): string[] {
   return lines;
 }
 
-/** The time per candidate that both arms trained, stopped by the check or through it (one bullet; none before pairCost existed). */
+/** The time per candidate that both arms trained, stopped by the check or through it (one bullet; none when no candidate is in both). */
 function pairCostLines(mf: MultiFidelityResult): string[] {
   const pc = mf.pairCost;
-  if (!pc || pc.stopped.n + pc.completed.n === 0) return [];
+  if (pc.stopped.n + pc.completed.n === 0) return [];
   const part = (x: PairCost, what: string) => {
     if (!x.n) return `${what}: none`;
     const rel =
